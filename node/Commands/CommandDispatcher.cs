@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Server;
+
+namespace CacheOperator.Node.Commands;
+
+/// <summary>
+/// Runs one parsed command for a session: finds it in the table, checks arity and authentication,
+/// resolves subcommands, and counts it. Callers hold the keyspace lock.
+/// </summary>
+public static class CommandDispatcher
+{
+    /// <summary>Runs <paramref name="args"/> (name first) for <paramref name="session"/>.</summary>
+    public static void Execute(Session session, ArgList args)
+    {
+        var server = session.Server;
+        var spec = server.Commands.Find(args[0]);
+        if (spec is null)
+        {
+            session.Reply.WriteError(UnknownCommand(args));
+            server.Stats.CountError(session.Reply);
+            return;
+        }
+        if (!session.Authenticated && (spec.Flags & CommandFlags.NoAuth) == 0)
+        {
+            Reject(session, spec, Errors.NoAuth);
+            return;
+        }
+        if (spec.Subcommands.Count > 0 && args.Count >= 2)
+        {
+            var sub = CommandTable.FindSubcommand(spec, args[1]);
+            if (sub is null)
+            {
+                Reject(session, spec, $"ERR unknown subcommand '{Truncate(args.GetString(1))}'. Try {spec.Name.ToUpperInvariant()} HELP.");
+                return;
+            }
+            spec = sub;
+        }
+        if (spec.Arity > 0 ? args.Count != spec.Arity : args.Count < -spec.Arity)
+        {
+            Reject(session, spec, Errors.WrongArgs(spec.Name));
+            return;
+        }
+
+        session.LastCommand = spec;
+        server.Keyspace.UpdateClock();
+        long started = Stopwatch.GetTimestamp();
+        session.Reply.LastErrorPrefix = null;
+        spec.Handler!(session, args);
+        long micros = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        spec.Stats.Calls++;
+        spec.Stats.Microseconds += micros;
+        server.Stats.CommandsProcessed++;
+        if (session.Reply.LastErrorPrefix is not null)
+        {
+            spec.Stats.FailedCalls++;
+            server.Stats.CountError(session.Reply);
+        }
+    }
+
+    private static void Reject(Session session, CommandSpec spec, string error)
+    {
+        spec.Stats.RejectedCalls++;
+        session.Reply.WriteError(error);
+        session.Server.Stats.CountError(session.Reply);
+    }
+
+    /// <summary>Redis's text: the name and up to 128 characters of quoted arguments, each followed by a space.</summary>
+    private static string UnknownCommand(ArgList args)
+    {
+        var listed = new StringBuilder();
+        for (int i = 1; i < args.Count && listed.Length < 128; i++)
+        {
+            string arg = args.GetString(i);
+            int room = 128 - listed.Length;
+            listed.Append('\'').Append(arg.Length > room ? arg[..room] : arg).Append("' ");
+        }
+        return $"ERR unknown command '{Truncate(args.GetString(0))}', with args beginning with: {listed}";
+    }
+
+    private static string Truncate(string text) => text.Length > 128 ? text[..128] : text;
+}

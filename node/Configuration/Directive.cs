@@ -1,0 +1,209 @@
+using System.Globalization;
+
+namespace CacheOperator.Node.Configuration;
+
+/// <summary>The value type of a directive, which decides parsing and how CONFIG GET prints it.</summary>
+public enum DirectiveKind
+{
+    /// <summary>A whole number within bounds.</summary>
+    Integer,
+
+    /// <summary>Bytes with an optional k/kb/m/mb/g/gb suffix.</summary>
+    Memory,
+
+    /// <summary>yes or no.</summary>
+    Boolean,
+
+    /// <summary>One of a fixed set of words.</summary>
+    Enum,
+
+    /// <summary>Free text (possibly several words).</summary>
+    Text,
+}
+
+/// <summary>One configuration directive: its rules, its current value, and whether CONFIG SET may change it.</summary>
+public sealed class Directive
+{
+    private Func<string, string?>? _validate;
+
+    internal Directive(string name, DirectiveKind kind, string defaultValue, bool mutable, string description)
+    {
+        Name = name;
+        Kind = kind;
+        DefaultValue = defaultValue;
+        Mutable = mutable;
+        Description = description;
+        Text = defaultValue;
+    }
+
+    /// <summary>Parses the default (once the bounds and choices are set); a bad default is a programming error.</summary>
+    internal void Initialize()
+    {
+        var error = TryParse(DefaultValue, out var text, out var number);
+        if (error is not null)
+        {
+            throw new InvalidOperationException($"Default of {Name} is invalid: {error}");
+        }
+        Text = text;
+        Number = number;
+    }
+
+    /// <summary>Lower-case name as in redis.conf.</summary>
+    public string Name { get; }
+
+    /// <summary>How values are parsed.</summary>
+    public DirectiveKind Kind { get; }
+
+    /// <summary>Value before any configuration.</summary>
+    public string DefaultValue { get; }
+
+    /// <summary>Whether CONFIG SET may change it at run time.</summary>
+    public bool Mutable { get; }
+
+    /// <summary>One line for operators and docs.</summary>
+    public string Description { get; }
+
+    /// <summary>Smallest accepted number (Integer, Memory).</summary>
+    public long Min { get; init; } = long.MinValue;
+
+    /// <summary>Largest accepted number (Integer, Memory).</summary>
+    public long Max { get; init; } = long.MaxValue;
+
+    /// <summary>Accepted words (Enum).</summary>
+    public IReadOnlyList<string> Choices { get; init; } = [];
+
+    /// <summary>Current value as CONFIG GET prints it.</summary>
+    public string Text { get; private set; }
+
+    /// <summary>Current value as a number (Integer, Memory; 1/0 for Boolean).</summary>
+    public long Number { get; private set; }
+
+    /// <summary>Current value as a boolean.</summary>
+    public bool IsOn => Number != 0;
+
+    /// <summary>Raised after the value changed, so the server can apply it.</summary>
+    public event Action<Directive>? Changed;
+
+    /// <summary>Adds a rule beyond the kind's own (returns an error message or null).</summary>
+    public Directive WithRule(Func<string, string?> validate)
+    {
+        _validate = validate;
+        return this;
+    }
+
+    /// <summary>Checks a value without applying it; returns Redis's error reason or null.</summary>
+    public string? Validate(string value) => TryParse(value, out _, out _);
+
+    /// <summary>Applies a value; returns Redis's error reason or null.</summary>
+    public string? Set(string value)
+    {
+        var error = TryParse(value, out var text, out var number);
+        if (error is not null)
+        {
+            return error;
+        }
+        bool changed = text != Text;
+        Text = text;
+        Number = number;
+        if (changed)
+        {
+            Changed?.Invoke(this);
+        }
+        return null;
+    }
+
+    private string? TryParse(string value, out string text, out long number)
+    {
+        text = value;
+        number = 0;
+        switch (Kind)
+        {
+            case DirectiveKind.Integer:
+                if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number))
+                {
+                    return "argument couldn't be parsed into an integer";
+                }
+                if (number < Min || number > Max)
+                {
+                    return $"argument must be between {Min} and {Max} inclusive";
+                }
+                text = number.ToString(CultureInfo.InvariantCulture);
+                break;
+            case DirectiveKind.Memory:
+                if (!MemorySize.TryParse(value, out number))
+                {
+                    return "argument must be a memory value";
+                }
+                if (number < Min || number > Max)
+                {
+                    return $"argument must be between {Min} and {Max} inclusive";
+                }
+                text = number.ToString(CultureInfo.InvariantCulture);
+                break;
+            case DirectiveKind.Boolean:
+                if (value.Equals("yes", StringComparison.OrdinalIgnoreCase))
+                {
+                    number = 1;
+                    text = "yes";
+                }
+                else if (value.Equals("no", StringComparison.OrdinalIgnoreCase))
+                {
+                    text = "no";
+                }
+                else
+                {
+                    return "argument must be 'yes' or 'no'";
+                }
+                break;
+            case DirectiveKind.Enum:
+                var choice = Choices.FirstOrDefault(c => c.Equals(value, StringComparison.OrdinalIgnoreCase));
+                if (choice is null)
+                {
+                    return "argument(s) must be one of the following: " + string.Join(", ", Choices);
+                }
+                text = choice;
+                break;
+        }
+        return _validate?.Invoke(text);
+    }
+}
+
+/// <summary>Memory sizes as redis.conf writes them: 1k = 1000, 1kb = 1024, and so on for m/mb and g/gb.</summary>
+public static class MemorySize
+{
+    /// <summary>Parses a size; false for text Redis would refuse.</summary>
+    public static bool TryParse(string text, out long bytes)
+    {
+        bytes = 0;
+        string lower = text.ToLowerInvariant();
+        long multiplier = 1;
+        foreach (var (suffix, factor) in Suffixes)
+        {
+            if (lower.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                multiplier = factor;
+                lower = lower[..^suffix.Length];
+                break;
+            }
+        }
+        if (!long.TryParse(lower, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        {
+            return false;
+        }
+        try
+        {
+            bytes = checked(value * multiplier);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly (string Suffix, long Factor)[] Suffixes =
+    [
+        ("kb", 1024L), ("mb", 1024L * 1024), ("gb", 1024L * 1024 * 1024),
+        ("k", 1000L), ("m", 1000L * 1000), ("g", 1000L * 1000 * 1000), ("b", 1L),
+    ];
+}

@@ -1,0 +1,94 @@
+namespace CacheOperator.Node.Configuration;
+
+/// <summary>
+/// Every directive the node understands, with its current value. The same catalog serves the config
+/// file, the command line, CONFIG GET/SET, and the operator's validation of a CacheCluster's config.
+/// </summary>
+public sealed class NodeConfig
+{
+    private readonly Dictionary<string, Directive> _byName = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A catalog with every directive at its default.</summary>
+    public NodeConfig()
+    {
+        Port = Add(new Directive("port", DirectiveKind.Integer, "6379", false, "TCP port to accept clients on (0 picks a free port).") { Min = 0, Max = 65535 });
+        Bind = Add(new Directive("bind", DirectiveKind.Text, "* -::*", false, "Addresses to listen on; '*' is every IPv4 address, '::*' every IPv6 one, a leading '-' makes an address optional."));
+        ProtectedMode = Add(new Directive("protected-mode", DirectiveKind.Boolean, "no", true, "Refuse non-loopback clients while no password is set."));
+        RequirePass = Add(new Directive("requirepass", DirectiveKind.Text, "", true, "Password clients must give with AUTH before other commands."));
+        Databases = Add(new Directive("databases", DirectiveKind.Integer, "16", false, "Number of databases for SELECT.") { Min = 1, Max = 1024 * 1024 });
+        ProtoMaxBulkLen = Add(new Directive("proto-max-bulk-len", DirectiveKind.Memory, "512mb", true, "Largest bulk string a request may carry.") { Min = 1024 * 1024, Max = int.MaxValue });
+        MaxClients = Add(new Directive("maxclients", DirectiveKind.Integer, "10000", true, "Connections accepted at once; more are refused.") { Min = 1, Max = 1_000_000 });
+        Timeout = Add(new Directive("timeout", DirectiveKind.Integer, "0", true, "Close a client idle this many seconds (0: never).") { Min = 0, Max = int.MaxValue });
+        TcpKeepAlive = Add(new Directive("tcp-keepalive", DirectiveKind.Integer, "300", true, "Seconds between TCP keepalive probes (0: off).") { Min = 0, Max = int.MaxValue });
+        Hz = Add(new Directive("hz", DirectiveKind.Integer, "10", true, "Background task frequency (active expiry) per second.") { Min = 1, Max = 500 });
+        LogLevel = Add(new Directive("loglevel", DirectiveKind.Enum, "notice", true, "Least severe log level written.") { Choices = ["debug", "verbose", "notice", "warning", "nothing"] });
+        MaxMemory = Add(new Directive("maxmemory", DirectiveKind.Memory, "0", true, "Memory limit for data (0: none).") { Min = 0 });
+        MaxMemoryPolicy = Add(new Directive("maxmemory-policy", DirectiveKind.Enum, "noeviction", true, "What to do when maxmemory is reached.")
+        {
+            Choices = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"],
+        });
+        Save = Add(new Directive("save", DirectiveKind.Text, "", true, "Snapshot schedule; only \"\" (no snapshots) until persistence exists.")
+            .WithRule(v => v.Length == 0 ? null : "snapshots are not supported yet; only \"\" is accepted"));
+        AppendOnly = Add(new Directive("appendonly", DirectiveKind.Boolean, "no", true, "Append-only file; only 'no' until persistence exists.")
+            .WithRule(v => v == "no" ? null : "the append-only file is not supported yet"));
+    }
+
+    /// <summary>port</summary>
+    public Directive Port { get; }
+
+    /// <summary>bind</summary>
+    public Directive Bind { get; }
+
+    /// <summary>protected-mode</summary>
+    public Directive ProtectedMode { get; }
+
+    /// <summary>requirepass</summary>
+    public Directive RequirePass { get; }
+
+    /// <summary>databases</summary>
+    public Directive Databases { get; }
+
+    /// <summary>proto-max-bulk-len</summary>
+    public Directive ProtoMaxBulkLen { get; }
+
+    /// <summary>maxclients</summary>
+    public Directive MaxClients { get; }
+
+    /// <summary>timeout</summary>
+    public Directive Timeout { get; }
+
+    /// <summary>tcp-keepalive</summary>
+    public Directive TcpKeepAlive { get; }
+
+    /// <summary>hz</summary>
+    public Directive Hz { get; }
+
+    /// <summary>loglevel</summary>
+    public Directive LogLevel { get; }
+
+    /// <summary>maxmemory</summary>
+    public Directive MaxMemory { get; }
+
+    /// <summary>maxmemory-policy</summary>
+    public Directive MaxMemoryPolicy { get; }
+
+    /// <summary>save</summary>
+    public Directive Save { get; }
+
+    /// <summary>appendonly</summary>
+    public Directive AppendOnly { get; }
+
+    /// <summary>Every directive, in registration order.</summary>
+    public IEnumerable<Directive> All => _byName.Values;
+
+    /// <summary>The directive called <paramref name="name"/>, or null.</summary>
+    public Directive? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Registers a directive; feature areas add theirs at start-up.</summary>
+    public Directive Add(Directive directive)
+    {
+        directive.Initialize();
+        _byName.Add(directive.Name, directive);
+        return directive;
+    }
+}

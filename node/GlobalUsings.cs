@@ -1,0 +1,3 @@
+global using System.Buffers;
+global using System.Runtime.CompilerServices;
+global using System.Text;

@@ -1,0 +1,65 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Server;
+
+namespace CacheOperator.Node;
+
+/// <summary>Entry point: reads the configuration, serves until SHUTDOWN or SIGTERM, exits 0.</summary>
+public static class Program
+{
+    /// <summary>Version reported by --version and INFO.</summary>
+    public static string Version => typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Runs the node.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["--version" or "-v"])
+        {
+            Console.WriteLine($"cache-node {Version} (redis_version {ServerInfo.RedisVersion})");
+            return 0;
+        }
+        if (args is ["--help" or "-h"])
+        {
+            Console.WriteLine("Usage: cache-node [/path/to/redis.conf] [--config FILE] [--directive value ...]");
+            Console.WriteLine("Examples: cache-node --port 7000 --bind 127.0.0.1 --maxmemory 100mb");
+            return 0;
+        }
+        var config = new NodeConfig();
+        try
+        {
+            ConfigLoader.Load(config, args);
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"cache-node: configuration error: {e.Message}");
+            return 1;
+        }
+
+        var log = new NodeLog();
+        log.MinimumLevel = Enum.Parse<LogLevel>(config.LogLevel.Text == "nothing" ? "Warning" : config.LogLevel.Text, ignoreCase: true);
+        config.LogLevel.Changed += d => log.MinimumLevel = Enum.Parse<LogLevel>(d.Text == "nothing" ? "Warning" : d.Text, ignoreCase: true);
+        var server = new NodeServer(config, log);
+        try
+        {
+            server.Start();
+        }
+        catch (Exception e) when (e is IOException or ConfigException)
+        {
+            log.Warning(e.Message);
+            return 1;
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            server.RequestShutdown("received SIGTERM");
+        });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        {
+            ctx.Cancel = true;
+            server.RequestShutdown("received SIGINT");
+        });
+        await server.Stopped;
+        return 0;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace CacheOperator.Node.Protocol;
+
+/// <summary>Number parsing and formatting with Redis's rules and text forms.</summary>
+public static class NumberFormat
+{
+    /// <summary>Shortest round-trip text, with <c>inf</c>, <c>-inf</c> and a lower-case exponent as Redis prints.</summary>
+    public static int FormatDouble(double value, Span<byte> destination)
+    {
+        if (double.IsPositiveInfinity(value))
+        {
+            "inf"u8.CopyTo(destination);
+            return 3;
+        }
+        if (double.IsNegativeInfinity(value))
+        {
+            "-inf"u8.CopyTo(destination);
+            return 4;
+        }
+        if (double.IsNaN(value))
+        {
+            "nan"u8.CopyTo(destination);
+            return 3;
+        }
+        value.TryFormat(destination, out int n, "R", CultureInfo.InvariantCulture);
+        for (int i = 0; i < n; i++)
+        {
+            if (destination[i] == (byte)'E')
+            {
+                destination[i] = (byte)'e';
+            }
+        }
+        return n;
+    }
+
+    /// <summary>Text of a double for replies and stored values.</summary>
+    public static string DoubleToString(double value)
+    {
+        Span<byte> buf = stackalloc byte[40];
+        int n = FormatDouble(value, buf);
+        return Encoding.ASCII.GetString(buf[..n]);
+    }
+
+    /// <summary>Parses a double as Redis's strtod-based parser does: no spaces, "inf"/"-inf"/"+inf" accepted, NaN refused.</summary>
+    public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 256 || IsSpace(text[0]) || IsSpace(text[^1]))
+        {
+            return false;
+        }
+        if (Ascii.EqualsIgnoreCase(text, "inf"u8) || Ascii.EqualsIgnoreCase(text, "+inf"u8) || Ascii.EqualsIgnoreCase(text, "infinity"u8) || Ascii.EqualsIgnoreCase(text, "+infinity"u8))
+        {
+            value = double.PositiveInfinity;
+            return true;
+        }
+        if (Ascii.EqualsIgnoreCase(text, "-inf"u8) || Ascii.EqualsIgnoreCase(text, "-infinity"u8))
+        {
+            value = double.NegativeInfinity;
+            return true;
+        }
+        foreach (byte b in text)
+        {
+            // .NET accepts words and separators that strtod does not; keep to digits, sign, dot and exponent.
+            if (!(b is >= (byte)'0' and <= (byte)'9' or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E'))
+            {
+                return false;
+            }
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        {
+            return false;
+        }
+        return !double.IsNaN(value);
+    }
+
+    /// <summary>Parses a 64-bit integer with Redis's strict rules.</summary>
+    public static bool TryParseInt64(ReadOnlySpan<byte> text, out long value) => RespParser.TryParseInt64(text, out value);
+
+    private static bool IsSpace(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
+}

@@ -1,0 +1,174 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using CacheOperator.Node.Commands;
+using CacheOperator.Node.Protocol;
+
+namespace CacheOperator.Node.Server;
+
+/// <summary>
+/// One client's socket: reads requests into a <see cref="CommandBatch"/>, runs each batch under the
+/// keyspace lock, and flushes all of the batch's replies at once.
+/// </summary>
+internal sealed class ClientConnection
+{
+    private readonly NodeServer _server;
+    private readonly Socket _socket;
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly CommandBatch _batch = new();
+    private volatile bool _stopping;
+
+    public ClientConnection(NodeServer server, Socket socket, long id)
+    {
+        _server = server;
+        _socket = socket;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024));
+        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
+        Session = new Session(server, id, new ReplyWriter(_writer), Describe(socket.RemoteEndPoint), Describe(socket.LocalEndPoint))
+        {
+            Abort = Abort,
+        };
+    }
+
+    public Session Session { get; }
+
+    /// <summary>Stops after the replies in flight are written (shutdown).</summary>
+    public void StopGracefully()
+    {
+        _stopping = true;
+        _reader.CancelPendingRead();
+    }
+
+    /// <summary>Closes the socket now (CLIENT KILL, idle timeout).</summary>
+    public void Abort()
+    {
+        _stopping = true;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+        _reader.CancelPendingRead();
+    }
+
+    public async Task RunAsync()
+    {
+        try
+        {
+            await ServeAsync();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The peer went away mid-read or mid-write; nothing is left half-applied because commands run whole.
+        }
+        finally
+        {
+            Interlocked.Add(ref _server.Stats.NetOutputBytesClosed, Session.Reply.BytesWritten);
+            await _reader.CompleteAsync();
+            await _writer.CompleteAsync();
+            _socket.Dispose();
+        }
+    }
+
+    private async Task ServeAsync()
+    {
+        long maxBulk = _server.Config.ProtoMaxBulkLen.Number;
+        long leftover = 0;
+        while (!_stopping)
+        {
+            var result = await _reader.ReadAsync();
+            var buffer = result.Buffer;
+            Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length - leftover);
+            ProtocolException? error = null;
+            SequencePosition consumed;
+            try
+            {
+                consumed = RespParser.Parse(buffer, _batch, maxBulk);
+            }
+            catch (ProtocolException e)
+            {
+                error = e;
+                consumed = buffer.End;
+            }
+            leftover = buffer.Slice(consumed).Length;
+            _reader.AdvanceTo(consumed, buffer.End);
+
+            if (_batch.CommandCount > 0)
+            {
+                Session.LastInteractionMs = Environment.TickCount64;
+                if (!await ExecuteBatchAsync())
+                {
+                    return;
+                }
+            }
+            if (error is not null)
+            {
+                _server.Log.Verbose($"Protocol error from client id={Session.Id} addr={Session.RemoteAddress}: {error.Message}");
+                Session.Reply.WriteError("ERR " + error.Message);
+                await _writer.FlushAsync();
+                return;
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs the parsed commands; false when the connection must close.</summary>
+    private async ValueTask<bool> ExecuteBatchAsync()
+    {
+        var keyspace = _server.Keyspace;
+        int count = _batch.CommandCount;
+        int next = 0;
+        while (next < count)
+        {
+            lock (keyspace.Sync)
+            {
+                while (next < count)
+                {
+                    CommandDispatcher.Execute(Session, _batch.GetCommand(next++));
+                    if (Session.Suspension is not null || Session.CloseAfterReply)
+                    {
+                        break;
+                    }
+                }
+            }
+            if (Session.Suspension is { } suspension)
+            {
+                Session.Suspension = null;
+                await _writer.FlushAsync();
+                Session.IsBlocked = true;
+                try
+                {
+                    await suspension;
+                }
+                finally
+                {
+                    Session.IsBlocked = false;
+                }
+            }
+            if (Session.CloseAfterReply)
+            {
+                _batch.ClearCompleted();
+                await _writer.FlushAsync();
+                return false;
+            }
+        }
+        _batch.ClearCompleted();
+        var flush = await _writer.FlushAsync();
+        return !flush.IsCompleted && !flush.IsCanceled;
+    }
+
+    private static string Describe(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint ip when ip.AddressFamily == AddressFamily.InterNetworkV6 && !ip.Address.IsIPv4MappedToIPv6 => $"{ip.Address}:{ip.Port}",
+        IPEndPoint ip => $"{(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)}:{ip.Port}",
+        _ => "?:0",
+    };
+}

@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Net.Sockets;
+using CacheOperator.Node.Commands;
+using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Storage;
+
+namespace CacheOperator.Node.Server;
+
+/// <summary>The cache node: listeners, connected clients, the keyspace, and the background cycle.</summary>
+public sealed class NodeServer : IAsyncDisposable
+{
+    private readonly List<Socket> _listeners = [];
+    private readonly ConcurrentDictionary<long, ClientConnection> _clients = new();
+    private readonly ConcurrentDictionary<Task, bool> _connectionTasks = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Task> _loops = [];
+    private long _nextClientId;
+
+    /// <summary>A server with the given configuration; call <see cref="Start"/> to listen.</summary>
+    public NodeServer(NodeConfig config, NodeLog? log = null)
+    {
+        Config = config;
+        Log = log ?? new NodeLog();
+        Keyspace = new Keyspace((int)config.Databases.Number);
+        Commands = new CommandTable();
+        RunId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        StartedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>Configuration, changed at run time by CONFIG SET.</summary>
+    public NodeConfig Config { get; }
+
+    /// <summary>Where events are logged.</summary>
+    public NodeLog Log { get; }
+
+    /// <summary>All databases.</summary>
+    public Keyspace Keyspace { get; }
+
+    /// <summary>The commands served.</summary>
+    public CommandTable Commands { get; }
+
+    /// <summary>Counters for INFO.</summary>
+    public ServerStats Stats { get; } = new();
+
+    /// <summary>Random id of this process run (INFO run_id).</summary>
+    public string RunId { get; }
+
+    /// <summary>When the server started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The TCP port actually listened on.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Completes when the server has stopped (SHUTDOWN or a signal).</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>Connected clients.</summary>
+    public IEnumerable<Session> Clients => _clients.Values.Select(c => c.Session).OrderBy(s => s.Id);
+
+    /// <summary>Number of connected clients.</summary>
+    public int ClientCount => _clients.Count;
+
+    /// <summary>Binds the listeners and starts accepting clients and the background cycle.</summary>
+    public void Start()
+    {
+        int port = (int)Config.Port.Number;
+        foreach (var word in Config.Bind.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            bool optional = word.StartsWith('-');
+            string host = optional ? word[1..] : word;
+            IPAddress address = host switch
+            {
+                "*" => IPAddress.Any,
+                "::*" => IPAddress.IPv6Any,
+                _ => IPAddress.TryParse(host, out var parsed) ? parsed : throw new ConfigException($"bind: '{host}' is not an IP address"),
+            };
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (address.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    // IPv4 has its own listener; keep the IPv6 one from claiming v4-mapped addresses.
+                    socket.DualMode = false;
+                }
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(new IPEndPoint(address, port));
+                socket.Listen(511);
+                port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                _listeners.Add(socket);
+            }
+            catch (SocketException e) when (optional)
+            {
+                socket.Dispose();
+                Log.Verbose($"Optional bind {host} skipped: {e.Message}");
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw new IOException($"Could not listen on {host}:{port}: {e.Message}", e);
+            }
+        }
+        if (_listeners.Count == 0)
+        {
+            throw new IOException("No address to listen on (check bind).");
+        }
+        Port = port;
+        foreach (var listener in _listeners)
+        {
+            _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        }
+        _loops.Add(Task.Run(CronLoopAsync));
+        Log.Notice($"Ready to accept connections tcp port={Port} pid={Environment.ProcessId}");
+    }
+
+    /// <summary>Stops accepting, lets connections finish the replies in flight, then completes <see cref="Stopped"/>.</summary>
+    public void RequestShutdown(string reason)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        Log.Notice($"Shutting down: {reason}");
+        _stopping.Cancel();
+        _ = Task.Run(async () =>
+        {
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+            foreach (var client in _clients.Values)
+            {
+                client.StopGracefully();
+            }
+            var pending = Task.WhenAll(_connectionTasks.Keys);
+            await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
+            foreach (var client in _clients.Values)
+            {
+                client.Abort();
+            }
+            Log.Notice("Server stopped, bye");
+            _stopped.TrySetResult();
+        });
+    }
+
+    /// <summary>Closes a client by id (CLIENT KILL); true when it was connected.</summary>
+    public bool KillClient(long id)
+    {
+        if (_clients.TryGetValue(id, out var client))
+        {
+            client.Abort();
+            return true;
+        }
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        RequestShutdown("disposed");
+        await Stopped;
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                continue;
+            }
+            Interlocked.Increment(ref Stats.ConnectionsReceived);
+            if (!Admit(socket))
+            {
+                continue;
+            }
+            long id = Interlocked.Increment(ref _nextClientId);
+            var connection = new ClientConnection(this, socket, id);
+            _clients[id] = connection;
+            var task = Task.Run(connection.RunAsync);
+            _connectionTasks[task] = true;
+            _ = task.ContinueWith(t =>
+            {
+                _clients.TryRemove(id, out _);
+                _connectionTasks.TryRemove(t, out _);
+            }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Applies socket options and the maxclients and protected-mode rules.</summary>
+    private bool Admit(Socket socket)
+    {
+        socket.NoDelay = true;
+        long keepAlive = Config.TcpKeepAlive.Number;
+        if (keepAlive > 0)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)keepAlive);
+        }
+        string? refusal = null;
+        if (_clients.Count >= Config.MaxClients.Number)
+        {
+            refusal = "-ERR max number of clients reached\r\n";
+        }
+        else if (Config.ProtectedMode.IsOn && Config.RequirePass.Text.Length == 0
+            && socket.RemoteEndPoint is IPEndPoint remote && !IPAddress.IsLoopback(remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address))
+        {
+            refusal = "-DENIED Running in protected mode because protected mode is enabled and no password is set for the default user. "
+                + "In this mode connections are only accepted from the loopback interface. Set a password with requirepass, or disable "
+                + "protected mode with CONFIG SET protected-mode no from a loopback client.\r\n";
+        }
+        if (refusal is null)
+        {
+            return true;
+        }
+        Interlocked.Increment(ref Stats.RejectedConnections);
+        Log.Verbose($"Refused client {socket.RemoteEndPoint}: {refusal.TrimEnd()}");
+        try
+        {
+            socket.Send(Encoding.ASCII.GetBytes(refusal));
+        }
+        catch (SocketException)
+        {
+            // The client is gone already.
+        }
+        socket.Dispose();
+        return false;
+    }
+
+    /// <summary>The background cycle (Redis's serverCron): active expiry and idle-client timeout, hz times a second.</summary>
+    private async Task CronLoopAsync()
+    {
+        var random = new Random();
+        while (!_stopping.IsCancellationRequested)
+        {
+            int periodMs = (int)Math.Max(1, 1000 / Config.Hz.Number);
+            try
+            {
+                await Task.Delay(periodMs, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            // A quarter of each period at most, as Redis's slow expire cycle.
+            ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
+            long timeoutSeconds = Config.Timeout.Number;
+            if (timeoutSeconds > 0)
+            {
+                long now = Environment.TickCount64;
+                foreach (var client in _clients.Values)
+                {
+                    if (!client.Session.IsBlocked && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
+                    {
+                        Log.Verbose($"Closing idle client id={client.Session.Id}");
+                        client.Abort();
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using CacheOperator.Node.Commands;
+using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Storage;
+
+namespace CacheOperator.Node.Server;
+
+/// <summary>The state of one client connection that commands read and change: database, protocol, name, auth.</summary>
+public sealed class Session
+{
+    internal Session(NodeServer server, long id, ReplyWriter reply, string remoteAddress, string localAddress)
+    {
+        Server = server;
+        Id = id;
+        Reply = reply;
+        RemoteAddress = remoteAddress;
+        LocalAddress = localAddress;
+        Db = server.Keyspace[0];
+        Authenticated = server.Config.RequirePass.Text.Length == 0;
+        CreatedMs = Environment.TickCount64;
+        LastInteractionMs = CreatedMs;
+    }
+
+    /// <summary>The server this client talks to.</summary>
+    public NodeServer Server { get; }
+
+    /// <summary>Where replies go.</summary>
+    public ReplyWriter Reply { get; }
+
+    /// <summary>CLIENT ID.</summary>
+    public long Id { get; }
+
+    /// <summary>The keyspace.</summary>
+    public Keyspace Keyspace => Server.Keyspace;
+
+    /// <summary>The selected database.</summary>
+    public Database Db { get; set; }
+
+    /// <summary>Whether commands other than AUTH/HELLO are allowed.</summary>
+    public bool Authenticated { get; set; }
+
+    /// <summary>CLIENT SETNAME.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>CLIENT SETINFO LIB-NAME.</summary>
+    public string? LibName { get; set; }
+
+    /// <summary>CLIENT SETINFO LIB-VER.</summary>
+    public string? LibVersion { get; set; }
+
+    /// <summary>CLIENT NO-EVICT.</summary>
+    public bool NoEvict { get; set; }
+
+    /// <summary>Peer address as ip:port.</summary>
+    public string RemoteAddress { get; }
+
+    /// <summary>Local address as ip:port.</summary>
+    public string LocalAddress { get; }
+
+    /// <summary>When the connection was accepted (TickCount64 ms).</summary>
+    public long CreatedMs { get; }
+
+    /// <summary>When the last command arrived (TickCount64 ms).</summary>
+    public long LastInteractionMs { get; set; }
+
+    /// <summary>The command running or last run, for CLIENT LIST.</summary>
+    public CommandSpec? LastCommand { get; set; }
+
+    /// <summary>Set by QUIT or a kill of oneself: close once the reply is flushed.</summary>
+    public bool CloseAfterReply { get; set; }
+
+    /// <summary>
+    /// Set by a command that must wait (a blocking pop): the connection stops running its batch, flushes,
+    /// and resumes with the next command once the task completes. Whoever completes it writes the reply.
+    /// </summary>
+    public Task? Suspension { get; set; }
+
+    /// <summary>True while the client waits in a blocking command.</summary>
+    public bool IsBlocked { get; internal set; }
+
+    /// <summary>Closes the connection from outside (CLIENT KILL, shutdown, idle timeout).</summary>
+    internal Action? Abort { get; set; }
+
+    /// <summary>Parses an integer argument; on failure writes Redis's error and returns false.</summary>
+    public bool TryParseLong(ReadOnlySpan<byte> text, out long value, string error = Errors.NotInteger)
+    {
+        if (NumberFormat.TryParseInt64(text, out value))
+        {
+            return true;
+        }
+        Reply.WriteError(error);
+        return false;
+    }
+
+    /// <summary>Parses a float argument; on failure writes Redis's error and returns false.</summary>
+    public bool TryParseDouble(ReadOnlySpan<byte> text, out double value, string error = Errors.NotFloat)
+    {
+        if (NumberFormat.TryParseDouble(text, out value))
+        {
+            return true;
+        }
+        Reply.WriteError(error);
+        return false;
+    }
+
+    /// <summary>Looks a key up for reading, counting keyspace hits and misses; -1 when absent.</summary>
+    public int FindForRead(ReadOnlySpan<byte> key)
+    {
+        int index = Db.Find(key);
+        if (index < 0)
+        {
+            Keyspace.Misses++;
+        }
+        else
+        {
+            Keyspace.Hits++;
+        }
+        return index;
+    }
+
+    /// <summary>
+    /// The string value of a key for reading (null when absent). Writes WRONGTYPE and returns false
+    /// when the key holds another type.
+    /// </summary>
+    public bool TryReadString(ReadOnlySpan<byte> key, out byte[]? value)
+    {
+        int index = FindForRead(key);
+        if (index < 0)
+        {
+            value = null;
+            return true;
+        }
+        if (Db.Table[index].Value is byte[] bytes)
+        {
+            value = bytes;
+            return true;
+        }
+        value = null;
+        Reply.WriteError(Errors.WrongType);
+        return false;
+    }
+}

@@ -1,0 +1,111 @@
+namespace CacheOperator.Node.Storage;
+
+/// <summary>
+/// One numbered database (SELECT 0..15): key lookup with lazy expiry, writes and deletes. Every key
+/// access of every command goes through <see cref="Find"/> or <see cref="Set"/>, the single place where
+/// expiry, access tracking and (in cluster mode) slot ownership are decided.
+/// </summary>
+public sealed class Database(Keyspace keyspace, int id)
+{
+    /// <summary>The database number.</summary>
+    public int Id { get; } = id;
+
+    /// <summary>The key table; replaced whole by FLUSHDB and SWAPDB.</summary>
+    public KeyTable Table { get; internal set; } = new();
+
+    /// <summary>Live keys (expired keys nobody touched yet included, as in Redis).</summary>
+    public int Count => Table.Count;
+
+    /// <summary>The entry index of a live key, or -1; an expired key is deleted on the way.</summary>
+    public int Find(ReadOnlySpan<byte> key, bool touch = true)
+    {
+        var table = Table;
+        int index = table.Find(key);
+        if (index < 0)
+        {
+            return -1;
+        }
+        ref var entry = ref table[index];
+        if (entry.ExpireAt != 0 && entry.ExpireAt <= keyspace.NowMs)
+        {
+            DeleteExpired(index);
+            return -1;
+        }
+        if (touch)
+        {
+            entry.Access = keyspace.AccessClock;
+        }
+        return index;
+    }
+
+    /// <summary>The value of a live key, or null.</summary>
+    public object? Get(ReadOnlySpan<byte> key)
+    {
+        int index = Find(key);
+        return index < 0 ? null : Table[index].Value;
+    }
+
+    /// <summary>Stores <paramref name="value"/>; an existing key keeps its expiry only when <paramref name="keepTtl"/>.</summary>
+    public int Set(ReadOnlySpan<byte> key, object value, bool keepTtl = false)
+    {
+        int index = Find(key, touch: false);
+        var table = Table;
+        if (index >= 0)
+        {
+            ref var entry = ref table[index];
+            entry.Value = value;
+            entry.Access = keyspace.AccessClock;
+            if (!keepTtl && entry.ExpireAt != 0)
+            {
+                table.SetExpire(index, 0);
+            }
+            return index;
+        }
+        index = table.Add(key.ToArray(), value);
+        table[index].Access = keyspace.AccessClock;
+        return index;
+    }
+
+    /// <summary>Adds a key known to be absent (after a <see cref="Find"/> miss), taking ownership of its bytes.</summary>
+    public int Add(byte[] key, object value)
+    {
+        int index = Table.Add(key, value);
+        Table[index].Access = keyspace.AccessClock;
+        return index;
+    }
+
+    /// <summary>Deletes a key; true when it existed.</summary>
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        int index = Find(key, touch: false);
+        if (index < 0)
+        {
+            return false;
+        }
+        Table.RemoveAt(index);
+        return true;
+    }
+
+    /// <summary>Deletes the entry at <paramref name="index"/>.</summary>
+    public void DeleteAt(int index) => Table.RemoveAt(index);
+
+    /// <summary>Sets (unix ms) or clears (0) the expiry of the entry at <paramref name="index"/>.</summary>
+    public void SetExpire(int index, long unixMs) => Table.SetExpire(index, unixMs);
+
+    /// <summary>True when the entry at <paramref name="index"/> is past its expiry.</summary>
+    public bool IsExpired(int index)
+    {
+        long at = Table[index].ExpireAt;
+        return at != 0 && at <= keyspace.NowMs;
+    }
+
+    /// <summary>Deletes an expired entry and counts it.</summary>
+    internal void DeleteExpired(int index)
+    {
+        Table.RemoveAt(index);
+        keyspace.ExpiredKeys++;
+    }
+
+    /// <summary>Removes every key.</summary>
+    public void Clear() => Table = new KeyTable();
+}

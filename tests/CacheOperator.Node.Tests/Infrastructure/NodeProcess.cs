@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CacheOperator.Node.Tests.Infrastructure;
+
+/// <summary>The node as a real OS process (cache-node.dll next to the tests), for start-up, signal and redis-cli tests.</summary>
+public sealed class NodeProcess : IDisposable
+{
+    private readonly StringBuilder _output = new();
+
+    private NodeProcess(Process process, int port)
+    {
+        Process = process;
+        Port = port;
+    }
+
+    /// <summary>The process.</summary>
+    public Process Process { get; }
+
+    /// <summary>The port it listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>Everything it printed so far (stdout and stderr).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>A free loopback TCP port.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the node with <paramref name="args"/>; unless told otherwise, waits until it accepts connections.</summary>
+    public static NodeProcess Start(IEnumerable<string> args, bool waitUntilReady = true, int? port = null)
+    {
+        int chosen = port ?? FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cache-node.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg.Replace("{port}", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        }
+        var process = Process.Start(info)!;
+        var node = new NodeProcess(process, chosen);
+        process.OutputDataReceived += (_, e) => node.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => node.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (waitUntilReady)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!node.Output.Contains("Ready to accept connections", StringComparison.Ordinal))
+            {
+                if (process.HasExited || DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException($"Node did not start: {node.Output}");
+                }
+                Thread.Sleep(50);
+            }
+        }
+        return node;
+    }
+
+    /// <summary>Waits for exit and returns the exit code.</summary>
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!Process.WaitForExit(timeout))
+        {
+            throw new TimeoutException($"Node did not exit: {Output}");
+        }
+        Process.WaitForExit();
+        return Process.ExitCode;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            Process.WaitForExit();
+        }
+        Process.Dispose();
+    }
+}

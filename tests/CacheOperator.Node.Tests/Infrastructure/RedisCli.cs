@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace CacheOperator.Node.Tests.Infrastructure;
+
+/// <summary>Runs Debian's redis-cli against a port and returns what it printed.</summary>
+public static class RedisCli
+{
+    /// <summary>Runs <c>redis-cli -p PORT args...</c> (optionally feeding stdin) and returns stdout.</summary>
+    public static string Run(int port, string[] args, string? stdin = null)
+    {
+        var info = new ProcessStartInfo("redis-cli")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("-p");
+        info.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("redis-cli did not start");
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            process.Kill();
+            throw new TimeoutException("redis-cli did not finish");
+        }
+        return output.Result + error.Result;
+    }
+
+    /// <summary>Runs one command and returns its trimmed output.</summary>
+    public static string Command(int port, params string[] args) => Run(port, args).TrimEnd('\n');
+}

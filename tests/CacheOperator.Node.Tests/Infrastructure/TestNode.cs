@@ -1,0 +1,33 @@
+using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Server;
+
+namespace CacheOperator.Node.Tests.Infrastructure;
+
+/// <summary>A node server running in the test process on a free loopback port, with real sockets.</summary>
+public sealed class TestNode : IAsyncDisposable
+{
+    private TestNode(NodeServer server) => Server = server;
+
+    /// <summary>The running server.</summary>
+    public NodeServer Server { get; }
+
+    /// <summary>Its TCP port.</summary>
+    public int Port => Server.Port;
+
+    /// <summary>Starts a node; <paramref name="options"/> are command-line style: "--requirepass", "secret".</summary>
+    public static TestNode Start(params string[] options)
+    {
+        var config = new NodeConfig();
+        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", .. options]);
+        var log = new NodeLog { MinimumLevel = LogLevel.Warning };
+        var server = new NodeServer(config, log);
+        server.Start();
+        return new TestNode(server);
+    }
+
+    /// <summary>A new raw RESP client.</summary>
+    public RespClient Client() => new(Port);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+}
