@@ -1,0 +1,143 @@
+using System.Diagnostics;
+
+namespace CacheOperator.Node.Tests.Infrastructure;
+
+/// <summary>A real redis-server (Debian's, 7.0) on a free loopback port, the reference our replies are compared with.</summary>
+public sealed class RedisServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private RedisServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    /// <summary>Its port.</summary>
+    public int Port { get; }
+
+    /// <summary>Starts redis-server without persistence; extra directives as "--name", "value".</summary>
+    public static RedisServerProcess Start(params string[] options)
+    {
+        int port = NodeProcess.FreePort();
+        var info = new ProcessStartInfo("redis-server")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" }.Concat(options))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try
+            {
+                using var probe = new RespClient(port);
+                if (probe.Call("PING").Text == "PONG")
+                {
+                    break;
+                }
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                Thread.Sleep(50);
+            }
+        }
+        return new RedisServerProcess(process, port);
+    }
+
+    /// <summary>A new raw client.</summary>
+    public RespClient Client() => new(Port);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>
+/// One real redis-server and one node, shared by a test class, for differential tests: the same
+/// commands go to both and every reply must be identical, type and bytes.
+/// </summary>
+public sealed class RedisAndNode : IAsyncLifetime
+{
+    /// <summary>The reference server.</summary>
+    public RedisServerProcess Redis { get; private set; } = null!;
+
+    /// <summary>Our node.</summary>
+    public TestNode Node { get; private set; } = null!;
+
+    /// <inheritdoc/>
+    public Task InitializeAsync()
+    {
+        Redis = RedisServerProcess.Start();
+        Node = TestNode.Start();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public async Task DisposeAsync()
+    {
+        Redis.Dispose();
+        await Node.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Runs each command on both servers (fresh connections, both flushed first, RESP2 or RESP3) and
+    /// asserts identical replies; returns the replies for further checks.
+    /// </summary>
+    public IReadOnlyList<RespValue> AssertSameReplies(int protocol, params string[][] commands)
+    {
+        using var redis = Redis.Client();
+        using var node = Node.Client();
+        foreach (var client in new[] { redis, node })
+        {
+            client.Call("FLUSHALL");
+            if (protocol == 3)
+            {
+                client.Call("HELLO", "3");
+            }
+        }
+        var replies = new List<RespValue>();
+        foreach (var command in commands)
+        {
+            var expected = redis.Call(command);
+            var actual = node.Call(command);
+            Assert.True(Same(expected, actual), $"{string.Join(' ', command)}\n  redis: {expected}\n  node:  {actual}");
+            replies.Add(actual);
+        }
+        return replies;
+    }
+
+    /// <summary>RESP2 differential run.</summary>
+    public IReadOnlyList<RespValue> AssertSameReplies(params string[][] commands) => AssertSameReplies(2, commands);
+
+    private static bool Same(RespValue a, RespValue b)
+    {
+        if (a.Kind != b.Kind || a.Integer != b.Integer)
+        {
+            return false;
+        }
+        if (!(a.Bytes ?? []).AsSpan().SequenceEqual(b.Bytes ?? []))
+        {
+            return false;
+        }
+        var ai = a.Items ?? [];
+        var bi = b.Items ?? [];
+        return ai.Count == bi.Count && ai.Zip(bi).All(p => Same(p.First, p.Second));
+    }
+}
