@@ -58,6 +58,11 @@ workloads=(
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
+# Warm-up (JIT, connection pools, allocator), not measured.
+for server in "${servers[@]}"; do
+  redis-benchmark -p "${port[$server]}" -t get,set -n 20000 -c 50 -P 16 -r 100000 -d 64 -q >/dev/null
+done
+
 results="$work/results.csv"
 : >"$results"
 for ((round = 0; round < rounds; round++)); do
