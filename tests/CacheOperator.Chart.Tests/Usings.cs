@@ -1,0 +1,1 @@
+global using CacheOperator.Chart.Tests.Infrastructure;
