@@ -562,7 +562,8 @@ internal static class StringCommands
     /// <summary>Refuses a string that would grow past proto-max-bulk-len, with Redis's error.</summary>
     internal static bool CheckStringLength(Session s, long size, long append)
     {
-        if (size + append > s.Server.Config.ProtoMaxBulkLen.Number)
+        // Compared unsigned so an offset near long.MaxValue cannot wrap around to a small total.
+        if ((ulong)size + (ulong)append > (ulong)s.Server.Config.ProtoMaxBulkLen.Number)
         {
             s.Reply.WriteError(Errors.StringTooLong);
             return false;
