@@ -348,15 +348,19 @@ internal static class StringCommands
 
     private static void GetDel(Session s, ArgList a)
     {
-        if (!s.TryReadString(a[1], out var value))
+        int index = s.FindForRead(a[1]);
+        if (index < 0)
         {
+            s.Reply.WriteNullBulk();
             return;
         }
-        if (value is not null)
+        if (s.Db.Table[index].Value is not byte[] value)
         {
-            s.Db.Delete(a[1]);
+            s.Reply.WriteError(Errors.WrongType);
+            return;
         }
-        WriteBulkOrNull(s, value);
+        s.Reply.WriteBulk(value);
+        s.Db.DeleteAt(index);
     }
 
     private static void GetEx(Session s, ArgList a)
