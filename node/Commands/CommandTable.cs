@@ -15,6 +15,7 @@ public sealed class CommandTable
     private static IEnumerable<(string Group, IEnumerable<CommandSpec> Commands)> Families =>
     [
         ("string", StringCommands.All),
+        ("bitmap", BitmapCommands.All),
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
 
@@ -6,6 +7,9 @@ namespace CacheOperator.Node.Commands;
 /// <summary>The string family: GET, SET and the commands that read or change string values.</summary>
 internal static class StringCommands
 {
+    private const string GetRangeComplexity =
+        "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.";
+
     public static IEnumerable<CommandSpec> All =>
     [
         new("get", 2, Get)
@@ -19,14 +23,278 @@ internal static class StringCommands
             Summary = "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Complexity = "O(1)",
             Syntax = "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         },
+        new("setnx", 3, SetNx)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Set the value of a key, only if the key does not exist", Complexity = "O(1)", Syntax = "key value",
+        },
+        new("setex", 4, SetEx)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @string @slow",
+            Summary = "Set the value and expiration of a key", Since = "2.0.0", Complexity = "O(1)", Syntax = "key seconds value",
+        },
+        new("psetex", 4, PSetEx)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @string @slow",
+            Summary = "Set the value and expiration in milliseconds of a key", Since = "2.6.0", Complexity = "O(1)", Syntax = "key milliseconds value",
+        },
+        new("getset", 3, GetSet)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Set the string value of a key and return its old value", Complexity = "O(1)", Syntax = "key value",
+        },
+        new("getdel", 2, GetDel)
+        {
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Get the value of a key and delete the key", Since = "6.2.0", Complexity = "O(1)", Syntax = "key",
+        },
+        new("getex", -2, GetEx)
+        {
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Get the value of a key and optionally set its expiration", Since = "6.2.0", Complexity = "O(1)",
+            Syntax = "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
+        },
+        new("mget", -2, MGet)
+        {
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, -1, 1), Acl = "@read @string @fast",
+            Summary = "Get the values of all the given keys", Complexity = "O(N) where N is the number of keys to retrieve.", Syntax = "key [key ...]",
+        },
+        new("mset", -3, MSet)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 2), Acl = "@write @string @slow",
+            Summary = "Set multiple keys to multiple values", Since = "1.0.1", Complexity = "O(N) where N is the number of keys to set.",
+            Syntax = "key value [key value ...]",
+        },
+        new("msetnx", -3, MSetNx)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 2), Acl = "@write @string @slow",
+            Summary = "Set multiple keys to multiple values, only if none of the keys exist", Since = "1.0.1",
+            Complexity = "O(N) where N is the number of keys to set.", Syntax = "key value [key value ...]",
+        },
+        new("incr", 2, Incr)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Increment the integer value of a key by one", Complexity = "O(1)", Syntax = "key",
+        },
+        new("decr", 2, Decr)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Decrement the integer value of a key by one", Complexity = "O(1)", Syntax = "key",
+        },
+        new("incrby", 3, IncrBy)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Increment the integer value of a key by the given amount", Complexity = "O(1)", Syntax = "key increment",
+        },
+        new("decrby", 3, DecrBy)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Decrement the integer value of a key by the given number", Complexity = "O(1)", Syntax = "key decrement",
+        },
+        new("incrbyfloat", 3, IncrByFloat)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Increment the float value of a key by the given amount", Since = "2.6.0", Complexity = "O(1)", Syntax = "key increment",
+        },
+        new("append", 3, Append)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Summary = "Append a value to a key", Since = "2.0.0",
+            Complexity = "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+            Syntax = "key value",
+        },
+        new("strlen", 2, StrLen)
+        {
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@read @string @fast",
+            Summary = "Get the length of the value stored in a key", Since = "2.2.0", Complexity = "O(1)", Syntax = "key",
+        },
+        new("getrange", 4, GetRange)
+        {
+            Flags = CommandFlags.ReadOnly, Keys = (1, 1, 1), Acl = "@read @string @slow",
+            Summary = "Get a substring of the string stored at a key", Since = "2.4.0", Complexity = GetRangeComplexity, Syntax = "key start end",
+        },
+        new("substr", 4, GetRange)
+        {
+            Flags = CommandFlags.ReadOnly, Keys = (1, 1, 1), Acl = "@read @string @slow",
+            Summary = "Get a substring of the string stored at a key", Complexity = GetRangeComplexity, Syntax = "key start end",
+        },
+        new("setrange", 4, SetRange)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @string @slow",
+            Summary = "Overwrite part of a string at key starting at the specified offset", Since = "2.2.0",
+            Complexity = "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+            Syntax = "key offset value",
+        },
     ];
 
     private static void Get(Session s, ArgList a)
     {
-        if (!s.TryReadString(a[1], out var value))
+        if (s.TryReadString(a[1], out var value))
+        {
+            WriteBulkOrNull(s, value);
+        }
+    }
+
+    /// <summary>SET and GETEX options; which may combine follows Redis's parseExtendedStringArgumentsOrReply.</summary>
+    [Flags]
+    private enum StringOptions
+    {
+        None = 0,
+        Nx = 1,
+        Xx = 2,
+        Get = 4,
+        KeepTtl = 8,
+        Persist = 16,
+        Ex = 32,
+        Px = 64,
+        ExAt = 128,
+        PxAt = 256,
+        AnyExpire = Ex | Px | ExAt | PxAt,
+    }
+
+    /// <summary>The options of SET (from argument 3) or GETEX (from argument 2), and where the expiry amount is.</summary>
+    private struct ParsedOptions
+    {
+        public StringOptions Flags;
+        public ExpireOption.Unit Unit;
+        public int ExpireArg;
+    }
+
+    /// <summary>
+    /// Parses SET/GETEX options as Redis does: a repeated option is allowed (the last expiry wins) but
+    /// conflicting ones (NX with XX, two different expiry units, KEEPTTL or PERSIST with an expiry) and
+    /// options of the other command are a syntax error. Writes the error and returns false on failure.
+    /// </summary>
+    private static bool TryParseOptions(Session s, ArgList a, bool forSet, out ParsedOptions parsed)
+    {
+        parsed = default;
+        for (int i = forSet ? 3 : 2; i < a.Count; i++)
+        {
+            var word = a[i];
+            var flags = parsed.Flags;
+            bool hasNext = i + 1 < a.Count;
+            if (forSet && Ascii.EqualsIgnoreCase(word, "NX"u8) && (flags & StringOptions.Xx) == 0)
+            {
+                parsed.Flags |= StringOptions.Nx;
+            }
+            else if (forSet && Ascii.EqualsIgnoreCase(word, "XX"u8) && (flags & StringOptions.Nx) == 0)
+            {
+                parsed.Flags |= StringOptions.Xx;
+            }
+            else if (forSet && Ascii.EqualsIgnoreCase(word, "GET"u8))
+            {
+                parsed.Flags |= StringOptions.Get;
+            }
+            else if (forSet && Ascii.EqualsIgnoreCase(word, "KEEPTTL"u8) && (flags & StringOptions.AnyExpire) == 0)
+            {
+                parsed.Flags |= StringOptions.KeepTtl;
+            }
+            else if (!forSet && Ascii.EqualsIgnoreCase(word, "PERSIST"u8) && (flags & StringOptions.AnyExpire) == 0)
+            {
+                parsed.Flags |= StringOptions.Persist;
+            }
+            else if (ExpireOption.TryParseUnit(word, out var unit) && hasNext
+                && (flags & (StringOptions.KeepTtl | StringOptions.Persist)) == 0
+                && (flags & StringOptions.AnyExpire & ~UnitFlag(unit)) == 0)
+            {
+                parsed.Flags |= UnitFlag(unit);
+                parsed.Unit = unit;
+                parsed.ExpireArg = ++i;
+            }
+            else
+            {
+                s.Reply.WriteError(Errors.Syntax);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static StringOptions UnitFlag(ExpireOption.Unit unit) => unit switch
+    {
+        ExpireOption.Unit.Seconds => StringOptions.Ex,
+        ExpireOption.Unit.Milliseconds => StringOptions.Px,
+        ExpireOption.Unit.UnixSeconds => StringOptions.ExAt,
+        _ => StringOptions.PxAt,
+    };
+
+    private static void Set(Session s, ArgList a)
+    {
+        if (!TryParseOptions(s, a, forSet: true, out var options))
         {
             return;
         }
+        long expireAt = 0;
+        if (options.ExpireArg > 0 && !ExpireOption.TryResolve(s, a[options.ExpireArg], options.Unit, "set", out expireAt))
+        {
+            return;
+        }
+        bool get = (options.Flags & StringOptions.Get) != 0;
+        var db = s.Db;
+        int index = get ? s.FindForRead(a[1]) : db.Find(a[1]);
+        object? old = index >= 0 ? db.Table[index].Value : null;
+        if (get && old is not null and not byte[])
+        {
+            s.Reply.WriteError(Errors.WrongType);
+            return;
+        }
+        bool allowed = (options.Flags & StringOptions.Nx) != 0 ? index < 0 : (options.Flags & StringOptions.Xx) == 0 || index >= 0;
+        if (allowed)
+        {
+            index = StoreString(s, a, 1, index, a.Detach(2), keepTtl: (options.Flags & StringOptions.KeepTtl) != 0);
+            if (expireAt != 0)
+            {
+                ApplyExpiry(s, index, expireAt);
+            }
+        }
+        if (get)
+        {
+            WriteBulkOrNull(s, old as byte[]);
+        }
+        else if (allowed)
+        {
+            s.Reply.WriteOk();
+        }
+        else
+        {
+            s.Reply.WriteNullBulk();
+        }
+    }
+
+    /// <summary>
+    /// Stores a string under the key of argument <paramref name="keyArg"/> found at <paramref name="index"/>
+    /// (-1: absent, the key bytes are then taken from the arguments); a replaced value loses its TTL
+    /// unless <paramref name="keepTtl"/>. Returns the entry index.
+    /// </summary>
+    private static int StoreString(Session s, ArgList a, int keyArg, int index, byte[] value, bool keepTtl)
+    {
+        var db = s.Db;
+        if (index < 0)
+        {
+            return db.Add(a.Detach(keyArg), value);
+        }
+        ref var entry = ref db.Table[index];
+        entry.Value = value;
+        entry.Access = s.Keyspace.AccessClock;
+        if (!keepTtl && entry.ExpireAt != 0)
+        {
+            db.SetExpire(index, 0);
+        }
+        return index;
+    }
+
+    /// <summary>Sets an absolute expiry; a time already past removes the key at once, as Redis's GETEX does.</summary>
+    private static void ApplyExpiry(Session s, int index, long expireAt)
+    {
+        s.Db.SetExpire(index, expireAt);
+        if (expireAt <= s.Keyspace.NowMs)
+        {
+            s.Db.DeleteExpired(index);
+        }
+    }
+
+    private static void WriteBulkOrNull(Session s, byte[]? value)
+    {
         if (value is null)
         {
             s.Reply.WriteNullBulk();
@@ -37,105 +305,373 @@ internal static class StringCommands
         }
     }
 
-    [Flags]
-    private enum SetOptions
+    private static void SetNx(Session s, ArgList a)
     {
-        None = 0,
-        Nx = 1,
-        Xx = 2,
-        Get = 4,
-        KeepTtl = 8,
-        Expire = 16,
+        int index = s.Db.Find(a[1]);
+        if (index >= 0)
+        {
+            s.Reply.WriteInteger(0);
+            return;
+        }
+        s.Db.Add(a.Detach(1), a.Detach(2));
+        s.Reply.WriteInteger(1);
     }
 
-    private static void Set(Session s, ArgList a)
-    {
-        var options = SetOptions.None;
-        long expireAt = 0;
-        for (int i = 3; i < a.Count; i++)
-        {
-            var word = a[i];
-            if (Ascii.EqualsIgnoreCase(word, "NX"u8) && (options & (SetOptions.Nx | SetOptions.Xx)) == 0)
-            {
-                options |= SetOptions.Nx;
-            }
-            else if (Ascii.EqualsIgnoreCase(word, "XX"u8) && (options & (SetOptions.Nx | SetOptions.Xx)) == 0)
-            {
-                options |= SetOptions.Xx;
-            }
-            else if (Ascii.EqualsIgnoreCase(word, "GET"u8) && (options & SetOptions.Get) == 0)
-            {
-                options |= SetOptions.Get;
-            }
-            else if (Ascii.EqualsIgnoreCase(word, "KEEPTTL"u8) && (options & (SetOptions.KeepTtl | SetOptions.Expire)) == 0)
-            {
-                options |= SetOptions.KeepTtl;
-            }
-            else if (ExpireOption.TryParseUnit(word, out var unit) && (options & (SetOptions.KeepTtl | SetOptions.Expire)) == 0 && i + 1 < a.Count)
-            {
-                options |= SetOptions.Expire;
-                if (!ExpireOption.TryResolve(s, a[++i], unit, "set", out expireAt))
-                {
-                    return;
-                }
-            }
-            else
-            {
-                s.Reply.WriteError(Errors.Syntax);
-                return;
-            }
-        }
+    private static void SetEx(Session s, ArgList a) => SetWithExpiry(s, a, ExpireOption.Unit.Seconds, "setex");
 
-        var db = s.Db;
-        int index = db.Find(a[1], touch: false);
-        object? old = index >= 0 ? db.Table[index].Value : null;
-        if ((options & SetOptions.Get) != 0 && old is not null and not byte[])
+    private static void PSetEx(Session s, ArgList a) => SetWithExpiry(s, a, ExpireOption.Unit.Milliseconds, "psetex");
+
+    /// <summary>SETEX and PSETEX: key, relative expiry, value.</summary>
+    private static void SetWithExpiry(Session s, ArgList a, ExpireOption.Unit unit, string command)
+    {
+        if (!ExpireOption.TryResolve(s, a[2], unit, command, out long expireAt))
+        {
+            return;
+        }
+        int index = StoreString(s, a, 1, s.Db.Find(a[1]), a.Detach(3), keepTtl: true);
+        s.Db.SetExpire(index, expireAt);
+        s.Reply.WriteOk();
+    }
+
+    private static void GetSet(Session s, ArgList a)
+    {
+        int index = s.FindForRead(a[1]);
+        object? old = index >= 0 ? s.Db.Table[index].Value : null;
+        if (old is not null and not byte[])
         {
             s.Reply.WriteError(Errors.WrongType);
             return;
         }
-        bool allowed = (options & SetOptions.Nx) != 0 ? index < 0 : (options & SetOptions.Xx) == 0 || index >= 0;
-        if (allowed)
+        StoreString(s, a, 1, index, a.Detach(2), keepTtl: false);
+        WriteBulkOrNull(s, (byte[]?)old);
+    }
+
+    private static void GetDel(Session s, ArgList a)
+    {
+        int index = s.FindForRead(a[1]);
+        if (index < 0)
         {
-            var value = a.Detach(2);
-            if (index >= 0)
+            s.Reply.WriteNullBulk();
+            return;
+        }
+        if (s.Db.Table[index].Value is not byte[] value)
+        {
+            s.Reply.WriteError(Errors.WrongType);
+            return;
+        }
+        s.Reply.WriteBulk(value);
+        s.Db.DeleteAt(index);
+    }
+
+    private static void GetEx(Session s, ArgList a)
+    {
+        if (!TryParseOptions(s, a, forSet: false, out var options))
+        {
+            return;
+        }
+        int index = s.FindForRead(a[1]);
+        if (index < 0)
+        {
+            s.Reply.WriteNullBulk();
+            return;
+        }
+        if (s.Db.Table[index].Value is not byte[] value)
+        {
+            s.Reply.WriteError(Errors.WrongType);
+            return;
+        }
+        long expireAt = 0;
+        if (options.ExpireArg > 0 && !ExpireOption.TryResolve(s, a[options.ExpireArg], options.Unit, "getex", out expireAt))
+        {
+            return;
+        }
+        s.Reply.WriteBulk(value);
+        if (expireAt != 0)
+        {
+            ApplyExpiry(s, index, expireAt);
+        }
+        else if ((options.Flags & StringOptions.Persist) != 0)
+        {
+            s.Db.SetExpire(index, 0);
+        }
+    }
+
+    private static void MGet(Session s, ArgList a)
+    {
+        s.Reply.WriteArrayHeader(a.Count - 1);
+        for (int i = 1; i < a.Count; i++)
+        {
+            int index = s.FindForRead(a[i]);
+            // A key of another type reads as missing here, not as an error.
+            WriteBulkOrNull(s, index >= 0 ? s.Db.Table[index].Value as byte[] : null);
+        }
+    }
+
+    private static void MSet(Session s, ArgList a)
+    {
+        if (a.Count % 2 == 0)
+        {
+            s.Reply.WriteError(Errors.WrongArgs("mset"));
+            return;
+        }
+        StorePairs(s, a);
+        s.Reply.WriteOk();
+    }
+
+    private static void MSetNx(Session s, ArgList a)
+    {
+        if (a.Count % 2 == 0)
+        {
+            s.Reply.WriteError(Errors.WrongArgs("msetnx"));
+            return;
+        }
+        for (int i = 1; i < a.Count; i += 2)
+        {
+            if (s.Db.Find(a[i]) >= 0)
             {
-                db.Table[index].Value = value;
-                db.Table[index].Access = s.Keyspace.AccessClock;
-                if ((options & SetOptions.KeepTtl) == 0)
-                {
-                    db.SetExpire(index, expireAt);
-                }
-            }
-            else
-            {
-                index = db.Add(a.Detach(1), value);
-                db.SetExpire(index, expireAt);
-            }
-            if (expireAt != 0 && expireAt <= s.Keyspace.NowMs)
-            {
-                // An absolute time already past: the key is set and gone at once, as in Redis.
-                db.DeleteExpired(index);
+                s.Reply.WriteInteger(0);
+                return;
             }
         }
-        if ((options & SetOptions.Get) != 0)
+        StorePairs(s, a);
+        s.Reply.WriteInteger(1);
+    }
+
+    /// <summary>MSET's work: every key/value pair in order (a repeated key ends with its last value).</summary>
+    private static void StorePairs(Session s, ArgList a)
+    {
+        for (int i = 1; i < a.Count; i += 2)
         {
-            if (old is byte[] previous)
+            StoreString(s, a, i, s.Db.Find(a[i]), a.Detach(i + 1), keepTtl: false);
+        }
+    }
+
+    private static void Incr(Session s, ArgList a) => IncrementBy(s, a, 1);
+
+    private static void Decr(Session s, ArgList a) => IncrementBy(s, a, -1);
+
+    private static void IncrBy(Session s, ArgList a)
+    {
+        if (s.TryParseLong(a[2], out long increment))
+        {
+            IncrementBy(s, a, increment);
+        }
+    }
+
+    private static void DecrBy(Session s, ArgList a)
+    {
+        if (!s.TryParseLong(a[2], out long decrement))
+        {
+            return;
+        }
+        if (decrement == long.MinValue)
+        {
+            s.Reply.WriteError("ERR decrement would overflow");
+            return;
+        }
+        IncrementBy(s, a, -decrement);
+    }
+
+    /// <summary>The INCR family: the value must be a 64-bit integer and stay one; the TTL is kept.</summary>
+    private static void IncrementBy(Session s, ArgList a, long increment)
+    {
+        int index = s.Db.Find(a[1]);
+        long current = 0;
+        if (index >= 0)
+        {
+            if (s.Db.Table[index].Value is not byte[] bytes)
             {
-                s.Reply.WriteBulk(previous);
+                s.Reply.WriteError(Errors.WrongType);
+                return;
             }
-            else
+            if (!s.TryParseLong(bytes, out current))
             {
-                s.Reply.WriteNullBulk();
+                return;
             }
         }
-        else if (allowed)
+        if ((increment < 0 && current < 0 && increment < long.MinValue - current)
+            || (increment > 0 && current > 0 && increment > long.MaxValue - current))
         {
-            s.Reply.WriteOk();
+            s.Reply.WriteError(Errors.Overflow);
+            return;
+        }
+        long result = current + increment;
+        Span<byte> digits = stackalloc byte[20];
+        result.TryFormat(digits, out int length, default, CultureInfo.InvariantCulture);
+        StoreString(s, a, 1, index, digits[..length].ToArray(), keepTtl: true);
+        s.Reply.WriteInteger(result);
+    }
+
+    private static void IncrByFloat(Session s, ArgList a)
+    {
+        int index = s.Db.Find(a[1]);
+        var current = default(ExtendedFloat);
+        if (index >= 0)
+        {
+            if (s.Db.Table[index].Value is not byte[] bytes)
+            {
+                s.Reply.WriteError(Errors.WrongType);
+                return;
+            }
+            if (!ExtendedFloat.TryParse(bytes, out current))
+            {
+                s.Reply.WriteError(Errors.NotFloat);
+                return;
+            }
+        }
+        if (!ExtendedFloat.TryParse(a[2], out var increment))
+        {
+            s.Reply.WriteError(Errors.NotFloat);
+            return;
+        }
+        var sum = current.IsInfinity || increment.IsInfinity ? current : ExtendedFloat.Add(current, increment);
+        if (current.IsInfinity || increment.IsInfinity || sum.IsInfinity)
+        {
+            s.Reply.WriteError("ERR increment would produce NaN or Infinity");
+            return;
+        }
+        var text = sum.ToRedisText();
+        StoreString(s, a, 1, index, text, keepTtl: true);
+        s.Reply.WriteBulk(text);
+    }
+
+    private static void Append(Session s, ArgList a)
+    {
+        var db = s.Db;
+        int index = db.Find(a[1]);
+        if (index < 0)
+        {
+            var created = a.Detach(2);
+            db.Add(a.Detach(1), created);
+            s.Reply.WriteInteger(created.Length);
+            return;
+        }
+        if (db.Table[index].Value is not byte[] old)
+        {
+            s.Reply.WriteError(Errors.WrongType);
+            return;
+        }
+        var suffix = a[2];
+        if (!CheckStringLength(s, old.Length, suffix.Length))
+        {
+            return;
+        }
+        var combined = new byte[old.Length + suffix.Length];
+        old.CopyTo(combined, 0);
+        suffix.CopyTo(combined.AsSpan(old.Length));
+        db.Table[index].Value = combined;
+        s.Reply.WriteInteger(combined.Length);
+    }
+
+    /// <summary>Refuses a string that would grow past proto-max-bulk-len, with Redis's error.</summary>
+    internal static bool CheckStringLength(Session s, long size, long append)
+    {
+        // Compared unsigned so an offset near long.MaxValue cannot wrap around to a small total.
+        if ((ulong)size + (ulong)append > (ulong)s.Server.Config.ProtoMaxBulkLen.Number)
+        {
+            s.Reply.WriteError(Errors.StringTooLong);
+            return false;
+        }
+        return true;
+    }
+
+    private static void StrLen(Session s, ArgList a)
+    {
+        if (s.TryReadString(a[1], out var value))
+        {
+            s.Reply.WriteInteger(value?.Length ?? 0);
+        }
+    }
+
+    private static void GetRange(Session s, ArgList a)
+    {
+        if (!s.TryParseLong(a[2], out long start) || !s.TryParseLong(a[3], out long end) || !s.TryReadString(a[1], out var value))
+        {
+            return;
+        }
+        long length = value?.Length ?? 0;
+        if (start < 0 && end < 0 && start > end)
+        {
+            s.Reply.WriteBulk(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+        if (start < 0)
+        {
+            start = Math.Max(length + start, 0);
+        }
+        if (end < 0)
+        {
+            end = Math.Max(length + end, 0);
+        }
+        end = Math.Min(end, length - 1);
+        if (start > end || length == 0)
+        {
+            s.Reply.WriteBulk(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+        s.Reply.WriteBulk(value.AsSpan((int)start, (int)(end - start + 1)));
+    }
+
+    private static void SetRange(Session s, ArgList a)
+    {
+        if (!s.TryParseLong(a[2], out long offset))
+        {
+            return;
+        }
+        if (offset < 0)
+        {
+            s.Reply.WriteError("ERR offset is out of range");
+            return;
+        }
+        var db = s.Db;
+        var patch = a[3];
+        int index = db.Find(a[1]);
+        byte[]? old = null;
+        if (index >= 0)
+        {
+            old = db.Table[index].Value as byte[];
+            if (old is null)
+            {
+                s.Reply.WriteError(Errors.WrongType);
+                return;
+            }
+        }
+        if (patch.IsEmpty)
+        {
+            // Setting nothing creates nothing and changes nothing.
+            s.Reply.WriteInteger(old?.Length ?? 0);
+            return;
+        }
+        if (!CheckStringLength(s, offset, patch.Length))
+        {
+            return;
+        }
+        var target = GrowZeroed(s, a, index, old, offset + patch.Length);
+        patch.CopyTo(target.AsSpan((int)offset));
+        s.Reply.WriteInteger(target.Length);
+    }
+
+    /// <summary>
+    /// The string of argument 1's key, at least <paramref name="length"/> bytes long, zero-padded and
+    /// created when absent (<paramref name="index"/> -1), ready to be changed in place; the TTL is kept.
+    /// Shared by SETRANGE and SETBIT. The stored array belongs to its key alone, so in-place writes are safe.
+    /// </summary>
+    internal static byte[] GrowZeroed(Session s, ArgList a, int index, byte[]? old, long length)
+    {
+        if (old is not null && old.Length >= length)
+        {
+            return old;
+        }
+        var grown = new byte[length];
+        if (old is not null)
+        {
+            old.CopyTo(grown, 0);
+            s.Db.Table[index].Value = grown;
         }
         else
         {
-            s.Reply.WriteNullBulk();
+            s.Db.Add(a.Detach(1), grown);
         }
+        return grown;
     }
 }

@@ -1,0 +1,224 @@
+using System.Globalization;
+using CacheOperator.Node.Tests.Infrastructure;
+
+namespace CacheOperator.Node.Tests.Commands;
+
+public class BitmapCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
+{
+    private void Same(params string[][] commands)
+    {
+        foreach (int protocol in new[] { 2, 3 })
+        {
+            StringCommandsTests.ClearNode(servers.Node);
+            servers.AssertSameReplies(protocol, commands);
+        }
+    }
+
+    /// <summary>SETBIT commands that build <paramref name="bytes"/> under <paramref name="key"/> (any byte values, not only UTF-8 text).</summary>
+    private static IEnumerable<string[]> Build(string key, params byte[] bytes)
+    {
+        yield return ["SETBIT", key, (bytes.Length * 8 - 1).ToString(CultureInfo.InvariantCulture), "0"];
+        for (int i = 0; i < bytes.Length * 8; i++)
+        {
+            if ((bytes[i >> 3] & (1 << (7 - (i & 7)))) != 0)
+            {
+                yield return ["SETBIT", key, i.ToString(CultureInfo.InvariantCulture), "1"];
+            }
+        }
+    }
+
+    [Fact]
+    public void Setbit_and_getbit_answer_as_redis()
+    {
+        Same(
+            ["SETBIT", "k", "7", "1"],
+            ["SETBIT", "k", "7", "1"],
+            ["GET", "k"],
+            ["GETBIT", "k", "7"],
+            ["GETBIT", "k", "6"],
+            ["GETBIT", "k", "100"],
+            ["GETBIT", "missing", "0"],
+            ["SETBIT", "k", "7", "0"],
+            ["SETBIT", "k", "7", "0"],
+            ["SETBIT", "k", "100", "1"],
+            ["STRLEN", "k"],
+            ["GET", "k"],
+            ["SETBIT", "k", "-1", "1"],
+            ["SETBIT", "k", "4294967296", "1"],
+            ["SETBIT", "k", "9223372036854775807", "1"],
+            ["SETBIT", "k", "abc", "1"],
+            ["SETBIT", "k", "1.5", "1"],
+            ["SETBIT", "k", "1", "2"],
+            ["SETBIT", "k", "1", "-1"],
+            ["SETBIT", "k", "1", "abc"],
+            ["SETBIT", "k", "abc", "abc"],
+            ["SETBIT", "k", "1", ""],
+            ["GETBIT", "k", "-1"],
+            ["GETBIT", "k", "4294967296"],
+            ["GETBIT", "k", "4294967295"],
+            ["GETBIT", "k", "x"],
+            ["SET", "s", "a\0\r\n"],
+            ["GETBIT", "s", "1"],
+            ["GETBIT", "s", "2"],
+            ["SETBIT", "s", "9", "1"],
+            ["GET", "s"],
+            ["SET", "n", "12"],
+            ["GETBIT", "n", "2"],
+            ["GETBIT", "n", "3"],
+            ["SETBIT", "n", "15", "1"],
+            ["GET", "n"],
+            ["SETBIT", "e", "0", "0"],
+            ["GET", "e"],
+            ["SETBIT", "k", "1"],
+            ["GETBIT", "k"],
+            ["GETBIT", "k", "1", "2"]);
+    }
+
+    [Fact]
+    public void Setbit_keeps_the_ttl()
+    {
+        using var node = servers.Node.Client();
+        Assert.Equal("OK", node.Call("SET", "setbit:ttl", "a", "PX", "300").Text);
+        Assert.Equal(0, node.Call("SETBIT", "setbit:ttl", "100", "1").Integer);
+        Assert.True(StringCommandsTests.WaitUntilGone(node, "setbit:ttl"), "SETBIT must keep the key's expiry");
+    }
+
+    [Fact]
+    public void Bitcount_answers_as_redis_for_ranges_units_and_errors()
+    {
+        var commands = new List<string[]>();
+        commands.AddRange(Build("k", 0xFF, 0xF0, 0x00, 0x0F, 0xAA, 0x55, 0x01, 0x80, 0xFF, 0x7E));
+        commands.Add(["SET", "empty", ""]);
+        commands.Add(["SET", "text", "foobar"]);
+        string[] indexes = ["0", "1", "2", "-1", "-2", "-3", "5", "9", "10", "13", "79", "80", "-80", "-81", "100", "-100", "9223372036854775807", "-9223372036854775808"];
+        foreach (string key in new[] { "k", "empty", "text" })
+        {
+            commands.Add(["BITCOUNT", key]);
+            foreach (string start in indexes)
+            {
+                foreach (string end in indexes)
+                {
+                    commands.Add(["BITCOUNT", key, start, end]);
+                    commands.Add(["BITCOUNT", key, start, end, "BIT"]);
+                }
+            }
+            commands.Add(["BITCOUNT", key, "1", "3", "byte"]);
+        }
+        commands.AddRange(
+        [
+            ["BITCOUNT", "missing"],
+            ["BITCOUNT", "missing", "0"],
+            ["BITCOUNT", "missing", "a", "b", "c"],
+            ["BITCOUNT", "k", "0"],
+            ["BITCOUNT", "k", "0", "1", "BITS"],
+            ["BITCOUNT", "k", "0", "1", "BIT", "x"],
+            ["BITCOUNT", "k", "a", "1"],
+            ["BITCOUNT", "k", "1", "b"],
+            ["BITCOUNT", "k", "a", "1", "FOO"],
+            ["BITCOUNT", "k", "-1", "-2", "FOO"],
+            ["BITCOUNT"],
+        ]);
+        Same([.. commands]);
+    }
+
+    [Fact]
+    public void Bitpos_answers_as_redis_for_ranges_units_and_errors()
+    {
+        var commands = new List<string[]>();
+        commands.AddRange(Build("k", 0x00, 0x00, 0x0F, 0xFF, 0xFF, 0xF0, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE));
+        commands.AddRange(Build("ones", 0xFF, 0xFF, 0xFF));
+        commands.AddRange(Build("zeros", 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00));
+        commands.Add(["SET", "empty", ""]);
+        string[] indexes = ["0", "1", "2", "-1", "-2", "3", "7", "8", "9", "17", "23", "24", "63", "64", "-24", "100", "-100", "9223372036854775807", "-9223372036854775808"];
+        foreach (string key in new[] { "k", "ones", "zeros", "empty", "missing" })
+        {
+            foreach (string bit in new[] { "0", "1" })
+            {
+                commands.Add(["BITPOS", key, bit]);
+                foreach (string start in indexes)
+                {
+                    commands.Add(["BITPOS", key, bit, start]);
+                    foreach (string end in indexes)
+                    {
+                        commands.Add(["BITPOS", key, bit, start, end]);
+                        commands.Add(["BITPOS", key, bit, start, end, "BIT"]);
+                    }
+                }
+                commands.Add(["BITPOS", key, bit, "0", "-1", "BYTE"]);
+            }
+        }
+        commands.AddRange(
+        [
+            ["BITPOS", "k", "2"],
+            ["BITPOS", "k", "-1"],
+            ["BITPOS", "k", "x"],
+            ["BITPOS", "missing", "2"],
+            ["BITPOS", "missing", "1", "x"],
+            ["BITPOS", "k", "1", "x"],
+            ["BITPOS", "k", "1", "0", "x"],
+            ["BITPOS", "k", "1", "0", "1", "FOO"],
+            ["BITPOS", "k", "1", "x", "1", "FOO"],
+            ["BITPOS", "k", "1", "0", "x", "FOO"],
+            ["BITPOS", "k", "1", "0", "x", "BIT"],
+            ["BITPOS", "k", "1", "0", "1", "BIT", "x"],
+            ["BITPOS", "missing", "1", "0", "1", "BIT", "x"],
+            ["BITPOS", "k"],
+        ]);
+        Same([.. commands]);
+    }
+
+    [Fact]
+    public void Random_bitmaps_count_and_search_as_redis_does()
+    {
+        var random = new Random(7);
+        var commands = new List<string[]>();
+        for (int round = 0; round < 4; round++)
+        {
+            string key = "r" + round.ToString(CultureInfo.InvariantCulture);
+            var bytes = new byte[random.Next(1, 40)];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                // Mostly runs of zeros or ones, so searches cross word boundaries.
+                bytes[i] = random.Next(4) switch { 0 => 0x00, 1 => 0xFF, _ => (byte)random.Next(256) };
+            }
+            commands.AddRange(Build(key, bytes));
+            int bits = bytes.Length * 8;
+            for (int i = 0; i < 150; i++)
+            {
+                string start = random.Next(-bits - 4, bits + 4).ToString(CultureInfo.InvariantCulture);
+                string end = random.Next(-bits - 4, bits + 4).ToString(CultureInfo.InvariantCulture);
+                string unit = random.Next(2) == 0 ? "BIT" : "BYTE";
+                string bit = random.Next(2).ToString(CultureInfo.InvariantCulture);
+                commands.Add(["BITCOUNT", key, start, end, unit]);
+                commands.Add(["BITPOS", key, bit, start, end, unit]);
+                commands.Add(["BITPOS", key, bit, start]);
+            }
+        }
+        StringCommandsTests.ClearNode(servers.Node);
+        servers.AssertSameReplies(2, [.. commands]);
+    }
+
+    [Fact]
+    public async Task Bit_offsets_are_limited_by_proto_max_bulk_len_as_in_redis()
+    {
+        using var redis = RedisServerProcess.Start("--proto-max-bulk-len", "1mb");
+        await using var node = TestNode.Start("--proto-max-bulk-len", "1mb");
+        using var r = redis.Client();
+        using var n = node.Client();
+        string[][] commands =
+        [
+            ["SETBIT", "k", "8388607", "1"],
+            ["SETBIT", "k", "8388608", "1"],
+            ["GETBIT", "k", "8388608"],
+            ["GETBIT", "k", "8388607"],
+            ["BITCOUNT", "k"],
+            ["BITPOS", "k", "1"],
+            ["BITPOS", "k", "0", "-1"],
+            ["STRLEN", "k"],
+        ];
+        foreach (var command in commands)
+        {
+            Assert.Equal(r.Call(command).ToString(), n.Call(command).ToString());
+        }
+    }
+}
