@@ -259,8 +259,9 @@ internal static class SortedSetCommands
     {
         for (int i = first; i < a.Count; i += 2)
         {
-            if (!s.TryParseDouble(a[i], out _))
+            if (!TryParseScore(a[i], out _))
             {
+                s.Reply.WriteError(Errors.NotFloat);
                 return;
             }
         }
@@ -285,7 +286,7 @@ internal static class SortedSetCommands
         }
         for (int i = first; i < a.Count; i += 2)
         {
-            NumberFormat.TryParseDouble(a[i], out double score);
+            TryParseScore(a[i], out double score);
             var outcome = AddOne(set, a, i + 1, score, flags, out result);
             switch (outcome)
             {
@@ -306,6 +307,29 @@ internal static class SortedSetCommands
             }
         }
         WriteAddReply(s, incr, processed, result, (flags & AddFlags.Ch) != 0 ? added + updated : added);
+    }
+
+    /// <summary>
+    /// A score or weight argument as Redis's getDoubleFromObject reads it: like strtod, but a value out
+    /// of range (overflowing to infinity, or a non-zero value underflowing to zero) is refused.
+    /// </summary>
+    private static bool TryParseScore(ReadOnlySpan<byte> text, out double value)
+    {
+        if (!NumberFormat.TryParseDouble(text, out value))
+        {
+            return false;
+        }
+        if (double.IsInfinity(value))
+        {
+            return text.IndexOfAny("iI"u8) >= 0;
+        }
+        if (value == 0)
+        {
+            int exponent = text.IndexOfAny("eE"u8);
+            var mantissa = exponent >= 0 ? text[..exponent] : text;
+            return mantissa.IndexOfAnyInRange((byte)'1', (byte)'9') < 0;
+        }
+        return true;
     }
 
     private static void WriteAddReply(Session s, bool incr, long processed, double score, long count)
@@ -1084,9 +1108,9 @@ internal static class SortedSetCommands
         }
         if (count >= size)
         {
-            // The whole set, in order, as Redis does for a count at least the size.
+            // The whole set, highest first, as Redis answers a count at least the size.
             WriteElementsHeader(s.Reply, size, withScores);
-            var reader = set.Read(0, descending: false);
+            var reader = set.Read(size - 1, descending: true);
             while (reader.Next(out var member, out double score))
             {
                 WriteElement(s.Reply, member, score, withScores);
@@ -1228,8 +1252,9 @@ internal static class SortedSetCommands
                 j++;
                 for (int i = 0; i < numKeys; i++, j++)
                 {
-                    if (!s.TryParseDouble(a[j], out double weight, "ERR weight value is not a float"))
+                    if (!TryParseScore(a[j], out double weight))
                     {
+                        s.Reply.WriteError("ERR weight value is not a float");
                         return;
                     }
                     inputs[i] = inputs[i].WithWeight(weight);
@@ -1297,6 +1322,7 @@ internal static class SortedSetCommands
         };
         if (store)
         {
+            result.CompactIfSmall();
             Store(s, a[1], result);
             return;
         }
@@ -1349,7 +1375,7 @@ internal static class SortedSetCommands
                 }
             }
         }
-        var result = new SortedSetValue();
+        var result = SortedSetValue.CreateSkipList();
         foreach (var member in order)
         {
             result.Add(member, scores[member]);
@@ -1359,7 +1385,7 @@ internal static class SortedSetCommands
 
     private static SortedSetValue Intersect(AlgebraInput[] inputs, Aggregate aggregate)
     {
-        var result = new SortedSetValue();
+        var result = SortedSetValue.CreateSkipList();
         if (inputs[0].Count == 0)
         {
             return result;
@@ -1412,7 +1438,7 @@ internal static class SortedSetCommands
 
     private static SortedSetValue Difference(AlgebraInput[] inputs)
     {
-        var result = new SortedSetValue();
+        var result = SortedSetValue.CreateSkipList();
         foreach (var (member, score) in inputs[0].Elements())
         {
             bool elsewhere = false;
@@ -1499,7 +1525,7 @@ internal static class SortedSetCommands
         {
             s.Reply.WriteBulk(member);
             // Scores in a scan are always strings, whatever the protocol.
-            int n = NumberFormat.FormatDoubleG17(score, text);
+            int n = NumberFormat.FormatDoubleD2String(score, text);
             s.Reply.WriteBulk(text[..n]);
         }
     }

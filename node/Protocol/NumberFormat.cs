@@ -56,6 +56,21 @@ public static class NumberFormat
         return n;
     }
 
+    /// <summary>
+    /// Redis 7.0's d2string (ZSCAN scores, the compact sorted-set form): an integral value within
+    /// ±(2^63-1)/2 as an integer ("100000000000000000"), otherwise as <see cref="FormatDoubleG17"/>.
+    /// </summary>
+    public static int FormatDoubleD2String(double value, Span<byte> destination)
+    {
+        const double Limit = long.MaxValue / 2;
+        if (value != 0 && value >= -Limit && value <= Limit && value == Math.Truncate(value))
+        {
+            ((long)value).TryFormat(destination, out int n, default, CultureInfo.InvariantCulture);
+            return n;
+        }
+        return FormatDoubleG17(value, destination);
+    }
+
     /// <summary>Text of a double for replies and stored values.</summary>
     public static string DoubleToString(double value)
     {

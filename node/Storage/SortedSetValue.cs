@@ -59,6 +59,51 @@ public sealed class SortedSetValue : ICollectionValue
         _scores = new double[4];
     }
 
+    /// <summary>An empty set already in the skip list form, as Redis builds the results of ZUNION and friends.</summary>
+    public static SortedSetValue CreateSkipList()
+    {
+        var set = new SortedSetValue();
+        set.ConvertToSkipList();
+        return set;
+    }
+
+    /// <summary>
+    /// Returns a skip list that fits the compact limits to the compact form (as Redis does for stored
+    /// ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE results); its scores are then read back as the compact form stores them.
+    /// </summary>
+    public void CompactIfSmall()
+    {
+        if (IsCompact || _length > MaxCompactEntries)
+        {
+            return;
+        }
+        var members = new byte[Math.Max(4, (int)_length)][];
+        var scores = new double[members.Length];
+        int count = 0;
+        for (var node = _header!.Levels[0].Forward; node is not null; node = node.Levels[0].Forward)
+        {
+            if (node.Member.Length > MaxCompactMemberBytes)
+            {
+                return;
+            }
+            members[count] = node.Member;
+            scores[count++] = node.Score + 0.0;
+        }
+        _header = null;
+        _tail = null;
+        _level = 0;
+        _length = 0;
+        _buckets = [];
+        _members = members;
+        _scores = scores;
+        _compactCount = count;
+        _elementBytes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            _elementBytes += members[i].Length + CompactEntryOverhead;
+        }
+    }
+
     /// <inheritdoc/>
     public string TypeName => "zset";
 
