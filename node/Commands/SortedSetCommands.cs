@@ -102,8 +102,12 @@ internal static class SortedSetCommands
         new(name, arity, handler)
         {
             Flags = CommandFlags.ReadOnly | (fast ? CommandFlags.Fast : 0) | (keys is (0, 0, 0) ? CommandFlags.MovableKeys : 0),
-            Keys = keys ?? (1, 1, 1), Acl = fast ? "@read @sortedset @fast" : "@read @sortedset @slow",
-            Summary = summary, Complexity = complexity, Syntax = syntax, Since = since,
+            Keys = keys ?? (1, 1, 1),
+            Acl = fast ? "@read @sortedset @fast" : "@read @sortedset @slow",
+            Summary = summary,
+            Complexity = complexity,
+            Syntax = syntax,
+            Since = since,
         };
 
     private static CommandSpec Write(string name, int arity, CommandHandler handler, string complexity, string summary, string syntax,
@@ -111,8 +115,12 @@ internal static class SortedSetCommands
         new(name, arity, handler)
         {
             Flags = CommandFlags.Write | (oom ? CommandFlags.DenyOom : 0) | (fast ? CommandFlags.Fast : 0) | (keys is (0, 0, 0) ? CommandFlags.MovableKeys : 0),
-            Keys = keys ?? (1, 1, 1), Acl = fast ? "@write @sortedset @fast" : "@write @sortedset @slow",
-            Summary = summary, Complexity = complexity, Syntax = syntax, Since = since,
+            Keys = keys ?? (1, 1, 1),
+            Acl = fast ? "@write @sortedset @fast" : "@write @sortedset @slow",
+            Summary = summary,
+            Complexity = complexity,
+            Syntax = syntax,
+            Since = since,
         };
 
     // ---- Lookup and reply helpers -------------------------------------------------------------
