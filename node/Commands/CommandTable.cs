@@ -19,6 +19,7 @@ public sealed class CommandTable
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),
+        ("sorted-set", SortedSetCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

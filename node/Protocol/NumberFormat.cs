@@ -34,6 +34,43 @@ public static class NumberFormat
         return n;
     }
 
+    /// <summary>
+    /// C's <c>%.17g</c>, as Redis 7.0 prints sorted-set scores (ZSCORE, WITHSCORES, ZINCRBY, ZSCAN):
+    /// 17 significant digits, trailing zeros dropped, exponent form below 1e-4 or from 1e17 ("1e+17",
+    /// "1.0000000000000001e-05"), "-0" kept, <c>inf</c>/<c>-inf</c>/<c>nan</c>.
+    /// </summary>
+    public static int FormatDoubleG17(double value, Span<byte> destination)
+    {
+        if (!double.IsFinite(value))
+        {
+            return FormatDouble(value, destination);
+        }
+        value.TryFormat(destination, out int n, "G17", CultureInfo.InvariantCulture);
+        for (int i = 0; i < n; i++)
+        {
+            if (destination[i] == (byte)'E')
+            {
+                destination[i] = (byte)'e';
+            }
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// Redis 7.0's d2string (ZSCAN scores, the compact sorted-set form): an integral value within
+    /// ±(2^63-1)/2 as an integer ("100000000000000000"), otherwise as <see cref="FormatDoubleG17"/>.
+    /// </summary>
+    public static int FormatDoubleD2String(double value, Span<byte> destination)
+    {
+        const double Limit = long.MaxValue / 2;
+        if (value != 0 && value >= -Limit && value <= Limit && value == Math.Truncate(value))
+        {
+            ((long)value).TryFormat(destination, out int n, default, CultureInfo.InvariantCulture);
+            return n;
+        }
+        return FormatDoubleG17(value, destination);
+    }
+
     /// <summary>Text of a double for replies and stored values.</summary>
     public static string DoubleToString(double value)
     {
