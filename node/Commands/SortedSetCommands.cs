@@ -146,26 +146,6 @@ internal static class SortedSetCommands
         return false;
     }
 
-    /// <summary>A score as Redis 7.0 replies it: a RESP3 double, or a bulk string in RESP2.</summary>
-    private static void WriteScore(ReplyWriter reply, double score)
-    {
-        Span<byte> text = stackalloc byte[40];
-        int n = NumberFormat.FormatDoubleG17(score, text);
-        if (reply.Protocol == 3)
-        {
-            Span<byte> line = stackalloc byte[44];
-            line[0] = (byte)',';
-            text[..n].CopyTo(line[1..]);
-            line[n + 1] = (byte)'\r';
-            line[n + 2] = (byte)'\n';
-            reply.WriteRaw(line[..(n + 3)]);
-        }
-        else
-        {
-            reply.WriteBulk(text[..n]);
-        }
-    }
-
     /// <summary>Header for <paramref name="count"/> elements: a flat array in RESP2, one pair per element in RESP3 when scored.</summary>
     private static void WriteElementsHeader(ReplyWriter reply, long count, bool withScores) =>
         reply.WriteArrayHeader((int)(withScores && reply.Protocol == 2 ? count * 2 : count));
@@ -180,7 +160,7 @@ internal static class SortedSetCommands
         reply.WriteBulk(member);
         if (withScores)
         {
-            WriteScore(reply, score);
+            reply.WriteDouble(score);
         }
     }
 
@@ -348,7 +328,7 @@ internal static class SortedSetCommands
         }
         else if (processed > 0)
         {
-            WriteScore(s.Reply, score);
+            s.Reply.WriteDouble(score);
         }
         else
         {
@@ -404,7 +384,7 @@ internal static class SortedSetCommands
         }
         if (set is not null && set.TryGetScore(a[2], out double score))
         {
-            WriteScore(s.Reply, score);
+            s.Reply.WriteDouble(score);
         }
         else
         {
@@ -423,7 +403,7 @@ internal static class SortedSetCommands
         {
             if (set is not null && set.TryGetScore(a[i], out double score))
             {
-                WriteScore(s.Reply, score);
+                s.Reply.WriteDouble(score);
             }
             else
             {
@@ -517,7 +497,7 @@ internal static class SortedSetCommands
         s.Reply.WriteInteger(reverse ? set!.Count - 1 - rank : rank);
         if (withScore)
         {
-            WriteScore(s.Reply, score);
+            s.Reply.WriteDouble(score);
         }
     }
 
@@ -1042,7 +1022,7 @@ internal static class SortedSetCommands
                 reply.WriteArrayHeader(2);
             }
             reply.WriteBulk(member);
-            WriteScore(reply, score);
+            reply.WriteDouble(score);
         }
         DeleteIfEmpty(s, set, index);
     }

@@ -120,11 +120,11 @@ public sealed class ReplyWriter(PipeWriter writer)
     /// <summary>A push header (RESP3 only; RESP2 clients get an array).</summary>
     public void WritePushHeader(int count) => WriteNumberLine(Protocol == 3 ? (byte)'>' : (byte)'*', count);
 
-    /// <summary>A double: <c>,</c> in RESP3, a bulk string in RESP2, in Redis's text form.</summary>
+    /// <summary>A double: <c>,</c> in RESP3, a bulk string in RESP2, as Redis 7.0's addReplyDouble prints it (%.17g).</summary>
     public void WriteDouble(double value)
     {
         Span<byte> text = stackalloc byte[40];
-        int n = NumberFormat.FormatDouble(value, text);
+        int n = NumberFormat.FormatDoubleG17(value, text);
         if (Protocol == 3)
         {
             var span = writer.GetSpan(n + 3);
