@@ -18,6 +18,7 @@ public sealed class CommandTable
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),
+        ("cluster", ClusterCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>
