@@ -161,7 +161,7 @@ public static class ServerInfo
         f.Add("redis_git_dirty", 0);
         f.Add("redis_build_id", "0");
         f.Add("redis_mode", "standalone");
-        f.Add("os", $"{RuntimeInformation.OSDescription.Split(' ')[0]} {OsRelease()} {Architecture()}");
+        f.Add("os", $"{(OperatingSystem.IsLinux() ? "Linux" : RuntimeInformation.OSDescription.Split(' ')[0])} {OsRelease()} {Architecture()}");
         f.Add("arch_bits", IntPtr.Size * 8);
         f.Add("monotonic_clock", "POSIX clock_gettime");
         f.Add("multiplexing_api", OperatingSystem.IsLinux() ? "epoll" : "kqueue");
@@ -169,7 +169,7 @@ public static class ServerInfo
         f.Add("process_supervised", "no");
         f.Add("run_id", server.RunId);
         f.Add("tcp_port", server.Port);
-        f.Add("server_time_usec", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+        f.Add("server_time_usec", (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
         f.Add("uptime_in_seconds", uptime);
         f.Add("uptime_in_days", uptime / 86400);
         f.Add("hz", server.Config.Hz.Number);
