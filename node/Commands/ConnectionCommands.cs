@@ -264,7 +264,7 @@ internal static class ConnectionCommands
             ids = [];
             for (int i = 3; i < a.Count; i++)
             {
-                if (!NumberFormat.TryParseInt64(a[i], out long id) || id <= 0)
+                if (!NumberFormat.TryParseInt64(a[i], out long id))
                 {
                     s.Reply.WriteError("ERR Invalid client ID");
                     return;
