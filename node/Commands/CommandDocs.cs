@@ -14,7 +14,7 @@ internal static class CommandDocs
         (CommandFlags.Write, "write"), (CommandFlags.ReadOnly, "readonly"), (CommandFlags.DenyOom, "denyoom"), (CommandFlags.Admin, "admin"),
         (CommandFlags.NoScript, "noscript"), (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
         (CommandFlags.SkipMonitor, "skip_monitor"), (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
-        (CommandFlags.NoMulti, "no_multi"), (CommandFlags.MovableKeys, "movablekeys"),
+        (CommandFlags.NoMulti, "no_multi"), (CommandFlags.MovableKeys, "movablekeys"), (CommandFlags.AllowBusy, "allow_busy"),
     ];
 
     /// <summary>ACL categories in Redis's order, which COMMAND INFO follows.</summary>
@@ -82,7 +82,12 @@ internal static class CommandDocs
         {
             r.WriteSimple(category);
         }
-        r.WriteSetHeader(0);
+        var tips = spec.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        r.WriteSetHeader(tips.Length);
+        foreach (var tip in tips)
+        {
+            r.WriteBulk(tip);
+        }
         WriteKeySpecs(r, spec);
         if (spec.Subcommands.Count == 0)
         {
@@ -109,16 +114,12 @@ internal static class CommandDocs
         r.WriteSetHeader(1);
         r.WriteMapHeader(3);
         r.WriteBulk("flags"u8);
-        r.WriteSetHeader(2);
-        if ((spec.Flags & CommandFlags.Write) != 0)
+        var flags = spec.KeySpecFlags.Length > 0 ? spec.KeySpecFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : (spec.Flags & CommandFlags.Write) != 0 ? ["RW", "update"] : ["RO", "access"];
+        r.WriteSetHeader(flags.Length);
+        foreach (var flag in flags)
         {
-            r.WriteSimple("RW"u8);
-            r.WriteSimple("update"u8);
-        }
-        else
-        {
-            r.WriteSimple("RO"u8);
-            r.WriteSimple("access"u8);
+            r.WriteSimple(flag);
         }
         r.WriteBulk("begin_search"u8);
         r.WriteMapHeader(2);

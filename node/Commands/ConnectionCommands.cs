@@ -10,16 +10,20 @@ internal static class ConnectionCommands
 
     public static IEnumerable<CommandSpec> All =>
     [
-        new("ping", -1, Ping) { Flags = Conn, Acl = "@fast @connection", Summary = "Returns the server's liveliness response.", Complexity = "O(1)", Syntax = "[message]" },
+        new("ping", -1, Ping)
+        {
+            Flags = CommandFlags.Fast, Acl = "@fast @connection", Tips = "request_policy:all_shards response_policy:all_succeeded",
+            Summary = "Returns the server's liveliness response.", Complexity = "O(1)", Syntax = "[message]",
+        },
         new("echo", 2, Echo) { Flags = Conn, Acl = "@fast @connection", Summary = "Returns the given string.", Complexity = "O(1)", Syntax = "message" },
         new("hello", -1, Hello)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript, Acl = "@fast @connection", Since = "6.0.0", Complexity = "O(1)",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Since = "6.0.0", Complexity = "O(1)",
             Summary = "Handshakes with the Redis server.", Syntax = "[protover [AUTH username password] [SETNAME clientname]]",
         },
         new("auth", -2, Auth)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript, Acl = "@fast @connection", Complexity = "O(N) where N is the number of passwords defined for the user",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Complexity = "O(N) where N is the number of passwords defined for the user",
             Summary = "Authenticates the connection.", Syntax = "[username] password",
         },
         new("select", 2, Select) { Flags = Conn, Acl = "@fast @connection", Summary = "Changes the selected database.", Complexity = "O(1)", Syntax = "index" },
@@ -30,7 +34,7 @@ internal static class ConnectionCommands
         },
         new("reset", 1, Reset)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript, Acl = "@fast @connection", Since = "6.2.0",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Since = "6.2.0",
             Summary = "Resets the connection.", Complexity = "O(1)",
         },
         new("client", -2, null)
@@ -44,15 +48,15 @@ internal static class ConnectionCommands
 
     private static CommandSpec[] ClientSubcommands =>
     [
-        new("client|id", 2, ClientId) { Flags = CommandFlags.NoScript | Conn, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns the unique client ID of the connection.", Complexity = "O(1)" },
+        new("client|id", 2, ClientId) { Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns the unique client ID of the connection.", Complexity = "O(1)" },
         new("client|info", 2, ClientInfo)
         {
             Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "6.2.0",
-            Summary = "Returns information about the connection.", Complexity = "O(1)",
+            Summary = "Returns information about the connection.", Complexity = "O(1)", Tips = "nondeterministic_output",
         },
         new("client|list", -2, ClientListCommand)
         {
-            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "2.4.0", Summary = "Lists open connections.",
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "2.4.0", Summary = "Lists open connections.", Tips = "nondeterministic_output",
             Complexity = "O(N) where N is the number of client connections", Syntax = "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
         },
         new("client|kill", -3, ClientKill)

@@ -22,11 +22,13 @@ internal static class ServerCommands
         new("info", -1, Info)
         {
             Flags = Introspection, Acl = "@slow @dangerous", Summary = "Returns information and statistics about the server.", Complexity = "O(1)",
+            Tips = "nondeterministic_output request_policy:all_shards response_policy:special",
             Syntax = "[section [section ...]]",
         },
         new("time", 1, Time)
         {
             Flags = Introspection | CommandFlags.Fast, Acl = "@fast", Since = "2.6.0", Summary = "Returns the server time.", Complexity = "O(1)",
+            Tips = "nondeterministic_output",
         },
         new("debug", -2, Debug)
         {
@@ -46,6 +48,7 @@ internal static class ServerCommands
                 new("config|set", -4, ConfigSet)
                 {
                     Flags = AdminFlags, Acl = "@admin @slow @dangerous", Since = "2.0.0", Summary = "Sets configuration parameters in-flight.",
+                    Tips = "request_policy:all_nodes response_policy:all_succeeded",
                     Complexity = "O(N) when N is the number of configuration parameters provided", Syntax = "parameter value [parameter value ...]",
                 },
                 new("config|resetstat", 2, ConfigResetStat)
@@ -60,7 +63,7 @@ internal static class ServerCommands
         },
         new("command", -1, CommandAll)
         {
-            Flags = Introspection, Acl = "@slow @connection", Since = "2.8.13", Summary = "Returns detailed information about all commands.",
+            Flags = Introspection, Acl = "@slow @connection", Since = "2.8.13", Summary = "Returns detailed information about all commands.", Tips = "nondeterministic_output_order",
             Complexity = "O(N) where N is the total number of Redis commands",
             Subcommands =
             [
@@ -70,17 +73,17 @@ internal static class ServerCommands
                 },
                 new("command|info", -2, CommandInfo)
                 {
-                    Flags = Introspection, Acl = "@slow @connection", Since = "2.8.13", Summary = "Returns information about one, multiple or all commands.",
+                    Flags = Introspection, Acl = "@slow @connection", Since = "2.8.13", Summary = "Returns information about one, multiple or all commands.", Tips = "nondeterministic_output_order",
                     Complexity = "O(N) where N is the number of commands to look up", Syntax = "[command-name [command-name ...]]",
                 },
                 new("command|docs", -2, CommandDocsCommand)
                 {
-                    Flags = Introspection, Acl = "@slow @connection", Since = "7.0.0", Summary = "Returns documentary information about one, multiple or all commands.",
+                    Flags = Introspection, Acl = "@slow @connection", Since = "7.0.0", Summary = "Returns documentary information about one, multiple or all commands.", Tips = "nondeterministic_output_order",
                     Complexity = "O(N) where N is the number of commands to look up", Syntax = "[command-name [command-name ...]]",
                 },
                 new("command|list", -2, CommandList)
                 {
-                    Flags = Introspection, Acl = "@slow @connection", Since = "7.0.0", Summary = "Returns a list of command names.",
+                    Flags = Introspection, Acl = "@slow @connection", Since = "7.0.0", Summary = "Returns a list of command names.", Tips = "nondeterministic_output_order",
                     Complexity = "O(N) where N is the total number of Redis commands", Syntax = "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
                 },
                 new("command|getkeys", -4, CommandGetKeys)
