@@ -319,10 +319,21 @@ internal static class CommandDocs
                     pos++;
                 }
                 bool optional = t == "[";
-                // "x [x ...]": the group only repeats the previous argument.
-                if (optional && inner.Count == 1 && inner[0].Count == 1 && inner[0][0].Multiple && items.Count > 0 && items[^1].Name == inner[0][0].Name)
+                // "x [x ...]" or "a b [a b ...]": the group only repeats the arguments before it.
+                if (optional && inner.Count == 1 && RepeatsTail(items, inner[0]))
                 {
-                    items[^1].Multiple = true;
+                    int n = inner[0].Count;
+                    if (n == 1)
+                    {
+                        items[^1].Multiple = true;
+                    }
+                    else
+                    {
+                        var repeated = Block(items[^n..]);
+                        repeated.Multiple = true;
+                        items.RemoveRange(items.Count - n, n);
+                        items.Add(repeated);
+                    }
                     continue;
                 }
                 var group = inner.Count > 1 ? OneOf(inner) : inner[0].Count == 1 ? inner[0][0] : Block(inner[0]);
@@ -364,6 +375,23 @@ internal static class CommandDocs
             items.Add(Word(t));
         }
         return items;
+    }
+
+    private static bool RepeatsTail(List<ArgumentDoc> items, List<ArgumentDoc> group)
+    {
+        int n = group.Count;
+        if (n == 0 || !group[^1].Multiple || items.Count < n)
+        {
+            return false;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (items[items.Count - n + i].Name != group[i].Name)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ArgumentDoc OneOf(List<List<ArgumentDoc>> alternatives)
