@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Storage;
