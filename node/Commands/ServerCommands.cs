@@ -170,22 +170,32 @@ internal static class ServerCommands
 
     private static void ConfigGet(Session s, ArgList a)
     {
-        var found = new List<Configuration.Directive>();
+        var found = new List<(Configuration.Directive Directive, string Name)>();
         for (int i = 2; i < a.Count; i++)
         {
             var pattern = a[i];
+            if (pattern.IndexOfAny("*?["u8) < 0)
+            {
+                // A plain name is looked up, and Redis answers with the name as the client spelled it.
+                string name = a.GetString(i);
+                if (s.Server.Config.Find(name) is { } named && !found.Any(f => f.Directive == named))
+                {
+                    found.Add((named, name));
+                }
+                continue;
+            }
             foreach (var directive in s.Server.Config.All)
             {
-                if (!found.Contains(directive) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(directive.Name), ignoreCase: true))
+                if (!found.Any(f => f.Directive == directive) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(directive.Name), ignoreCase: true))
                 {
-                    found.Add(directive);
+                    found.Add((directive, directive.Name));
                 }
             }
         }
         s.Reply.WriteMapHeader(found.Count);
-        foreach (var directive in found)
+        foreach (var (directive, name) in found)
         {
-            s.Reply.WriteBulk(directive.Name);
+            s.Reply.WriteBulk(name);
             s.Reply.WriteBulk(directive.Text);
         }
     }
@@ -220,11 +230,12 @@ internal static class ServerCommands
             }
             pairs.Add((directive, name, a.GetString(i + 1)));
         }
-        foreach (var (directive, name, value) in pairs)
+        foreach (var (directive, _, value) in pairs)
         {
             if (directive.Validate(value) is { } error)
             {
-                s.Reply.WriteError(ConfigSetFailed(name, error));
+                // Redis names the directive as it is spelled here, but the argument as typed in the earlier checks.
+                s.Reply.WriteError(ConfigSetFailed(directive.Name, error));
                 return;
             }
         }
