@@ -118,6 +118,9 @@ public static class ServerInfo
         return text.ToString();
     }
 
+    /// <summary>Forgets the memory peak (CONFIG RESETSTAT), so that it restarts from the current use.</summary>
+    public static void ResetPeak() => Interlocked.Exchange(ref s_peakMemory, 0);
+
     /// <summary>Bytes in Redis's human form: 1.32M, 512B, 0B.</summary>
     public static string HumanBytes(long bytes)
     {
