@@ -54,6 +54,9 @@ public enum CommandFlags
 
     /// <summary>Key positions are not fixed (first/last/step do not describe them).</summary>
     MovableKeys = 1 << 13,
+
+    /// <summary>Allowed while a script or function is busy (Redis's allow_busy).</summary>
+    AllowBusy = 1 << 14,
 }
 
 /// <summary>One command or subcommand: its rules, its documentation, and the method that runs it.</summary>
@@ -96,6 +99,12 @@ public sealed class CommandSpec
 
     /// <summary>ACL categories, space separated, like "@read @string @fast".</summary>
     public string Acl { get; init; } = "";
+
+    /// <summary>Command tips for clients, space separated, like "nondeterministic_output request_policy:all_shards".</summary>
+    public string Tips { get; init; } = "";
+
+    /// <summary>Flags of the key spec, space separated, like "RW access update"; empty derives them from the command flags.</summary>
+    public string KeySpecFlags { get; init; } = "";
 
     /// <summary>One sentence, as COMMAND DOCS gives it.</summary>
     public string Summary { get; init; } = "";

@@ -20,6 +20,7 @@ public sealed class CommandTable
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),
         ("sorted-set", SortedSetCommands.All),
+        ("cluster", ClusterCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

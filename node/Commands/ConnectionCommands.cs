@@ -3,23 +3,27 @@ using CacheOperator.Node.Server;
 
 namespace CacheOperator.Node.Commands;
 
-/// <summary>The connection family: PING, ECHO, HELLO, AUTH, SELECT, QUIT and friends.</summary>
+/// <summary>The connection family: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and CLIENT.</summary>
 internal static class ConnectionCommands
 {
     private const CommandFlags Conn = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale;
 
     public static IEnumerable<CommandSpec> All =>
     [
-        new("ping", -1, Ping) { Flags = Conn, Acl = "@fast @connection", Summary = "Returns the server's liveliness response.", Complexity = "O(1)", Syntax = "[message]" },
+        new("ping", -1, Ping)
+        {
+            Flags = CommandFlags.Fast, Acl = "@fast @connection", Tips = "request_policy:all_shards response_policy:all_succeeded",
+            Summary = "Returns the server's liveliness response.", Complexity = "O(1)", Syntax = "[message]",
+        },
         new("echo", 2, Echo) { Flags = Conn, Acl = "@fast @connection", Summary = "Returns the given string.", Complexity = "O(1)", Syntax = "message" },
         new("hello", -1, Hello)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript, Acl = "@fast @connection", Since = "6.0.0", Complexity = "O(1)",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Since = "6.0.0", Complexity = "O(1)",
             Summary = "Handshakes with the Redis server.", Syntax = "[protover [AUTH username password] [SETNAME clientname]]",
         },
         new("auth", -2, Auth)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript, Acl = "@fast @connection", Complexity = "O(N) where N is the number of passwords defined for the user",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Complexity = "O(N) where N is the number of passwords defined for the user",
             Summary = "Authenticates the connection.", Syntax = "[username] password",
         },
         new("select", 2, Select) { Flags = Conn, Acl = "@fast @connection", Summary = "Changes the selected database.", Complexity = "O(1)", Syntax = "index" },
@@ -27,6 +31,63 @@ internal static class ConnectionCommands
         {
             Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.NoMulti, Acl = "@fast @connection",
             Summary = "Closes the connection.", Complexity = "O(1)",
+        },
+        new("reset", 1, Reset)
+        {
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Since = "6.2.0",
+            Summary = "Resets the connection.", Complexity = "O(1)",
+        },
+        new("client", -2, null)
+        {
+            Acl = "@slow", Summary = "A container for client connection commands.", Since = "2.4.0", Complexity = "Depends on subcommand.",
+            Subcommands = ClientSubcommands,
+        },
+    ];
+
+    private const CommandFlags ClientAdmin = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale;
+
+    private static CommandSpec[] ClientSubcommands =>
+    [
+        new("client|id", 2, ClientId) { Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns the unique client ID of the connection.", Complexity = "O(1)" },
+        new("client|info", 2, ClientInfo)
+        {
+            Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "6.2.0",
+            Summary = "Returns information about the connection.", Complexity = "O(1)", Tips = "nondeterministic_output",
+        },
+        new("client|list", -2, ClientListCommand)
+        {
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "2.4.0", Summary = "Lists open connections.", Tips = "nondeterministic_output",
+            Complexity = "O(N) where N is the number of client connections", Syntax = "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
+        },
+        new("client|kill", -3, ClientKill)
+        {
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "2.4.0", Summary = "Terminates open connections.",
+            Complexity = "O(N) where N is the number of client connections",
+            Syntax = "<ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>]>",
+        },
+        new("client|setname", 3, ClientSetName)
+        {
+            Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "2.6.9",
+            Summary = "Sets the connection name.", Complexity = "O(1)", Syntax = "connection-name",
+        },
+        new("client|getname", 2, ClientGetName)
+        {
+            Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "2.6.9",
+            Summary = "Returns the name of the connection.", Complexity = "O(1)",
+        },
+        new("client|no-evict", 3, ClientNoEvict)
+        {
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "7.0.0",
+            Summary = "Sets the client eviction mode of the connection.", Complexity = "O(1)", Syntax = "<ON | OFF>",
+        },
+        new("client|setinfo", 4, ClientSetInfo)
+        {
+            Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "7.2.0",
+            Summary = "Sets information specific to the client or connection.", Complexity = "O(1)", Syntax = "<LIB-NAME libname | LIB-VER libver>",
+        },
+        new("client|help", 2, ClientHelp)
+        {
+            Flags = CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns helpful text about the different subcommands.", Complexity = "O(1)",
         },
     ];
 
@@ -173,6 +234,319 @@ internal static class ConnectionCommands
     {
         s.Reply.WriteOk();
         s.CloseAfterReply = true;
+    }
+
+    /// <summary>Back to a fresh connection's state: RESP2, database 0, no name, unauthenticated if a password is set.</summary>
+    private static void Reset(Session s, ArgList a)
+    {
+        s.Reply.Protocol = 2;
+        s.Db = s.Keyspace[0];
+        s.Name = null;
+        s.NoEvict = false;
+        s.Authenticated = s.Server.Config.RequirePass.Text.Length == 0;
+        s.Reply.WriteSimple("RESET"u8);
+    }
+
+    private static void ClientId(Session s, ArgList a) => s.Reply.WriteInteger(s.Id);
+
+    private static void ClientInfo(Session s, ArgList a) => s.Reply.WriteVerbatim(ClientDescription.Describe(s) + "\n");
+
+    private static void ClientListCommand(Session s, ArgList a)
+    {
+        HashSet<long>? ids = null;
+        bool onlyOtherTypes = false;
+        if (a.Count == 4 && a.Is(2, "TYPE"u8))
+        {
+            if (!TryParseClientType(s, a, 3, out bool normal))
+            {
+                return;
+            }
+            onlyOtherTypes = !normal;
+        }
+        else if (a.Count >= 4 && a.Is(2, "ID"u8))
+        {
+            ids = [];
+            for (int i = 3; i < a.Count; i++)
+            {
+                if (!NumberFormat.TryParseInt64(a[i], out long id))
+                {
+                    s.Reply.WriteError("ERR Invalid client ID");
+                    return;
+                }
+                ids.Add(id);
+            }
+        }
+        else if (a.Count != 2)
+        {
+            s.Reply.WriteError(Errors.Syntax);
+            return;
+        }
+        var text = new StringBuilder();
+        foreach (var client in s.Server.Clients)
+        {
+            // Every client is a normal one until replicas and pub/sub exist.
+            if (onlyOtherTypes || (ids is not null && !ids.Contains(client.Id)))
+            {
+                continue;
+            }
+            text.Append(ClientDescription.Describe(client)).Append('\n');
+        }
+        s.Reply.WriteVerbatim(text.ToString());
+    }
+
+    /// <summary>Reads a client type name; <paramref name="normal"/> tells whether it is "normal" (the only type that has members).</summary>
+    private static bool TryParseClientType(Session s, ArgList a, int index, out bool normal)
+    {
+        normal = a.Is(index, "NORMAL"u8);
+        if (normal || a.Is(index, "MASTER"u8) || a.Is(index, "REPLICA"u8) || a.Is(index, "SLAVE"u8) || a.Is(index, "PUBSUB"u8))
+        {
+            return true;
+        }
+        s.Reply.WriteError($"ERR Unknown client type '{a.GetString(index)}'");
+        return false;
+    }
+
+    private static void ClientKill(Session s, ArgList a)
+    {
+        if (a.Count == 3)
+        {
+            // The old form: CLIENT KILL ip:port, answering OK or an error.
+            string address = a.GetString(2);
+            var target = s.Server.Clients.FirstOrDefault(c => c.RemoteAddress == address);
+            if (target is null)
+            {
+                s.Reply.WriteError("ERR No such client");
+                return;
+            }
+            s.Reply.WriteOk();
+            Kill(s, target);
+            return;
+        }
+        long? id = null;
+        bool? normalType = null;
+        string? address2 = null, localAddress = null, user = null;
+        bool skipMe = true;
+        for (int i = 2; i < a.Count; i += 2)
+        {
+            if (i + 1 >= a.Count)
+            {
+                s.Reply.WriteError(Errors.Syntax);
+                return;
+            }
+            if (a.Is(i, "ID"u8))
+            {
+                if (!NumberFormat.TryParseInt64(a[i + 1], out long parsed) || parsed <= 0)
+                {
+                    s.Reply.WriteError("ERR client-id should be greater than 0");
+                    return;
+                }
+                id = parsed;
+            }
+            else if (a.Is(i, "TYPE"u8))
+            {
+                if (!TryParseClientType(s, a, i + 1, out bool normal))
+                {
+                    return;
+                }
+                normalType = normal;
+            }
+            else if (a.Is(i, "ADDR"u8))
+            {
+                address2 = a.GetString(i + 1);
+            }
+            else if (a.Is(i, "LADDR"u8))
+            {
+                localAddress = a.GetString(i + 1);
+            }
+            else if (a.Is(i, "USER"u8))
+            {
+                user = a.GetString(i + 1);
+                if (user != "default")
+                {
+                    s.Reply.WriteError($"ERR No such user '{user}'");
+                    return;
+                }
+            }
+            else if (a.Is(i, "SKIPME"u8))
+            {
+                if (a.Is(i + 1, "YES"u8))
+                {
+                    skipMe = true;
+                }
+                else if (a.Is(i + 1, "NO"u8))
+                {
+                    skipMe = false;
+                }
+                else
+                {
+                    s.Reply.WriteError(Errors.Syntax);
+                    return;
+                }
+            }
+            else
+            {
+                s.Reply.WriteError(Errors.Syntax);
+                return;
+            }
+        }
+        var victims = s.Server.Clients.Where(c =>
+            (id is null || c.Id == id)
+            && normalType != false
+            && (address2 is null || c.RemoteAddress == address2)
+            && (localAddress is null || c.LocalAddress == localAddress)
+            && !(skipMe && c == s)).ToList();
+        s.Reply.WriteInteger(victims.Count);
+        foreach (var victim in victims)
+        {
+            Kill(s, victim);
+        }
+    }
+
+    /// <summary>Closes a client; the caller itself closes only after its reply is written.</summary>
+    private static void Kill(Session s, Session victim)
+    {
+        if (victim == s)
+        {
+            s.CloseAfterReply = true;
+        }
+        else
+        {
+            s.Server.KillClient(victim.Id);
+        }
+    }
+
+    private static void ClientSetName(Session s, ArgList a)
+    {
+        string name = a.GetString(2);
+        if (!ClientName.IsValid(name))
+        {
+            s.Reply.WriteError(ClientName.InvalidError);
+            return;
+        }
+        s.Name = name.Length == 0 ? null : name;
+        s.Reply.WriteOk();
+    }
+
+    private static void ClientGetName(Session s, ArgList a)
+    {
+        if (s.Name is null)
+        {
+            s.Reply.WriteNullBulk();
+        }
+        else
+        {
+            s.Reply.WriteBulk(s.Name);
+        }
+    }
+
+    private static void ClientNoEvict(Session s, ArgList a)
+    {
+        if (a.Is(2, "ON"u8))
+        {
+            s.NoEvict = true;
+        }
+        else if (a.Is(2, "OFF"u8))
+        {
+            s.NoEvict = false;
+        }
+        else
+        {
+            s.Reply.WriteError(Errors.Syntax);
+            return;
+        }
+        s.Reply.WriteOk();
+    }
+
+    /// <summary>Redis 7.2's CLIENT SETINFO, which clients such as StackExchange.Redis send during their handshake.</summary>
+    private static void ClientSetInfo(Session s, ArgList a)
+    {
+        bool isName = a.Is(2, "LIB-NAME"u8);
+        if (!isName && !a.Is(2, "LIB-VER"u8))
+        {
+            s.Reply.WriteError($"ERR Unrecognized option '{a.GetString(2)}'");
+            return;
+        }
+        string value = a.GetString(3);
+        if (!ClientName.IsValid(value))
+        {
+            s.Reply.WriteError($"ERR {a.GetString(2)} cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        if (isName)
+        {
+            s.LibName = value.Length == 0 ? null : value;
+        }
+        else
+        {
+            s.LibVersion = value.Length == 0 ? null : value;
+        }
+        s.Reply.WriteOk();
+    }
+
+    private static void ClientHelp(Session s, ArgList a) => HelpReply.Write(s, "CLIENT",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr. Options are:",
+        "    * LIB-NAME: the client lib name.",
+        "    * LIB-VER: the client lib version.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.");
+}
+
+/// <summary>CLIENT LIST and CLIENT INFO lines, with Redis 7.0's fields in order and 7.2's lib-name and lib-ver at the end.</summary>
+internal static class ClientDescription
+{
+    /// <summary>One client's line, without the trailing newline.</summary>
+    public static string Describe(Session c)
+    {
+        long now = Environment.TickCount64;
+        var flags = new StringBuilder();
+        if (c.IsBlocked)
+        {
+            flags.Append('b');
+        }
+        if (c.CloseAfterReply)
+        {
+            flags.Append('c');
+        }
+        if (c.NoEvict)
+        {
+            flags.Append('e');
+        }
+        if (flags.Length == 0)
+        {
+            flags.Append('N');
+        }
+        // Buffer and memory fields are not tracked per client (the pipes own the buffers): they read 0.
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} "
+            + $"flags={flags} db={c.Db.Id} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
+            + $"events=r cmd={c.LastCommand?.Name ?? "NULL"} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
     }
 }
 

@@ -52,6 +52,7 @@ public static class ConfigLoader
             {
                 throw new ConfigException($"{file}: the configuration file does not exist");
             }
+            config.ConfigFile = Path.GetFullPath(file);
             ApplyText(config, File.ReadAllText(file), file);
         }
         foreach (var (name, values) in options)

@@ -31,7 +31,18 @@ public sealed class NodeConfig
             .WithRule(v => v.Length == 0 ? null : "snapshots are not supported yet; only \"\" is accepted"));
         AppendOnly = Add(new Directive("appendonly", DirectiveKind.Boolean, "no", true, "Append-only file; only 'no' until persistence exists.")
             .WithRule(v => v == "no" ? null : "the append-only file is not supported yet"));
+        EnableDebugCommand = Add(new Directive("enable-debug-command", DirectiveKind.Enum, "no", false, "Allow DEBUG: yes, no, or local (loopback clients only).") { Choices = ["no", "yes", "local"] });
+        ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
     }
+
+    /// <summary>Absolute path of the configuration file read at start-up (INFO config_file), or null.</summary>
+    public string? ConfigFile { get; set; }
+
+    /// <summary>enable-debug-command</summary>
+    public Directive EnableDebugCommand { get; }
+
+    /// <summary>replica-read-only</summary>
+    public Directive ReplicaReadOnly { get; }
 
     /// <summary>port</summary>
     public Directive Port { get; }

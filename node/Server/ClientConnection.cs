@@ -29,6 +29,7 @@ internal sealed class ClientConnection
         Session = new Session(server, id, new ReplyWriter(_writer), Describe(socket.RemoteEndPoint), Describe(socket.LocalEndPoint))
         {
             Abort = Abort,
+            Fd = socket.Handle.ToInt64(),
         };
     }
 

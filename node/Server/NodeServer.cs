@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Storage;
@@ -253,6 +253,7 @@ public sealed class NodeServer : IAsyncDisposable
             {
                 return;
             }
+            Stats.Sample(Environment.TickCount64);
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             long timeoutSeconds = Config.Timeout.Number;

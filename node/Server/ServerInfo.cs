@@ -1,8 +1,393 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
 namespace CacheOperator.Node.Server;
 
-/// <summary>Facts about this server that INFO, HELLO and --version report.</summary>
+/// <summary>Facts about this server that INFO, HELLO and --version report, and the INFO text itself.</summary>
 public static class ServerInfo
 {
     /// <summary>The Redis version whose behaviour the node follows; clients pick features by it.</summary>
     public const string RedisVersion = "7.0.15";
+
+    /// <summary>Sections INFO prints with no argument or "default", in Redis's order.</summary>
+    private static readonly string[] DefaultSections =
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+
+    /// <summary>Every section, in Redis's order ("all" and "everything").</summary>
+    private static readonly string[] AllSections =
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+
+    /// <summary>Replication id of this master (random per process, as Redis's master_replid).</summary>
+    private static readonly string ReplicationId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+
+    private static long s_peakMemory;
+
+    /// <summary>
+    /// The INFO text for the requested section names (any case; empty means "default"), in Redis's
+    /// <c># Section</c> / <c>field:value</c> CRLF format, sections separated by an empty line.
+    /// Unknown sections are left out, as Redis does. Call under the keyspace lock.
+    /// </summary>
+    public static string Build(NodeServer server, IReadOnlyList<string> requested)
+    {
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        if (requested.Count == 0)
+        {
+            wanted.UnionWith(DefaultSections);
+        }
+        foreach (var name in requested.Select(r => r.ToLowerInvariant()))
+        {
+            switch (name)
+            {
+                case "default":
+                    wanted.UnionWith(DefaultSections);
+                    break;
+                case "all":
+                case "everything":
+                    wanted.UnionWith(AllSections);
+                    break;
+                default:
+                    wanted.Add(name);
+                    break;
+            }
+        }
+        var text = new StringBuilder();
+        foreach (var section in AllSections)
+        {
+            if (!wanted.Contains(section))
+            {
+                continue;
+            }
+            if (text.Length > 0)
+            {
+                text.Append("\r\n");
+            }
+            var fields = new InfoSection(text);
+            switch (section)
+            {
+                case "server":
+                    fields.Header("Server");
+                    AppendServer(server, fields);
+                    break;
+                case "clients":
+                    fields.Header("Clients");
+                    AppendClients(server, fields);
+                    break;
+                case "memory":
+                    fields.Header("Memory");
+                    AppendMemory(server, fields);
+                    break;
+                case "persistence":
+                    fields.Header("Persistence");
+                    AppendPersistence(fields);
+                    break;
+                case "stats":
+                    fields.Header("Stats");
+                    AppendStats(server, fields);
+                    break;
+                case "replication":
+                    fields.Header("Replication");
+                    AppendReplication(fields);
+                    break;
+                case "cpu":
+                    fields.Header("CPU");
+                    AppendCpu(fields);
+                    break;
+                case "modules":
+                    fields.Header("Modules");
+                    break;
+                case "commandstats":
+                    fields.Header("Commandstats");
+                    AppendCommandStats(server, fields);
+                    break;
+                case "errorstats":
+                    fields.Header("Errorstats");
+                    AppendErrorStats(server, fields);
+                    break;
+                case "cluster":
+                    fields.Header("Cluster");
+                    fields.Add("cluster_enabled", 0);
+                    break;
+                case "keyspace":
+                    fields.Header("Keyspace");
+                    AppendKeyspace(server, fields);
+                    break;
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Forgets the memory peak (CONFIG RESETSTAT), so that it restarts from the current use.</summary>
+    public static void ResetPeak() => Interlocked.Exchange(ref s_peakMemory, 0);
+
+    /// <summary>Bytes in Redis's human form: 1.32M, 512B, 0B.</summary>
+    public static string HumanBytes(long bytes)
+    {
+        string[] units = ["K", "M", "G", "T", "P"];
+        if (bytes < 1024)
+        {
+            return bytes.ToString(CultureInfo.InvariantCulture) + "B";
+        }
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return value.ToString("F2", CultureInfo.InvariantCulture) + units[unit];
+    }
+
+    /// <summary>Managed heap bytes in use (INFO used_memory until data accounting replaces it).</summary>
+    public static long UsedMemory() => GC.GetTotalMemory(false);
+
+    /// <summary>Resident set size from /proc/self/statm (0 where that file does not exist).</summary>
+    public static long ResidentMemory()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(fields[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
+    }
+
+    private static void AppendServer(NodeServer server, InfoSection f)
+    {
+        long uptime = (long)(DateTimeOffset.UtcNow - server.StartedAt).TotalSeconds;
+        f.Add("redis_version", RedisVersion);
+        f.Add("redis_git_sha1", "00000000");
+        f.Add("redis_git_dirty", 0);
+        f.Add("redis_build_id", "0");
+        f.Add("redis_mode", "standalone");
+        f.Add("os", $"{(OperatingSystem.IsLinux() ? "Linux" : RuntimeInformation.OSDescription.Split(' ')[0])} {OsRelease()} {Architecture()}");
+        f.Add("arch_bits", IntPtr.Size * 8);
+        f.Add("monotonic_clock", "POSIX clock_gettime");
+        f.Add("multiplexing_api", OperatingSystem.IsLinux() ? "epoll" : "kqueue");
+        f.Add("process_id", Environment.ProcessId);
+        f.Add("process_supervised", "no");
+        f.Add("run_id", server.RunId);
+        f.Add("tcp_port", server.Port);
+        f.Add("server_time_usec", (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
+        f.Add("uptime_in_seconds", uptime);
+        f.Add("uptime_in_days", uptime / 86400);
+        f.Add("hz", server.Config.Hz.Number);
+        f.Add("configured_hz", server.Config.Hz.Number);
+        f.Add("lru_clock", server.Keyspace.AccessClock & ((1 << 24) - 1));
+        f.Add("executable", Environment.ProcessPath ?? "");
+        f.Add("config_file", server.Config.ConfigFile ?? "");
+        f.Add("io_threads_active", 0);
+    }
+
+    private static void AppendClients(NodeServer server, InfoSection f)
+    {
+        f.Add("connected_clients", server.ClientCount);
+        f.Add("cluster_connections", 0);
+        f.Add("maxclients", server.Config.MaxClients.Number);
+        f.Add("client_recent_max_input_buffer", 0);
+        f.Add("client_recent_max_output_buffer", 0);
+        f.Add("blocked_clients", server.Clients.Count(c => c.IsBlocked));
+        f.Add("tracking_clients", 0);
+        f.Add("clients_in_timeout_table", 0);
+    }
+
+    private static void AppendMemory(NodeServer server, InfoSection f)
+    {
+        long used = UsedMemory();
+        long rss = ResidentMemory();
+        long peak = Math.Max(Interlocked.Read(ref s_peakMemory), used);
+        Interlocked.Exchange(ref s_peakMemory, peak);
+        long maxMemory = server.Config.MaxMemory.Number;
+        long system = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        f.Add("used_memory", used);
+        f.Add("used_memory_human", HumanBytes(used));
+        f.Add("used_memory_rss", rss);
+        f.Add("used_memory_rss_human", HumanBytes(rss));
+        f.Add("used_memory_peak", peak);
+        f.Add("used_memory_peak_human", HumanBytes(peak));
+        f.Add("used_memory_peak_perc", (peak == 0 ? 0 : used * 100.0 / peak).ToString("F2", CultureInfo.InvariantCulture) + "%");
+        f.Add("total_system_memory", system);
+        f.Add("total_system_memory_human", HumanBytes(system));
+        f.Add("maxmemory", maxMemory);
+        f.Add("maxmemory_human", HumanBytes(maxMemory));
+        f.Add("maxmemory_policy", server.Config.MaxMemoryPolicy.Text);
+        f.Add("mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
+        f.Add("mem_allocator", "dotnet-gc");
+    }
+
+    private static void AppendPersistence(InfoSection f)
+    {
+        // Nothing is persisted yet: every field reports the idle state.
+        f.Add("loading", 0);
+        f.Add("async_loading", 0);
+        f.Add("rdb_changes_since_last_save", 0);
+        f.Add("rdb_bgsave_in_progress", 0);
+        f.Add("rdb_last_bgsave_status", "ok");
+        f.Add("aof_enabled", 0);
+        f.Add("aof_rewrite_in_progress", 0);
+        f.Add("aof_last_bgrewrite_status", "ok");
+        f.Add("aof_last_write_status", "ok");
+    }
+
+    private static void AppendStats(NodeServer server, InfoSection f)
+    {
+        var stats = server.Stats;
+        f.Add("total_connections_received", Interlocked.Read(ref stats.ConnectionsReceived));
+        f.Add("total_commands_processed", stats.CommandsProcessed);
+        f.Add("instantaneous_ops_per_sec", stats.InstantaneousOpsPerSec);
+        f.Add("total_net_input_bytes", Interlocked.Read(ref stats.NetInputBytes));
+        f.Add("total_net_output_bytes", Interlocked.Read(ref stats.NetOutputBytesClosed) + server.Clients.Sum(c => c.Reply.BytesWritten));
+        f.Add("rejected_connections", Interlocked.Read(ref stats.RejectedConnections));
+        f.Add("expired_keys", server.Keyspace.ExpiredKeys);
+        f.Add("evicted_keys", 0);
+        f.Add("evicted_clients", 0);
+        f.Add("keyspace_hits", server.Keyspace.Hits);
+        f.Add("keyspace_misses", server.Keyspace.Misses);
+        f.Add("pubsub_channels", 0);
+        f.Add("pubsub_patterns", 0);
+        f.Add("pubsubshard_channels", 0);
+        f.Add("total_forks", 0);
+        f.Add("unexpected_error_replies", 0);
+        f.Add("total_error_replies", stats.TotalErrorReplies);
+    }
+
+    private static void AppendReplication(InfoSection f)
+    {
+        f.Add("role", "master");
+        f.Add("connected_slaves", 0);
+        f.Add("master_failover_state", "no-failover");
+        f.Add("master_replid", ReplicationId);
+        f.Add("master_replid2", new string('0', 40));
+        f.Add("master_repl_offset", 0);
+        f.Add("second_repl_offset", -1);
+        f.Add("repl_backlog_active", 0);
+        f.Add("repl_backlog_size", 1048576);
+        f.Add("repl_backlog_first_byte_offset", 0);
+        f.Add("repl_backlog_histlen", 0);
+    }
+
+    private static void AppendCpu(InfoSection f)
+    {
+        using var process = Process.GetCurrentProcess();
+        f.Add("used_cpu_sys", Seconds(process.PrivilegedProcessorTime));
+        f.Add("used_cpu_user", Seconds(process.UserProcessorTime));
+        f.Add("used_cpu_sys_children", "0.000000");
+        f.Add("used_cpu_user_children", "0.000000");
+    }
+
+    private static void AppendCommandStats(NodeServer server, InfoSection f)
+    {
+        foreach (var command in server.Commands.All)
+        {
+            AppendCommandStat(command, f);
+            foreach (var sub in command.Subcommands)
+            {
+                AppendCommandStat(sub, f);
+            }
+        }
+    }
+
+    private static void AppendCommandStat(Commands.CommandSpec command, InfoSection f)
+    {
+        var s = command.Stats;
+        if (s.Calls == 0 && s.FailedCalls == 0 && s.RejectedCalls == 0)
+        {
+            return;
+        }
+        double perCall = s.Calls == 0 ? 0 : (double)s.Microseconds / s.Calls;
+        f.Add("cmdstat_" + command.Name,
+            string.Create(CultureInfo.InvariantCulture, $"calls={s.Calls},usec={s.Microseconds},usec_per_call={perCall:F2},rejected_calls={s.RejectedCalls},failed_calls={s.FailedCalls}"));
+    }
+
+    private static void AppendErrorStats(NodeServer server, InfoSection f)
+    {
+        KeyValuePair<string, long>[] errors;
+        lock (server.Stats.ErrorsByPrefix)
+        {
+            errors = [.. server.Stats.ErrorsByPrefix.OrderBy(e => e.Key, StringComparer.Ordinal)];
+        }
+        foreach (var (prefix, count) in errors)
+        {
+            f.Add("errorstat_" + prefix, "count=" + count.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static void AppendKeyspace(NodeServer server, InfoSection f)
+    {
+        var keyspace = server.Keyspace;
+        var random = new Random();
+        for (int i = 0; i < keyspace.DatabaseCount; i++)
+        {
+            var table = keyspace[i].Table;
+            if (table.Count == 0)
+            {
+                continue;
+            }
+            f.Add("db" + i.ToString(CultureInfo.InvariantCulture),
+                string.Create(CultureInfo.InvariantCulture, $"keys={table.Count},expires={table.VolatileCount},avg_ttl={AverageTtl(table, keyspace.NowMs, random)}"));
+        }
+    }
+
+    /// <summary>Average remaining time to live in ms, estimated from a sample of keys with an expiry as Redis estimates it.</summary>
+    private static long AverageTtl(Storage.KeyTable table, long nowMs, Random random)
+    {
+        if (table.VolatileCount == 0)
+        {
+            return 0;
+        }
+        const int Samples = 20;
+        long total = 0;
+        int counted = 0;
+        for (int n = 0; n < Samples; n++)
+        {
+            int index = table.RandomVolatileIndex(random);
+            if (index < 0)
+            {
+                break;
+            }
+            long ttl = table[index].ExpireAt - nowMs;
+            if (ttl > 0)
+            {
+                total += ttl;
+                counted++;
+            }
+        }
+        return counted == 0 ? 0 : total / counted;
+    }
+
+    private static string Seconds(TimeSpan time) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(long)time.TotalSeconds}.{time.Ticks % TimeSpan.TicksPerSecond / 10:D6}");
+
+    private static string OsRelease()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Environment.OSVersion.Version.ToString();
+        }
+    }
+
+    private static string Architecture() => RuntimeInformation.OSArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => "x86_64",
+        System.Runtime.InteropServices.Architecture.Arm64 => "aarch64",
+        var other => other.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Appends one section's lines.</summary>
+    private readonly struct InfoSection(StringBuilder text)
+    {
+        public void Header(string title) => text.Append("# ").Append(title).Append("\r\n");
+
+        public void Add(string name, string value) => text.Append(name).Append(':').Append(value).Append("\r\n");
+
+        public void Add(string name, long value) => Add(name, value.ToString(CultureInfo.InvariantCulture));
+    }
 }

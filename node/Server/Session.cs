@@ -53,6 +53,9 @@ public sealed class Session
     /// <summary>Peer address as ip:port.</summary>
     public string RemoteAddress { get; }
 
+    /// <summary>The socket's file descriptor, for CLIENT LIST.</summary>
+    public long Fd { get; init; }
+
     /// <summary>Local address as ip:port.</summary>
     public string LocalAddress { get; }
 
