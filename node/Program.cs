@@ -19,6 +19,11 @@ public static class Program
             Console.WriteLine($"cache-node {Version} (redis_version {ServerInfo.RedisVersion})");
             return 0;
         }
+        if (args is ["--commands-markdown"])
+        {
+            Console.Write(Commands.CommandReference.Markdown(new Commands.CommandTable()));
+            return 0;
+        }
         if (args is ["--help" or "-h"])
         {
             Console.WriteLine("Usage: cache-node [/path/to/redis.conf] [--config FILE] [--directive value ...]");
