@@ -18,6 +18,8 @@ public sealed class CommandTable
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),
+        ("hash", HashCommands.All),
+        ("set", SetCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>
