@@ -191,7 +191,8 @@ internal static class SetCommands
         long count = 1;
         if (a.Count == 3)
         {
-            if (!s.TryParseLong(a[2], out count))
+            // Redis answers the same for a non-number and a negative count here.
+            if (!s.TryParseLong(a[2], out count, Errors.NotPositive))
             {
                 return;
             }
