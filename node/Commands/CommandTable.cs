@@ -21,6 +21,8 @@ public sealed class CommandTable
         ("server", ServerCommands.All),
         ("sorted-set", SortedSetCommands.All),
         ("cluster", ClusterCommands.All),
+        ("hash", HashCommands.All),
+        ("set", SetCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

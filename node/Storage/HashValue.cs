@@ -1,0 +1,167 @@
+namespace CacheOperator.Node.Storage;
+
+/// <summary>
+/// A hash: fields and values as byte strings. Small hashes are a flat list of field/value pairs in
+/// insertion order ("listpack", as Redis's hash-max-listpack-entries 128 / -value 64 defaults); a hash
+/// that outgrows that becomes an <see cref="EntryTable"/> ("hashtable") and never goes back, as in Redis.
+/// Members are addressed by position 0..Count-1 for whole-hash replies and random picks.
+/// </summary>
+public sealed class HashValue : ICollectionValue
+{
+    /// <summary>Most fields kept in the compact form.</summary>
+    public const int MaxCompactEntries = 128;
+
+    /// <summary>Longest field or value kept in the compact form.</summary>
+    public const int MaxCompactLength = 64;
+
+    // Per stored byte string: array header and a reference to it.
+    private const int BytesOverhead = 24 + 8;
+
+    private List<byte[]>? _pairs = [];
+    private EntryTable? _table;
+
+    /// <inheritdoc/>
+    public string TypeName => "hash";
+
+    /// <inheritdoc/>
+    public string EncodingName => _table is null ? "listpack" : "hashtable";
+
+    /// <inheritdoc/>
+    public long Count => _table?.Count ?? _pairs!.Count / 2;
+
+    /// <inheritdoc/>
+    public long EstimatedBytes { get; private set; } = 64;
+
+    /// <summary>True while in the compact form, where a scan returns everything at once.</summary>
+    public bool IsCompact => _table is null;
+
+    /// <summary>The table form, when not compact.</summary>
+    internal EntryTable? Table => _table;
+
+    /// <summary>The value of <paramref name="field"/>, or null.</summary>
+    public byte[]? Get(ReadOnlySpan<byte> field)
+    {
+        if (_table is { } table)
+        {
+            int slot = table.Find(field);
+            return slot < 0 ? null : table.ValueAt(slot);
+        }
+        int i = IndexOfField(field);
+        return i < 0 ? null : _pairs![i + 1];
+    }
+
+    /// <summary>True when <paramref name="field"/> is present.</summary>
+    public bool Contains(ReadOnlySpan<byte> field) => _table is { } table ? table.Find(field) >= 0 : IndexOfField(field) >= 0;
+
+    /// <summary>Sets a field (copied when new) to <paramref name="value"/> (kept); true when the field was new.</summary>
+    public bool Set(ReadOnlySpan<byte> field, byte[] value)
+    {
+        if (_table is null && (field.Length > MaxCompactLength || value.Length > MaxCompactLength))
+        {
+            ConvertToTable();
+        }
+        if (_table is { } table)
+        {
+            int slot = table.Find(field);
+            if (slot >= 0)
+            {
+                ref byte[]? stored = ref table.ValueAt(slot);
+                EstimatedBytes += value.Length - stored!.Length;
+                stored = value;
+                return false;
+            }
+            table.Add(field.ToArray(), value);
+            EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead) + EntryTable.OverheadPerEntry;
+            return true;
+        }
+        var pairs = _pairs!;
+        int i = IndexOfField(field);
+        if (i >= 0)
+        {
+            EstimatedBytes += value.Length - pairs[i + 1].Length;
+            pairs[i + 1] = value;
+            return false;
+        }
+        pairs.Add(field.ToArray());
+        pairs.Add(value);
+        EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
+        if (pairs.Count / 2 > MaxCompactEntries)
+        {
+            ConvertToTable();
+        }
+        return true;
+    }
+
+    /// <summary>Removes a field; true when it was present.</summary>
+    public bool Remove(ReadOnlySpan<byte> field)
+    {
+        if (_table is { } table)
+        {
+            int slot = table.Find(field);
+            if (slot < 0)
+            {
+                return false;
+            }
+            EstimatedBytes -= table.KeyAt(slot).Length + table.ValueAt(slot)!.Length + (2 * BytesOverhead) + EntryTable.OverheadPerEntry;
+            table.RemoveAt(slot);
+            return true;
+        }
+        int i = IndexOfField(field);
+        if (i < 0)
+        {
+            return false;
+        }
+        var pairs = _pairs!;
+        EstimatedBytes -= pairs[i].Length + pairs[i + 1].Length + (2 * BytesOverhead);
+        pairs.RemoveRange(i, 2);
+        return true;
+    }
+
+    /// <summary>The field at <paramref name="position"/> (0 ≤ position &lt; Count).</summary>
+    public byte[] FieldAt(int position) => _table is { } table ? table.KeyAt(table.SlotAtPosition(position)) : _pairs![2 * position];
+
+    /// <summary>The value at <paramref name="position"/> (0 ≤ position &lt; Count).</summary>
+    public byte[] ValueAt(int position) => _table is { } table ? table.ValueAt(table.SlotAtPosition(position))! : _pairs![(2 * position) + 1];
+
+    /// <inheritdoc/>
+    public ICollectionValue Clone()
+    {
+        var copy = new HashValue();
+        if (_table is not null)
+        {
+            // A copy keeps the encoding, as Redis's COPY does.
+            copy.ConvertToTable();
+        }
+        for (int i = 0; i < Count; i++)
+        {
+            copy.Set(FieldAt(i), (byte[])ValueAt(i).Clone());
+        }
+        return copy;
+    }
+
+    private int IndexOfField(ReadOnlySpan<byte> field)
+    {
+        var pairs = _pairs!;
+        for (int i = 0; i < pairs.Count; i += 2)
+        {
+            if (field.SequenceEqual(pairs[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void ConvertToTable()
+    {
+        var pairs = _pairs!;
+        var table = new EntryTable(hasValues: true, pairs.Count);
+        for (int i = 0; i < pairs.Count; i += 2)
+        {
+            table.Add(pairs[i], pairs[i + 1]);
+        }
+        _table = table;
+        _pairs = null;
+        EstimatedBytes += (long)table.Count * EntryTable.OverheadPerEntry;
+    }
+}
