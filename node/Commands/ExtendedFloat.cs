@@ -182,9 +182,14 @@ internal readonly struct ExtendedFloat
         return !value.IsInfinity && value.Mantissa != 0;
     }
 
-    /// <summary>The sum rounded to nearest even; infinite on overflow. Callers handle infinite inputs.</summary>
+    /// <summary>The sum rounded to nearest even; infinite when an input is infinite or the sum overflows.</summary>
     public static ExtendedFloat Add(ExtendedFloat a, ExtendedFloat b)
     {
+        if (a.IsInfinity || b.IsInfinity)
+        {
+            // Redis refuses any infinite (or NaN) result, so which infinity does not matter.
+            return a.IsInfinity ? a : b;
+        }
         int exponent = Math.Min(a.Exponent, b.Exponent);
         var x = new BigInteger(a.Mantissa) << (a.Exponent - exponent);
         var y = new BigInteger(b.Mantissa) << (b.Exponent - exponent);

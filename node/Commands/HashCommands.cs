@@ -283,8 +283,8 @@ internal static class HashCommands
 
     private static void HIncrByFloat(Session s, ArgList a)
     {
-        // Redis computes in long double; LongDouble reproduces its sums and digits exactly.
-        if (!LongDouble.TryParse(a[3], out var increment))
+        // Redis computes in long double; ExtendedFloat reproduces its sums and digits exactly.
+        if (!ExtendedFloat.TryParse(a[3], out var increment))
         {
             s.Reply.WriteError(Errors.NotFloat);
             return;
@@ -299,19 +299,19 @@ internal static class HashCommands
             return;
         }
         hash ??= new HashValue();
-        var current = LongDouble.FromInt64(0);
-        if (hash.Get(a[2]) is { } stored && !LongDouble.TryParse(stored, out current))
+        var current = default(ExtendedFloat);
+        if (hash.Get(a[2]) is { } stored && !ExtendedFloat.TryParse(stored, out current))
         {
             s.Reply.WriteError("ERR hash value is not a float");
             return;
         }
-        var result = current + increment;
+        var result = ExtendedFloat.Add(current, increment);
         if (result.IsInfinity)
         {
             s.Reply.WriteError("ERR increment would produce NaN or Infinity");
             return;
         }
-        var text = Encoding.ASCII.GetBytes(result.ToHumanString());
+        var text = result.ToRedisText();
         hash.Set(a[2], text);
         Settle(s, a, 1, index, hash);
         s.Reply.WriteBulk(text);

@@ -524,8 +524,8 @@ internal static class StringCommands
             s.Reply.WriteError(Errors.NotFloat);
             return;
         }
-        var sum = current.IsInfinity || increment.IsInfinity ? current : ExtendedFloat.Add(current, increment);
-        if (current.IsInfinity || increment.IsInfinity || sum.IsInfinity)
+        var sum = ExtendedFloat.Add(current, increment);
+        if (sum.IsInfinity)
         {
             s.Reply.WriteError("ERR increment would produce NaN or Infinity");
             return;
