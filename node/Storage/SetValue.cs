@@ -9,7 +9,7 @@ namespace CacheOperator.Node.Storage;
 /// <see cref="EntryTable"/>). A set only moves towards the hashtable, never back. Members are addressed
 /// by position 0..Count-1 for whole-set replies and random picks.
 /// </summary>
-public sealed class SetValue : ICollectionValue
+public sealed class SetValue : ICollectionValue, ISetMembers
 {
     /// <summary>Most members kept as an intset (set-max-intset-entries).</summary>
     public const int MaxIntsetEntries = 512;
@@ -185,6 +185,19 @@ public sealed class SetValue : ICollectionValue
             return scratch[..written];
         }
         return _list is { } list ? list[position] : _table!.KeyAt(_table.SlotAtPosition(position));
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<byte[]> Members
+    {
+        get
+        {
+            var scratch = new byte[ScratchLength];
+            for (int i = 0; i < Count; i++)
+            {
+                yield return MemberAt(i, scratch).ToArray();
+            }
+        }
     }
 
     /// <inheritdoc/>
