@@ -33,17 +33,25 @@ internal static class DatabaseCommands
         },
     ];
 
-    /// <summary>Parses a database number as Redis's getIntFromObjectOrReply: an integer that fits 32 bits, else <paramref name="error"/>.</summary>
-    private static bool TryParseDbIndex(Session s, ReadOnlySpan<byte> text, string error, out int id)
+    /// <summary>
+    /// Parses a database number as Redis's getIntFromObjectOrReply: an integer that fits 32 bits. With an
+    /// <paramref name="error"/> that is the only error; without, Redis tells a non-number from a number out of range.
+    /// </summary>
+    private static bool TryParseDbIndex(Session s, ReadOnlySpan<byte> text, string? error, out int id)
     {
-        if (NumberFormat.TryParseInt64(text, out long value) && value is >= int.MinValue and <= int.MaxValue)
-        {
-            id = (int)value;
-            return true;
-        }
         id = 0;
-        s.Reply.WriteError(error);
-        return false;
+        if (!NumberFormat.TryParseInt64(text, out long value))
+        {
+            s.Reply.WriteError(error ?? Errors.NotInteger);
+            return false;
+        }
+        if (value is < int.MinValue or > int.MaxValue)
+        {
+            s.Reply.WriteError(error ?? "ERR value is out of range, value must between -2147483648 and 2147483647");
+            return false;
+        }
+        id = (int)value;
+        return true;
     }
 
     private static bool Exists(Session s, int id) => (uint)id < (uint)s.Keyspace.DatabaseCount;
@@ -52,7 +60,7 @@ internal static class DatabaseCommands
     internal static bool TryGetDatabase(Session s, ReadOnlySpan<byte> text, [NotNullWhen(true)] out Database? db)
     {
         db = null;
-        if (!TryParseDbIndex(s, text, Errors.NotInteger, out int id))
+        if (!TryParseDbIndex(s, text, error: null, out int id))
         {
             return false;
         }

@@ -208,7 +208,15 @@ internal static class KeyCommands
         }
         if (a[1].SequenceEqual(a[2]))
         {
-            WriteRenameDone(s, onlyIfNew);
+            // Nothing to do: RENAME says OK, RENAMENX says 0 since the new name exists.
+            if (onlyIfNew)
+            {
+                s.Reply.WriteInteger(0);
+            }
+            else
+            {
+                s.Reply.WriteOk();
+            }
             return;
         }
         var table = db.Table;
