@@ -116,22 +116,37 @@ internal static class KeyCommands
     private static CommandSpec ExpireSpec(string name, string since, string summary, string syntax, bool relative, bool seconds) =>
         new(name, -3, (s, a) => Expire(s, a, relative, seconds, name))
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@keyspace @write @fast", Since = since, Complexity = "O(1)",
-            Summary = summary, Syntax = syntax,
+            Flags = CommandFlags.Write | CommandFlags.Fast,
+            Keys = (1, 1, 1),
+            Acl = "@keyspace @write @fast",
+            Since = since,
+            Complexity = "O(1)",
+            Summary = summary,
+            Syntax = syntax,
         };
 
     private static CommandSpec TimeToLiveSpec(string name, string since, string summary, bool milliseconds, bool absolute) =>
         new(name, 2, (s, a) => TimeToLive(s, a, milliseconds, absolute))
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@keyspace @read @fast", Since = since, Complexity = "O(1)",
-            Summary = summary, Syntax = "key",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast,
+            Keys = (1, 1, 1),
+            Acl = "@keyspace @read @fast",
+            Since = since,
+            Complexity = "O(1)",
+            Summary = summary,
+            Syntax = "key",
         };
 
     private static CommandSpec ObjectSpec(string name, string since, string summary, CommandHandler handler) =>
         new(name, 3, handler)
         {
-            Flags = CommandFlags.ReadOnly, Keys = (2, 2, 1), Acl = "@keyspace @read @slow", Since = since, Complexity = "O(1)",
-            Summary = summary, Syntax = "key",
+            Flags = CommandFlags.ReadOnly,
+            Keys = (2, 2, 1),
+            Acl = "@keyspace @read @slow",
+            Since = since,
+            Complexity = "O(1)",
+            Summary = summary,
+            Syntax = "key",
         };
 
     /// <summary>DEL and UNLINK: freeing is the garbage collector's job either way, so both delete at once.</summary>
@@ -153,7 +168,7 @@ internal static class KeyCommands
         long found = 0;
         for (int i = 1; i < a.Count; i++)
         {
-            if (s.Db.Find(a[i], touch: false) >= 0)
+            if (FindWithoutTouch(s, a[i]) >= 0)
             {
                 found++;
             }
