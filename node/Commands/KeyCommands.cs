@@ -725,9 +725,9 @@ internal static class KeyCommands
         s.Reply.WriteInteger(shared ? int.MaxValue : 1);
     }
 
-    private static readonly string[] ObjectHelpLines =
-    [
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    private static void ObjectHelp(Session s, ArgList a) => HelpReply.Write(
+        s,
+        "OBJECT",
         "ENCODING <key>",
         "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
@@ -739,17 +739,5 @@ internal static class KeyCommands
         "    seconds elapsed since the last access to the key.",
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
-        "    <key>.",
-        "HELP",
-        "    Prints this help.",
-    ];
-
-    private static void ObjectHelp(Session s, ArgList a)
-    {
-        s.Reply.WriteArrayHeader(ObjectHelpLines.Length);
-        foreach (var line in ObjectHelpLines)
-        {
-            s.Reply.WriteSimple(line);
-        }
-    }
+        "    <key>.");
 }

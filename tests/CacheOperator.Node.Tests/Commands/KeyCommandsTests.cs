@@ -349,6 +349,38 @@ public class KeyCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode
             ["DEL", other, "e"]);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Generic_commands_on_sorted_sets_answer_as_redis(int protocol)
+    {
+        servers.AssertSameReplies(
+            protocol,
+            ["ZADD", "z", "1", "a", "2", "b"],
+            ["TYPE", "z"],
+            ["OBJECT", "ENCODING", "z"],
+            ["OBJECT", "REFCOUNT", "z"],
+            ["SCAN", "0", "TYPE", "zset"],
+            ["SCAN", "0", "TYPE", "string"],
+            ["EXPIRE", "z", "100"],
+            ["COPY", "z", "z2"],
+            ["ZADD", "z2", "3", "c"],
+            ["ZRANGE", "z", "0", "-1"],
+            ["ZRANGE", "z2", "0", "-1"],
+            ["TTL", "z2"],
+            ["COPY", "z", "z2", "DB", "1", "REPLACE"],
+            ["RENAME", "z2", "z3"],
+            ["ZCARD", "z3"],
+            ["MOVE", "z3", "1"],
+            ["SET", "s", "v"],
+            ["RENAME", "s", "z"],
+            ["TYPE", "z"],
+            ["SELECT", "1"],
+            ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+            ["ZRANGE", "z3", "0", "-1"],
+            ["TTL", "z"]);
+    }
+
     [Fact]
     public void Keys_patterns_match_as_redis()
     {
