@@ -19,6 +19,7 @@ public sealed class CommandTable
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),
+        ("server", DatabaseCommands.All),
         ("sorted-set", SortedSetCommands.All),
         ("cluster", ClusterCommands.All),
         ("hash", HashCommands.All),

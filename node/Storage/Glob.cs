@@ -8,13 +8,14 @@ public static class Glob
     {
         // Recursion depth is bounded by the number of '*' in the pattern, as in Redis; deeply nested
         // stars are cut off so a hostile pattern cannot exhaust the stack.
-        return Match(pattern, text, ignoreCase, 0);
+        bool skipLongerMatches = false;
+        return Match(pattern, text, ignoreCase, 0, ref skipLongerMatches);
     }
 
     /// <summary>True for the pattern "*", which matches everything and lets callers skip matching.</summary>
     public static bool MatchesAll(ReadOnlySpan<byte> pattern) => pattern.Length == 1 && pattern[0] == (byte)'*';
 
-    private static bool Match(ReadOnlySpan<byte> p, ReadOnlySpan<byte> s, bool nocase, int depth)
+    private static bool Match(ReadOnlySpan<byte> p, ReadOnlySpan<byte> s, bool nocase, int depth, ref bool skipLongerMatches)
     {
         if (depth > 1000)
         {
@@ -35,12 +36,20 @@ public static class Glob
                     }
                     while (s.Length > 0)
                     {
-                        if (Match(p[1..], s, nocase, depth + 1))
+                        if (Match(p[1..], s, nocase, depth + 1, ref skipLongerMatches))
                         {
                             return true;
                         }
+                        if (skipLongerMatches)
+                        {
+                            return false;
+                        }
                         s = s[1..];
                     }
+                    // The rest of the pattern matches nowhere in the rest of the text, so earlier stars
+                    // need not try longer spans either (Redis's skipLongerMatches): without this a
+                    // pattern like "a*a*a*...b" takes exponential time.
+                    skipLongerMatches = true;
                     return false;
                 case (byte)'?':
                     s = s[1..];
