@@ -217,17 +217,11 @@ internal static class ConnectionCommands
 
     private static void Select(Session s, ArgList a)
     {
-        if (!s.TryParseLong(a[1], out long index))
+        if (DatabaseCommands.TryGetDatabase(s, a[1], out var db))
         {
-            return;
+            s.Db = db;
+            s.Reply.WriteOk();
         }
-        if (index < 0 || index >= s.Keyspace.DatabaseCount)
-        {
-            s.Reply.WriteError(Errors.DbIndexOutOfRange);
-            return;
-        }
-        s.Db = s.Keyspace[(int)index];
-        s.Reply.WriteOk();
     }
 
     private static void Quit(Session s, ArgList a)

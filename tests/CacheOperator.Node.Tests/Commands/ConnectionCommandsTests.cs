@@ -5,6 +5,18 @@ namespace CacheOperator.Node.Tests.Commands;
 
 public class ConnectionCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
 {
+    [Fact]
+    public void Select_refuses_bad_database_numbers_with_redis_errors()
+    {
+        servers.AssertSameReplies(
+            ["SELECT", "abc"],
+            ["SELECT", "-1"],
+            ["SELECT", "16"],
+            ["SELECT", "4294967296"],
+            ["SELECT", "15"],
+            ["SELECT", "0"]);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
