@@ -18,6 +18,8 @@ public sealed class CommandTable
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
         ("server", ServerCommands.All),
+        ("list", ListCommands.All),
+        ("transactions", TransactionCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

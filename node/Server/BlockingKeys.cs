@@ -144,7 +144,8 @@ public sealed class BlockingKeys
             }
             client.Queued.Add((key, queue.AddLast(client)));
         }
-        if (timeoutMs > 0)
+        // Waits longer than the tick counter can add up to are as good as forever.
+        if (timeoutMs > 0 && timeoutMs < long.MaxValue / 2)
         {
             client.DeadlineMs = Environment.TickCount64 + timeoutMs;
             client.Timer = new Timer(OnTimer, client, Math.Min(timeoutMs, MaxTimerMs), Timeout.Infinite);
