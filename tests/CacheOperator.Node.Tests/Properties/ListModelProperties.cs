@@ -44,132 +44,132 @@ public class ListModelProperties(RedisAndNode servers) : IClassFixture<RedisAndN
                 model.Add(element);
                 return Expect(client.Call("RPUSH", Key, element).Integer, model.Count, out failure);
             case 2:
-            {
-                var reply = client.Call("LPOP", Key);
-                string? expected = n > 0 ? model[0] : null;
-                if (n > 0)
                 {
-                    model.RemoveAt(0);
+                    var reply = client.Call("LPOP", Key);
+                    string? expected = n > 0 ? model[0] : null;
+                    if (n > 0)
+                    {
+                        model.RemoveAt(0);
+                    }
+                    return Expect(reply.Text, expected, out failure);
                 }
-                return Expect(reply.Text, expected, out failure);
-            }
             case 3:
-            {
-                int count = Math.Abs(a) % 4;
-                var reply = client.Call("RPOP", Key, Num(count));
-                if (n == 0)
                 {
-                    return Expect(reply.Kind, RespKind.Null, out failure);
+                    int count = Math.Abs(a) % 4;
+                    var reply = client.Call("RPOP", Key, Num(count));
+                    if (n == 0)
+                    {
+                        return Expect(reply.Kind, RespKind.Null, out failure);
+                    }
+                    int take = Math.Min(count, n);
+                    var expected = Enumerable.Range(0, take).Select(i => model[n - 1 - i]).ToArray();
+                    model.RemoveRange(n - take, take);
+                    return Expect(string.Join(",", reply.Texts), string.Join(",", expected), out failure);
                 }
-                int take = Math.Min(count, n);
-                var expected = Enumerable.Range(0, take).Select(i => model[n - 1 - i]).ToArray();
-                model.RemoveRange(n - take, take);
-                return Expect(string.Join(",", reply.Texts), string.Join(",", expected), out failure);
-            }
             case 4:
-            {
-                var reply = client.Call("LINDEX", Key, Num(a));
-                int i = a < 0 ? a + n : a;
-                return Expect(reply.Text, i >= 0 && i < n ? model[i] : null, out failure);
-            }
+                {
+                    var reply = client.Call("LINDEX", Key, Num(a));
+                    int i = a < 0 ? a + n : a;
+                    return Expect(reply.Text, i >= 0 && i < n ? model[i] : null, out failure);
+                }
             case 5:
-            {
-                var reply = client.Call("LSET", Key, Num(a), element);
-                int i = a < 0 ? a + n : a;
-                if (n == 0)
                 {
-                    return Expect(reply.Text, "ERR no such key", out failure);
+                    var reply = client.Call("LSET", Key, Num(a), element);
+                    int i = a < 0 ? a + n : a;
+                    if (n == 0)
+                    {
+                        return Expect(reply.Text, "ERR no such key", out failure);
+                    }
+                    if (i < 0 || i >= n)
+                    {
+                        return Expect(reply.Text, "ERR index out of range", out failure);
+                    }
+                    model[i] = element;
+                    return Expect(reply.Text, "OK", out failure);
                 }
-                if (i < 0 || i >= n)
-                {
-                    return Expect(reply.Text, "ERR index out of range", out failure);
-                }
-                model[i] = element;
-                return Expect(reply.Text, "OK", out failure);
-            }
             case 6:
-            {
-                var reply = client.Call("LRANGE", Key, Num(a), Num(b));
-                return Expect(string.Join(",", reply.Texts), string.Join(",", ModelRange(model, a, b)), out failure);
-            }
+                {
+                    var reply = client.Call("LRANGE", Key, Num(a), Num(b));
+                    return Expect(string.Join(",", reply.Texts), string.Join(",", ModelRange(model, a, b)), out failure);
+                }
             case 7:
-            {
-                var kept = ModelRange(model, a, b);
-                model.Clear();
-                model.AddRange(kept);
-                return Expect(client.Call("LTRIM", Key, Num(a), Num(b)).Text, "OK", out failure);
-            }
+                {
+                    var kept = ModelRange(model, a, b);
+                    model.Clear();
+                    model.AddRange(kept);
+                    return Expect(client.Call("LTRIM", Key, Num(a), Num(b)).Text, "OK", out failure);
+                }
             case 8:
-            {
-                string pivot = "e" + (Math.Abs(b) % 4);
-                bool after = a % 2 == 0;
-                var reply = client.Call("LINSERT", Key, after ? "AFTER" : "BEFORE", pivot, element);
-                int at = model.IndexOf(pivot);
-                long expected = n == 0 ? 0 : at < 0 ? -1 : n + 1;
-                if (at >= 0)
                 {
-                    model.Insert(after ? at + 1 : at, element);
+                    string pivot = "e" + (Math.Abs(b) % 4);
+                    bool after = a % 2 == 0;
+                    var reply = client.Call("LINSERT", Key, after ? "AFTER" : "BEFORE", pivot, element);
+                    int at = model.IndexOf(pivot);
+                    long expected = n == 0 ? 0 : at < 0 ? -1 : n + 1;
+                    if (at >= 0)
+                    {
+                        model.Insert(after ? at + 1 : at, element);
+                    }
+                    return Expect(reply.Integer, expected, out failure);
                 }
-                return Expect(reply.Integer, expected, out failure);
-            }
             case 9:
-            {
-                int count = a % 3;
-                var reply = client.Call("LREM", Key, Num(count), element);
-                int removed = 0;
-                if (count >= 0)
                 {
-                    for (int i = 0; i < model.Count && (count == 0 || removed < count);)
+                    int count = a % 3;
+                    var reply = client.Call("LREM", Key, Num(count), element);
+                    int removed = 0;
+                    if (count >= 0)
                     {
-                        if (model[i] == element)
+                        for (int i = 0; i < model.Count && (count == 0 || removed < count);)
                         {
-                            model.RemoveAt(i);
-                            removed++;
-                        }
-                        else
-                        {
-                            i++;
+                            if (model[i] == element)
+                            {
+                                model.RemoveAt(i);
+                                removed++;
+                            }
+                            else
+                            {
+                                i++;
+                            }
                         }
                     }
-                }
-                else
-                {
-                    for (int i = model.Count - 1; i >= 0 && removed < -count; i--)
+                    else
                     {
-                        if (model[i] == element)
+                        for (int i = model.Count - 1; i >= 0 && removed < -count; i--)
                         {
-                            model.RemoveAt(i);
-                            removed++;
+                            if (model[i] == element)
+                            {
+                                model.RemoveAt(i);
+                                removed++;
+                            }
                         }
                     }
+                    return Expect(reply.Integer, removed, out failure);
                 }
-                return Expect(reply.Integer, removed, out failure);
-            }
             case 10:
-            {
-                // LMOVE within the list rotates it.
-                var reply = client.Call("LMOVE", Key, Key, a % 2 == 0 ? "LEFT" : "RIGHT", b % 2 == 0 ? "LEFT" : "RIGHT");
-                if (n == 0)
                 {
-                    return Expect(reply.Kind, RespKind.Null, out failure);
+                    // LMOVE within the list rotates it.
+                    var reply = client.Call("LMOVE", Key, Key, a % 2 == 0 ? "LEFT" : "RIGHT", b % 2 == 0 ? "LEFT" : "RIGHT");
+                    if (n == 0)
+                    {
+                        return Expect(reply.Kind, RespKind.Null, out failure);
+                    }
+                    string moved = a % 2 == 0 ? model[0] : model[n - 1];
+                    model.RemoveAt(a % 2 == 0 ? 0 : n - 1);
+                    model.Insert(b % 2 == 0 ? 0 : model.Count, moved);
+                    return Expect(reply.Text, moved, out failure);
                 }
-                string moved = a % 2 == 0 ? model[0] : model[n - 1];
-                model.RemoveAt(a % 2 == 0 ? 0 : n - 1);
-                model.Insert(b % 2 == 0 ? 0 : model.Count, moved);
-                return Expect(reply.Text, moved, out failure);
-            }
             default:
-            {
-                int rank = a == 0 ? 1 : a % 3 == 0 ? 1 : a % 3;
-                var reply = client.Call("LPOS", Key, element, "RANK", Num(rank), "COUNT", "0");
-                var matches = Enumerable.Range(0, n).Where(i => model[i] == element).ToList();
-                if (rank < 0)
                 {
-                    matches.Reverse();
+                    int rank = a == 0 ? 1 : a % 3 == 0 ? 1 : a % 3;
+                    var reply = client.Call("LPOS", Key, element, "RANK", Num(rank), "COUNT", "0");
+                    var matches = Enumerable.Range(0, n).Where(i => model[i] == element).ToList();
+                    if (rank < 0)
+                    {
+                        matches.Reverse();
+                    }
+                    var expected = matches.Skip(Math.Abs(rank) - 1).Select(i => Num(i));
+                    return Expect(string.Join(",", reply.Texts), string.Join(",", expected), out failure);
                 }
-                var expected = matches.Skip(Math.Abs(rank) - 1).Select(i => Num(i));
-                return Expect(string.Join(",", reply.Texts), string.Join(",", expected), out failure);
-            }
         }
     }
 
