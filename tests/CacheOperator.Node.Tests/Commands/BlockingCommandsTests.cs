@@ -185,6 +185,26 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
     }
 
     [Fact]
+    public void A_wait_that_ends_while_earlier_replies_are_still_being_flushed_answers_after_them()
+    {
+        using var client = servers.Node.Client();
+        client.Call("DEL", "huge", "never");
+        var big = new byte[16 * 1024 * 1024];
+        Array.Fill(big, (byte)'x');
+        client.Call("RPUSH"u8.ToArray(), "huge"u8.ToArray(), big);
+        var request = new MemoryStream();
+        request.Write(RespClient.Encode("LRANGE", "huge", "0", "-1"));
+        request.Write(RespClient.Encode("BLPOP", "never", "0.01"));
+        client.SendRaw(request.ToArray());
+        // Not reading yet: the flush of the big reply stalls, and the short wait times out meanwhile.
+        Thread.Sleep(300);
+        Assert.Equal(big.Length, client.Read().Elements[0].Bytes!.Length);
+        Assert.Equal(RespKind.Null, client.Read().Kind);
+        Assert.Equal("PONG", client.Call("PING").Text);
+        client.Call("DEL", "huge");
+    }
+
+    [Fact]
     public void Binary_keys_and_values_are_served_to_waiters_exactly()
     {
         byte[] key = [0, 13, 10, 200];
