@@ -19,6 +19,7 @@ public static class CommandDispatcher
         {
             session.Reply.WriteError(UnknownCommand(args));
             server.Stats.CountError(session.Reply);
+            FailTransaction(session);
             return;
         }
         if (!session.Authenticated && (spec.Flags & CommandFlags.NoAuth) == 0)
@@ -39,6 +40,13 @@ public static class CommandDispatcher
         if (spec.Arity > 0 ? args.Count != spec.Arity : args.Count < -spec.Arity)
         {
             Reject(session, spec, Errors.WrongArgs(spec.Name));
+            return;
+        }
+        if (session.Multi is { } multi && (spec.Flags & CommandFlags.NoMulti) == 0)
+        {
+            // Inside MULTI: keep a copy for EXEC, which runs the queue atomically.
+            multi.Commands.Add(args.ToArrays());
+            session.Reply.WriteRaw("+QUEUED\r\n"u8);
             return;
         }
 
@@ -63,6 +71,16 @@ public static class CommandDispatcher
         spec.Stats.RejectedCalls++;
         session.Reply.WriteError(error);
         session.Server.Stats.CountError(session.Reply);
+        FailTransaction(session);
+    }
+
+    /// <summary>A command refused while queueing dooms the transaction: EXEC will answer EXECABORT.</summary>
+    private static void FailTransaction(Session session)
+    {
+        if (session.Multi is { } multi)
+        {
+            multi.Failed = true;
+        }
     }
 
     /// <summary>Redis's text: the name and up to 128 characters of quoted arguments, each followed by a space.</summary>

@@ -24,6 +24,8 @@ public sealed class CommandTable
         ("cluster", ClusterCommands.All),
         ("hash", HashCommands.All),
         ("set", SetCommands.All),
+        ("list", ListCommands.All),
+        ("transactions", TransactionCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

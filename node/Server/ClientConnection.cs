@@ -19,6 +19,9 @@ internal sealed class ClientConnection
     private readonly CommandBatch _batch = new();
     private volatile bool _stopping;
 
+    /// <summary>A read done while a command waited, not yet parsed: the next read of the request loop.</summary>
+    private ReadResult? _heldRead;
+
     public ClientConnection(NodeServer server, Socket socket, long id)
     {
         _server = server;
@@ -69,6 +72,7 @@ internal sealed class ClientConnection
         }
         finally
         {
+            ForgetKeyState();
             Interlocked.Add(ref _server.Stats.NetOutputBytesClosed, Session.Reply.BytesWritten);
             await _reader.CompleteAsync();
             await _writer.CompleteAsync();
@@ -82,7 +86,8 @@ internal sealed class ClientConnection
         long leftover = 0;
         while (!_stopping)
         {
-            var result = await _reader.ReadAsync();
+            var result = _heldRead ?? await _reader.ReadAsync();
+            _heldRead = null;
             var buffer = result.Buffer;
             Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length - leftover);
             ProtocolException? error = null;
@@ -114,7 +119,8 @@ internal sealed class ClientConnection
                 await _writer.FlushAsync();
                 return;
             }
-            if (result.IsCompleted || result.IsCanceled)
+            // A cancelled read that is not a stop is the one that ended a wait (see WaitWhileSuspendedAsync): keep going.
+            if (result.IsCompleted || (result.IsCanceled && _stopping))
             {
                 return;
             }
@@ -134,6 +140,12 @@ internal sealed class ClientConnection
                 while (next < count)
                 {
                     CommandDispatcher.Execute(Session, _batch.GetCommand(next++));
+                    if (keyspace.Blocking.HasReadyKeys)
+                    {
+                        // Only now that the command (or a whole EXEC) is over do pushed keys go to blocked clients;
+                        // commands queued by MULTI have not run, so they have made nothing ready.
+                        keyspace.Blocking.ServeReadyKeys();
+                    }
                     if (Session.Suspension is not null || Session.CloseAfterReply)
                     {
                         break;
@@ -144,10 +156,19 @@ internal sealed class ClientConnection
             {
                 Session.Suspension = null;
                 await _writer.FlushAsync();
+                lock (keyspace.Sync)
+                {
+                    // The earlier replies are out: whoever answers the wait may now write to the pipe.
+                    Session.Blocked?.Arm();
+                }
                 Session.IsBlocked = true;
                 try
                 {
-                    await suspension;
+                    if (!await WaitWhileSuspendedAsync(suspension))
+                    {
+                        return false;
+                    }
+                    Session.Blocked = null;
                 }
                 finally
                 {
@@ -164,6 +185,55 @@ internal sealed class ClientConnection
         _batch.ClearCompleted();
         var flush = await _writer.FlushAsync();
         return !flush.IsCompleted && !flush.IsCanceled;
+    }
+
+    /// <summary>
+    /// Waits for a suspended command while keeping a read pending, so a client that disconnects while
+    /// blocked is noticed at once (and its wait forgotten) rather than handed data it will never read.
+    /// Bytes that arrive meanwhile are left unparsed for the request loop. False when the client is gone.
+    /// </summary>
+    private async Task<bool> WaitWhileSuspendedAsync(Task suspension)
+    {
+        while (true)
+        {
+            if (_heldRead is { } held)
+            {
+                // Nothing consumed, everything examined: the next read waits for more bytes or the end.
+                _reader.AdvanceTo(held.Buffer.Start, held.Buffer.End);
+                _heldRead = null;
+            }
+            var read = _reader.ReadAsync().AsTask();
+            if (await Task.WhenAny(suspension, read) == suspension)
+            {
+                _reader.CancelPendingRead();
+                _heldRead = await read;
+                return true;
+            }
+            var result = await read;
+            if (result.IsCompleted || _stopping)
+            {
+                return false;
+            }
+            _heldRead = result;
+        }
+    }
+
+    /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
+    private void ForgetKeyState()
+    {
+        if (Session.Blocked is null && Session.Watcher is null)
+        {
+            return;
+        }
+        var keyspace = _server.Keyspace;
+        lock (keyspace.Sync)
+        {
+            keyspace.Blocking.Forget(Session);
+            if (Session.Watcher is { } watcher)
+            {
+                keyspace.Watches.UnwatchAll(watcher);
+            }
+        }
     }
 
     private static string Describe(EndPoint? endpoint) => endpoint switch

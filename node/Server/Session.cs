@@ -80,6 +80,18 @@ public sealed class Session
     /// <summary>True while the client waits in a blocking command.</summary>
     public bool IsBlocked { get; internal set; }
 
+    /// <summary>The wait of the blocking command this client is in (or was last in), for the connection and the registry.</summary>
+    public BlockedClient? Blocked { get; internal set; }
+
+    /// <summary>The transaction being queued after MULTI; null outside one.</summary>
+    public MultiState? Multi { get; set; }
+
+    /// <summary>The keys WATCHed by this client; null when it never watched.</summary>
+    public KeyWatcher? Watcher { get; set; }
+
+    /// <summary>True while commands must not block (inside EXEC, later scripts): blocking commands answer at once.</summary>
+    public bool DenyBlocking { get; set; }
+
     /// <summary>Closes the connection from outside (CLIENT KILL, shutdown, idle timeout).</summary>
     internal Action? Abort { get; set; }
 

@@ -59,10 +59,12 @@ public sealed class Database(Keyspace keyspace, int id)
             {
                 table.SetExpire(index, 0);
             }
+            KeyWritten(key);
             return index;
         }
         index = table.Add(key.ToArray(), value);
         table[index].Access = keyspace.AccessClock;
+        KeyWritten(key);
         return index;
     }
 
@@ -71,6 +73,7 @@ public sealed class Database(Keyspace keyspace, int id)
     {
         int index = Table.Add(key, value);
         Table[index].Access = keyspace.AccessClock;
+        KeyWritten(key);
         return index;
     }
 
@@ -82,15 +85,31 @@ public sealed class Database(Keyspace keyspace, int id)
         {
             return false;
         }
-        Table.RemoveAt(index);
+        DeleteAt(index);
         return true;
     }
 
     /// <summary>Deletes the entry at <paramref name="index"/>.</summary>
-    public void DeleteAt(int index) => Table.RemoveAt(index);
+    public void DeleteAt(int index)
+    {
+        var key = Table[index].Key!;
+        Table.RemoveAt(index);
+        SignalModified(key);
+    }
 
     /// <summary>Sets (unix ms) or clears (0) the expiry of the entry at <paramref name="index"/>.</summary>
-    public void SetExpire(int index, long unixMs) => Table.SetExpire(index, unixMs);
+    public void SetExpire(int index, long unixMs)
+    {
+        Table.SetExpire(index, unixMs);
+        SignalModified(Table[index].Key);
+    }
+
+    /// <summary>
+    /// Tells the keyspace that <paramref name="key"/> changed, so transactions WATCHing it fail. Set, Add,
+    /// Delete, DeleteAt, SetExpire and Clear call it themselves; a command that changes a collection in
+    /// place (a list push, a hash field, a set member) calls it once per modified key.
+    /// </summary>
+    public void SignalModified(ReadOnlySpan<byte> key) => keyspace.Watches.Touch(this, key);
 
     /// <summary>True when the entry at <paramref name="index"/> is past its expiry.</summary>
     public bool IsExpired(int index)
@@ -102,10 +121,21 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>Deletes an expired entry and counts it.</summary>
     internal void DeleteExpired(int index)
     {
-        Table.RemoveAt(index);
+        DeleteAt(index);
         keyspace.ExpiredKeys++;
     }
 
     /// <summary>Removes every key.</summary>
-    public void Clear() => Table = new KeyTable();
+    public void Clear()
+    {
+        keyspace.Watches.TouchDatabase(this, null);
+        Table = new KeyTable();
+    }
+
+    /// <summary>A key was stored: watchers see a change, and clients blocked on it may be served.</summary>
+    private void KeyWritten(ReadOnlySpan<byte> key)
+    {
+        SignalModified(key);
+        keyspace.Blocking.SignalReady(this, key);
+    }
 }

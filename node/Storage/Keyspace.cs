@@ -1,3 +1,5 @@
+using CacheOperator.Node.Server;
+
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
@@ -20,8 +22,16 @@ public sealed class Keyspace
         {
             _databases[i] = new Database(this, i);
         }
+        Watches = new WatchedKeys(count);
+        Blocking = new BlockingKeys(this);
         UpdateClock();
     }
+
+    /// <summary>Keys clients WATCH; every write touches it through <see cref="Database.SignalModified"/>.</summary>
+    public WatchedKeys Watches { get; }
+
+    /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
+    public BlockingKeys Blocking { get; }
 
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
@@ -52,7 +62,15 @@ public sealed class Keyspace
     }
 
     /// <summary>Swaps the contents of two databases (SWAPDB).</summary>
-    public void Swap(int a, int b) => (_databases[a].Table, _databases[b].Table) = (_databases[b].Table, _databases[a].Table);
+    public void Swap(int a, int b)
+    {
+        Watches.TouchDatabase(_databases[a], _databases[b]);
+        Watches.TouchDatabase(_databases[b], _databases[a]);
+        (_databases[a].Table, _databases[b].Table) = (_databases[b].Table, _databases[a].Table);
+        // Clients stay in their database: those waiting for keys the new contents hold can be served.
+        Blocking.SignalDatabase(_databases[a]);
+        Blocking.SignalDatabase(_databases[b]);
+    }
 
     /// <summary>Total keys across databases.</summary>
     public long TotalKeys()
