@@ -26,6 +26,7 @@ public sealed class InMemoryKubeApi : IKubeApi
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _version = 100;
     private long _compactedThrough;
+    private int _epoch;
 
     /// <summary>CRDs reported as installed by <see cref="CrdExistsAsync"/>.</summary>
     public HashSet<string> InstalledCrds { get; } = [];
@@ -63,13 +64,20 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
     }
 
-    /// <summary>Forgets the watch history up to now, so watches from older versions get 410 Gone.</summary>
+    /// <summary>
+    /// Forgets the watch history up to now, as etcd compaction does: open watches end with 410 Gone, and so
+    /// do new watches from versions before now.
+    /// </summary>
     public void Compact()
     {
         lock (_gate)
         {
             _compactedThrough = _version;
+            _epoch++;
             _log.Clear();
+            var changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            changed.SetResult();
         }
     }
 
@@ -121,13 +129,18 @@ public sealed class InMemoryKubeApi : IKubeApi
     {
         var type = ResourceTypes.Of<T>();
         var since = long.Parse(resourceVersion, System.Globalization.CultureInfo.InvariantCulture);
+        int epoch;
+        lock (_gate)
+        {
+            epoch = _epoch;
+        }
         while (true)
         {
             List<LogEntry> batch;
             Task changed;
             lock (_gate)
             {
-                if (since < _compactedThrough)
+                if (since < _compactedThrough || epoch != _epoch)
                 {
                     throw new ApiException(410, $"too old resource version: {since} ({_compactedThrough})");
                 }
@@ -354,7 +367,7 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
         if (!JsonNode.DeepEquals(Body(json), Body(stored.Json)))
         {
-            metadata["generation"] = (stored.Json["metadata"]!["generation"]?.GetValue<long>() ?? 1) + 1;
+            metadata["generation"] = long.Parse(stored.Json["metadata"]!["generation"]?.ToJsonString() ?? "1", System.Globalization.CultureInfo.InvariantCulture) + 1;
         }
         metadata["resourceVersion"] = NextVersion();
         stored.Json = json;

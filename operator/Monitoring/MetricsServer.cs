@@ -21,7 +21,7 @@ public static class MetricsServer
         builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         builder.Services.AddSingleton(metrics);
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(OperatorMetrics.MeterName)
+            .AddMeter(metrics.Name)
             .AddPrometheusExporter(o => o.DisableTotalNameSuffixForCounters = false));
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");

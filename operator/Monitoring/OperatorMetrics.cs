@@ -20,10 +20,11 @@ public sealed class OperatorMetrics : IDisposable
     private Func<int> _queueDepth = () => 0;
     private volatile bool _leader;
 
-    /// <summary>Creates the instruments.</summary>
-    public OperatorMetrics()
+    /// <summary>Creates the instruments on a meter named <paramref name="meterName"/> (tests use their own).</summary>
+    public OperatorMetrics(string meterName = MeterName)
     {
-        _meter = new Meter(MeterName);
+        Name = meterName;
+        _meter = new Meter(meterName);
         _reconciles = _meter.CreateCounter<long>("cacheoperator_reconcile_total", description: "Reconciles of CacheClusters by result (success, error, requeue).");
         _reconcileDuration = _meter.CreateHistogram<double>("cacheoperator_reconcile_duration_seconds", unit: "s", description: "Time one reconcile of a CacheCluster took.");
         _topologyActions = _meter.CreateCounter<long>("cacheoperator_topology_actions_total", description: "Topology actions performed, by kind.");
@@ -33,6 +34,9 @@ public sealed class OperatorMetrics : IDisposable
         _meter.CreateObservableGauge("cacheoperator_shards_desired", () => ObservePerCluster(f => f.Desired), description: "Desired shards per CacheCluster.");
         _meter.CreateObservableGauge("cacheoperator_leader", () => _leader ? 1 : 0, description: "1 while this operator replica is the leader.");
     }
+
+    /// <summary>Name of this instance's meter.</summary>
+    public string Name { get; }
 
     /// <summary>Counts a reconcile and its duration; result is success, error or requeue.</summary>
     public void RecordReconcile(string result, TimeSpan duration)

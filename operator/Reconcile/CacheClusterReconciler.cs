@@ -265,7 +265,7 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
         await backend.UpdateStatusAsync(cluster, ct);
     }
 
-    private static string StatusJson(CacheClusterStatus? status) => k8s.KubernetesJson.Serialize(status);
+    private static string StatusJson(CacheClusterStatus? status) => status is null ? "" : k8s.KubernetesJson.Serialize(status);
 
     private static IReadOnlyList<string> OwnedSlots(CacheCluster cluster, int index) =>
         cluster.Status?.Shards?.FirstOrDefault(s => s.Name == ShardName(cluster, index))?.Slots ?? [];
