@@ -238,7 +238,7 @@ public sealed class PodTemplateSpec
 
     /// <summary>Pod security context.</summary>
     [JsonPropertyName("securityContext")]
-    [Doc("Pod security context (core/v1 PodSecurityContext); default: non-root user 65532, RuntimeDefault seccomp.")]
+    [Doc("Pod security context (core/v1 PodSecurityContext); default: non-root user 1654 (the image's app user), RuntimeDefault seccomp.")]
     [EmbeddedKubernetesType]
     public V1PodSecurityContext? SecurityContext { get; set; }
 }

@@ -33,6 +33,9 @@ public static class Manifests
     /// <summary>Pod annotation with the config's hash, so a config change rolls the pods.</summary>
     public const string ConfigHashAnnotation = "cacheoperator.io/config-hash";
 
+    /// <summary>The .NET chiseled images' non-root user (app, uid 1654).</summary>
+    public const long NonRootUser = 1654;
+
     /// <summary>Label with the shard number.</summary>
     public const string ShardLabel = "cacheoperator.io/shard";
 
@@ -178,10 +181,16 @@ public static class Manifests
             args.AddRange(["--requirepass", $"$({PasswordVariable})"]);
         }
 
-        var mounts = new List<V1VolumeMount> { new() { Name = "config", MountPath = ConfigDirectory, ReadOnlyProperty = true } };
+        // The root filesystem is read-only; the runtime still wants a writable /tmp.
+        var mounts = new List<V1VolumeMount>
+        {
+            new() { Name = "config", MountPath = ConfigDirectory, ReadOnlyProperty = true },
+            new() { Name = "tmp", MountPath = "/tmp" },
+        };
         var volumes = new List<V1Volume>
         {
             new() { Name = "config", ConfigMap = new V1ConfigMapVolumeSource { Name = ConfigMapName(cluster) } },
+            new() { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
         };
         List<V1PersistentVolumeClaim>? claims = null;
         if (spec.Persistence is { Enabled: true } persistence)
@@ -277,9 +286,9 @@ public static class Manifests
                         SecurityContext = overrides?.SecurityContext ?? new V1PodSecurityContext
                         {
                             RunAsNonRoot = true,
-                            RunAsUser = 65532,
-                            RunAsGroup = 65532,
-                            FsGroup = 65532,
+                            RunAsUser = NonRootUser,
+                            RunAsGroup = NonRootUser,
+                            FsGroup = NonRootUser,
                             SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
                         },
                         TerminationGracePeriodSeconds = 30,

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using CacheOperator.Operator.Kubernetes;
 using CacheOperator.Operator.Monitoring;
 using CacheOperator.Operator.Reconcile;
-using CacheOperator.Operator.Kubernetes;
 
 namespace CacheOperator.Operator.Tests;
 
