@@ -48,7 +48,16 @@ public static class Program
         var server = await MetricsServer.StartAsync(metricsPort, metrics, cancellationToken);
         try
         {
-            var api = KubernetesClientApi.Connect(kubeconfig);
+            KubernetesClientApi api;
+            try
+            {
+                api = KubernetesClientApi.Connect(kubeconfig);
+            }
+            catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or FileNotFoundException)
+            {
+                logger.LogError("No usable Kubernetes configuration: {Message}", e.Message);
+                return 2;
+            }
             var runner = new OperatorRunner(api, new ControllerOptions(watchNamespace, Math.Max(1, workers), resync), metrics, loggers);
             if (!leaderElect)
             {

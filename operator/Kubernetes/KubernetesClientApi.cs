@@ -71,9 +71,12 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var type = ResourceTypes.Of<T>();
+        // The watcher reports an ERROR event (410 when the version expired) through onError, not the stream.
+        Exception? failure = null;
+        void OnError(Exception e) => failure ??= e;
         var events = (@namespace is null
-            ? client.CustomObjects.WatchListClusterCustomObjectAsync(type.Group, type.Version, type.Plural, resourceVersion: resourceVersion, cancellationToken: cancellationToken)
-            : client.CustomObjects.WatchListNamespacedCustomObjectAsync(type.Group, type.Version, @namespace, type.Plural, resourceVersion: resourceVersion, cancellationToken: cancellationToken))
+            ? client.CustomObjects.WatchListClusterCustomObjectAsync(type.Group, type.Version, type.Plural, resourceVersion: resourceVersion, onError: OnError, cancellationToken: cancellationToken)
+            : client.CustomObjects.WatchListNamespacedCustomObjectAsync(type.Group, type.Version, @namespace, type.Plural, resourceVersion: resourceVersion, onError: OnError, cancellationToken: cancellationToken))
             .GetAsyncEnumerator(cancellationToken);
         try
         {
@@ -81,7 +84,12 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
             {
                 try
                 {
-                    if (!await events.MoveNextAsync())
+                    var more = await events.MoveNextAsync();
+                    if (failure is not null)
+                    {
+                        throw failure;
+                    }
+                    if (!more)
                     {
                         yield break;
                     }
@@ -95,6 +103,12 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
                     throw Translate(e);
                 }
                 var (eventType, body) = events.Current;
+                if (eventType == WatchEventType.Error)
+                {
+                    // The API server ends a watch with an ERROR event carrying a Status (410 when expired).
+                    var status = Convert<V1Status>(body);
+                    throw new ApiException(status.Code ?? 500, status.Message ?? status.Reason ?? "watch error");
+                }
                 yield return (eventType, Convert<T>(body));
             }
         }
