@@ -67,6 +67,27 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public async Task A_shard_losing_a_pod_makes_a_ready_cluster_Degraded_and_back()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-1", None))!;
+        set.Status.ReadyReplicas = 1;
+        await world.Api.ReplaceStatusAsync(set, None);
+
+        Assert.Equal(ReconcileOutcome.Requeue, (await world.ReconcileAsync(cluster)).Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal(("True", "ShardsNotReady"), Condition(cluster, Conditions.Degraded));
+        Assert.False(cluster.Status.Shards![1].Ready);
+        Assert.Equal(2, cluster.Status.ReadyShards);
+
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, (await world.GetAsync(cluster)).Status!.Phase);
+    }
+
+    [Fact]
     public async Task A_second_reconcile_without_changes_writes_nothing()
     {
         var (world, cluster) = await ReadyClusterAsync();
