@@ -1,0 +1,136 @@
+using System.Text.Json.Serialization;
+
+namespace CacheOperator.Operator.Api;
+
+/// <summary>Phases of a CacheCluster, the summary <c>kubectl get cc</c> shows.</summary>
+public static class ClusterPhase
+{
+    /// <summary>Shards are being created and not all have been ready yet.</summary>
+    public const string Creating = "Creating";
+
+    /// <summary>Every shard is ready and matches the spec.</summary>
+    public const string Ready = "Ready";
+
+    /// <summary>The number of shards or replicas is changing.</summary>
+    public const string Scaling = "Scaling";
+
+    /// <summary>Running, but a shard is not ready or the spec could not be applied.</summary>
+    public const string Degraded = "Degraded";
+
+    /// <summary>The spec cannot be applied and nothing runs.</summary>
+    public const string Failed = "Failed";
+}
+
+/// <summary>The observed state.</summary>
+[Doc("The state of the cluster as the operator last observed it.")]
+public sealed class CacheClusterStatus
+{
+    /// <summary>Generation the status describes.</summary>
+    [JsonPropertyName("observedGeneration")]
+    [Doc("metadata.generation of the spec this status describes.")]
+    public long? ObservedGeneration { get; set; }
+
+    /// <summary>Phase.</summary>
+    [JsonPropertyName("phase")]
+    [Doc("Summary: Creating, Ready, Scaling, Degraded or Failed.")]
+    [OneOf(ClusterPhase.Creating, ClusterPhase.Ready, ClusterPhase.Scaling, ClusterPhase.Degraded, ClusterPhase.Failed)]
+    public string? Phase { get; set; }
+
+    /// <summary>Conditions.</summary>
+    [JsonPropertyName("conditions")]
+    [Doc("Ready, Progressing and Degraded conditions, with reason and message.")]
+    public List<ClusterCondition>? Conditions { get; set; }
+
+    /// <summary>Shards.</summary>
+    [JsonPropertyName("shards")]
+    [Doc("One entry per shard.")]
+    public List<ShardStatus>? Shards { get; set; }
+
+    /// <summary>Shards that exist (the scale subresource's status replicas).</summary>
+    [JsonPropertyName("currentShards")]
+    [Doc("Number of shards that exist.")]
+    public int? CurrentShards { get; set; }
+
+    /// <summary>Ready shards.</summary>
+    [JsonPropertyName("readyShards")]
+    [Doc("Number of shards whose pods are all ready.")]
+    public int? ReadyShards { get; set; }
+
+    /// <summary>Label selector of the pods (for the scale subresource).</summary>
+    [JsonPropertyName("selector")]
+    [Doc("Label selector of the cluster's pods.")]
+    public string? Selector { get; set; }
+
+    /// <summary>Client address.</summary>
+    [JsonPropertyName("endpoints")]
+    [Doc("Address clients connect to: the client Service, <name>.<namespace>.svc:6379.")]
+    public string? Endpoints { get; set; }
+}
+
+/// <summary>A Kubernetes-style condition.</summary>
+[Doc("A condition: type, status, reason, message, lastTransitionTime, observedGeneration.")]
+public sealed class ClusterCondition
+{
+    /// <summary>Ready, Progressing or Degraded.</summary>
+    [JsonPropertyName("type")]
+    [Doc("Ready, Progressing or Degraded.")]
+    [RequiredField]
+    public string Type { get; set; } = "";
+
+    /// <summary>True, False or Unknown.</summary>
+    [JsonPropertyName("status")]
+    [Doc("True, False or Unknown.")]
+    [RequiredField]
+    [OneOf("True", "False", "Unknown")]
+    public string Status { get; set; } = "Unknown";
+
+    /// <summary>CamelCase reason.</summary>
+    [JsonPropertyName("reason")]
+    [Doc("Machine-readable reason in CamelCase.")]
+    public string? Reason { get; set; }
+
+    /// <summary>Human-readable message.</summary>
+    [JsonPropertyName("message")]
+    [Doc("Human-readable explanation.")]
+    public string? Message { get; set; }
+
+    /// <summary>When status last changed (RFC 3339).</summary>
+    [JsonPropertyName("lastTransitionTime")]
+    [Doc("When status last changed.")]
+    public DateTime? LastTransitionTime { get; set; }
+
+    /// <summary>Generation the condition was set for.</summary>
+    [JsonPropertyName("observedGeneration")]
+    [Doc("metadata.generation the condition was computed from.")]
+    public long? ObservedGeneration { get; set; }
+}
+
+/// <summary>One shard.</summary>
+[Doc("The state of one shard.")]
+public sealed class ShardStatus
+{
+    /// <summary>StatefulSet name.</summary>
+    [JsonPropertyName("name")]
+    [Doc("Name of the shard's StatefulSet, <cluster>-shard-<i>.")]
+    public string Name { get; set; } = "";
+
+    /// <summary>Master pod.</summary>
+    [JsonPropertyName("master")]
+    [Doc("Pod serving as the shard's master.")]
+    public string? Master { get; set; }
+
+    /// <summary>Replica pods.</summary>
+    [JsonPropertyName("replicas")]
+    [Doc("Pods serving as the shard's replicas.")]
+    public List<string>? Replicas { get; set; }
+
+    /// <summary>Slot ranges.</summary>
+    [JsonPropertyName("slots")]
+    [Doc("Hash slot ranges the shard owns, e.g. 0-5460; empty until slots are assigned to it.")]
+    public List<string>? Slots { get; set; }
+
+    /// <summary>All pods ready.</summary>
+    [JsonPropertyName("ready")]
+    [Doc("Whether every pod of the shard is ready.")]
+    public bool Ready { get; set; }
+}

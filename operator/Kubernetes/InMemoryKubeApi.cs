@@ -1,0 +1,541 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using CacheOperator.Operator.Reconcile;
+using k8s;
+using k8s.Models;
+
+namespace CacheOperator.Operator.Kubernetes;
+
+/// <summary>
+/// An API server in memory, for tests and dry runs, following the real one where the operator depends on
+/// it: resourceVersion on every write and 409 on a stale one; generation bumped only when something other
+/// than metadata and status changes; the status subresource (updates keep status, status updates keep the
+/// rest); finalizers and deletionTimestamp; garbage collection of dependents by owner reference; watches
+/// from a resourceVersion with 410 once it is compacted; and server-side apply field ownership per field
+/// manager (lists are atomic, conflicts unless forced, fields a manager stops applying are removed unless
+/// another manager owns them).
+/// </summary>
+public sealed class InMemoryKubeApi : IKubeApi
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<(ResourceType Type, string Namespace, string Name), Stored> _objects = [];
+    private readonly List<LogEntry> _log = [];
+    private readonly List<Corev1Event> _events = [];
+    private readonly List<(string Verb, string Kind, string Name)> _writes = [];
+    private readonly List<(Func<string, ResourceType, string, bool> Match, int StatusCode)> _failures = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _version = 100;
+    private long _compactedThrough;
+    private int _epoch;
+
+    /// <summary>CRDs reported as installed by <see cref="CrdExistsAsync"/>.</summary>
+    public HashSet<string> InstalledCrds { get; } = [];
+
+    /// <summary>Events recorded so far.</summary>
+    public IReadOnlyList<Corev1Event> Events
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _events.ToList();
+            }
+        }
+    }
+
+    /// <summary>Every write that changed something: (verb, kind, name).</summary>
+    public IReadOnlyList<(string Verb, string Kind, string Name)> Writes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _writes.ToList();
+            }
+        }
+    }
+
+    /// <summary>The next call matching (verb, resource, name) fails with <paramref name="statusCode"/>; verbs: get, list, create, update, status, apply, delete.</summary>
+    public void FailNext(Func<string, ResourceType, string, bool> match, int statusCode)
+    {
+        lock (_gate)
+        {
+            _failures.Add((match, statusCode));
+        }
+    }
+
+    /// <summary>
+    /// Forgets the watch history up to now, as etcd compaction does: open watches end with 410 Gone, and so
+    /// do new watches from versions before now.
+    /// </summary>
+    public void Compact()
+    {
+        lock (_gate)
+        {
+            _compactedThrough = _version;
+            _epoch++;
+            _log.Clear();
+            var changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            changed.SetResult();
+        }
+    }
+
+    /// <summary>Field paths (JSON-pointer style) each field manager owns on an object.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> ManagedFields<T>(string @namespace, string name)
+    {
+        lock (_gate)
+        {
+            return _objects.TryGetValue((ResourceTypes.Of<T>(), @namespace, name), out var stored)
+                ? stored.Owners.ToDictionary(p => p.Key, p => (IReadOnlySet<string>)p.Value.ToHashSet())
+                : new Dictionary<string, IReadOnlySet<string>>();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<T?> GetAsync<T>(string @namespace, string name, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            ThrowIfInjected("get", type, name);
+            return Task.FromResult(_objects.TryGetValue((type, @namespace, name), out var stored) ? ToObject<T>(stored.Json) : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<ObjectList<T>> ListAsync<T>(string? @namespace, string? labelSelector, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var selector = ParseSelector(labelSelector);
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            ThrowIfInjected("list", type, "");
+            var items = _objects
+                .Where(p => p.Key.Type == type && (@namespace is null || p.Key.Namespace == @namespace))
+                .Select(p => ToObject<T>(p.Value.Json))
+                .Where(o => selector.All(s => o.Metadata.Labels is { } labels && labels.TryGetValue(s.Key, out var value) && value == s.Value))
+                .OrderBy(o => o.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(o => o.Metadata.Name, StringComparer.Ordinal)
+                .ToList();
+            return Task.FromResult(new ObjectList<T>(items, _version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var type = ResourceTypes.Of<T>();
+        var since = long.Parse(resourceVersion, System.Globalization.CultureInfo.InvariantCulture);
+        int epoch;
+        lock (_gate)
+        {
+            epoch = _epoch;
+        }
+        while (true)
+        {
+            List<LogEntry> batch;
+            Task changed;
+            lock (_gate)
+            {
+                if (since < _compactedThrough || epoch != _epoch)
+                {
+                    throw new ApiException(410, $"too old resource version: {since} ({_compactedThrough})");
+                }
+                batch = _log.Where(e => e.Version > since && e.Type == type && (@namespace is null || e.Namespace == @namespace)).ToList();
+                changed = _changed.Task;
+            }
+            foreach (var entry in batch)
+            {
+                since = entry.Version;
+                yield return (entry.EventType, ToObject<T>(entry.Json));
+            }
+            if (batch.Count == 0)
+            {
+                await changed.WaitAsync(cancellationToken);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<T> CreateAsync<T>(T obj, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            var key = Key(type, obj);
+            ThrowIfInjected("create", type, key.Name);
+            if (_objects.ContainsKey(key))
+            {
+                throw new ApiException(409, $"{type.Plural} \"{key.Name}\" already exists");
+            }
+            var json = ToJson(obj, type);
+            return Task.FromResult(ToObject<T>(Insert(key, json, "create").Json));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<T> ReplaceAsync<T>(T obj, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            var key = Key(type, obj);
+            ThrowIfInjected("update", type, key.Name);
+            var stored = Existing(key, obj.Metadata.ResourceVersion);
+            var json = ToJson(obj, type);
+            var metadata = (JsonObject)json["metadata"]!;
+            var old = (JsonObject)stored.Json["metadata"]!;
+            foreach (var kept in new[] { "uid", "creationTimestamp", "deletionTimestamp", "generation" })
+            {
+                metadata[kept] = old[kept]?.DeepClone();
+            }
+            json.Remove("status");
+            if (stored.Json["status"] is { } status)
+            {
+                json["status"] = status.DeepClone();
+            }
+            return Task.FromResult(ToObject<T>(Commit(key, stored, json, "update").Json));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<T> ReplaceStatusAsync<T>(T obj, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            var key = Key(type, obj);
+            ThrowIfInjected("status", type, key.Name);
+            if (!type.HasStatus)
+            {
+                throw new ApiException(404, $"{type.Plural} has no status subresource");
+            }
+            var stored = Existing(key, obj.Metadata.ResourceVersion);
+            var json = (JsonObject)stored.Json.DeepClone();
+            json.Remove("status");
+            if (ToJson(obj, type)["status"] is { } status)
+            {
+                json["status"] = status.DeepClone();
+            }
+            return Task.FromResult(ToObject<T>(Commit(key, stored, json, "status").Json));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<T> ApplyAsync<T>(T obj, string fieldManager, bool force, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            var key = Key(type, obj);
+            ThrowIfInjected("apply", type, key.Name);
+            var applied = ToJson(obj, type);
+            var metadata = (JsonObject)applied["metadata"]!;
+            var precondition = metadata["resourceVersion"]?.GetValue<string>();
+            foreach (var server in new[] { "resourceVersion", "uid", "generation", "creationTimestamp", "deletionTimestamp", "managedFields" })
+            {
+                metadata.Remove(server);
+            }
+            applied.Remove("status");
+            var leaves = new Dictionary<string, JsonNode?>();
+            Leaves(applied, "", leaves);
+            foreach (var identity in new[] { "/apiVersion", "/kind", "/metadata/name", "/metadata/namespace" })
+            {
+                leaves.Remove(identity);
+            }
+
+            if (!_objects.TryGetValue(key, out var stored))
+            {
+                var created = Insert(key, applied, "apply");
+                created.Owners[fieldManager] = [.. leaves.Keys];
+                return Task.FromResult(ToObject<T>(created.Json));
+            }
+            if (precondition is not null && precondition != Version(stored.Json))
+            {
+                throw new ApiException(409, $"the object has been modified; resourceVersion {precondition} is stale");
+            }
+            var conflicts = leaves
+                .SelectMany(leaf => stored.Owners
+                    .Where(o => o.Key != fieldManager && o.Value.Contains(leaf.Key) && !JsonNode.DeepEquals(At(stored.Json, leaf.Key), leaf.Value))
+                    .Select(o => $"{leaf.Key} (owned by {o.Key})"))
+                .ToList();
+            if (conflicts.Count > 0 && !force)
+            {
+                throw new ApiException(409, "Apply failed with conflicts: " + string.Join(", ", conflicts));
+            }
+            var live = (JsonObject)stored.Json.DeepClone();
+            var before = stored.Owners.GetValueOrDefault(fieldManager) ?? [];
+            foreach (var dropped in before.Where(p => !leaves.ContainsKey(p)))
+            {
+                if (!stored.Owners.Any(o => o.Key != fieldManager && o.Value.Contains(dropped)))
+                {
+                    RemoveAt(live, dropped);
+                }
+            }
+            foreach (var (path, value) in leaves)
+            {
+                SetAt(live, path, value?.DeepClone());
+            }
+            foreach (var (manager, paths) in stored.Owners.Where(o => o.Key != fieldManager))
+            {
+                // Forced: the applier takes the conflicting fields; equal values stay shared.
+                paths.RemoveWhere(p => leaves.ContainsKey(p) && !JsonNode.DeepEquals(At(stored.Json, p), leaves[p]));
+            }
+            stored.Owners[fieldManager] = [.. leaves.Keys];
+            return Task.FromResult(ToObject<T>(Commit(key, stored, live, "apply").Json));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync<T>(string @namespace, string name, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            ThrowIfInjected("delete", type, name);
+            Delete((type, @namespace, name));
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CrdExistsAsync(string crdName, CancellationToken cancellationToken) => Task.FromResult(InstalledCrds.Contains(crdName));
+
+    /// <inheritdoc />
+    public Task CreateEventAsync(Corev1Event kubernetesEvent, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _events.Add(kubernetesEvent);
+        }
+        return Task.CompletedTask;
+    }
+
+    private void ThrowIfInjected(string verb, ResourceType type, string name)
+    {
+        var index = _failures.FindIndex(f => f.Match(verb, type, name));
+        if (index >= 0)
+        {
+            var code = _failures[index].StatusCode;
+            _failures.RemoveAt(index);
+            throw new ApiException(code, $"injected failure of {verb} {type.Plural}/{name}");
+        }
+    }
+
+    private Stored Existing((ResourceType Type, string Namespace, string Name) key, string? resourceVersion)
+    {
+        if (!_objects.TryGetValue(key, out var stored))
+        {
+            throw new ApiException(404, $"{key.Type.Plural} \"{key.Name}\" not found");
+        }
+        if (!string.IsNullOrEmpty(resourceVersion) && resourceVersion != Version(stored.Json))
+        {
+            throw new ApiException(409, $"Operation cannot be fulfilled on {key.Type.Plural} \"{key.Name}\": the object has been modified; please apply your changes to the latest version and try again");
+        }
+        return stored;
+    }
+
+    private Stored Insert((ResourceType Type, string Namespace, string Name) key, JsonObject json, string verb)
+    {
+        var metadata = (JsonObject)json["metadata"]!;
+        metadata["uid"] = Guid.NewGuid().ToString();
+        metadata["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        metadata["generation"] = 1;
+        metadata.Remove("deletionTimestamp");
+        metadata["resourceVersion"] = NextVersion();
+        var stored = new Stored(json);
+        _objects[key] = stored;
+        Record(key, WatchEventType.Added, json, verb);
+        return stored;
+    }
+
+    private Stored Commit((ResourceType Type, string Namespace, string Name) key, Stored stored, JsonObject json, string verb)
+    {
+        var metadata = (JsonObject)json["metadata"]!;
+        metadata["resourceVersion"] = stored.Json["metadata"]!["resourceVersion"]!.DeepClone();
+        if (JsonNode.DeepEquals(json, stored.Json))
+        {
+            return stored;
+        }
+        if (!JsonNode.DeepEquals(Body(json), Body(stored.Json)))
+        {
+            metadata["generation"] = long.Parse(stored.Json["metadata"]!["generation"]?.ToJsonString() ?? "1", System.Globalization.CultureInfo.InvariantCulture) + 1;
+        }
+        metadata["resourceVersion"] = NextVersion();
+        stored.Json = json;
+        if (metadata["deletionTimestamp"] is not null && (metadata["finalizers"] as JsonArray ?? []).Count == 0)
+        {
+            Remove(key, stored);
+            return stored;
+        }
+        Record(key, WatchEventType.Modified, json, verb);
+        return stored;
+    }
+
+    private void Delete((ResourceType Type, string Namespace, string Name) key)
+    {
+        if (!_objects.TryGetValue(key, out var stored))
+        {
+            return;
+        }
+        var metadata = (JsonObject)stored.Json["metadata"]!;
+        if ((metadata["finalizers"] as JsonArray ?? []).Count > 0)
+        {
+            if (metadata["deletionTimestamp"] is null)
+            {
+                var json = (JsonObject)stored.Json.DeepClone();
+                json["metadata"]!["deletionTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+                Commit(key, stored, json, "delete");
+            }
+            return;
+        }
+        stored.Json = (JsonObject)stored.Json.DeepClone();
+        stored.Json["metadata"]!["resourceVersion"] = NextVersion();
+        Remove(key, stored);
+    }
+
+    private void Remove((ResourceType Type, string Namespace, string Name) key, Stored stored)
+    {
+        _objects.Remove(key);
+        Record(key, WatchEventType.Deleted, stored.Json, "delete");
+        // Garbage collection: dependents go with their owner.
+        var uid = stored.Json["metadata"]!["uid"]!.GetValue<string>();
+        var dependents = _objects
+            .Where(p => p.Value.Json["metadata"]?["ownerReferences"] is JsonArray refs && refs.Any(r => r?["uid"]?.GetValue<string>() == uid))
+            .Select(p => p.Key)
+            .ToList();
+        foreach (var dependent in dependents)
+        {
+            Delete(dependent);
+        }
+    }
+
+    private void Record((ResourceType Type, string Namespace, string Name) key, WatchEventType eventType, JsonObject json, string verb)
+    {
+        _log.Add(new LogEntry(long.Parse(Version(json), System.Globalization.CultureInfo.InvariantCulture), key.Type, key.Namespace, eventType, (JsonObject)json.DeepClone()));
+        _writes.Add((verb, key.Type.Kind, key.Name));
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.SetResult();
+    }
+
+    private string NextVersion() => (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Version(JsonObject json) => json["metadata"]!["resourceVersion"]!.GetValue<string>();
+
+    private static JsonObject Body(JsonObject json)
+    {
+        var body = (JsonObject)json.DeepClone();
+        body.Remove("metadata");
+        body.Remove("status");
+        return body;
+    }
+
+    private static (ResourceType Type, string Namespace, string Name) Key(ResourceType type, IKubernetesObject<V1ObjectMeta> obj)
+    {
+        if (string.IsNullOrEmpty(obj.Metadata?.Name))
+        {
+            throw new ApiException(422, $"{type.Kind}: metadata.name is required");
+        }
+        return (type, obj.Metadata.NamespaceProperty ?? "default", obj.Metadata.Name);
+    }
+
+    private static JsonObject ToJson<T>(T obj, ResourceType type)
+    {
+        var json = (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(obj))!;
+        json["apiVersion"] = type.ApiVersion;
+        json["kind"] = type.Kind;
+        json["metadata"] ??= new JsonObject();
+        json["metadata"]!["namespace"] ??= "default";
+        return json;
+    }
+
+    private static T ToObject<T>(JsonObject json) => KubernetesJson.Deserialize<T>(json.ToJsonString());
+
+    private static Dictionary<string, string> ParseSelector(string? selector) =>
+        string.IsNullOrWhiteSpace(selector)
+            ? []
+            : selector.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p[1].Trim());
+
+    private static string Escape(string key) => key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+
+    private static string[] Segments(string path) =>
+        path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)).ToArray();
+
+    private static void Leaves(JsonNode? node, string path, Dictionary<string, JsonNode?> into)
+    {
+        if (node is JsonObject obj && obj.Count > 0)
+        {
+            foreach (var (name, child) in obj)
+            {
+                Leaves(child, path + "/" + Escape(name), into);
+            }
+            return;
+        }
+        // Scalars, lists (atomic) and empty objects are owned whole.
+        into[path] = node?.DeepClone();
+    }
+
+    private static JsonNode? At(JsonObject root, string path)
+    {
+        JsonNode? node = root;
+        foreach (var segment in Segments(path))
+        {
+            node = node is JsonObject obj ? obj[segment] : null;
+        }
+        return node;
+    }
+
+    private static void SetAt(JsonObject root, string path, JsonNode? value)
+    {
+        var segments = Segments(path);
+        var node = root;
+        foreach (var segment in segments[..^1])
+        {
+            if (node[segment] is not JsonObject child)
+            {
+                child = new JsonObject();
+                node[segment] = child;
+            }
+            node = child;
+        }
+        node[segments[^1]] = value;
+    }
+
+    private static void RemoveAt(JsonObject root, string path)
+    {
+        var segments = Segments(path);
+        var chain = new List<JsonObject> { root };
+        foreach (var segment in segments[..^1])
+        {
+            if (chain[^1][segment] is not JsonObject child)
+            {
+                return;
+            }
+            chain.Add(child);
+        }
+        chain[^1].Remove(segments[^1]);
+        // Drop objects the removal left empty, as the API server's apply does.
+        for (var i = chain.Count - 1; i > 0 && chain[i].Count == 0; i--)
+        {
+            chain[i - 1].Remove(segments[i - 1]);
+        }
+    }
+
+    private sealed class Stored(JsonObject json)
+    {
+        public JsonObject Json { get; set; } = json;
+
+        public Dictionary<string, HashSet<string>> Owners { get; } = [];
+    }
+
+    private sealed record LogEntry(long Version, ResourceType Type, string Namespace, WatchEventType EventType, JsonObject Json);
+}

@@ -1,0 +1,186 @@
+using System.Text.Json.Nodes;
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Reconcile;
+using k8s;
+using k8s.Models;
+
+namespace CacheOperator.Operator.Kubernetes;
+
+/// <summary>
+/// The reconciler's backend on Kubernetes: shards are StatefulSets, the plan becomes the objects of
+/// <see cref="Manifests"/>, applied with server-side apply as field manager cache-operator only when the
+/// live object does not already hold every field we set.
+/// </summary>
+public sealed class KubernetesClusterBackend(IKubeApi api, TimeProvider? time = null) : IClusterBackend
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    public Task<CacheCluster?> GetClusterAsync(ClusterKey key, CancellationToken cancellationToken) =>
+        api.GetAsync<CacheCluster>(key.Namespace, key.Name, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
+        api.ReplaceAsync(cluster, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
+        api.ReplaceStatusAsync(cluster, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<ObservedCluster> ObserveAsync(CacheCluster cluster, CancellationToken cancellationToken)
+    {
+        var selector = $"app.kubernetes.io/instance={cluster.Metadata.Name},app.kubernetes.io/component=shard";
+        var sets = await api.ListAsync<V1StatefulSet>(cluster.Metadata.NamespaceProperty, selector, cancellationToken);
+        var shards = new List<ObservedShard>();
+        foreach (var set in sets.Items.Where(s => IsOwnedBy(s, cluster)))
+        {
+            if (set.Metadata.Labels is not { } labels || !labels.TryGetValue(Manifests.ShardLabel, out var shardLabel) || !int.TryParse(shardLabel, out var index))
+            {
+                continue;
+            }
+            var desired = set.Spec?.Replicas ?? 1;
+            // Until the topology controller elects masters, ordinal 0 is the master.
+            var pods = Enumerable.Range(0, desired).Select(i => $"{set.Metadata.Name}-{i}").ToList();
+            var ready = set.Status?.ObservedGeneration >= set.Metadata.Generation ? set.Status?.ReadyReplicas ?? 0 : 0;
+            shards.Add(new ObservedShard(index, set.Metadata.Name, desired, ready, pods));
+        }
+        return new ObservedCluster(shards.OrderBy(s => s.Index).ToList());
+    }
+
+    /// <inheritdoc />
+    public async Task<ApplySummary> ApplyAsync(CacheCluster cluster, ClusterPlan plan, CancellationToken cancellationToken)
+    {
+        var wantsMonitor = cluster.Spec.Metrics is { Enabled: true, ServiceMonitor: true };
+        var monitorAvailable = wantsMonitor && await api.CrdExistsAsync(Manifests.ServiceMonitorCrd, cancellationToken);
+        var notes = new List<string>();
+        if (wantsMonitor && !monitorAvailable)
+        {
+            notes.Add($"spec.metrics.serviceMonitor is set but the {Manifests.ServiceMonitorCrd} CRD is not installed; no ServiceMonitor was created");
+        }
+        var created = new List<int>();
+        var changed = new List<string>();
+        foreach (var desired in Manifests.All(cluster, plan, monitorAvailable))
+        {
+            var action = desired switch
+            {
+                V1ConfigMap o => await ApplyIfChangedAsync(o, cancellationToken),
+                V1Service o => await ApplyIfChangedAsync(o, cancellationToken),
+                V1StatefulSet o => await ApplyIfChangedAsync(o, cancellationToken),
+                V1PodDisruptionBudget o => await ApplyIfChangedAsync(o, cancellationToken),
+                ServiceMonitor o => await ApplyIfChangedAsync(o, cancellationToken),
+                _ => throw new InvalidOperationException($"no apply for {desired.GetType().Name}"),
+            };
+            if (action is null)
+            {
+                continue;
+            }
+            changed.Add($"{desired.Kind}/{desired.Metadata.Name}");
+            if (action == "created" && desired is V1StatefulSet set)
+            {
+                created.Add(int.Parse(set.Metadata.Labels[Manifests.ShardLabel], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        return new ApplySummary(created, changed, notes);
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteShardAsync(CacheCluster cluster, int index, CancellationToken cancellationToken)
+    {
+        var name = CacheClusterReconciler.ShardName(cluster, index);
+        var ns = cluster.Metadata.NamespaceProperty;
+        await api.DeleteAsync<V1PodDisruptionBudget>(ns, name, cancellationToken);
+        await api.DeleteAsync<V1StatefulSet>(ns, name, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task CleanUpAsync(CacheCluster cluster, CancellationToken cancellationToken)
+    {
+        // Budgets first, so nothing blocks the pods going; then the workloads; then what served them.
+        var observed = await ObserveAsync(cluster, cancellationToken);
+        foreach (var shard in observed.Shards)
+        {
+            await DeleteShardAsync(cluster, shard.Index, cancellationToken);
+        }
+        if (await api.CrdExistsAsync(Manifests.ServiceMonitorCrd, cancellationToken))
+        {
+            await DeleteIfOwnedAsync<ServiceMonitor>(cluster, cluster.Metadata.Name, cancellationToken);
+        }
+        await DeleteIfOwnedAsync<V1Service>(cluster, cluster.Metadata.Name, cancellationToken);
+        await DeleteIfOwnedAsync<V1Service>(cluster, Manifests.HeadlessServiceName(cluster), cancellationToken);
+        await DeleteIfOwnedAsync<V1ConfigMap>(cluster, Manifests.ConfigMapName(cluster), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var kubernetesEvent = new Corev1Event
+        {
+            ApiVersion = "v1",
+            Kind = "Event",
+            Metadata = new V1ObjectMeta
+            {
+                Name = $"{cluster.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(63, cluster.Metadata.Name.Length + 17)],
+                NamespaceProperty = cluster.Metadata.NamespaceProperty,
+            },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = CacheClusterResource.ApiVersion,
+                Kind = CacheClusterResource.Kind,
+                Name = cluster.Metadata.Name,
+                NamespaceProperty = cluster.Metadata.NamespaceProperty,
+                Uid = cluster.Metadata.Uid,
+                ResourceVersion = cluster.Metadata.ResourceVersion,
+            },
+            Type = type,
+            Reason = reason,
+            Message = message,
+            Source = new V1EventSource { Component = CacheClusterResource.FieldManager },
+            ReportingComponent = CacheClusterResource.FieldManager,
+            ReportingInstance = Environment.MachineName,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+        return api.CreateEventAsync(kubernetesEvent, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether every field set in <paramref name="desired"/> already has that value in <paramref name="live"/>:
+    /// objects compare by the desired keys only (the API server adds defaults), lists element by element.
+    /// </summary>
+    public static bool Holds(JsonNode? live, JsonNode? desired) => (live, desired) switch
+    {
+        (_, null) => true,
+        (JsonObject l, JsonObject d) => d.All(p => Holds(l[p.Key], p.Value)),
+        (JsonArray l, JsonArray d) => l.Count == d.Count && d.Select((item, i) => Holds(l[i], item)).All(x => x),
+        (JsonValue l, JsonValue d) => JsonNode.DeepEquals(l, d) || l.ToString() == d.ToString(),
+        _ => false,
+    };
+
+    private async Task<string?> ApplyIfChangedAsync<T>(T desired, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var live = await api.GetAsync<T>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken);
+        if (live is not null && Holds(JsonNode.Parse(KubernetesJson.Serialize(live)), JsonNode.Parse(KubernetesJson.Serialize(desired))))
+        {
+            return null;
+        }
+        await api.ApplyAsync(desired, CacheClusterResource.FieldManager, force: true, cancellationToken);
+        return live is null ? "created" : "updated";
+    }
+
+    private async Task DeleteIfOwnedAsync<T>(CacheCluster cluster, string name, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var live = await api.GetAsync<T>(cluster.Metadata.NamespaceProperty, name, cancellationToken);
+        if (live is not null && IsOwnedBy(live, cluster))
+        {
+            await api.DeleteAsync<T>(cluster.Metadata.NamespaceProperty, name, cancellationToken);
+        }
+    }
+
+    private static bool IsOwnedBy(IKubernetesObject<V1ObjectMeta> obj, CacheCluster cluster) =>
+        obj.Metadata.OwnerReferences?.Any(r => r.Uid == cluster.Metadata.Uid && r.Kind == CacheClusterResource.Kind) ?? false;
+}

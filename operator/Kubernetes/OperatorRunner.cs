@@ -1,0 +1,148 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Monitoring;
+using CacheOperator.Operator.Reconcile;
+using k8s;
+using k8s.LeaderElection;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace CacheOperator.Operator.Kubernetes;
+
+/// <summary>Settings of the controller.</summary>
+/// <param name="Namespace">Namespace to watch (null: all).</param>
+/// <param name="Workers">Concurrent reconciles (never two of the same cluster).</param>
+/// <param name="Resync">How often every cluster is reconciled even without changes.</param>
+public sealed record ControllerOptions(string? Namespace, int Workers, TimeSpan Resync);
+
+/// <summary>
+/// Wires the controller on Kubernetes: informers on CacheClusters and the kinds they own feed the work
+/// queue (owned objects by their controller owner reference), a timer re-queues every cluster each resync
+/// period, workers reconcile. Optionally only while holding the leader Lease.
+/// </summary>
+public sealed class OperatorRunner(IKubeApi api, ControllerOptions options, OperatorMetrics metrics, ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger("cache-operator");
+
+    /// <summary>Runs the controller until cancelled; shuts the queue down and waits for workers.</summary>
+    public async Task RunControllerAsync(CancellationToken cancellationToken)
+    {
+        using var queue = new WorkQueue<ClusterKey>();
+        var reconciler = new CacheClusterReconciler(new KubernetesClusterBackend(api), metrics);
+        var controller = new Controller(reconciler, queue, metrics, _logger);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var known = new System.Collections.Concurrent.ConcurrentDictionary<ClusterKey, byte>();
+
+        void OnCluster(WatchEventType type, CacheCluster cluster)
+        {
+            var key = new ClusterKey(cluster.Metadata.NamespaceProperty, cluster.Metadata.Name);
+            if (type == WatchEventType.Deleted)
+            {
+                known.TryRemove(key, out _);
+            }
+            else
+            {
+                known[key] = 0;
+            }
+            queue.Add(key);
+        }
+
+        void OnOwned<T>(WatchEventType type, T obj)
+            where T : IKubernetesObject<V1ObjectMeta>
+        {
+            var owner = obj.Metadata.OwnerReferences?.FirstOrDefault(r => r.Controller == true && r.Kind == CacheClusterResource.Kind && r.ApiVersion == CacheClusterResource.ApiVersion);
+            if (owner is not null)
+            {
+                queue.Add(new ClusterKey(obj.Metadata.NamespaceProperty, owner.Name));
+            }
+        }
+
+        var tasks = new List<Task>
+        {
+            new Informer<CacheCluster>(api, options.Namespace, OnCluster, _logger).RunAsync(stop.Token),
+            new Informer<V1StatefulSet>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
+            new Informer<V1Service>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
+            new Informer<V1ConfigMap>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
+            new Informer<V1PodDisruptionBudget>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
+            ResyncAsync(queue, known, options.Resync, stop.Token),
+        };
+        var workers = controller.RunAsync(options.Workers, stop.Token);
+        _logger.LogInformation("Controller running: namespace {Namespace}, {Workers} workers, resync every {Resync}", options.Namespace ?? "(all)", options.Workers, options.Resync);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Graceful shutdown: stop sources and workers, let in-flight reconciles end.
+        }
+        await stop.CancelAsync();
+        queue.ShutDown();
+        await workers;
+        await Task.WhenAll(tasks);
+        _logger.LogInformation("Controller stopped");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> only while this replica holds the Lease <paramref name="leaseName"/>; returns
+    /// true when stopped by cancellation, false when leadership was lost (the process should exit and restart).
+    /// </summary>
+    public static async Task<bool> RunAsLeaderAsync(IKubeApi api, string leaseNamespace, string leaseName, string identity, OperatorMetrics metrics, ILogger logger,
+        Func<CancellationToken, Task> work, CancellationToken cancellationToken, TimeSpan? leaseDuration = null)
+    {
+        var duration = leaseDuration ?? TimeSpan.FromSeconds(15);
+        var config = new LeaderElectionConfig(new LeaseLock(api, leaseNamespace, leaseName, identity))
+        {
+            LeaseDuration = duration,
+            RenewDeadline = duration * 2 / 3,
+            RetryPeriod = duration / 5,
+        };
+        using var elector = new LeaderElector(config);
+        using var workStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? running = null;
+        elector.OnStartedLeading += () =>
+        {
+            logger.LogInformation("{Identity} became leader", identity);
+            metrics.SetLeader(true);
+            running = Task.Run(() => work(workStop.Token), CancellationToken.None);
+        };
+        elector.OnStoppedLeading += () =>
+        {
+            metrics.SetLeader(false);
+            workStop.Cancel();
+        };
+        try
+        {
+            await elector.RunUntilLeadershipLostAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        metrics.SetLeader(false);
+        await workStop.CancelAsync();
+        if (running is not null)
+        {
+            await running;
+        }
+        return cancellationToken.IsCancellationRequested;
+    }
+
+    private static async Task ResyncAsync(WorkQueue<ClusterKey> queue, System.Collections.Concurrent.ConcurrentDictionary<ClusterKey, byte> known, TimeSpan period, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                foreach (var key in known.Keys)
+                {
+                    queue.Add(key);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+    }
+}

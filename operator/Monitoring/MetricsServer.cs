@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace CacheOperator.Operator.Monitoring;
+
+/// <summary>
+/// The operator's HTTP endpoint: /metrics (OpenTelemetry's Prometheus exporter over
+/// <see cref="OperatorMetrics"/>), /healthz and /readyz.
+/// </summary>
+public static class MetricsServer
+{
+    /// <summary>Starts serving on <paramref name="port"/> (0: a free port; see the returned app's Urls).</summary>
+    public static async Task<WebApplication> StartAsync(int port, OperatorMetrics metrics, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(metrics.Name)
+            .AddPrometheusExporter(o => o.DisableTotalNameSuffixForCounters = false));
+        var app = builder.Build();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", () => Results.Text("ok"));
+        await app.StartAsync(cancellationToken);
+        return app;
+    }
+}

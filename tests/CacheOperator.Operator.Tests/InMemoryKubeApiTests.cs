@@ -1,0 +1,180 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Kubernetes;
+using CacheOperator.Operator.Reconcile;
+using k8s;
+using k8s.Models;
+
+namespace CacheOperator.Operator.Tests;
+
+public class InMemoryKubeApiTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Stale_resource_version_gets_409_and_fresh_one_succeeds()
+    {
+        var api = new InMemoryKubeApi();
+        var created = await api.CreateAsync(TestClusters.New(), None);
+        var first = (await api.GetAsync<CacheCluster>("cache", "demo", None))!;
+        var second = (await api.GetAsync<CacheCluster>("cache", "demo", None))!;
+        first.Spec.Shards = 5;
+        var updated = await api.ReplaceAsync(first, None);
+        Assert.NotEqual(created.Metadata.ResourceVersion, updated.Metadata.ResourceVersion);
+
+        second.Spec.Shards = 7;
+        var conflict = await Assert.ThrowsAsync<ApiException>(() => api.ReplaceAsync(second, None));
+        Assert.True(conflict.IsConflict);
+        Assert.Equal(409, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(TestClusters.New(), None))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Generation_moves_only_with_spec_changes()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = await api.CreateAsync(TestClusters.New(), None);
+        Assert.Equal(1, cluster.Metadata.Generation);
+
+        cluster.Metadata.Labels = new Dictionary<string, string> { ["team"] = "a" };
+        cluster.Metadata.Finalizers = ["x/y"];
+        cluster = await api.ReplaceAsync(cluster, None);
+        Assert.Equal(1, cluster.Metadata.Generation);
+
+        cluster.Status = new CacheClusterStatus { Phase = ClusterPhase.Ready };
+        cluster = await api.ReplaceStatusAsync(cluster, None);
+        Assert.Equal(1, cluster.Metadata.Generation);
+
+        cluster.Spec.Shards = 4;
+        cluster = await api.ReplaceAsync(cluster, None);
+        Assert.Equal(2, cluster.Metadata.Generation);
+
+        var version = cluster.Metadata.ResourceVersion;
+        cluster = await api.ReplaceAsync(cluster, None);
+        Assert.Equal(version, cluster.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task Status_subresource_and_main_resource_do_not_overwrite_each_other()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = await api.CreateAsync(TestClusters.New(), None);
+        cluster.Status = new CacheClusterStatus { Phase = ClusterPhase.Ready, ReadyShards = 3 };
+        cluster.Spec.Shards = 9;
+        cluster = await api.ReplaceStatusAsync(cluster, None);
+        Assert.Equal(3, cluster.Spec.Shards);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
+
+        cluster.Status = new CacheClusterStatus { Phase = ClusterPhase.Failed };
+        cluster.Spec.Shards = 4;
+        cluster = await api.ReplaceAsync(cluster, None);
+        Assert.Equal(4, cluster.Spec.Shards);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
+
+        var map = await api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "cache" } }, None);
+        Assert.Equal(404, (await Assert.ThrowsAsync<ApiException>(() => api.ReplaceStatusAsync(map, None))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Finalizers_hold_deletion_until_removed_then_dependents_are_collected()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        cluster.Metadata.Finalizers = [CacheClusterResource.Finalizer];
+        cluster = await api.CreateAsync(cluster, None);
+        var owned = new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "demo-config", NamespaceProperty = "cache", OwnerReferences = [Manifests.OwnerReference(cluster)] } };
+        await api.CreateAsync(owned, None);
+
+        await api.DeleteAsync<CacheCluster>("cache", "demo", None);
+        var deleting = (await api.GetAsync<CacheCluster>("cache", "demo", None))!;
+        Assert.NotNull(deleting.Metadata.DeletionTimestamp);
+        Assert.NotNull(await api.GetAsync<V1ConfigMap>("cache", "demo-config", None));
+
+        deleting.Metadata.Finalizers = [];
+        await api.ReplaceAsync(deleting, None);
+        Assert.Null(await api.GetAsync<CacheCluster>("cache", "demo", None));
+        Assert.Null(await api.GetAsync<V1ConfigMap>("cache", "demo-config", None));
+    }
+
+    [Fact]
+    public async Task Server_side_apply_tracks_field_owners()
+    {
+        var api = new InMemoryKubeApi();
+        V1ConfigMap Ours(params (string, string)[] data) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "cache", Labels = new Dictionary<string, string> { ["owner"] = "operator" } },
+            Data = data.ToDictionary(d => d.Item1, d => d.Item2),
+        };
+        await api.ApplyAsync(Ours(("a", "1"), ("b", "2")), "cache-operator", force: false, None);
+
+        // Another manager adds its own field: no conflict, and our later applies keep it.
+        await api.ApplyAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "cache", Annotations = new Dictionary<string, string> { ["note"] = "mine" } } }, "kubectl", force: false, None);
+        // It may not take our field with a different value unless it forces.
+        var conflict = await Assert.ThrowsAsync<ApiException>(() => api.ApplyAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "cache" }, Data = new Dictionary<string, string> { ["a"] = "9" } }, "kubectl", force: false, None));
+        Assert.True(conflict.IsConflict);
+        Assert.Contains("/data/a", conflict.Message);
+
+        // We stop setting b: it is removed; the other manager's annotation stays.
+        var after = await api.ApplyAsync(Ours(("a", "1")), "cache-operator", force: true, None);
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "1" }, after.Data);
+        Assert.Equal("mine", after.Metadata.Annotations["note"]);
+        var owners = api.ManagedFields<V1ConfigMap>("cache", "m");
+        Assert.Contains("/data/a", owners["cache-operator"]);
+        Assert.Contains("/metadata/annotations/note", owners["kubectl"]);
+
+        // Forced, the other manager takes a: ours no longer.
+        await api.ApplyAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "cache" }, Data = new Dictionary<string, string> { ["a"] = "9" } }, "kubectl", force: true, None);
+        Assert.DoesNotContain("/data/a", api.ManagedFields<V1ConfigMap>("cache", "m")["cache-operator"]);
+
+        // Applying the same content again writes nothing.
+        await api.ApplyAsync(Ours(("a", "9")), "cache-operator", force: true, None);
+        var writes = api.Writes.Count;
+        var version = (await api.GetAsync<V1ConfigMap>("cache", "m", None))!.Metadata.ResourceVersion;
+        await api.ApplyAsync(Ours(("a", "9")), "cache-operator", force: true, None);
+        Assert.Equal(writes, api.Writes.Count);
+        Assert.Equal(version, (await api.GetAsync<V1ConfigMap>("cache", "m", None))!.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task Watch_streams_changes_and_gives_410_after_compaction()
+    {
+        var api = new InMemoryKubeApi();
+        var list = await api.ListAsync<CacheCluster>("cache", null, None);
+        await api.CreateAsync(TestClusters.New("a"), None);
+        await api.CreateAsync(TestClusters.New("b"), None);
+        await api.DeleteAsync<CacheCluster>("cache", "a", None);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var seen = new List<string>();
+        await foreach (var (type, obj) in api.WatchAsync<CacheCluster>("cache", list.ResourceVersion, timeout.Token))
+        {
+            seen.Add($"{type} {obj.Metadata.Name}");
+            if (seen.Count == 3)
+            {
+                break;
+            }
+        }
+        Assert.Equal(["Added a", "Added b", "Deleted a"], seen);
+
+        api.Compact();
+        var gone = await Assert.ThrowsAsync<ApiException>(async () =>
+        {
+            await foreach (var _ in api.WatchAsync<CacheCluster>("cache", list.ResourceVersion, timeout.Token))
+            {
+            }
+        });
+        Assert.True(gone.IsGone);
+    }
+
+    [Fact]
+    public async Task Label_selectors_filter_lists()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        foreach (var obj in Manifests.All(cluster, TestClusters.Plan(cluster), false).OfType<V1StatefulSet>())
+        {
+            await api.ApplyAsync(obj, "cache-operator", true, None);
+        }
+        Assert.Equal(3, (await api.ListAsync<V1StatefulSet>("cache", "app.kubernetes.io/instance=demo", None)).Items.Count);
+        Assert.Single((await api.ListAsync<V1StatefulSet>("cache", "app.kubernetes.io/instance=demo,cacheoperator.io/shard=2", None)).Items);
+        Assert.Empty((await api.ListAsync<V1StatefulSet>("other", null, None)).Items);
+    }
+}

@@ -1,0 +1,107 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Kubernetes;
+using CacheOperator.Operator.Monitoring;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CacheOperator.Operator.Tests;
+
+/// <summary>Lease timing tests run alone, so a loaded machine does not make the leader miss its renewals.</summary>
+[CollectionDefinition(nameof(TimingSensitive), DisableParallelization = true)]
+public sealed class TimingSensitive;
+
+[Collection(nameof(TimingSensitive))]
+public class LeaderAndInformerTests
+{
+    [Fact]
+    public async Task Only_one_replica_leads_and_the_other_takes_over_when_it_stops()
+    {
+        var api = new InMemoryKubeApi();
+        using var metricsA = new OperatorMetrics();
+        using var metricsB = new OperatorMetrics();
+        var leading = new List<string>();
+        var lease = TimeSpan.FromSeconds(2);
+
+        Func<CancellationToken, Task> Work(string name) => async ct =>
+        {
+            lock (leading)
+            {
+                leading.Add(name);
+            }
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        };
+
+        using var stopA = new CancellationTokenSource();
+        using var stopB = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var a = OperatorRunner.RunAsLeaderAsync(api, "ops", "cache-operator-leader", "a", metricsA, NullLogger.Instance, Work("a"), stopA.Token, lease);
+        await WaitUntil(() => metricsA.IsLeader);
+        var b = OperatorRunner.RunAsLeaderAsync(api, "ops", "cache-operator-leader", "b", metricsB, NullLogger.Instance, Work("b"), stopB.Token, lease);
+        await Task.Delay(lease * 2);
+        Assert.False(metricsB.IsLeader);
+        Assert.Equal(["a"], leading);
+        Assert.Equal("a", (await api.GetAsync<V1Lease>("ops", "cache-operator-leader", CancellationToken.None))!.Spec.HolderIdentity);
+
+        await stopA.CancelAsync();
+        Assert.True(await a);
+        Assert.False(metricsA.IsLeader);
+        await WaitUntil(() => metricsB.IsLeader);
+        Assert.Equal(["a", "b"], leading);
+        Assert.Equal("b", (await api.GetAsync<V1Lease>("ops", "cache-operator-leader", CancellationToken.None))!.Spec.HolderIdentity);
+        await stopB.CancelAsync();
+        await b;
+    }
+
+    [Fact]
+    public async Task Informer_lists_again_after_410_gone()
+    {
+        var api = new InMemoryKubeApi();
+        await api.CreateAsync(TestClusters.New("a"), CancellationToken.None);
+        var seen = new List<string>();
+        var informer = new Informer<CacheCluster>(api, "cache", (type, obj) =>
+        {
+            lock (seen)
+            {
+                seen.Add($"{type} {obj.Metadata.Name}");
+            }
+        }, NullLogger.Instance);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var running = informer.RunAsync(stop.Token);
+
+        await WaitUntil(() => Snapshot(seen).Contains("Added a"));
+        await api.CreateAsync(TestClusters.New("b"), CancellationToken.None);
+        await WaitUntil(() => Snapshot(seen).Contains("Added b"));
+        Assert.Equal(1, informer.Lists);
+
+        // The watch's resourceVersion is compacted away while it waits: the next event brings 410.
+        api.Compact();
+        await api.CreateAsync(TestClusters.New("c"), CancellationToken.None);
+        await WaitUntil(() => informer.Lists == 2 && Snapshot(seen).Contains("Added c"));
+        await stop.CancelAsync();
+        await running;
+    }
+
+    private static List<string> Snapshot(List<string> list)
+    {
+        lock (list)
+        {
+            return list.ToList();
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in 15s");
+            await Task.Delay(20);
+        }
+    }
+}

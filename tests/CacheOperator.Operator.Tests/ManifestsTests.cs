@@ -1,0 +1,162 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Kubernetes;
+using CacheOperator.Operator.Reconcile;
+using k8s;
+using k8s.Models;
+
+namespace CacheOperator.Operator.Tests;
+
+public class ManifestsTests
+{
+    [Fact]
+    public void Every_object_carries_the_contract_labels_and_an_owner_reference()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.Metrics = new MetricsSpec { Enabled = true, ServiceMonitor = true };
+        var objects = Manifests.All(cluster, TestClusters.Plan(cluster), serviceMonitorAvailable: true);
+
+        Assert.Equal(
+            ["ConfigMap/demo-config", "Service/demo-headless", "Service/demo", "StatefulSet/demo-shard-0", "PodDisruptionBudget/demo-shard-0",
+             "StatefulSet/demo-shard-1", "PodDisruptionBudget/demo-shard-1", "StatefulSet/demo-shard-2", "PodDisruptionBudget/demo-shard-2", "ServiceMonitor/demo"],
+            objects.Select(o => $"{o.Kind}/{o.Metadata.Name}"));
+        foreach (var obj in objects)
+        {
+            Assert.Equal("cache", obj.Metadata.NamespaceProperty);
+            Assert.Equal("cache-node", obj.Metadata.Labels["app.kubernetes.io/name"]);
+            Assert.Equal("demo", obj.Metadata.Labels["app.kubernetes.io/instance"]);
+            Assert.Equal("cache-operator", obj.Metadata.Labels["app.kubernetes.io/managed-by"]);
+            var owner = Assert.Single(obj.Metadata.OwnerReferences);
+            Assert.Equal(("cacheoperator.io/v1alpha1", "CacheCluster", "demo", "uid-demo", true, true), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid, owner.Controller, owner.BlockOwnerDeletion));
+        }
+        var shard = Assert.IsType<V1StatefulSet>(objects[5]);
+        Assert.Equal("shard", shard.Metadata.Labels["app.kubernetes.io/component"]);
+        Assert.Equal("1", shard.Metadata.Labels["cacheoperator.io/shard"]);
+        Assert.Equal("1", shard.Spec.Template.Metadata.Labels["cacheoperator.io/shard"]);
+    }
+
+    [Fact]
+    public void Shard_statefulset_has_replicas_probes_antiaffinity_config_and_password()
+    {
+        var cluster = TestClusters.New(replicas: 2);
+        cluster.Spec.Auth = new AuthSpec { SecretRef = new SecretKeyRef { Name = "cache-auth", Key = "pw" } };
+        var set = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 1);
+
+        Assert.Equal("demo-shard-1", set.Metadata.Name);
+        Assert.Equal(3, set.Spec.Replicas);
+        Assert.Equal("demo-headless", set.Spec.ServiceName);
+        Assert.Equal(new Dictionary<string, string> { ["app.kubernetes.io/name"] = "cache-node", ["app.kubernetes.io/instance"] = "demo", ["cacheoperator.io/shard"] = "1" }, set.Spec.Selector.MatchLabels);
+        var container = Assert.Single(set.Spec.Template.Spec.Containers);
+        Assert.Equal(("/readyz", "9121"), (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value));
+        Assert.Equal(("/healthz", "9121"), (container.LivenessProbe.HttpGet.Path, container.LivenessProbe.HttpGet.Port.Value));
+        Assert.Equal(["/etc/cache-node/node.conf", "--requirepass", "$(CACHE_PASSWORD)"], container.Args);
+        var password = Assert.Single(container.Env);
+        Assert.Equal(("cache-auth", "pw"), (password.ValueFrom.SecretKeyRef.Name, password.ValueFrom.SecretKeyRef.Key));
+        Assert.Contains(set.Spec.Template.Spec.Volumes, v => v.ConfigMap?.Name == "demo-config");
+        Assert.Equal("1Gi", container.Resources.Limits["memory"].ToString());
+
+        var term = Assert.Single(set.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution);
+        Assert.Equal("kubernetes.io/hostname", term.PodAffinityTerm.TopologyKey);
+        Assert.Equal(set.Spec.Selector.MatchLabels, term.PodAffinityTerm.LabelSelector.MatchLabels);
+        Assert.Null(set.Spec.VolumeClaimTemplates);
+        Assert.True(set.Spec.Template.Spec.SecurityContext.RunAsNonRoot);
+    }
+
+    [Fact]
+    public void Persistence_adds_a_claim_template_and_data_mount()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.Persistence = new PersistenceSpec { Enabled = true, Size = "5Gi", StorageClassName = "fast" };
+        var set = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0);
+
+        var claim = Assert.Single(set.Spec.VolumeClaimTemplates);
+        Assert.Equal("data", claim.Metadata.Name);
+        Assert.Equal("fast", claim.Spec.StorageClassName);
+        Assert.Equal("5Gi", claim.Spec.Resources.Requests["storage"].ToString());
+        Assert.Equal(["ReadWriteOnce"], claim.Spec.AccessModes);
+        Assert.Contains(set.Spec.Template.Spec.Containers[0].VolumeMounts, m => m is { Name: "data", MountPath: "/data" });
+    }
+
+    [Fact]
+    public void Pod_template_overrides_are_applied_without_losing_operator_labels()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.PodTemplate = new PodTemplateSpec
+        {
+            Labels = new() { ["team"] = "cache", ["app.kubernetes.io/instance"] = "hijack" },
+            NodeSelector = new() { ["disk"] = "ssd" },
+            Tolerations = [new V1Toleration { Key = "dedicated", OperatorProperty = "Exists" }],
+            PriorityClassName = "high",
+        };
+        var set = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0);
+        var template = set.Spec.Template;
+        Assert.Equal("cache", template.Metadata.Labels["team"]);
+        Assert.Equal("demo", template.Metadata.Labels["app.kubernetes.io/instance"]);
+        Assert.Equal("ssd", template.Spec.NodeSelector["disk"]);
+        Assert.Equal("dedicated", Assert.Single(template.Spec.Tolerations).Key);
+        Assert.Equal("high", template.Spec.PriorityClassName);
+    }
+
+    [Fact]
+    public void Pdb_allows_one_unavailable_pod_per_shard()
+    {
+        var pdb = Manifests.DisruptionBudget(TestClusters.New(), 2);
+        Assert.Equal("1", pdb.Spec.MaxUnavailable.Value);
+        Assert.Equal("2", pdb.Spec.Selector.MatchLabels["cacheoperator.io/shard"]);
+    }
+
+    [Fact]
+    public void ServiceMonitor_only_when_asked_and_its_crd_exists()
+    {
+        var cluster = TestClusters.New();
+        var plan = TestClusters.Plan(cluster);
+        Assert.DoesNotContain(Manifests.All(cluster, plan, true), o => o is ServiceMonitor);
+        cluster.Spec.Metrics = new MetricsSpec { Enabled = true, ServiceMonitor = true };
+        Assert.DoesNotContain(Manifests.All(cluster, plan, false), o => o is ServiceMonitor);
+        Assert.Contains(Manifests.All(cluster, plan, true), o => o is ServiceMonitor);
+    }
+
+    [Fact]
+    public void Config_map_holds_maxmemory_with_headroom_and_user_directives()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.MaxMemory = "1Gi";
+        cluster.Spec.EvictionPolicy = "allkeys-lru";
+        cluster.Spec.Config = new() { ["hz"] = "20", ["save"] = "" };
+        var config = Manifests.ConfigMap(cluster, TestClusters.Plan(cluster)).Data["node.conf"];
+        var expected = 1024L * 1024 * 1024 - 1024L * 1024 * 1024 / 10;
+        Assert.Contains($"maxmemory {expected}\n", config);
+        Assert.Contains("maxmemory-policy allkeys-lru\n", config);
+        Assert.Contains("hz 20\n", config);
+        Assert.Contains("save \"\"\n", config);
+        Assert.Contains("port 6379\n", config);
+    }
+
+    [Fact]
+    public void Every_manifest_round_trips_through_kubernetes_yaml()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        cluster.Spec.Auth = new AuthSpec { SecretRef = new SecretKeyRef { Name = "s" } };
+        cluster.Spec.Metrics = new MetricsSpec { Enabled = true, ServiceMonitor = true };
+        foreach (var obj in Manifests.All(cluster, TestClusters.Plan(cluster), true))
+        {
+            var yaml = KubernetesYaml.Serialize(obj);
+            var back = obj switch
+            {
+                V1ConfigMap => (object)KubernetesYaml.Deserialize<V1ConfigMap>(yaml),
+                V1Service => KubernetesYaml.Deserialize<V1Service>(yaml),
+                V1StatefulSet => KubernetesYaml.Deserialize<V1StatefulSet>(yaml),
+                V1PodDisruptionBudget => KubernetesYaml.Deserialize<V1PodDisruptionBudget>(yaml),
+                ServiceMonitor => KubernetesYaml.Deserialize<ServiceMonitor>(yaml),
+                _ => throw new InvalidOperationException(obj.GetType().Name),
+            };
+            Assert.Equal(yaml, KubernetesYaml.Serialize(back));
+            Assert.Equal(KubernetesJson.Serialize(obj), KubernetesJson.Serialize(back));
+            // And the loader kubectl-style tooling uses knows the built-in kinds.
+            if (obj is not ServiceMonitor)
+            {
+                Assert.Single(KubernetesYaml.LoadAllFromString(yaml));
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Reconcile;
+
+namespace CacheOperator.Operator.Tests;
+
+public class MemoryAndValidationTests
+{
+    private const long Mi = 1024 * 1024;
+
+    [Theory]
+    [InlineData("512Mi", "1Gi", 512 * Mi)]
+    [InlineData("1Gi", "1Gi", 1024 * Mi - 1024 * Mi / 10)]
+    [InlineData(null, "1Gi", 1024 * Mi - 1024 * Mi / 10)]
+    [InlineData(null, "100Mi", 100 * Mi - 16 * Mi)]
+    [InlineData("90Mi", "100Mi", 100 * Mi - 16 * Mi)]
+    [InlineData("2G", null, 2_000_000_000)]
+    [InlineData(null, null, 0)]
+    public void Node_maxmemory_keeps_headroom_below_the_limit(string? maxMemory, string? limit, long expected)
+    {
+        Assert.Equal(expected, MemoryPlan.NodeMaxMemory(maxMemory, limit, out var error));
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("lots", "1Gi", "not a Kubernetes quantity")]
+    [InlineData("2Gi", "1Gi", "above spec.resources.limits.memory")]
+    [InlineData("1Mi", "10Mi", "leaves no room")]
+    [InlineData("0", "1Gi", "must be above 0")]
+    public void Unusable_memory_settings_are_explained(string maxMemory, string limit, string fragment)
+    {
+        Assert.Null(MemoryPlan.NodeMaxMemory(maxMemory, limit, out var error));
+        Assert.Contains(fragment, error);
+    }
+
+    [Fact]
+    public void Config_directives_are_checked_against_the_node_catalog()
+    {
+        var spec = TestClusters.New().Spec;
+        spec.Config = new() { ["no-such-directive"] = "1", ["hz"] = "9999", ["maxmemory"] = "1", ["timeout"] = "30" };
+        Assert.Null(SpecValidator.Plan(spec, out var problems));
+        Assert.Equal(["InvalidDirective", "ReservedDirective", "UnknownDirective"], problems.Select(p => p.Reason).Order());
+        Assert.Contains(problems, p => p.Message.Contains("no-such-directive"));
+    }
+
+    [Fact]
+    public void A_good_spec_gives_a_plan()
+    {
+        var spec = TestClusters.New(shards: 4, replicas: 2).Spec;
+        spec.Config = new() { ["timeout"] = "30" };
+        var plan = SpecValidator.Plan(spec, out var problems);
+        Assert.Empty(problems);
+        Assert.Equal((4, 2, 512 * Mi), (plan!.Shards, plan.ReplicasPerShard, plan.NodeMaxMemoryBytes));
+        Assert.Contains("timeout 30\n", plan.NodeConfig);
+    }
+
+    [Fact]
+    public void Persistence_needs_a_valid_size()
+    {
+        var spec = TestClusters.New().Spec;
+        spec.Persistence = new PersistenceSpec { Enabled = true, Size = "big" };
+        Assert.Null(SpecValidator.Plan(spec, out var problems));
+        Assert.Equal("InvalidPersistence", Assert.Single(problems).Reason);
+    }
+
+    [Fact]
+    public void Slots_split_evenly_without_gaps()
+    {
+        Assert.Equal(["0-5460", "5461-10921", "10922-16383"], Enumerable.Range(0, 3).Select(i => Slots.EvenRange(i, 3)));
+        Assert.Equal("0-16383", Slots.EvenRange(0, 1));
+    }
+}

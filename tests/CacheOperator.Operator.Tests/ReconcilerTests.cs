@@ -1,0 +1,319 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Kubernetes;
+using CacheOperator.Operator.Reconcile;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CacheOperator.Operator.Tests;
+
+public class ReconcilerTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private static async Task<(World World, CacheCluster Cluster)> ReadyClusterAsync(int shards = 3)
+    {
+        var world = new World();
+        var cluster = await world.CreateAsync(TestClusters.New(shards: shards));
+        await world.ReconcileAsync(cluster);
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        return (world, await world.GetAsync(cluster));
+    }
+
+    private static async Task<CacheCluster> EditSpecAsync(World world, CacheCluster cluster, Action<CacheClusterSpec> edit)
+    {
+        var fresh = await world.GetAsync(cluster);
+        edit(fresh.Spec);
+        return await world.Api.ReplaceAsync(fresh, None);
+    }
+
+    [Fact]
+    public async Task Create_makes_every_object_then_goes_from_Creating_to_Ready()
+    {
+        using var world = new World();
+        var cluster = await world.CreateAsync(TestClusters.New());
+
+        var result = await world.ReconcileAsync(cluster);
+        Assert.Equal(ReconcileOutcome.Requeue, result.Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Contains(CacheClusterResource.Finalizer, cluster.Metadata.Finalizers);
+        Assert.Equal(["demo-shard-0", "demo-shard-1", "demo-shard-2"], (await world.StatefulSetsAsync()).Select(s => s.Metadata.Name));
+        Assert.All(await world.StatefulSetsAsync(), s => Assert.Equal(2, s.Spec.Replicas));
+        Assert.NotNull(await world.Api.GetAsync<V1Service>("cache", "demo", None));
+        Assert.NotNull(await world.Api.GetAsync<V1Service>("cache", "demo-headless", None));
+        Assert.NotNull(await world.Api.GetAsync<V1ConfigMap>("cache", "demo-config", None));
+        Assert.NotNull(await world.Api.GetAsync<V1PodDisruptionBudget>("cache", "demo-shard-2", None));
+        Assert.Equal(3, world.EventsWithReason("ShardCreated").Count);
+
+        var status = cluster.Status!;
+        Assert.Equal(ClusterPhase.Creating, status.Phase);
+        Assert.Equal(0, status.ReadyShards);
+        Assert.Equal(cluster.Metadata.Generation, status.ObservedGeneration);
+        Assert.Equal("demo.cache.svc:6379", status.Endpoints);
+        Assert.Equal(("False", "ShardsNotReady"), Condition(cluster, Conditions.Ready));
+        Assert.Equal(("True", "Creating"), Condition(cluster, Conditions.Progressing));
+
+        await world.MakeAllReadyAsync();
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
+        Assert.Equal(3, cluster.Status.ReadyShards);
+        Assert.Equal(("True", "AllShardsReady"), Condition(cluster, Conditions.Ready));
+        Assert.Equal(("False", "AsExpected"), Condition(cluster, Conditions.Degraded));
+        var shard = cluster.Status.Shards![1];
+        Assert.Equal(("demo-shard-1", "demo-shard-1-0", true), (shard.Name, shard.Master, shard.Ready));
+        Assert.Equal(["demo-shard-1-1"], shard.Replicas);
+        Assert.Equal(["5461-10921"], shard.Slots);
+    }
+
+    [Fact]
+    public async Task A_shard_losing_a_pod_makes_a_ready_cluster_Degraded_and_back()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-1", None))!;
+        set.Status.ReadyReplicas = 1;
+        await world.Api.ReplaceStatusAsync(set, None);
+
+        Assert.Equal(ReconcileOutcome.Requeue, (await world.ReconcileAsync(cluster)).Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal(("True", "ShardsNotReady"), Condition(cluster, Conditions.Degraded));
+        Assert.False(cluster.Status.Shards![1].Ready);
+        Assert.Equal(2, cluster.Status.ReadyShards);
+
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, (await world.GetAsync(cluster)).Status!.Phase);
+    }
+
+    [Fact]
+    public async Task A_second_reconcile_without_changes_writes_nothing()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        var writes = world.Api.Writes.Count;
+        await world.ReconcileAsync(cluster);
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(writes, world.Api.Writes.Count);
+    }
+
+    [Fact]
+    public async Task Scale_out_adds_shards_through_Scaling_back_to_Ready()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 5);
+
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(5, (await world.StatefulSetsAsync()).Count);
+        Assert.Equal(ClusterPhase.Scaling, cluster.Status!.Phase);
+        Assert.Equal(("True", "Scaling"), Condition(cluster, Conditions.Progressing));
+        Assert.Single(world.EventsWithReason("ScaledOut"));
+        Assert.Empty(cluster.Status.Shards![4].Slots!);
+        Assert.Equal(["0-5460"], cluster.Status.Shards[0].Slots);
+
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(ClusterPhase.Scaling, (await world.GetAsync(cluster)).Status!.Phase);
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
+        Assert.Equal(5, cluster.Status.ReadyShards);
+    }
+
+    [Fact]
+    public async Task Scale_in_of_shards_that_own_slots_is_refused_with_condition_and_event()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 2);
+        var writes = world.Api.Writes.Count;
+
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(3, (await world.StatefulSetsAsync()).Count);
+        Assert.DoesNotContain(world.Api.Writes.Skip(writes), w => w.Verb == "delete" || w.Kind != "CacheCluster");
+        Assert.Equal(("True", "ScaleInRefused"), Condition(cluster, Conditions.Degraded));
+        Assert.Equal(("False", "ScaleInRefused"), Condition(cluster, Conditions.Progressing));
+        Assert.Contains("shard(s) 2 still own hash slots", Conditions.Find(cluster.Status, Conditions.Degraded)!.Message);
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal(cluster.Metadata.Generation, cluster.Status.ObservedGeneration);
+        var refusal = Assert.Single(world.EventsWithReason("ScaleInRefused"));
+        Assert.Equal("Warning", refusal.Type);
+
+        // Resyncs do not repeat the event.
+        await world.ReconcileAsync(cluster);
+        Assert.Single(world.EventsWithReason("ScaleInRefused"));
+
+        // Back to 3: accepted again.
+        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 3);
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
+        Assert.Equal(("False", "AsExpected"), Condition(cluster, Conditions.Degraded));
+    }
+
+    [Fact]
+    public async Task Shards_that_never_got_slots_can_be_removed()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 5);
+        await world.ReconcileAsync(cluster);
+        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 3);
+        await world.ReconcileAsync(cluster);
+
+        Assert.Equal(["demo-shard-0", "demo-shard-1", "demo-shard-2"], (await world.StatefulSetsAsync()).Select(s => s.Metadata.Name));
+        Assert.Null(await world.Api.GetAsync<V1PodDisruptionBudget>("cache", "demo-shard-4", None));
+        Assert.Equal(2, world.EventsWithReason("ShardRemoved").Count);
+    }
+
+    [Theory]
+    [InlineData("lots", null, "InvalidMaxMemory")]
+    [InlineData("4Gi", null, "InvalidMaxMemory")]
+    [InlineData("512Mi", "no-such-directive", "UnknownDirective")]
+    public async Task A_spec_that_cannot_be_applied_gets_a_condition_and_event_and_leaves_objects_alone(string maxMemory, string? directive, string reason)
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        var before = await world.StatefulSetsAsync();
+        cluster = await EditSpecAsync(world, cluster, s =>
+        {
+            s.MaxMemory = maxMemory;
+            s.Shards = 4;
+            if (directive is not null)
+            {
+                s.Config = new() { [directive] = "1" };
+            }
+        });
+        var writes = world.Api.Writes.Count;
+
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal([("status", "CacheCluster", "demo")], world.Api.Writes.Skip(writes));
+        Assert.Equal(before.Select(s => s.Metadata.ResourceVersion), (await world.StatefulSetsAsync()).Select(s => s.Metadata.ResourceVersion));
+        Assert.Equal(("True", reason), Condition(cluster, Conditions.Degraded));
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal("Warning", Assert.Single(world.EventsWithReason(reason)).Type);
+        Assert.Equal(3, cluster.Status.ReadyShards);
+    }
+
+    [Fact]
+    public async Task An_invalid_spec_on_a_new_cluster_fails_without_creating_anything()
+    {
+        using var world = new World();
+        var cluster = TestClusters.New();
+        cluster.Spec.Config = new() { ["appendonly"] = "yes" };
+        cluster = await world.CreateAsync(cluster);
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Failed, cluster.Status!.Phase);
+        Assert.Equal(("True", "InvalidDirective"), Condition(cluster, Conditions.Degraded));
+        Assert.Empty(await world.StatefulSetsAsync());
+    }
+
+    [Fact]
+    public async Task Delete_runs_cleanup_then_releases_the_finalizer()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        await world.Api.DeleteAsync<CacheCluster>("cache", "demo", None);
+        Assert.Equal(3, (await world.StatefulSetsAsync()).Count);
+
+        await world.ReconcileAsync(cluster);
+        Assert.Null(await world.Api.GetAsync<CacheCluster>("cache", "demo", None));
+        Assert.Empty(await world.StatefulSetsAsync());
+        Assert.Null(await world.Api.GetAsync<V1Service>("cache", "demo", None));
+        Assert.Null(await world.Api.GetAsync<V1ConfigMap>("cache", "demo-config", None));
+        Assert.Single(world.EventsWithReason("CleanedUp"));
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_conflicting_status_write_is_retried_by_requeue()
+    {
+        using var world = new World();
+        var cluster = await world.CreateAsync(TestClusters.New());
+        world.Api.FailNext((verb, type, _) => verb == "status" && type.Kind == "CacheCluster", 409);
+
+        var result = await world.ReconcileAsync(cluster);
+        Assert.Equal((ReconcileOutcome.Requeue, TimeSpan.Zero), (result.Outcome, result.RequeueAfter));
+        Assert.Null((await world.GetAsync(cluster)).Status);
+
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(ClusterPhase.Creating, (await world.GetAsync(cluster)).Status!.Phase);
+    }
+
+    [Fact]
+    public async Task A_concurrent_spec_edit_makes_the_finalizer_write_conflict_and_the_retry_sees_the_edit()
+    {
+        using var world = new World();
+        var cluster = await world.CreateAsync(TestClusters.New());
+        world.Api.FailNext((verb, type, _) => verb == "update" && type.Kind == "CacheCluster", 409);
+        Assert.Equal(ReconcileOutcome.Requeue, (await world.ReconcileAsync(cluster)).Outcome);
+        await EditSpecAsync(world, cluster, s => s.Shards = 2);
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(2, (await world.StatefulSetsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Fields_of_other_managers_survive_and_ours_are_restored()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        await world.Api.ApplyAsync(new V1StatefulSet
+        {
+            Metadata = new V1ObjectMeta { Name = "demo-shard-0", NamespaceProperty = "cache", Annotations = new Dictionary<string, string> { ["team/owner"] = "alice" } },
+        }, "kubectl", force: false, None);
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        set.Spec.Replicas = 7;
+        await world.Api.ReplaceAsync(set, None);
+
+        await world.ReconcileAsync(cluster);
+        set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Equal(2, set.Spec.Replicas);
+        Assert.Equal("alice", set.Metadata.Annotations["team/owner"]);
+    }
+
+    [Fact]
+    public async Task ServiceMonitor_is_created_only_when_its_crd_exists()
+    {
+        using var world = new World();
+        var cluster = TestClusters.New();
+        cluster.Spec.Metrics = new MetricsSpec { Enabled = true, ServiceMonitor = true };
+        cluster = await world.CreateAsync(cluster);
+        await world.ReconcileAsync(cluster);
+        Assert.Null(await world.Api.GetAsync<ServiceMonitor>("cache", "demo", None));
+        Assert.Contains("servicemonitors.monitoring.coreos.com", Assert.Single(world.EventsWithReason("Skipped")).Message);
+
+        world.Api.InstalledCrds.Add(Manifests.ServiceMonitorCrd);
+        await world.ReconcileAsync(cluster);
+        var monitor = (await world.Api.GetAsync<ServiceMonitor>("cache", "demo", None))!;
+        Assert.Equal("metrics", Assert.Single(monitor.Spec.Endpoints).Port);
+    }
+
+    [Fact]
+    public async Task Controller_backs_off_on_errors_and_forgets_on_success()
+    {
+        using var world = new World();
+        var cluster = await world.CreateAsync(TestClusters.New());
+        using var queue = new WorkQueue<ClusterKey>(TimeSpan.FromHours(1));
+        var controller = new Controller(world.Reconciler, queue, world.Metrics, NullLogger.Instance);
+        var key = new ClusterKey("cache", "demo");
+
+        world.Api.FailNext((verb, _, _) => verb == "get", 500);
+        await controller.ProcessAsync(key, None);
+        world.Api.FailNext((verb, _, _) => verb == "get", 500);
+        await controller.ProcessAsync(key, None);
+        Assert.Equal(2, queue.Failures(key));
+
+        await controller.ProcessAsync(key, None);
+        Assert.Equal(0, queue.Failures(key));
+        Assert.Equal(ClusterPhase.Creating, (await world.GetAsync(cluster)).Status!.Phase);
+    }
+
+    private static (string? Status, string? Reason) Condition(CacheCluster cluster, string type) =>
+        Conditions.Find(cluster.Status, type) is { } c ? (c.Status, c.Reason) : (null, null);
+}
