@@ -72,7 +72,7 @@ public sealed class CacheClusterSpec
     /// <summary>Memory for data.</summary>
     [JsonPropertyName("maxMemory")]
     [Doc("Memory for data per node, a Kubernetes quantity (e.g. 1Gi). The node's maxmemory is this, capped so that headroom (10% of the memory limit, at least 16Mi) stays free below the container's memory limit. Must not be above resources.limits.memory. Unset: the limit minus headroom, or no limit.")]
-    [CelRule("isQuantity(self)", "spec.maxMemory must be a Kubernetes quantity such as 512Mi or 2Gi")]
+    [Quantity]
     public string? MaxMemory { get; set; }
 
     /// <summary>maxmemory-policy.</summary>
@@ -120,11 +120,13 @@ public sealed class ResourceRequirementsSpec
     /// <summary>Requests.</summary>
     [JsonPropertyName("requests")]
     [Doc("Minimum resources the scheduler reserves, e.g. {cpu: 100m, memory: 256Mi}.")]
+    [Quantity]
     public Dictionary<string, string>? Requests { get; set; }
 
     /// <summary>Limits.</summary>
     [JsonPropertyName("limits")]
     [Doc("Maximum resources, e.g. {memory: 1Gi}; the node is killed above limits.memory, so maxMemory stays below it.")]
+    [Quantity]
     public Dictionary<string, string>? Limits { get; set; }
 }
 
@@ -173,7 +175,7 @@ public sealed class PersistenceSpec
     /// <summary>Claim size.</summary>
     [JsonPropertyName("size")]
     [Doc("Size of each claim, a Kubernetes quantity such as 1Gi.")]
-    [CelRule("isQuantity(self)", "spec.persistence.size must be a Kubernetes quantity")]
+    [Quantity]
     public string? Size { get; set; }
 }
 

@@ -158,6 +158,10 @@ public static class CrdGenerator
         {
             schema.Pattern = pattern.Regex;
         }
+        if (property.GetCustomAttribute<QuantityAttribute>() is not null)
+        {
+            (schema.AdditionalProperties as V1JSONSchemaProps ?? schema).Pattern = QuantityAttribute.Pattern;
+        }
         AddRules(schema, property.GetCustomAttributes<CelRuleAttribute>());
         return schema;
     }

@@ -43,6 +43,17 @@ public sealed class PatternAttribute(string regex) : Attribute
     public string Regex { get; } = regex;
 }
 
+/// <summary>
+/// A Kubernetes quantity (512Mi, 2Gi, 100m) or, on a map, quantities as its values. Checked by the
+/// quantity pattern so every Kubernetes version validates it, not only those with CEL quantity functions.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class QuantityAttribute : Attribute
+{
+    /// <summary>The API server's own quantity syntax.</summary>
+    public const string Pattern = @"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
+}
+
 /// <summary>The field must be present.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class RequiredFieldAttribute : Attribute;

@@ -51,13 +51,15 @@ public sealed class ExampleTests
     }
 
     [Theory]
-    [InlineData("spec: {replicasPerShard: 1}", "spec: required field shards is missing")]
+    [InlineData("spec: {shards: 3, replicasPerShard: -1}", "spec.replicasPerShard: -1 is below the minimum 0")]
     [InlineData("spec: {shards: 0}", "spec.shards: 0 is below the minimum 1")]
     [InlineData("spec: {shards: \"3\"}", "spec.shards: must be a integer, not a string (3)")]
     [InlineData("spec: {shards: 3, replica: 1}", "spec.replica: unknown field")]
     [InlineData("spec: {shards: 3, evictionPolicy: lru}", "spec.evictionPolicy: lru is not one of the allowed values")]
     [InlineData("spec: {shards: 3, maxMemory: lots}", "spec.maxMemory: lots does not match")]
-    [InlineData("spec: {shards: 3, resources: {requests: {cpu: [1]}}}", "spec.resources.requests.cpu: must be an integer or a string")]
+    [InlineData("spec: {shards: 3, resources: {requests: {cpu: [1]}}}", "spec.resources.requests.cpu: must be a string")]
+    [InlineData("spec: {shards: 3, resources: {limits: {memory: 1 gig}}}", "spec.resources.limits.memory: 1 gig does not match")]
+    [InlineData("spec: {shards: 3, persistence: {enabled: true, size: big}}", "spec.persistence.size: big does not match")]
     [InlineData("spec: {shards: 3, metrics: {serviceMonitor: \"yes\"}}", "spec.metrics.serviceMonitor: must be a boolean")]
     public void SchemaCheckRejectsInvalidCacheClusters(string spec, string expectedError)
     {

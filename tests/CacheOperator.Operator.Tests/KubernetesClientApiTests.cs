@@ -14,7 +14,7 @@ namespace CacheOperator.Operator.Tests;
 /// </summary>
 public sealed class KubernetesClientApiTests : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly List<(string Method, string Path, string? ContentType, string Body)> _requests = [];
     private readonly Task _serving;
     private readonly string _host;
@@ -23,9 +23,13 @@ public sealed class KubernetesClientApiTests : IDisposable
     {
         for (var attempt = 0; ; attempt++)
         {
-            var port = Random.Shared.Next(20000, 60000);
-            _host = $"http://127.0.0.1:{port}/";
-            _listener.Prefixes.Clear();
+            // A listener whose Start failed is disposed, so each attempt needs a new one.
+            using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                _host = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/";
+            }
+            _listener = new HttpListener();
             _listener.Prefixes.Add(_host);
             try
             {
