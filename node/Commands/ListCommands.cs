@@ -137,22 +137,8 @@ internal static class ListCommands
     /// The list under <paramref name="key"/>, or null when there is none; false after writing WRONGTYPE.
     /// Read commands count keyspace hits and misses.
     /// </summary>
-    private static bool TryFindList(Session s, ReadOnlySpan<byte> key, bool forRead, out ListValue? list)
-    {
-        int index = forRead ? s.FindForRead(key) : s.Db.Find(key);
-        list = null;
-        if (index < 0)
-        {
-            return true;
-        }
-        if (s.Db.Table[index].Value is ListValue found)
-        {
-            list = found;
-            return true;
-        }
-        s.Reply.WriteError(Errors.WrongType);
-        return false;
-    }
+    private static bool TryFindList(Session s, ReadOnlySpan<byte> key, bool forRead, out ListValue? list) =>
+        CollectionCommandHelpers.TryFind(s, key, forRead, out _, out list);
 
     /// <summary>The non-empty list under <paramref name="key"/> for serving a blocked client, or null (missing or another type).</summary>
     private static ListValue? FindListToServe(Database db, ReadOnlySpan<byte> key)

@@ -129,22 +129,8 @@ internal static class SortedSetCommands
     /// The sorted set under <paramref name="key"/> (null when absent, with <paramref name="index"/> -1).
     /// Writes WRONGTYPE and returns false for another type. Reads count keyspace hits and misses.
     /// </summary>
-    internal static bool TryFind(Session s, ReadOnlySpan<byte> key, bool forWrite, out SortedSetValue? set, out int index)
-    {
-        index = forWrite ? s.Db.Find(key) : s.FindForRead(key);
-        set = null;
-        if (index < 0)
-        {
-            return true;
-        }
-        if (s.Db.Table[index].Value is SortedSetValue found)
-        {
-            set = found;
-            return true;
-        }
-        s.Reply.WriteError(Errors.WrongType);
-        return false;
-    }
+    internal static bool TryFind(Session s, ReadOnlySpan<byte> key, bool forWrite, out SortedSetValue? set, out int index) =>
+        CollectionCommandHelpers.TryFind(s, key, forRead: !forWrite, out index, out set);
 
     /// <summary>Header for <paramref name="count"/> elements: a flat array in RESP2, one pair per element in RESP3 when scored.</summary>
     private static void WriteElementsHeader(ReplyWriter reply, long count, bool withScores) =>
