@@ -21,6 +21,7 @@ public sealed class CommandTable
         ("server", ServerCommands.All),
         ("sorted-set", SortedSetCommands.All),
         ("cluster", ClusterCommands.All),
+        ("server", DiagnosticCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -263,6 +263,7 @@ internal static class ServerCommands
         s.Keyspace.Hits = 0;
         s.Keyspace.Misses = 0;
         s.Keyspace.ExpiredKeys = 0;
+        s.Keyspace.EvictedKeys = 0;
         s.Server.Memory.ResetPeak();
         s.Reply.WriteOk();
     }
