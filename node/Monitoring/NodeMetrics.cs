@@ -98,7 +98,7 @@ public sealed class NodeMetrics : IDisposable
         foreach (var m in Definitions)
         {
             text.Append("| `").Append(m.Name).Append("` | ").Append(m.Kind.ToString().ToLowerInvariant()).Append(" | ")
-                .Append(m.Labels.Length == 0 ? "" : "`" + m.Labels + "`").Append(" | ").Append(m.Help).Append(" |\n");
+                .Append(m.Labels.Length == 0 ? "" : "`" + m.Labels + "`").Append(" | ").Append(m.Help.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
         }
         return text.ToString();
     }

@@ -25,7 +25,8 @@ public sealed class MemoryManager
     private long _peak;
     private long _episodeEvicted;
     private long _episodeRefused;
-    private long _lastPressureLog = long.MinValue;
+    private long _lastPressureLog = long.MinValue / 2;
+    private long _lastCollection = long.MinValue / 2;
 
     /// <summary>Applies the memory directives now and whenever CONFIG SET changes them.</summary>
     public MemoryManager(Keyspace keyspace, NodeConfig config, NodeLog log)
@@ -144,6 +145,37 @@ public sealed class MemoryManager
             }
         }
     }
+
+    /// <summary>
+    /// Called by the background cycle (outside the lock): when maxmemory is set and the managed heap
+    /// holds much more than the data (evicted and overwritten values not yet collected), starts a
+    /// background full collection, so that the process settles near maxmemory instead of letting the
+    /// garbage collector's own schedule grow it to several times the limit.
+    /// </summary>
+    public void CollectGarbageIfWasteful()
+    {
+        long limit = _config.MaxMemory.Number;
+        if (limit <= 0)
+        {
+            return;
+        }
+        long now = Environment.TickCount64;
+        if (now - _lastCollection < 250)
+        {
+            return;
+        }
+        long heap = GC.GetTotalMemory(false);
+        long slack = Math.Max(limit / 4, 8L * 1024 * 1024);
+        if (heap > Used + slack)
+        {
+            _lastCollection = now;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+            Collections++;
+        }
+    }
+
+    /// <summary>Full collections started by <see cref="CollectGarbageIfWasteful"/>.</summary>
+    public long Collections { get; private set; }
 
     private void Apply()
     {

@@ -291,6 +291,7 @@ public sealed class NodeServer : IAsyncDisposable
             }
             Stats.Sample(Environment.TickCount64);
             Memory.UpdatePeak();
+            Memory.CollectGarbageIfWasteful();
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             long timeoutSeconds = Config.Timeout.Number;
