@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -32,6 +33,8 @@ public sealed class MetricsHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
+        // The node handles SIGTERM and SIGINT itself (graceful shutdown); the host must not react to them.
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         builder.WebHost.UseKestrel(kestrel =>
         {
             if (loopbackOnly)
@@ -53,6 +56,14 @@ public sealed class MetricsHost : IAsyncDisposable
         app.MapGet("/readyz", () => server.IsAcceptingClients ? Results.Text("ready\n") : Results.Text("not accepting clients\n", statusCode: 503));
         await app.StartAsync();
         return new MetricsHost(app, port);
+    }
+
+    /// <summary>A host lifetime that ignores process signals: the node stops the host when it stops.</summary>
+    private sealed class NoSignalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <inheritdoc/>

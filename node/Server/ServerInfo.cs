@@ -221,9 +221,6 @@ public static class ServerInfo
         f.Add("mem_fragmentation_bytes", rss - used);
         f.Add("mem_not_counted_for_evict", 0);
         f.Add("mem_allocator", "dotnet-gc");
-        // The runtime's own view: what the garbage collector holds, which RSS follows.
-        f.Add("gc_heap_size", gc.HeapSizeBytes);
-        f.Add("gc_committed", gc.TotalCommittedBytes);
     }
 
     private static string Percent(long part, long whole) =>
