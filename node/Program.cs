@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Monitoring;
 using CacheOperator.Node.Server;
 
 namespace CacheOperator.Node;
@@ -24,6 +25,11 @@ public static class Program
             Console.Write(Commands.CommandReference.Markdown(new Commands.CommandTable()));
             return 0;
         }
+        if (args is ["--metrics-markdown"])
+        {
+            Console.Write(NodeMetrics.MarkdownTable());
+            return 0;
+        }
         if (args is ["--help" or "-h"])
         {
             Console.WriteLine("Usage: cache-node [/path/to/redis.conf] [--config FILE] [--directive value ...]");
@@ -41,7 +47,7 @@ public static class Program
             return 1;
         }
 
-        var log = new NodeLog();
+        var log = new NodeLog { Format = config.LogFormat.Text == "json" ? LogFormat.Json : LogFormat.Text };
         log.MinimumLevel = Enum.Parse<LogLevel>(config.LogLevel.Text == "nothing" ? "Warning" : config.LogLevel.Text, ignoreCase: true);
         config.LogLevel.Changed += d => log.MinimumLevel = Enum.Parse<LogLevel>(d.Text == "nothing" ? "Warning" : d.Text, ignoreCase: true);
         var server = new NodeServer(config, log);
@@ -54,6 +60,21 @@ public static class Program
             log.Warning(e.Message);
             return 1;
         }
+        MetricsHost? metrics = null;
+        int metricsPort = (int)config.MetricsPort.Number;
+        if (metricsPort > 0)
+        {
+            try
+            {
+                metrics = await MetricsHost.StartAsync(server, metricsPort);
+                log.Event(LogLevel.Notice, "metrics_listening", $"Serving /metrics, /healthz and /readyz on port {metricsPort}", ("metrics_port", metricsPort));
+            }
+            catch (IOException e)
+            {
+                // The cache still serves; the failing readiness probe makes the problem visible in Kubernetes.
+                log.Event(LogLevel.Warning, "metrics_failed", $"Could not serve metrics on port {metricsPort}: {e.Message}", ("metrics_port", metricsPort));
+            }
+        }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
@@ -65,6 +86,10 @@ public static class Program
             server.RequestShutdown("received SIGINT");
         });
         await server.Stopped;
+        if (metrics is not null)
+        {
+            await metrics.DisposeAsync();
+        }
         return 0;
     }
 }

@@ -52,10 +52,21 @@ public static class CommandDispatcher
 
         session.LastCommand = spec;
         server.Keyspace.UpdateClock();
+        if (server.Config.MaxMemory.Number > 0 && !server.Memory.Admit(spec))
+        {
+            Reject(session, spec, MemoryManager.OomError);
+            return;
+        }
         long started = Stopwatch.GetTimestamp();
         session.Reply.LastErrorPrefix = null;
         spec.Handler!(session, args);
-        long micros = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        if ((spec.Flags & CommandFlags.Write) != 0)
+        {
+            MemoryManager.AfterWrite(session, spec, args);
+        }
+        server.Telemetry.Observe(session, spec, args, elapsed);
+        long micros = (long)(elapsed * (1_000_000.0 / Stopwatch.Frequency));
         spec.Stats.Calls++;
         spec.Stats.Microseconds += micros;
         server.Stats.CommandsProcessed++;

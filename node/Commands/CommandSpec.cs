@@ -68,6 +68,7 @@ public sealed class CommandSpec
         Name = name.ToLowerInvariant();
         Arity = arity;
         Handler = handler;
+        Stats.MetricTag = new("cmd", Name);
     }
 
     /// <summary>Lower-case name; subcommands are named like "config|get".</summary>
@@ -147,4 +148,7 @@ public sealed class CommandStats
 
     /// <summary>Ran and answered with an error.</summary>
     public long FailedCalls;
+
+    /// <summary>The metrics label naming the command (cmd="get"), built once so recording a duration allocates nothing.</summary>
+    public KeyValuePair<string, object?> MetricTag;
 }

@@ -26,6 +26,7 @@ public sealed class CommandTable
         ("set", SetCommands.All),
         ("list", ListCommands.All),
         ("transactions", TransactionCommands.All),
+        ("server", DiagnosticCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -579,6 +579,8 @@ internal static class ListCommands
             // When source and destination are one list, the element goes back in before the emptiness check.
             target.Push(value, toLeft);
             db.SignalModified(destination);
+            // A blocked BLMOVE is served outside the dispatcher, which would otherwise re-charge the destination.
+            db.Recharge(destination);
         }
         reply.WriteBulk(value);
         Shrunk(db, sourceKey, source);

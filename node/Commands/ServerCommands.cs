@@ -263,7 +263,8 @@ internal static class ServerCommands
         s.Keyspace.Hits = 0;
         s.Keyspace.Misses = 0;
         s.Keyspace.ExpiredKeys = 0;
-        ServerInfo.ResetPeak();
+        s.Keyspace.EvictedKeys = 0;
+        s.Server.Memory.ResetPeak();
         s.Reply.WriteOk();
     }
 

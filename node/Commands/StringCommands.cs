@@ -275,7 +275,7 @@ internal static class StringCommands
         }
         ref var entry = ref db.Table[index];
         entry.Value = value;
-        entry.Access = s.Keyspace.AccessClock;
+        entry.Access = s.Keyspace.Touched(entry.Access);
         if (!keepTtl && entry.ExpireAt != 0)
         {
             db.SetExpire(index, 0);

@@ -32,6 +32,14 @@ public sealed class NodeConfig
         AppendOnly = Add(new Directive("appendonly", DirectiveKind.Boolean, "no", true, "Append-only file; only 'no' until persistence exists.")
             .WithRule(v => v == "no" ? null : "the append-only file is not supported yet"));
         EnableDebugCommand = Add(new Directive("enable-debug-command", DirectiveKind.Enum, "no", false, "Allow DEBUG: yes, no, or local (loopback clients only).") { Choices = ["no", "yes", "local"] });
+        MaxMemorySamples = Add(new Directive("maxmemory-samples", DirectiveKind.Integer, "5", true, "Keys sampled per database for each LRU/LFU/TTL eviction (more: closer to exact, slower).") { Min = 1, Max = int.MaxValue });
+        LfuLogFactor = Add(new Directive("lfu-log-factor", DirectiveKind.Integer, "10", true, "How many accesses it takes to raise a key's LFU counter (logarithmic).") { Min = 0, Max = int.MaxValue });
+        LfuDecayTime = Add(new Directive("lfu-decay-time", DirectiveKind.Integer, "1", true, "Minutes after which an idle key's LFU counter drops by one (0: never).") { Min = 0, Max = int.MaxValue });
+        MetricsPort = Add(new Directive("metrics-port", DirectiveKind.Integer, "9121", false, "Port of the HTTP endpoint with /metrics (Prometheus), /healthz and /readyz (0: off).") { Min = 0, Max = 65535 });
+        LogFormat = Add(new Directive("log-format", DirectiveKind.Enum, "text", false, "Log lines as plain text or as one JSON object per line.") { Choices = ["text", "json"] });
+        SlowlogLogSlowerThan = Add(new Directive("slowlog-log-slower-than", DirectiveKind.Integer, "10000", true, "Commands slower than this many microseconds enter the slow log (-1: off, 0: all).") { Min = -1 });
+        SlowlogMaxLen = Add(new Directive("slowlog-max-len", DirectiveKind.Integer, "128", true, "Entries the slow log keeps.") { Min = 0 });
+        LatencyMonitorThreshold = Add(new Directive("latency-monitor-threshold", DirectiveKind.Integer, "0", true, "Events slower than this many milliseconds are recorded for LATENCY (0: off).") { Min = 0 });
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
     }
 
@@ -43,6 +51,30 @@ public sealed class NodeConfig
 
     /// <summary>replica-read-only</summary>
     public Directive ReplicaReadOnly { get; }
+
+    /// <summary>maxmemory-samples</summary>
+    public Directive MaxMemorySamples { get; }
+
+    /// <summary>lfu-log-factor</summary>
+    public Directive LfuLogFactor { get; }
+
+    /// <summary>lfu-decay-time</summary>
+    public Directive LfuDecayTime { get; }
+
+    /// <summary>metrics-port</summary>
+    public Directive MetricsPort { get; }
+
+    /// <summary>log-format</summary>
+    public Directive LogFormat { get; }
+
+    /// <summary>slowlog-log-slower-than</summary>
+    public Directive SlowlogLogSlowerThan { get; }
+
+    /// <summary>slowlog-max-len</summary>
+    public Directive SlowlogMaxLen { get; }
+
+    /// <summary>latency-monitor-threshold</summary>
+    public Directive LatencyMonitorThreshold { get; }
 
     /// <summary>port</summary>
     public Directive Port { get; }

@@ -230,6 +230,8 @@ public sealed class BlockingKeys
             var client = node.Value;
             if (client.Serve(client, key))
             {
+                // Serving ran outside the dispatcher, so the popped key's memory charge is settled here.
+                db.Recharge(key);
                 Unblock(client);
             }
             node = next;

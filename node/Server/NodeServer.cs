@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Monitoring;
 using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Server;
@@ -19,8 +20,11 @@ public sealed class NodeServer : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private long _nextClientId;
 
-    /// <summary>A server with the given configuration; call <see cref="Start"/> to listen.</summary>
-    public NodeServer(NodeConfig config, NodeLog? log = null)
+    /// <summary>
+    /// A server with the given configuration; call <see cref="Start"/> to listen. <paramref name="meterName"/>
+    /// names its OpenTelemetry meter (distinct names keep nodes sharing a process apart).
+    /// </summary>
+    public NodeServer(NodeConfig config, NodeLog? log = null, string meterName = NodeMetrics.DefaultMeterName)
     {
         Config = config;
         Log = log ?? new NodeLog();
@@ -28,7 +32,37 @@ public sealed class NodeServer : IAsyncDisposable
         Commands = new CommandTable();
         RunId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
         StartedAt = DateTimeOffset.UtcNow;
+        Memory = new MemoryManager(Keyspace, config, Log);
+        Metrics = new NodeMetrics(this, meterName);
+        Telemetry = new CommandTelemetry(config, Metrics.Meter);
+        foreach (var directive in config.All)
+        {
+            directive.Changed += d => Log.Event(LogLevel.Notice, "config_change", $"Configuration changed: {d.Name}", ("directive", d.Name), ("value", d.Name == "requirepass" ? "(hidden)" : d.Text));
+        }
+        config.MaxMemory.Changed += _ =>
+        {
+            lock (Keyspace.Sync)
+            {
+                Keyspace.UpdateClock();
+                Memory.EnforceLimit();
+            }
+        };
     }
+
+    /// <summary>maxmemory accounting and eviction.</summary>
+    public MemoryManager Memory { get; }
+
+    /// <summary>The OpenTelemetry instruments the metrics endpoint exports.</summary>
+    public NodeMetrics Metrics { get; }
+
+    /// <summary>Per-command histogram, slow log and latency monitor.</summary>
+    public CommandTelemetry Telemetry { get; }
+
+    /// <summary>True while the listeners accept clients (/readyz).</summary>
+    public bool IsAcceptingClients => _listeners.Count > 0 && !_stopping.IsCancellationRequested;
+
+    /// <summary>Bytes written to clients, closed connections included (INFO total_net_output_bytes).</summary>
+    public long NetOutputBytes => Interlocked.Read(ref Stats.NetOutputBytesClosed) + _clients.Values.Sum(c => c.Session.Reply.BytesWritten);
 
     /// <summary>Configuration, changed at run time by CONFIG SET.</summary>
     public NodeConfig Config { get; }
@@ -112,7 +146,8 @@ public sealed class NodeServer : IAsyncDisposable
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
         }
         _loops.Add(Task.Run(CronLoopAsync));
-        Log.Notice($"Ready to accept connections tcp port={Port} pid={Environment.ProcessId}");
+        Log.Event(LogLevel.Notice, "startup", $"Ready to accept connections tcp port={Port} pid={Environment.ProcessId}",
+            ("port", Port), ("pid", Environment.ProcessId), ("maxmemory", Config.MaxMemory.Number), ("maxmemory_policy", Config.MaxMemoryPolicy.Text));
     }
 
     /// <summary>Stops accepting, lets connections finish the replies in flight, then completes <see cref="Stopped"/>.</summary>
@@ -122,7 +157,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             return;
         }
-        Log.Notice($"Shutting down: {reason}");
+        Log.Event(LogLevel.Notice, "shutdown", $"Shutting down: {reason}", ("reason", reason));
         _stopping.Cancel();
         _ = Task.Run(async () =>
         {
@@ -225,7 +260,8 @@ public sealed class NodeServer : IAsyncDisposable
             return true;
         }
         Interlocked.Increment(ref Stats.RejectedConnections);
-        Log.Verbose($"Refused client {socket.RemoteEndPoint}: {refusal.TrimEnd()}");
+        Log.Event(LogLevel.Notice, "client_rejected", $"Refused client {socket.RemoteEndPoint}: {refusal.TrimEnd()}",
+            ("addr", socket.RemoteEndPoint?.ToString()), ("reason", refusal[1..].TrimEnd()));
         try
         {
             socket.Send(Encoding.ASCII.GetBytes(refusal));
@@ -254,6 +290,8 @@ public sealed class NodeServer : IAsyncDisposable
                 return;
             }
             Stats.Sample(Environment.TickCount64);
+            Memory.UpdatePeak();
+            Memory.CollectGarbageIfWasteful();
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             long timeoutSeconds = Config.Timeout.Number;

@@ -22,8 +22,6 @@ public static class ServerInfo
     /// <summary>Replication id of this master (random per process, as Redis's master_replid).</summary>
     private static readonly string ReplicationId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
-    private static long s_peakMemory;
-
     /// <summary>
     /// The INFO text for the requested section names (any case; empty means "default"), in Redis's
     /// <c># Section</c> / <c>field:value</c> CRLF format, sections separated by an empty line.
@@ -118,9 +116,6 @@ public static class ServerInfo
         return text.ToString();
     }
 
-    /// <summary>Forgets the memory peak (CONFIG RESETSTAT), so that it restarts from the current use.</summary>
-    public static void ResetPeak() => Interlocked.Exchange(ref s_peakMemory, 0);
-
     /// <summary>Bytes in Redis's human form: 1.32M, 512B, 0B.</summary>
     public static string HumanBytes(long bytes)
     {
@@ -138,9 +133,6 @@ public static class ServerInfo
         }
         return value.ToString("F2", CultureInfo.InvariantCulture) + units[unit];
     }
-
-    /// <summary>Managed heap bytes in use (INFO used_memory until data accounting replaces it).</summary>
-    public static long UsedMemory() => GC.GetTotalMemory(false);
 
     /// <summary>Resident set size from /proc/self/statm (0 where that file does not exist).</summary>
     public static long ResidentMemory()
@@ -197,40 +189,49 @@ public static class ServerInfo
 
     private static void AppendMemory(NodeServer server, InfoSection f)
     {
-        long used = UsedMemory();
+        var memory = server.Memory;
+        long used = memory.Used;
         long rss = ResidentMemory();
-        long peak = Math.Max(Interlocked.Read(ref s_peakMemory), used);
-        Interlocked.Exchange(ref s_peakMemory, peak);
+        long peak = memory.Peak;
         long maxMemory = server.Config.MaxMemory.Number;
-        long system = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var gc = GC.GetGCMemoryInfo();
+        long system = gc.TotalAvailableMemoryBytes;
+        long overhead = 0;
+        for (int i = 0; i < server.Keyspace.DatabaseCount; i++)
+        {
+            overhead += server.Keyspace[i].Table.StructureBytes;
+        }
+        long dataset = used - overhead;
         f.Add("used_memory", used);
         f.Add("used_memory_human", HumanBytes(used));
         f.Add("used_memory_rss", rss);
         f.Add("used_memory_rss_human", HumanBytes(rss));
         f.Add("used_memory_peak", peak);
         f.Add("used_memory_peak_human", HumanBytes(peak));
-        f.Add("used_memory_peak_perc", (peak == 0 ? 0 : used * 100.0 / peak).ToString("F2", CultureInfo.InvariantCulture) + "%");
+        f.Add("used_memory_peak_perc", Percent(used, peak));
+        f.Add("used_memory_overhead", overhead);
+        f.Add("used_memory_dataset", dataset);
+        f.Add("used_memory_dataset_perc", Percent(dataset, used));
         f.Add("total_system_memory", system);
         f.Add("total_system_memory_human", HumanBytes(system));
         f.Add("maxmemory", maxMemory);
         f.Add("maxmemory_human", HumanBytes(maxMemory));
         f.Add("maxmemory_policy", server.Config.MaxMemoryPolicy.Text);
         f.Add("mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
+        f.Add("mem_fragmentation_bytes", rss - used);
+        f.Add("mem_not_counted_for_evict", 0);
         f.Add("mem_allocator", "dotnet-gc");
     }
 
+    private static string Percent(long part, long whole) =>
+        (whole == 0 ? 0 : part * 100.0 / whole).ToString("F2", CultureInfo.InvariantCulture) + "%";
+
     private static void AppendPersistence(InfoSection f)
     {
-        // Nothing is persisted yet: every field reports the idle state.
+        // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields).
         f.Add("loading", 0);
         f.Add("async_loading", 0);
-        f.Add("rdb_changes_since_last_save", 0);
-        f.Add("rdb_bgsave_in_progress", 0);
-        f.Add("rdb_last_bgsave_status", "ok");
         f.Add("aof_enabled", 0);
-        f.Add("aof_rewrite_in_progress", 0);
-        f.Add("aof_last_bgrewrite_status", "ok");
-        f.Add("aof_last_write_status", "ok");
     }
 
     private static void AppendStats(NodeServer server, InfoSection f)
@@ -240,10 +241,10 @@ public static class ServerInfo
         f.Add("total_commands_processed", stats.CommandsProcessed);
         f.Add("instantaneous_ops_per_sec", stats.InstantaneousOpsPerSec);
         f.Add("total_net_input_bytes", Interlocked.Read(ref stats.NetInputBytes));
-        f.Add("total_net_output_bytes", Interlocked.Read(ref stats.NetOutputBytesClosed) + server.Clients.Sum(c => c.Reply.BytesWritten));
+        f.Add("total_net_output_bytes", server.NetOutputBytes);
         f.Add("rejected_connections", Interlocked.Read(ref stats.RejectedConnections));
         f.Add("expired_keys", server.Keyspace.ExpiredKeys);
-        f.Add("evicted_keys", 0);
+        f.Add("evicted_keys", server.Keyspace.EvictedKeys);
         f.Add("evicted_clients", 0);
         f.Add("keyspace_hits", server.Keyspace.Hits);
         f.Add("keyspace_misses", server.Keyspace.Misses);

@@ -33,7 +33,7 @@ public sealed class Database(Keyspace keyspace, int id)
         }
         if (touch)
         {
-            entry.Access = keyspace.AccessClock;
+            entry.Access = keyspace.Touched(entry.Access);
         }
         return index;
     }
@@ -54,7 +54,8 @@ public sealed class Database(Keyspace keyspace, int id)
         {
             ref var entry = ref table[index];
             entry.Value = value;
-            entry.Access = keyspace.AccessClock;
+            entry.Access = keyspace.Touched(entry.Access);
+            table.Recharge(index);
             if (!keepTtl && entry.ExpireAt != 0)
             {
                 table.SetExpire(index, 0);
@@ -63,7 +64,7 @@ public sealed class Database(Keyspace keyspace, int id)
             return index;
         }
         index = table.Add(key.ToArray(), value);
-        table[index].Access = keyspace.AccessClock;
+        table[index].Access = keyspace.NewAccess();
         KeyWritten(key);
         return index;
     }
@@ -72,7 +73,7 @@ public sealed class Database(Keyspace keyspace, int id)
     public int Add(byte[] key, object value)
     {
         int index = Table.Add(key, value);
-        Table[index].Access = keyspace.AccessClock;
+        Table[index].Access = keyspace.NewAccess();
         KeyWritten(key);
         return index;
     }
@@ -123,6 +124,27 @@ public sealed class Database(Keyspace keyspace, int id)
     {
         DeleteAt(index);
         keyspace.ExpiredKeys++;
+    }
+
+    /// <summary>
+    /// Recomputes the memory charge of <paramref name="key"/> after a command changed its value in place
+    /// (the dispatcher calls it for the keys a write command declares); nothing when the key is absent.
+    /// </summary>
+    public void Recharge(ReadOnlySpan<byte> key)
+    {
+        var table = Table;
+        int index = table.Find(key);
+        if (index >= 0)
+        {
+            table.Recharge(index);
+        }
+    }
+
+    /// <summary>Deletes the entry at <paramref name="index"/> to free memory and counts it.</summary>
+    internal void DeleteEvicted(int index)
+    {
+        DeleteAt(index);
+        keyspace.EvictedKeys++;
     }
 
     /// <summary>Removes every key.</summary>

@@ -25,10 +25,19 @@ public sealed class KeyTable
         /// <summary>LRU clock or LFU counter, as the eviction policy keeps it.</summary>
         public uint Access;
 
+        /// <summary>Bytes this key and its value are charged for in <see cref="ChargedBytes"/> (kept so removal subtracts exactly).</summary>
+        public long Charged;
+
         internal uint Hash;
         internal int Next;
         internal int VolatilePos;
     }
+
+    /// <summary>Bytes the runtime spends on a byte array's header (method table, sync block, length).</summary>
+    public const int ArrayHeaderBytes = 24;
+
+    /// <summary>Bytes of one entry slot in the entry array.</summary>
+    public static readonly int EntryBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<Entry>();
 
     private int[] _buckets;
     private Entry[] _entries;
@@ -48,6 +57,40 @@ public sealed class KeyTable
 
     /// <summary>Live keys.</summary>
     public int Count => _count;
+
+    /// <summary>Sum of the live entries' <see cref="Entry.Charged"/> bytes: keys and values.</summary>
+    public long ChargedBytes { get; private set; }
+
+    /// <summary>Bytes of the table's own arrays (buckets, entries, expiry index), including free slots.</summary>
+    public long StructureBytes => 3L * ArrayHeaderBytes + (_buckets.Length * 4L) + ((long)_entries.Length * EntryBytes) + (_volatile.Length * 4L);
+
+    /// <summary>Memory the table holds: <see cref="ChargedBytes"/> plus <see cref="StructureBytes"/>.</summary>
+    public long UsedBytes => ChargedBytes + StructureBytes;
+
+    /// <summary>Heap bytes of a byte array of <paramref name="length"/> bytes (header, data rounded up to 8).</summary>
+    public static long ArrayBytes(int length) => ArrayHeaderBytes + ((length + 7L) & ~7L);
+
+    /// <summary>Heap bytes a key and its value hold (strings exactly, collections as they estimate themselves).</summary>
+    public static long ChargeOf(byte[] key, object? value) => ArrayBytes(key.Length) + value switch
+    {
+        byte[] bytes => ArrayBytes(bytes.Length),
+        ICollectionValue collection => collection.EstimatedBytes,
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Recomputes the charge of the entry at <paramref name="index"/> after its value changed in place;
+    /// returns the change in bytes.
+    /// </summary>
+    public long Recharge(int index)
+    {
+        ref Entry e = ref _entries[index];
+        long charge = ChargeOf(e.Key!, e.Value);
+        long delta = charge - e.Charged;
+        e.Charged = charge;
+        ChargedBytes += delta;
+        return delta;
+    }
 
     /// <summary>Live keys with an expiry.</summary>
     public int VolatileCount => _volatileCount;
@@ -98,9 +141,11 @@ public sealed class KeyTable
             index = _used++;
         }
         ref int bucket = ref _buckets[hash & (uint)(_buckets.Length - 1)];
-        _entries[index] = new Entry { Key = key, Value = value, Hash = hash, Next = bucket - 1, VolatilePos = -1 };
+        long charge = ChargeOf(key, value);
+        _entries[index] = new Entry { Key = key, Value = value, Hash = hash, Next = bucket - 1, VolatilePos = -1, Charged = charge };
         bucket = index + 1;
         _count++;
+        ChargedBytes += charge;
         return index;
     }
 
@@ -126,6 +171,7 @@ public sealed class KeyTable
         {
             RemoveVolatile(ref e);
         }
+        ChargedBytes -= e.Charged;
         e = default;
         e.Next = _freeList;
         _freeList = index;

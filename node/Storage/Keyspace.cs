@@ -48,6 +48,24 @@ public sealed class Keyspace
     /// <summary>Keys removed because their time ran out.</summary>
     public long ExpiredKeys { get; internal set; }
 
+    /// <summary>Keys removed to stay under maxmemory.</summary>
+    public long EvictedKeys { get; internal set; }
+
+    /// <summary>
+    /// When true, <see cref="KeyTable.Entry.Access"/> holds Redis's LFU data (minutes of the last decay in
+    /// the upper 16 bits, a logarithmic access counter in the low 8); otherwise the LRU clock in seconds.
+    /// </summary>
+    public bool UsesLfu { get; set; }
+
+    /// <summary>lfu-log-factor: how many accesses it takes to raise the LFU counter (higher: slower).</summary>
+    public int LfuLogFactor { get; set; } = 10;
+
+    /// <summary>lfu-decay-time: minutes after which an idle key's LFU counter drops by one (0: never).</summary>
+    public int LfuDecayMinutes { get; set; } = 1;
+
+    /// <summary>Random source for LFU increments and eviction sampling (used under <see cref="Sync"/>).</summary>
+    public Random Random { get; } = new();
+
     /// <summary>Successful key lookups by read commands.</summary>
     public long Hits { get; set; }
 
@@ -59,6 +77,59 @@ public sealed class Keyspace
     {
         NowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         AccessClock = (uint)(NowMs / 1000);
+    }
+
+    /// <summary>The counter a new key starts with under LFU, so it is not evicted before it can be used (Redis's LFU_INIT_VAL).</summary>
+    public const int LfuInitialCount = 5;
+
+    /// <summary>The access field for a key just created.</summary>
+    public uint NewAccess() => UsesLfu ? (LfuMinutes() << 8) | LfuInitialCount : AccessClock;
+
+    /// <summary>The access field after the key was used: the LRU clock, or the decayed and incremented LFU counter.</summary>
+    public uint Touched(uint access)
+    {
+        if (!UsesLfu)
+        {
+            return AccessClock;
+        }
+        uint counter = LfuFrequency(access);
+        if (counter < 255)
+        {
+            double baseValue = Math.Max(0, (int)counter - LfuInitialCount);
+            double p = 1.0 / ((baseValue * LfuLogFactor) + 1);
+            if (Random.NextDouble() < p)
+            {
+                counter++;
+            }
+        }
+        return (LfuMinutes() << 8) | counter;
+    }
+
+    /// <summary>The LFU counter of an access field after the decay its idle minutes call for (OBJECT FREQ's answer).</summary>
+    public uint LfuFrequency(uint access)
+    {
+        uint lastDecay = (access >> 8) & 0xFFFF;
+        uint counter = access & 0xFF;
+        uint now = LfuMinutes();
+        uint elapsed = now >= lastDecay ? now - lastDecay : 65535 - lastDecay + now;
+        uint periods = LfuDecayMinutes > 0 ? elapsed / (uint)LfuDecayMinutes : 0;
+        return periods >= counter ? 0 : counter - periods;
+    }
+
+    /// <summary>Seconds since the key was last used under LRU (OBJECT IDLETIME's answer).</summary>
+    public long IdleSeconds(uint access) => AccessClock >= access ? AccessClock - access : 0;
+
+    private uint LfuMinutes() => (uint)(NowMs / 60_000) & 0xFFFF;
+
+    /// <summary>Bytes the data holds across databases: keys, values, collection overhead, tables and expiry indexes.</summary>
+    public long UsedMemory()
+    {
+        long total = 0;
+        foreach (var db in _databases)
+        {
+            total += db.Table.UsedBytes;
+        }
+        return total;
     }
 
     /// <summary>Swaps the contents of two databases (SWAPDB).</summary>

@@ -1,3 +1,10 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Monitoring;
+using CacheOperator.Node.Server;
+
 namespace CacheOperator.Chart.Tests.Infrastructure;
 
 /// <summary>Prometheus metric types, which decide the series names a metric produces.</summary>
@@ -14,32 +21,17 @@ public enum MetricType
 }
 
 /// <summary>
-/// The one place that says which series names exist for dashboards and alerts to query.
-/// Today the list is OPERATOR-CONTRACT.md's; it is meant to be replaced by names read from real
-/// scrapes of a node's :9121/metrics and the operator's :8080/metrics.
+/// The one place that says which series names exist for dashboards and alerts to query. The node's
+/// metrics are read from a real scrape of a node's /metrics (an in-process node with its metrics
+/// endpoint, after a small workload so that every metric has a sample); the operator's are still
+/// OPERATOR-CONTRACT.md's list until the operator can be scraped the same way.
 /// </summary>
-public static class ExportedMetrics
+public static partial class ExportedMetrics
 {
-    /// <summary>Metrics the cache node exports on :9121/metrics.</summary>
-    public static IReadOnlyDictionary<string, MetricType> Node { get; } = new Dictionary<string, MetricType>
-    {
-        ["cache_commands_processed_total"] = MetricType.Counter,
-        ["cache_command_duration_seconds"] = MetricType.Histogram,
-        ["cache_connected_clients"] = MetricType.Gauge,
-        ["cache_blocked_clients"] = MetricType.Gauge,
-        ["cache_rejected_connections_total"] = MetricType.Counter,
-        ["cache_keys"] = MetricType.Gauge,
-        ["cache_expiring_keys"] = MetricType.Gauge,
-        ["cache_memory_used_bytes"] = MetricType.Gauge,
-        ["cache_memory_max_bytes"] = MetricType.Gauge,
-        ["cache_evicted_keys_total"] = MetricType.Counter,
-        ["cache_expired_keys_total"] = MetricType.Counter,
-        ["cache_keyspace_hits_total"] = MetricType.Counter,
-        ["cache_keyspace_misses_total"] = MetricType.Counter,
-        ["cache_net_input_bytes_total"] = MetricType.Counter,
-        ["cache_net_output_bytes_total"] = MetricType.Counter,
-        ["cache_uptime_seconds"] = MetricType.Gauge,
-    };
+    private static readonly Lazy<IReadOnlyDictionary<string, MetricType>> s_node = new(ScrapeNode);
+
+    /// <summary>Metrics the cache node exports on :9121/metrics, by name, as a running node reports them.</summary>
+    public static IReadOnlyDictionary<string, MetricType> Node => s_node.Value;
 
     /// <summary>Metrics the operator exports on :8080/metrics.</summary>
     public static IReadOnlyDictionary<string, MetricType> Operator { get; } = new Dictionary<string, MetricType>
@@ -58,7 +50,7 @@ public static class ExportedMetrics
     public static IReadOnlySet<string> Synthetic { get; } = new HashSet<string> { "up" };
 
     /// <summary>Every series name a query may use.</summary>
-    public static IReadOnlySet<string> SeriesNames { get; } = Node.Concat(Operator)
+    public static IReadOnlySet<string> SeriesNames => Node.Concat(Operator)
         .SelectMany(m => SeriesOf(m.Key, m.Value))
         .Concat(Synthetic)
         .ToHashSet(StringComparer.Ordinal);
@@ -67,4 +59,40 @@ public static class ExportedMetrics
     public static IEnumerable<string> SeriesOf(string name, MetricType type) => type == MetricType.Histogram
         ? [name + "_bucket", name + "_sum", name + "_count"]
         : [name];
+
+    /// <summary>Starts a node with its metrics endpoint on a free loopback port, runs a few commands, and reads the # TYPE lines of a scrape.</summary>
+    private static IReadOnlyDictionary<string, MetricType> ScrapeNode()
+    {
+        return Task.Run(async () =>
+        {
+            var config = new NodeConfig();
+            ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1"]);
+            await using var server = new NodeServer(config, new NodeLog { MinimumLevel = LogLevel.Warning }, "CacheOperator.Node.ChartTests");
+            server.Start();
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+            await using var host = await MetricsHost.StartAsync(server, port, loopbackOnly: true);
+            using (var client = new TcpClient())
+            {
+                await client.ConnectAsync(IPAddress.Loopback, server.Port);
+                var stream = client.GetStream();
+                // A key with a TTL and a command, so that the per-db gauges and the per-command metrics have samples.
+                await stream.WriteAsync("*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nEX\r\n$3\r\n100\r\n"u8.ToArray());
+                var reply = new byte[5];
+                await stream.ReadExactlyAsync(reply);
+            }
+            using var http = new HttpClient();
+            string scrape = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+            return (IReadOnlyDictionary<string, MetricType>)TypeLine().Matches(scrape)
+                .Where(m => m.Groups[1].Value != "target_info")
+                .ToDictionary(m => m.Groups[1].Value, m => Enum.Parse<MetricType>(m.Groups[2].Value, ignoreCase: true), StringComparer.Ordinal);
+        }).GetAwaiter().GetResult();
+    }
+
+    [GeneratedRegex(@"^# TYPE (\S+) (\S+)$", RegexOptions.Multiline)]
+    private static partial Regex TypeLine();
 }

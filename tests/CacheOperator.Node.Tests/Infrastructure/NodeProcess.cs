@@ -57,6 +57,12 @@ public sealed class NodeProcess : IDisposable
         {
             info.ArgumentList.Add(arg.Replace("{port}", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         }
+        if (!info.ArgumentList.Contains("--metrics-port"))
+        {
+            // Parallel processes would all claim the default metrics port 9121.
+            info.ArgumentList.Add("--metrics-port");
+            info.ArgumentList.Add("0");
+        }
         var process = Process.Start(info)!;
         var node = new NodeProcess(process, chosen);
         process.OutputDataReceived += (_, e) => node.Append(e.Data);

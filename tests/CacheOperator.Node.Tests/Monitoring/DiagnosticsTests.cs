@@ -1,0 +1,88 @@
+using System.Text.Json;
+using CacheOperator.Node.Server;
+using CacheOperator.Node.Tests.Infrastructure;
+
+namespace CacheOperator.Node.Tests.Monitoring;
+
+/// <summary>SLOWLOG, LATENCY and structured logs.</summary>
+public sealed class DiagnosticsTests
+{
+    [Fact]
+    public async Task Slowlog_records_commands_over_the_threshold()
+    {
+        await using var node = TestNode.Start("--slowlog-log-slower-than", "0", "--slowlog-max-len", "3");
+        using var c = node.Client();
+        c.Call("CLIENT", "SETNAME", "tester");
+        c.Call("SET", "key", new string('x', 200));
+        c.Call("GET", "key");
+        var entries = c.Call("SLOWLOG", "GET").Elements;
+        Assert.Equal(3, entries.Count);
+        var newest = entries[0].Elements;
+        Assert.Equal(6, newest.Count);
+        Assert.Equal(new string?[] { "GET", "key" }, newest[3].Texts);
+        Assert.Equal("tester", newest[5].Text);
+        Assert.StartsWith("127.0.0.1:", newest[4].Text, StringComparison.Ordinal);
+        var set = entries[1].Elements[3].Texts;
+        Assert.Equal(new string('x', 128) + "... (72 more bytes)", set[2]);
+        Assert.True(entries[0].Elements[0].Integer > entries[1].Elements[0].Integer);
+        Assert.Single(c.Call("SLOWLOG", "GET", "1").Elements);
+        Assert.Equal(3, c.Call("SLOWLOG", "LEN").Integer);
+        Assert.Equal("OK", c.Call("SLOWLOG", "RESET").Text);
+        c.Call("CONFIG", "SET", "slowlog-log-slower-than", "-1");
+        c.Call("GET", "key");
+        // As in Redis, the RESET itself is the first entry of the new log; nothing after the threshold went off.
+        var left = Assert.Single(c.Call("SLOWLOG", "GET").Elements);
+        Assert.Equal(new string?[] { "SLOWLOG", "RESET" }, left.Elements[3].Texts);
+    }
+
+    [Fact]
+    public async Task Latency_monitor_records_slow_commands()
+    {
+        await using var node = TestNode.Start("--latency-monitor-threshold", "1", "--enable-debug-command", "yes");
+        using var c = node.Client();
+        c.Call("DEBUG", "SLEEP", "0.02");
+        var latest = c.Call("LATENCY", "LATEST").Elements;
+        var command = Assert.Single(latest);
+        Assert.Equal("command", command.Elements[0].Text);
+        Assert.True(command.Elements[2].Integer >= 20);
+        Assert.Single(c.Call("LATENCY", "HISTORY", "command").Elements);
+        Assert.Contains("command", c.Call("LATENCY", "DOCTOR").Text, StringComparison.Ordinal);
+        Assert.Equal(1, c.Call("LATENCY", "RESET").Integer);
+        Assert.Empty(c.Call("LATENCY", "LATEST").Elements);
+    }
+
+    [Fact]
+    public void Json_log_lines_carry_the_event_fields()
+    {
+        var output = new StringWriter();
+        var log = new NodeLog { Format = LogFormat.Json, Output = output };
+        log.Event(LogLevel.Warning, "memory_pressure", "Used memory is over maxmemory", ("used_memory", 123L), ("policy", "allkeys-lru"));
+        log.Verbose("hidden");
+        var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal("warning", json.RootElement.GetProperty("level").GetString());
+        Assert.Equal("memory_pressure", json.RootElement.GetProperty("event").GetString());
+        Assert.Equal(123, json.RootElement.GetProperty("used_memory").GetInt64());
+        Assert.Equal("allkeys-lru", json.RootElement.GetProperty("policy").GetString());
+        Assert.True(DateTimeOffset.TryParse(json.RootElement.GetProperty("ts").GetString(), out _));
+    }
+
+    [Fact]
+    public async Task Config_changes_and_eviction_pressure_are_logged()
+    {
+        var output = new StringWriter();
+        var config = new Configuration.NodeConfig();
+        Configuration.ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", "--maxmemory-policy", "allkeys-random"]);
+        await using var server = new NodeServer(config, new NodeLog { Format = LogFormat.Json, Output = output });
+        server.Start();
+        using var c = new RespClient(server.Port);
+        Memory.EvictionTests.Fill(c, "k:", 200);
+        c.Call("CONFIG", "SET", "maxmemory", "100kb");
+        c.Call("SET", "more", "x");
+        var events = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()).ToList();
+        Assert.Contains("startup", events);
+        Assert.Contains("config_change", events);
+        Assert.Single(events, e => e == "memory_pressure");
+    }
+}
