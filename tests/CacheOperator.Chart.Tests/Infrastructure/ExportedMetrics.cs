@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
 using CacheOperator.Node.Server;
+using CacheOperator.Operator.Monitoring;
 
 namespace CacheOperator.Chart.Tests.Infrastructure;
 
@@ -23,8 +24,8 @@ public enum MetricType
 /// <summary>
 /// The one place that says which series names exist for dashboards and alerts to query. The node's
 /// metrics are read from a real scrape of a node's /metrics (an in-process node with its metrics
-/// endpoint, after a small workload so that every metric has a sample); the operator's are still
-/// OPERATOR-CONTRACT.md's list until the operator can be scraped the same way.
+/// endpoint, after a small workload so that every metric has a sample), and the operator's from a real
+/// scrape of the operator's metrics server after one of each recorded event.
 /// </summary>
 public static partial class ExportedMetrics
 {
@@ -33,18 +34,10 @@ public static partial class ExportedMetrics
     /// <summary>Metrics the cache node exports on :9121/metrics, by name, as a running node reports them.</summary>
     public static IReadOnlyDictionary<string, MetricType> Node => s_node.Value;
 
-    /// <summary>Metrics the operator exports on :8080/metrics.</summary>
-    public static IReadOnlyDictionary<string, MetricType> Operator { get; } = new Dictionary<string, MetricType>
-    {
-        ["cacheoperator_reconcile_total"] = MetricType.Counter,
-        ["cacheoperator_reconcile_duration_seconds"] = MetricType.Histogram,
-        ["cacheoperator_queue_depth"] = MetricType.Gauge,
-        ["cacheoperator_clusters"] = MetricType.Gauge,
-        ["cacheoperator_shards_ready"] = MetricType.Gauge,
-        ["cacheoperator_shards_desired"] = MetricType.Gauge,
-        ["cacheoperator_topology_actions_total"] = MetricType.Counter,
-        ["cacheoperator_leader"] = MetricType.Gauge,
-    };
+    private static readonly Lazy<IReadOnlyDictionary<string, MetricType>> s_operator = new(ScrapeOperator);
+
+    /// <summary>Metrics the operator exports on :8080/metrics, by name, as a running metrics server reports them.</summary>
+    public static IReadOnlyDictionary<string, MetricType> Operator => s_operator.Value;
 
     /// <summary>Series Prometheus adds to every scrape target itself.</summary>
     public static IReadOnlySet<string> Synthetic { get; } = new HashSet<string> { "up" };
@@ -69,12 +62,7 @@ public static partial class ExportedMetrics
             ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1"]);
             await using var server = new NodeServer(config, new NodeLog { MinimumLevel = LogLevel.Warning }, "CacheOperator.Node.ChartTests");
             server.Start();
-            int port;
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            }
+            int port = FreePort();
             await using var host = await MetricsHost.StartAsync(server, port, loopbackOnly: true);
             using (var client = new TcpClient())
             {
@@ -85,12 +73,50 @@ public static partial class ExportedMetrics
                 var reply = new byte[5];
                 await stream.ReadExactlyAsync(reply);
             }
-            using var http = new HttpClient();
-            string scrape = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
-            return (IReadOnlyDictionary<string, MetricType>)TypeLine().Matches(scrape)
-                .Where(m => m.Groups[1].Value != "target_info")
-                .ToDictionary(m => m.Groups[1].Value, m => Enum.Parse<MetricType>(m.Groups[2].Value, ignoreCase: true), StringComparer.Ordinal);
+            return await ScrapeTypesAsync(port);
         }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Starts the operator's metrics server on a free loopback port, records one of each metric, and reads a scrape.</summary>
+    private static IReadOnlyDictionary<string, MetricType> ScrapeOperator()
+    {
+        return Task.Run(async () =>
+        {
+            using var metrics = new OperatorMetrics("CacheOperator.Operator.ChartTests");
+            int port = FreePort();
+            var app = await MetricsServer.StartAsync(port, metrics, CancellationToken.None);
+            try
+            {
+                metrics.RecordReconcile("success", TimeSpan.FromMilliseconds(5));
+                metrics.RecordTopologyAction("create_shard");
+                metrics.SetCluster("cache", "demo", "Ready", 3, 3);
+                metrics.SetLeader(true);
+                metrics.ObserveQueueDepth(() => 0);
+                return await ScrapeTypesAsync(port);
+            }
+            finally
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }).GetAwaiter().GetResult();
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>The metric names and types of a scrape's # TYPE lines (OpenTelemetry's target_info left out).</summary>
+    private static async Task<IReadOnlyDictionary<string, MetricType>> ScrapeTypesAsync(int port)
+    {
+        using var http = new HttpClient();
+        string scrape = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        return TypeLine().Matches(scrape)
+            .Where(m => m.Groups[1].Value != "target_info")
+            .ToDictionary(m => m.Groups[1].Value, m => Enum.Parse<MetricType>(m.Groups[2].Value, ignoreCase: true), StringComparer.Ordinal);
     }
 
     [GeneratedRegex(@"^# TYPE (\S+) (\S+)$", RegexOptions.Multiline)]
