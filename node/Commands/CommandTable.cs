@@ -26,6 +26,8 @@ public sealed class CommandTable
         ("set", SetCommands.All),
         ("list", ListCommands.All),
         ("transactions", TransactionCommands.All),
+        ("generic", SortCommands.All),
+        ("generic", DumpCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>
