@@ -100,7 +100,7 @@ internal static class SortCommands
             conversionError = Score(s, items, by, options.Alpha);
             if (!conversionError)
             {
-                var comparer = new ItemComparer(options.Alpha, by is not null, options.Descending);
+                var comparer = new ItemComparer(options.Alpha, by is not null, options.Descending, store);
                 items.Sort(comparer);
             }
         }
@@ -409,8 +409,12 @@ internal static class SortCommands
         return false;
     }
 
-    /// <summary>Redis's sortCompare: by number (ties by element bytes) or, with ALPHA, by bytes of the element or its BY value.</summary>
-    private sealed class ItemComparer(bool alpha, bool byPattern, bool descending) : IComparer<SortItem>
+    /// <summary>
+    /// Redis's sortCompare: by number (ties by element bytes) or, with ALPHA, by the element or its BY value:
+    /// whole byte strings when storing, C strings otherwise (Redis's strcoll stops at a NUL; the C locale's
+    /// collation is byte order).
+    /// </summary>
+    private sealed class ItemComparer(bool alpha, bool byPattern, bool descending, bool store) : IComparer<SortItem>
     {
         public int Compare(SortItem x, SortItem y)
         {
@@ -423,13 +427,21 @@ internal static class SortCommands
             {
                 cmp = x.CompareBy is null || y.CompareBy is null
                     ? (x.CompareBy is null ? 0 : 1) - (y.CompareBy is null ? 0 : 1)
-                    : x.CompareBy.AsSpan().SequenceCompareTo(y.CompareBy);
+                    : CompareText(x.CompareBy, y.CompareBy);
             }
             else
             {
-                cmp = x.Element.AsSpan().SequenceCompareTo(y.Element);
+                cmp = CompareText(x.Element, y.Element);
             }
             return descending ? -cmp : cmp;
+        }
+
+        private int CompareText(byte[] x, byte[] y) => store ? x.AsSpan().SequenceCompareTo(y) : UpToNul(x).SequenceCompareTo(UpToNul(y));
+
+        private static ReadOnlySpan<byte> UpToNul(byte[] text)
+        {
+            int nul = Array.IndexOf(text, (byte)0);
+            return nul < 0 ? text : text.AsSpan(0, nul);
         }
     }
 }
