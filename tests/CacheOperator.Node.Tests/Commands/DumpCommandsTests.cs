@@ -32,7 +32,8 @@ public class DumpCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
             { "skiplist zset", [["ZADD", "src", .. many.SelectMany((m, i) => new[] { (i * 0.25).ToString(System.Globalization.CultureInfo.InvariantCulture), m })]], ["ZRANGE", "src", "0", "-1", "WITHSCORES"] },
             { "long member zset", [["ZADD", "src", "1", longText]], ["ZRANGE", "src", "0", "-1", "WITHSCORES"] },
             { "listpack hash", [["HSET", "src", "f1", "v1", "f2", ""]], ["HGETALL", "src"] },
-            { "hashtable hash", [["HSET", "src", .. many.SelectMany(m => new[] { m, m + "-value" })]], ["HLEN", "src"] },
+            { "hashtable hash", [["HSET", "src", .. Enumerable.Range(0, 600).SelectMany(i => new[] { "f" + i, "v" + i })]], ["HLEN", "src"] },
+            { "many-field listpack hash", [["HSET", "src", .. many.SelectMany(m => new[] { m, m + "-value" })]], ["HGETALL", "src"] },
             { "long value hash", [["HSET", "src", "f", longText]], ["HGETALL", "src"] },
         };
     }
