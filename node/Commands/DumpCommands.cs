@@ -11,14 +11,14 @@ internal static class DumpCommands
     [
         new("dump", 2, Dump)
         {
-            Flags = CommandFlags.ReadOnly, Keys = (1, 1, 1), Acl = "@keyspace @read @slow", Tips = "nondeterministic_output",
+            Flags = CommandFlags.ReadOnly, Keys = (1, 1, 1), KeySpecFlags = "RO access", Acl = "@keyspace @read @slow", Tips = "nondeterministic_output",
             Summary = "Return a serialized version of the value stored at the specified key.", Since = "2.6.0",
             Complexity = "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
             Syntax = "key",
         },
         new("restore", -4, Restore)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@keyspace @write @slow @dangerous",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), KeySpecFlags = "OW update", Acl = "@keyspace @write @slow @dangerous",
             Summary = "Create a key using the provided serialized value, previously obtained using DUMP.", Since = "2.6.0",
             Complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
             Syntax = "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",

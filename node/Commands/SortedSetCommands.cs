@@ -140,6 +140,7 @@ internal static class SortedSetCommands
             Flags = CommandFlags.Write | CommandFlags.Blocking | (fast ? CommandFlags.Fast | CommandFlags.NoScript : 0)
                 | (keys is (0, 0, 0) ? CommandFlags.MovableKeys : 0),
             Keys = keys,
+            KeySpecFlags = "RW access delete",
             Acl = fast ? "@write @sortedset @fast @blocking" : "@write @sortedset @slow @blocking",
             Summary = summary,
             Complexity = complexity,
