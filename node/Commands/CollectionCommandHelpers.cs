@@ -32,8 +32,11 @@ internal static class CollectionCommandHelpers
         return false;
     }
 
-    /// <summary>Stores a value created by a write command under a key that had none, or deletes an emptied one.</summary>
-    public static void Settle(Session s, ArgList a, int keyArg, int index, ICollectionValue value)
+    /// <summary>
+    /// Stores a value created by a write command under a key that had none, deletes an emptied one, or, when
+    /// <paramref name="changed"/>, tells WATCH that the value stored there changed in place.
+    /// </summary>
+    public static void Settle(Session s, ArgList a, int keyArg, int index, ICollectionValue value, bool changed = true)
     {
         if (index < 0)
         {
@@ -45,6 +48,10 @@ internal static class CollectionCommandHelpers
         else if (value.Count == 0)
         {
             s.Db.DeleteAt(index);
+        }
+        else if (changed)
+        {
+            s.Db.SignalModified(a[keyArg]);
         }
     }
 

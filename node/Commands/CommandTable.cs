@@ -27,6 +27,8 @@ public sealed class CommandTable
         ("list", ListCommands.All),
         ("transactions", TransactionCommands.All),
         ("server", DiagnosticCommands.All),
+        ("generic", SortCommands.All),
+        ("generic", DumpCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

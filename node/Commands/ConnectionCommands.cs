@@ -230,9 +230,13 @@ internal static class ConnectionCommands
         s.CloseAfterReply = true;
     }
 
-    /// <summary>Back to a fresh connection's state: RESP2, database 0, no name, unauthenticated if a password is set.</summary>
+    /// <summary>
+    /// Back to a fresh connection's state: no transaction and no watched keys, RESP2, database 0, no name,
+    /// unauthenticated if a password is set.
+    /// </summary>
     private static void Reset(Session s, ArgList a)
     {
+        TransactionCommands.DiscardState(s);
         s.Reply.Protocol = 2;
         s.Db = s.Keyspace[0];
         s.Name = null;

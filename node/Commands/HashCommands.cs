@@ -227,7 +227,7 @@ internal static class HashCommands
                     removed++;
                 }
             }
-            Settle(s, a, 1, index, hash);
+            Settle(s, a, 1, index, hash, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
     }

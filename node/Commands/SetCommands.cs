@@ -119,7 +119,7 @@ internal static class SetCommands
                 added++;
             }
         }
-        Settle(s, a, 1, index, set);
+        Settle(s, a, 1, index, set, changed: added > 0);
         s.Reply.WriteInteger(added);
     }
 
@@ -139,7 +139,7 @@ internal static class SetCommands
                     removed++;
                 }
             }
-            Settle(s, a, 1, index, set);
+            Settle(s, a, 1, index, set, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
     }
@@ -234,6 +234,7 @@ internal static class SetCommands
         {
             PopOne(s, set);
         }
+        s.Db.SignalModified(a[1]);
     }
 
     private static void PopOne(Session s, SetValue set)
@@ -329,8 +330,8 @@ internal static class SetCommands
         // Entry indices stay valid when another key is deleted, so the destination index still holds.
         Settle(s, a, 1, sourceIndex, source);
         destination ??= new SetValue();
-        destination.Add(a[3]);
-        Settle(s, a, 2, destinationIndex, destination);
+        bool added = destination.Add(a[3]);
+        Settle(s, a, 2, destinationIndex, destination, changed: added);
         s.Reply.WriteInteger(1);
     }
 

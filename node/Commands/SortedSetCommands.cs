@@ -77,6 +77,15 @@ internal static class SortedSetCommands
         Write("zmpop", -4, Zmpop, "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
             "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
             "numkeys key [key ...] <MIN | MAX> [COUNT count]", since: "7.0.0", oom: false, keys: (0, 0, 0)),
+        Blocking("bzpopmin", -3, Bzpopmin, "O(log(N)) with N being the number of elements in the sorted set.",
+            "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+            "key [key ...] timeout", fast: true, since: "5.0.0", keys: (1, -2, 1)),
+        Blocking("bzpopmax", -3, Bzpopmax, "O(log(N)) with N being the number of elements in the sorted set.",
+            "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+            "key [key ...] timeout", fast: true, since: "5.0.0", keys: (1, -2, 1)),
+        Blocking("bzmpop", -5, Bzmpop, "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            "Remove and return members with scores in a sorted set or block until one is available",
+            "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]", fast: false, since: "7.0.0", keys: (0, 0, 0)),
         Read("zrandmember", -2, Zrandmember, "O(N) where N is the number of members returned",
             "Returns one or more random members from a sorted set.", "key [count [WITHSCORES]]", since: "6.2.0"),
         Read("zunion", -3, Zunion, "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
@@ -123,6 +132,22 @@ internal static class SortedSetCommands
             Since = since,
         };
 
+    private static CommandSpec Blocking(string name, int arity, CommandHandler handler, string complexity, string summary, string syntax,
+        bool fast, string since, (int, int, int) keys) =>
+        new(name, arity, handler)
+        {
+            // Redis 7.0 marks BZPOPMIN/BZPOPMAX (fast) noscript, but not BZMPOP.
+            Flags = CommandFlags.Write | CommandFlags.Blocking | (fast ? CommandFlags.Fast | CommandFlags.NoScript : 0)
+                | (keys is (0, 0, 0) ? CommandFlags.MovableKeys : 0),
+            Keys = keys,
+            KeySpecFlags = "RW access delete",
+            Acl = fast ? "@write @sortedset @fast @blocking" : "@write @sortedset @slow @blocking",
+            Summary = summary,
+            Complexity = complexity,
+            Syntax = syntax,
+            Since = since,
+        };
+
     // ---- Lookup and reply helpers -------------------------------------------------------------
 
     /// <summary>
@@ -150,11 +175,16 @@ internal static class SortedSetCommands
         }
     }
 
-    private static void DeleteIfEmpty(Session s, SortedSetValue set, int index)
+    /// <summary>After members were removed from the set at <paramref name="index"/>: deleted once empty, otherwise watchers learn of the change.</summary>
+    private static void Shrunk(Database db, SortedSetValue set, int index)
     {
         if (set.Count == 0)
         {
-            s.Db.DeleteAt(index);
+            db.DeleteAt(index);
+        }
+        else
+        {
+            db.SignalModified(db.Table[index].Key);
         }
     }
 
@@ -248,6 +278,7 @@ internal static class SortedSetCommands
         long updated = 0;
         long processed = 0;
         double result = 0;
+        bool created = set is null;
         if (set is null)
         {
             if ((flags & AddFlags.Xx) != 0)
@@ -265,6 +296,7 @@ internal static class SortedSetCommands
             switch (outcome)
             {
                 case AddOutcome.NotANumber:
+                    Grown(s, a[1], created, added + updated);
                     s.Reply.WriteError(NanError);
                     return;
                 case AddOutcome.Added:
@@ -280,7 +312,20 @@ internal static class SortedSetCommands
                     break;
             }
         }
+        Grown(s, a[1], created, added + updated);
         WriteAddReply(s, incr, processed, result, (flags & AddFlags.Ch) != 0 ? added + updated : added);
+    }
+
+    /// <summary>
+    /// After an add to an existing set changed <paramref name="changes"/> members: watchers see the change
+    /// and clients blocked in BZPOPMIN/BZMPOP on the key may be served (a created key was signalled by Add).
+    /// </summary>
+    private static void Grown(Session s, ReadOnlySpan<byte> key, bool created, long changes)
+    {
+        if (!created && changes > 0)
+        {
+            s.Db.SignalGrown(key);
+        }
     }
 
     /// <summary>
@@ -808,7 +853,10 @@ internal static class SortedSetCommands
                     removed++;
                 }
             }
-            DeleteIfEmpty(s, set, index);
+            if (removed > 0)
+            {
+                Shrunk(s.Db, set, index);
+            }
         }
         s.Reply.WriteInteger(removed);
     }
@@ -860,7 +908,7 @@ internal static class SortedSetCommands
             return;
         }
         set.RemoveRange(begin, end);
-        DeleteIfEmpty(s, set, index);
+        Shrunk(s.Db, set, index);
         s.Reply.WriteInteger(end - begin);
     }
 
@@ -893,16 +941,47 @@ internal static class SortedSetCommands
             return;
         }
         var shape = s.Reply.Protocol == 3 && count != -1 ? ZPopReplyShape.Pairs : ZPopReplyShape.Flat;
-        PopAndReply(s, a[1], set, index, max, count == -1 ? 1 : count, shape);
+        PopAndReply(s.Db, s.Reply, a[1], set, index, max, count == -1 ? 1 : count, shape);
     }
 
     private static void Zmpop(Session s, ArgList a)
     {
-        if (!TryParseMpop(s, a, 1, out int keyCount, out bool max, out long count))
+        if (TryParseMpop(s, a, 1, out int keyCount, out bool max, out long count))
         {
-            return;
+            PopFirstOrBlock(s, a, 2, 1 + keyCount, null, max, count, ZPopReplyShape.KeyThenPairs);
         }
-        for (int i = 2; i < 2 + keyCount; i++)
+    }
+
+    private static void Bzpopmin(Session s, ArgList a) => BlockingPop(s, a, max: false);
+
+    private static void Bzpopmax(Session s, ArgList a) => BlockingPop(s, a, max: true);
+
+    /// <summary>BZPOPMIN/BZPOPMAX: keys then a timeout; one element with its key, flat in both protocols as in Redis 7.0.</summary>
+    private static void BlockingPop(Session s, ArgList a, bool max)
+    {
+        if (BlockingTimeout.TryParse(s, a[^1], out long timeoutMs))
+        {
+            PopFirstOrBlock(s, a, 1, a.Count - 2, timeoutMs, max, 1, ZPopReplyShape.KeyThenFlat);
+        }
+    }
+
+    /// <summary>BZMPOP: the timeout comes first but is checked after numkeys, MIN|MAX and COUNT, as in Redis.</summary>
+    private static void Bzmpop(Session s, ArgList a)
+    {
+        if (TryParseMpop(s, a, 2, out int keyCount, out bool max, out long count) && BlockingTimeout.TryParse(s, a[1], out long timeoutMs))
+        {
+            PopFirstOrBlock(s, a, 3, 2 + keyCount, timeoutMs, max, count, ZPopReplyShape.KeyThenPairs);
+        }
+    }
+
+    /// <summary>
+    /// Pops from the first of keys <paramref name="first"/>..<paramref name="last"/> holding a sorted set; when
+    /// none does, blocks on them all for <paramref name="timeoutMs"/>, or answers a null array when not blocking
+    /// (null timeout: ZMPOP) or not allowed to (inside EXEC).
+    /// </summary>
+    private static void PopFirstOrBlock(Session s, ArgList a, int first, int last, long? timeoutMs, bool max, long count, ZPopReplyShape shape)
+    {
+        for (int i = first; i <= last; i++)
         {
             if (!TryFind(s, a[i], forWrite: true, out var set, out int index))
             {
@@ -910,11 +989,31 @@ internal static class SortedSetCommands
             }
             if (set is not null)
             {
-                PopAndReply(s, a[i], set, index, max, count, ZPopReplyShape.KeyThenPairs);
+                PopAndReply(s.Db, s.Reply, a[i], set, index, max, count, shape);
                 return;
             }
         }
-        s.Reply.WriteNullArray();
+        if (timeoutMs is not { } wait || s.DenyBlocking)
+        {
+            s.Reply.WriteNullArray();
+            return;
+        }
+        var keys = new byte[last - first + 1][];
+        for (int i = first; i <= last; i++)
+        {
+            keys[i - first] = a[i].ToArray();
+        }
+        s.Keyspace.Blocking.Block(s, keys, wait, (client, key) =>
+        {
+            var db = client.Db;
+            int index = db.Find(key, touch: false);
+            if (index < 0 || db.Table[index].Value is not SortedSetValue { Count: > 0 } set)
+            {
+                return false;
+            }
+            PopAndReply(db, client.Reply, key, set, index, max, count, shape);
+            return true;
+        });
     }
 
     /// <summary>
@@ -975,10 +1074,9 @@ internal static class SortedSetCommands
     /// <paramref name="index"/>, writes the reply in <paramref name="shape"/>, and deletes the key once
     /// empty. The one pop used by ZPOPMIN/ZPOPMAX/ZMPOP and, later, by their blocking forms.
     /// </summary>
-    internal static void PopAndReply(Session s, ReadOnlySpan<byte> key, SortedSetValue set, int index, bool max, long count, ZPopReplyShape shape)
+    internal static void PopAndReply(Database db, ReplyWriter reply, ReadOnlySpan<byte> key, SortedSetValue set, int index, bool max, long count, ZPopReplyShape shape)
     {
         long taken = Math.Min(count, set.Count);
-        var reply = s.Reply;
         switch (shape)
         {
             case ZPopReplyShape.Flat:
@@ -1010,7 +1108,7 @@ internal static class SortedSetCommands
             reply.WriteBulk(member);
             reply.WriteDouble(score);
         }
-        DeleteIfEmpty(s, set, index);
+        Shrunk(db, set, index);
     }
 
     // ---- ZRANDMEMBER -------------------------------------------------------------------------

@@ -280,6 +280,10 @@ internal static class StringCommands
         {
             db.SetExpire(index, 0);
         }
+        else
+        {
+            db.SignalModified(entry.Key);
+        }
         return index;
     }
 
@@ -560,6 +564,7 @@ internal static class StringCommands
         old.CopyTo(combined, 0);
         suffix.CopyTo(combined.AsSpan(old.Length));
         db.Table[index].Value = combined;
+        db.SignalModified(a[1]);
         s.Reply.WriteInteger(combined.Length);
     }
 
@@ -654,12 +659,14 @@ internal static class StringCommands
     /// <summary>
     /// The string of argument 1's key, at least <paramref name="length"/> bytes long, zero-padded and
     /// created when absent (<paramref name="index"/> -1), ready to be changed in place; the TTL is kept.
-    /// Shared by SETRANGE and SETBIT. The stored array belongs to its key alone, so in-place writes are safe.
+    /// Shared by SETRANGE and SETBIT. The stored array belongs to its key alone, so in-place writes are safe;
+    /// the key counts as modified for WATCH, since the caller writes into it at once.
     /// </summary>
     internal static byte[] GrowZeroed(Session s, ArgList a, int index, byte[]? old, long length)
     {
         if (old is not null && old.Length >= length)
         {
+            s.Db.SignalModified(a[1]);
             return old;
         }
         var grown = new byte[length];
@@ -667,6 +674,7 @@ internal static class StringCommands
         {
             old.CopyTo(grown, 0);
             s.Db.Table[index].Value = grown;
+            s.Db.SignalModified(a[1]);
         }
         else
         {

@@ -124,6 +124,13 @@ internal static class TransactionCommands
         s.Reply.WriteOk();
     }
 
+    /// <summary>Leaves any transaction being queued and forgets every watched key (RESET).</summary>
+    internal static void DiscardState(Session s)
+    {
+        s.Multi = null;
+        UnwatchAll(s);
+    }
+
     private static void UnwatchAll(Session s)
     {
         if (s.Watcher is { } watcher)

@@ -112,6 +112,12 @@ public sealed class Database(Keyspace keyspace, int id)
     /// </summary>
     public void SignalModified(ReadOnlySpan<byte> key) => keyspace.Watches.Touch(this, key);
 
+    /// <summary>
+    /// A collection already stored under <paramref name="key"/> gained elements in place (ZADD to an existing
+    /// set): watchers see a change, and clients blocked on the key may be served, as after a write that creates it.
+    /// </summary>
+    public void SignalGrown(ReadOnlySpan<byte> key) => KeyWritten(key);
+
     /// <summary>True when the entry at <paramref name="index"/> is past its expiry.</summary>
     public bool IsExpired(int index)
     {

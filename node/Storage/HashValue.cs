@@ -8,8 +8,8 @@ namespace CacheOperator.Node.Storage;
 /// </summary>
 public sealed class HashValue : ICollectionValue
 {
-    /// <summary>Most fields kept in the compact form.</summary>
-    public const int MaxCompactEntries = 128;
+    /// <summary>Most fields kept in the compact form (hash-max-listpack-entries: 512 by default in Redis 7.0, unlike zsets' 128).</summary>
+    public const int MaxCompactEntries = 512;
 
     /// <summary>Longest field or value kept in the compact form.</summary>
     public const int MaxCompactLength = 64;

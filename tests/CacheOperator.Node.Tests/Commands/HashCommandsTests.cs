@@ -318,15 +318,16 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
         var hash = new HashValue();
         Assert.Equal("listpack", hash.EncodingName);
         long empty = hash.EstimatedBytes;
-        for (int i = 0; i < 128; i++)
+        for (int i = 0; i < HashValue.MaxCompactEntries; i++)
         {
             hash.Set(Encoding.ASCII.GetBytes($"f{i}"), Encoding.ASCII.GetBytes("v"));
         }
+        Assert.Equal(512, HashValue.MaxCompactEntries);
         Assert.Equal("listpack", hash.EncodingName);
         Assert.True(hash.EstimatedBytes > empty + (128 * 3));
-        hash.Set("f128"u8, "v"u8.ToArray());
+        hash.Set("f512"u8, "v"u8.ToArray());
         Assert.Equal("hashtable", hash.EncodingName);
-        Assert.Equal(129, hash.Count);
+        Assert.Equal(513, hash.Count);
         Assert.Equal("v"u8.ToArray(), hash.Get("f77"u8));
         long before = hash.EstimatedBytes;
         Assert.True(hash.Remove("f77"u8));
