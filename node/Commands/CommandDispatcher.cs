@@ -42,7 +42,7 @@ public static class CommandDispatcher
             Reject(session, spec, Errors.WrongArgs(spec.Name));
             return;
         }
-        if (session.Multi is { } multi && (spec.Flags & CommandFlags.NoMulti) == 0)
+        if (session.Multi is { } multi && (spec.Flags & CommandFlags.TransactionControl) == 0)
         {
             // Inside MULTI: keep a copy for EXEC, which runs the queue atomically.
             multi.Commands.Add(args.ToArrays());

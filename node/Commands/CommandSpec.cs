@@ -49,8 +49,14 @@ public enum CommandFlags
     /// <summary>Not counted in slowlog.</summary>
     SkipSlowlog = 1 << 11,
 
-    /// <summary>Allowed inside MULTI is not; these run at once (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).</summary>
+    /// <summary>Not allowed inside MULTI (Redis's no_multi).</summary>
     NoMulti = 1 << 12,
+
+    /// <summary>
+    /// Runs at once even inside MULTI instead of being queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET);
+    /// Redis hard-codes this list, so COMMAND INFO shows no flag for it.
+    /// </summary>
+    TransactionControl = 1 << 20,
 
     /// <summary>Key positions are not fixed (first/last/step do not describe them).</summary>
     MovableKeys = 1 << 13,

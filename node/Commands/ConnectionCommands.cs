@@ -29,12 +29,12 @@ internal static class ConnectionCommands
         new("select", 2, Select) { Flags = Conn, Acl = "@fast @connection", Summary = "Changes the selected database.", Complexity = "O(1)", Syntax = "index" },
         new("quit", -1, Quit)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.NoMulti, Acl = "@fast @connection",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Acl = "@fast @connection",
             Summary = "Closes the connection.", Complexity = "O(1)",
         },
         new("reset", 1, Reset)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy, Acl = "@fast @connection", Since = "6.2.0",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Acl = "@fast @connection", Since = "6.2.0",
             Summary = "Resets the connection.", Complexity = "O(1)",
         },
         new("client", -2, null)

@@ -16,22 +16,22 @@ internal static class TransactionCommands
     [
         new("multi", 1, Multi)
         {
-            Flags = Control | CommandFlags.Fast | CommandFlags.NoMulti, Acl = "@fast @transaction", Since = "1.2.0",
+            Flags = Control | CommandFlags.Fast | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Acl = "@fast @transaction", Since = "1.2.0",
             Summary = "Mark the start of a transaction block", Complexity = "O(1)",
         },
         new("exec", 1, Exec)
         {
-            Flags = Control | CommandFlags.SkipSlowlog | CommandFlags.NoMulti, Acl = "@slow @transaction", Since = "1.2.0",
+            Flags = Control | CommandFlags.SkipSlowlog | CommandFlags.TransactionControl, Acl = "@slow @transaction", Since = "1.2.0",
             Summary = "Execute all commands issued after MULTI", Complexity = "Depends on commands in the transaction",
         },
         new("discard", 1, Discard)
         {
-            Flags = Control | CommandFlags.Fast | CommandFlags.NoMulti, Acl = "@fast @transaction", Since = "2.0.0",
+            Flags = Control | CommandFlags.Fast | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Acl = "@fast @transaction", Since = "2.0.0",
             Summary = "Discard all commands issued after MULTI", Complexity = "O(N), when N is the number of queued commands",
         },
         new("watch", -2, Watch)
         {
-            Flags = Control | CommandFlags.Fast | CommandFlags.NoMulti, Keys = (1, -1, 1), Acl = "@fast @transaction", Since = "2.2.0",
+            Flags = Control | CommandFlags.Fast | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Keys = (1, -1, 1), KeySpecFlags = "RO", Acl = "@fast @transaction", Since = "2.2.0",
             Summary = "Watch the given keys to determine execution of the MULTI/EXEC block", Complexity = "O(1) for every key.", Syntax = "key [key ...]",
         },
         new("unwatch", 1, Unwatch)

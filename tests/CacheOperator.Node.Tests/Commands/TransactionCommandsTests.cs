@@ -4,6 +4,18 @@ namespace CacheOperator.Node.Tests.Commands;
 
 public class TransactionCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
 {
+    [Fact]
+    public void Reset_and_quit_run_at_once_inside_multi_and_transaction_commands_show_redis_flags()
+    {
+        servers.AssertSameReplies(
+            ["MULTI"],
+            ["SET", "k", "v"],
+            ["RESET"],
+            ["EXEC"],
+            ["GET", "k"],
+            ["COMMAND", "INFO", "multi", "exec", "discard", "watch", "quit", "reset"]);
+    }
+
     private void AssertSameReplies(int protocol, params string[][] commands)
     {
         using (var node = servers.Node.Client())
@@ -156,9 +168,16 @@ public class TransactionCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     public void A_watched_key_that_expires_before_exec_fails_it_as_in_redis_7()
     {
         using var client = servers.Node.Client();
-        long expiresAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 50;
-        client.Call("SET", "w5", "v", "PXAT", expiresAt.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        client.Call("WATCH", "w5");
+        long expiresAt;
+        do
+        {
+            // The key must still be alive when WATCH runs (a loaded machine may be slow); otherwise try again.
+            client.Call("UNWATCH");
+            expiresAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 300;
+            client.Call("SET", "w5", "v", "PXAT", expiresAt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            client.Call("WATCH", "w5");
+        }
+        while (client.Call("PTTL", "w5").Integer <= 0);
         while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() <= expiresAt + 20)
         {
             Thread.Sleep(20);
