@@ -31,6 +31,28 @@ public class RedisCliTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
     }
 
     [Fact]
+    public void The_foundation_walkthrough_prints_as_against_redis()
+    {
+        // Database 9 is this test's own, so the other tests' keys and INFO keyspace are not disturbed.
+        AssertSameOutput("-n", "9", "FLUSHDB");
+        AssertSameOutput("-n", "9", "SET", "k", "v", "EX", "100");
+        AssertSameOutput("-n", "9", "GET", "k");
+        AssertSameOutput("-n", "9", "TTL", "k");
+        AssertSameOutput("-n", "9", "INCR", "n");
+        AssertSameOutput("-n", "9", "INCR", "n");
+        AssertSameOutput("-n", "9", "MSET", "a", "1", "b", "2");
+        AssertSameOutput("-n", "9", "MGET", "a", "b", "nothing");
+        AssertSameOutput("-n", "9", "--no-raw", "MGET", "a", "b", "nothing");
+        Assert.Equal("100", RedisCli.Command(servers.Node.Port, "-n", "9", "TTL", "k"));
+        // SCAN's key order is the table's own, so compare the cursor and the set of keys.
+        var (redis, node) = Both("-n", "9", "SCAN", "0");
+        static string[] Sorted(string output) => output.TrimEnd('\n').Split('\n').Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(Sorted(redis), Sorted(node));
+        Assert.Equal(["0", "a", "b", "k", "n"], Sorted(node));
+        AssertSameOutput("-n", "9", "FLUSHDB");
+    }
+
+    [Fact]
     public void Info_keyspace_prints_as_against_redis()
     {
         AssertSameOutput("-n", "8", "DEL", "k");
