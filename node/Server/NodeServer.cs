@@ -111,6 +111,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
         }
+        GcPauseMonitor.Start();
         _loops.Add(Task.Run(CronLoopAsync));
         Log.Notice($"Ready to accept connections tcp port={Port} pid={Environment.ProcessId}");
     }
@@ -254,6 +255,7 @@ public sealed class NodeServer : IAsyncDisposable
                 return;
             }
             Stats.Sample(Environment.TickCount64);
+            GcPauseMonitor.Sample();
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             long timeoutSeconds = Config.Timeout.Number;

@@ -217,6 +217,8 @@ public static class ServerInfo
         f.Add("maxmemory_policy", server.Config.MaxMemoryPolicy.Text);
         f.Add("mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
         f.Add("mem_allocator", "dotnet-gc");
+        // Not a Redis field: the benchmark reads it to check GC pauses.
+        f.Add("gc_max_pause_ms", GcPauseMonitor.MaxPauseMs.ToString("F2", CultureInfo.InvariantCulture));
     }
 
     private static void AppendPersistence(InfoSection f)
