@@ -12,6 +12,8 @@
 #
 #   tests/bench/compare.sh [--rounds N] [--requests N] [--quick] [--only REGEX] [--servers "node redis garnet"]
 #                          [--memory-keys N] [--no-memory] [--no-build]
+#   --servers may include nodeB: a second node for A/B runs, from $NODEB_DIR (default: the same build) with
+#   the extra environment $NODEB_ENV (e.g. NODEB_ENV="DOTNET_TieredPGO=0").
 #   --quick: 1 round, 20000 requests, 100000 keys for the memory test (a smoke run; noisy figures).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,6 +66,7 @@ start_server() {
   p=$(free_port)
   case "$server" in
     node) CACHE_NODE_GC_EVENTS=1 dotnet "$out/node/cache-node.dll" --port "$p" --bind 127.0.0.1 --loglevel warning >>"$work/node.log" 2>&1 & ;;
+    nodeB) env CACHE_NODE_GC_EVENTS=1 ${NODEB_ENV:-} dotnet "${NODEB_DIR:-$out/node}/cache-node.dll" --port "$p" --bind 127.0.0.1 --loglevel warning >>"$work/nodeB.log" 2>&1 & ;;
     redis) redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >>"$work/redis.log" 2>&1 & ;;
     garnet) dotnet "$out/garnet/GarnetHost.dll" --port "$p" --bind 127.0.0.1 >>"$work/garnet.log" 2>&1 & ;;
   esac
@@ -89,6 +92,7 @@ if ((memory)); then
     redis-cli -p "${port[$s]}" --pipe <"$work/load.resp" >/dev/null
     sleep 2
     keys=$(redis-cli -p "${port[$s]}" DBSIZE)
+    [[ $keys =~ ^[0-9]+$ ]] || keys=$(redis-cli -p "${port[$s]}" INFO keyspace | tr -d '\r' | sed -n 's/^db0:keys=\([0-9]*\).*/\1/p')
     [ "$keys" = "$memory_keys" ] || echo "warning: $s holds $keys keys, expected $memory_keys" >&2
     rss_growth[$s]=$(($(rss_kib "${pid[$s]}") - rss_empty[$s]))
   done
@@ -159,9 +163,12 @@ for ((round = 0; round < rounds; round++)); do
 done
 
 gc_max=n/a
-if [[ " ${servers[*]} " == *" node "* ]]; then
-  gc_max=$(redis-cli -p "${port[node]}" INFO memory | tr -d '\r' | awk -F: '$1=="gc_max_pause_ms" {print $2}')
-fi
+for s in node nodeB; do
+  if [[ " ${servers[*]} " == *" $s "* ]]; then
+    g=$(redis-cli -p "${port[$s]}" INFO memory | tr -d '\r' | awk -F: '$1=="gc_max_pause_ms" {print $2}')
+    if [ "$s" = node ]; then gc_max=$g; else echo "nodeB max GC pause: $g ms"; fi
+  fi
+done
 stop_servers
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
-// dotnet run -c Release --project tests/bench/Micro -- --filter '*'   (add --job short for a quick look)
+// dotnet run -c Release --project tests/bench/Micro -- --filter '*' [--job short] [--inProcess]
 BenchmarkSwitcher.FromAssembly(typeof(CacheOperator.Bench.Micro.HotPathBenchmarks).Assembly).Run(args);
