@@ -20,9 +20,10 @@ internal static class GcPauseMonitor
     /// <summary>Starts the exact listener when the environment asks for it.</summary>
     public static void Start()
     {
-        if (Environment.GetEnvironmentVariable("CACHE_NODE_GC_EVENTS") == "1" && s_listener is null)
+        string? mode = Environment.GetEnvironmentVariable("CACHE_NODE_GC_EVENTS");
+        if (mode is "1" or "2" && s_listener is null)
         {
-            s_listener = new PauseListener();
+            s_listener = new PauseListener(logEachPause: mode == "2");
         }
     }
 
@@ -49,10 +50,11 @@ internal static class GcPauseMonitor
     }
 
     /// <summary>Times each suspension from GCSuspendEEBegin to GCRestartEEEnd.</summary>
-    private sealed class PauseListener : EventListener
+    private sealed class PauseListener(bool logEachPause) : EventListener
     {
         private const EventKeywords GcKeyword = (EventKeywords)0x1;
         private DateTime _suspendedAt;
+        private string _lastGc = "";
 
         protected override void OnEventSourceCreated(EventSource source)
         {
@@ -68,14 +70,23 @@ internal static class GcPauseMonitor
             {
                 return;
             }
-            if (e.EventName.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
+            if (logEachPause && e.EventName.StartsWith("GCStart", StringComparison.Ordinal) && e.Payload is { Count: > 3 } start)
+            {
+                _lastGc = $"gen{start[1]} reason={start[2]} type={start[3]}";
+            }
+            else if (e.EventName.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
             {
                 _suspendedAt = e.TimeStamp;
             }
             else if (e.EventName.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _suspendedAt != default)
             {
-                Record((e.TimeStamp - _suspendedAt).Ticks);
+                var pause = e.TimeStamp - _suspendedAt;
+                Record(pause.Ticks);
                 _suspendedAt = default;
+                if (logEachPause)
+                {
+                    Console.Error.WriteLine($"gc pause {pause.TotalMilliseconds:F2} ms ({_lastGc})");
+                }
             }
         }
     }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Storage;
@@ -26,7 +25,8 @@ public sealed class NodeServer : IAsyncDisposable
         Log = log ?? new NodeLog();
         Keyspace = new Keyspace((int)config.Databases.Number);
         Commands = new CommandTable();
-        RunId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
+        RunId = Random.Shared.GetHexString(40, lowercase: true);
         StartedAt = DateTimeOffset.UtcNow;
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 
 namespace CacheOperator.Node.Server;
 
@@ -20,7 +19,7 @@ public static class ServerInfo
         ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
 
     /// <summary>Replication id of this master (random per process, as Redis's master_replid).</summary>
-    private static readonly string ReplicationId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+    private static readonly string ReplicationId = Random.Shared.GetHexString(40, lowercase: true);
 
     private static long s_peakMemory;
 
