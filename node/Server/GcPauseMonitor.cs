@@ -3,7 +3,7 @@ using System.Diagnostics.Tracing;
 namespace CacheOperator.Node.Server;
 
 /// <summary>
-/// The longest garbage-collection pause seen since start, for INFO's hidden <c>gc_max_pause_ms</c>
+/// The longest garbage-collection pause seen since start, for <c>INFO gc</c> (a section Redis does not have, printed only when asked for by name)
 /// (the benchmark's "no GC pause over 10 ms" check). By default the background cycle samples the
 /// last GC of every kind; with <c>CACHE_NODE_GC_EVENTS=1</c> a runtime event listener measures every
 /// pause exactly (suspend begin to restart end), at the cost of an in-process event session.

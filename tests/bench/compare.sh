@@ -7,7 +7,7 @@
 #    once per round, the order rotating); medians of requests/s, p50/p99 latency and server CPU per
 #    request (user+system ticks of the server process from /proc/PID/stat over the run / requests).
 #    A workload whose command a server answers with "unknown command" is skipped and shown as n/a.
-# 3. The node's longest GC pause (INFO memory gc_max_pause_ms, exact with CACHE_NODE_GC_EVENTS=1).
+# 3. The node's longest GC pause (INFO gc: gc_max_pause_ms, exact with CACHE_NODE_GC_EVENTS=1).
 # Prints a plain table, ratios node/redis and node/garnet, and the same as markdown for the README.
 #
 #   tests/bench/compare.sh [--rounds N] [--requests N] [--quick] [--only REGEX] [--servers "node redis garnet"]
@@ -165,7 +165,7 @@ done
 gc_max=n/a
 for s in node nodeB; do
   if [[ " ${servers[*]} " == *" $s "* ]]; then
-    g=$(redis-cli -p "${port[$s]}" INFO memory | tr -d '\r' | awk -F: '$1=="gc_max_pause_ms" {print $2}')
+    g=$(redis-cli -p "${port[$s]}" INFO gc | tr -d '\r' | awk -F: '$1=="gc_max_pause_ms" {print $2}')
     if [ "$s" = node ]; then gc_max=$g; else echo "nodeB max GC pause: $g ms"; fi
   fi
 done
