@@ -241,7 +241,15 @@ internal static class StringCommands
         bool allowed = (options.Flags & StringOptions.Nx) != 0 ? index < 0 : (options.Flags & StringOptions.Xx) == 0 || index >= 0;
         if (allowed)
         {
-            index = StoreString(s, a, 1, index, a.Detach(2), keepTtl: (options.Flags & StringOptions.KeepTtl) != 0);
+            // A value of the same length is overwritten in place (the stored array belongs to its key alone,
+            // as SETRANGE relies on): a cache's overwrites then allocate nothing and leave no garbage behind.
+            // Not with GET, which replies with the old bytes afterwards.
+            var value = !get && old is byte[] current && current.Length == a[2].Length ? current : null;
+            if (value is not null)
+            {
+                a[2].CopyTo(value);
+            }
+            index = StoreString(s, a, 1, index, value ?? a.Detach(2), keepTtl: (options.Flags & StringOptions.KeepTtl) != 0);
             if (expireAt != 0)
             {
                 ApplyExpiry(s, index, expireAt);

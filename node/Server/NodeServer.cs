@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
@@ -30,7 +29,8 @@ public sealed class NodeServer : IAsyncDisposable
         Log = log ?? new NodeLog();
         Keyspace = new Keyspace((int)config.Databases.Number);
         Commands = new CommandTable();
-        RunId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
+        RunId = Random.Shared.GetHexString(40, lowercase: true);
         StartedAt = DateTimeOffset.UtcNow;
         Memory = new MemoryManager(Keyspace, config, Log);
         Metrics = new NodeMetrics(this, meterName);
@@ -145,6 +145,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
         }
+        GcPauseMonitor.Start();
         _loops.Add(Task.Run(CronLoopAsync));
         Log.Event(LogLevel.Notice, "startup", $"Ready to accept connections tcp port={Port} pid={Environment.ProcessId}",
             ("port", Port), ("pid", Environment.ProcessId), ("maxmemory", Config.MaxMemory.Number), ("maxmemory_policy", Config.MaxMemoryPolicy.Text));
@@ -292,6 +293,7 @@ public sealed class NodeServer : IAsyncDisposable
             Stats.Sample(Environment.TickCount64);
             Memory.UpdatePeak();
             Memory.CollectGarbageIfWasteful();
+            GcPauseMonitor.Sample();
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             long timeoutSeconds = Config.Timeout.Number;

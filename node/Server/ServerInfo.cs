@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 
 namespace CacheOperator.Node.Server;
 
@@ -20,7 +19,7 @@ public static class ServerInfo
         ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
 
     /// <summary>Replication id of this master (random per process, as Redis's master_replid).</summary>
-    private static readonly string ReplicationId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+    private static readonly string ReplicationId = Random.Shared.GetHexString(40, lowercase: true);
 
     /// <summary>
     /// The INFO text for the requested section names (any case; empty means "default"), in Redis's
@@ -113,7 +112,27 @@ public static class ServerInfo
                     break;
             }
         }
+        AppendGcIfAsked(wanted, text);
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Not a Redis section, so printed only when asked for by name (<c>INFO gc</c>), never by all or
+    /// everything: the longest GC pause, for the benchmark's pause check.
+    /// </summary>
+    private static void AppendGcIfAsked(HashSet<string> wanted, StringBuilder text)
+    {
+        if (!wanted.Contains("gc"))
+        {
+            return;
+        }
+        if (text.Length > 0)
+        {
+            text.Append("\r\n");
+        }
+        var fields = new InfoSection(text);
+        fields.Header("GC");
+        fields.Add("gc_max_pause_ms", GcPauseMonitor.MaxPauseMs.ToString("F2", CultureInfo.InvariantCulture));
     }
 
     /// <summary>Bytes in Redis's human form: 1.32M, 512B, 0B.</summary>
