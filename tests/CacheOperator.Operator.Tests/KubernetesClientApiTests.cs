@@ -105,8 +105,16 @@ public sealed class KubernetesClientApiTests : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // Linux's managed HttpListener can fail to release its port bookkeeping on close; the fake
+            // server is done either way, and what the test checked has been checked.
+        }
     }
 
     private async Task ServeAsync()
