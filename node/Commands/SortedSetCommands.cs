@@ -998,12 +998,7 @@ internal static class SortedSetCommands
             s.Reply.WriteNullArray();
             return;
         }
-        var keys = new byte[last - first + 1][];
-        for (int i = first; i <= last; i++)
-        {
-            keys[i - first] = a[i].ToArray();
-        }
-        s.Keyspace.Blocking.Block(s, keys, wait, (client, key) =>
+        s.Keyspace.Blocking.Block(s, a, first, last, wait, (client, key) =>
         {
             var db = client.Db;
             int index = db.Find(key, touch: false);

@@ -156,6 +156,17 @@ public sealed class BlockingKeys
         return client;
     }
 
+    /// <summary>Blocks on the keys at argument positions <paramref name="first"/>..<paramref name="last"/>, copied out of the batch.</summary>
+    public BlockedClient Block(Session session, ArgList args, int first, int last, long timeoutMs, BlockedServe serve)
+    {
+        var keys = new byte[last - first + 1][];
+        for (int i = first; i <= last; i++)
+        {
+            keys[i - first] = args[i].ToArray();
+        }
+        return Block(session, keys, timeoutMs, serve);
+    }
+
     /// <summary>
     /// A key of <paramref name="db"/> was created or replaced: if somebody waits for it, serve them after the
     /// current command. Costs one comparison when nobody is blocked.

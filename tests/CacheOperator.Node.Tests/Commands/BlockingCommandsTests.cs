@@ -8,16 +8,6 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
     private int BlockedCount => servers.Node.Server.Keyspace.Blocking.BlockedCount;
 
     /// <summary>Polls until <paramref name="condition"/> holds; fails after a generous time.</summary>
-    private static void Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}");
-            Thread.Sleep(10);
-        }
-    }
-
     /// <summary>Sends a blocking command and waits until the node holds one more blocked client.</summary>
     private RespClient Block(string key, params string[] command)
     {
@@ -25,7 +15,7 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
         client.Call("DEL", key);
         int before = BlockedCount;
         client.Send(command);
-        Eventually(() => BlockedCount > before, $"{string.Join(' ', command)} blocks");
+        Wait.Until(() => BlockedCount > before, $"{string.Join(' ', command)} blocks");
         return client;
     }
 
@@ -111,7 +101,7 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
         pusher.Call("DEL", "gone");
         var leaving = Block("gone", "BLPOP", "gone", "0");
         leaving.Dispose();
-        Eventually(() => BlockedCount == 0, "the disconnected waiter is forgotten");
+        Wait.Until(() => BlockedCount == 0, "the disconnected waiter is forgotten");
         pusher.Call("RPUSH", "gone", "kept");
         Assert.Equal(new string?[] { "kept" }, pusher.Call("LRANGE", "gone", "0", "-1").Texts);
     }
@@ -124,7 +114,7 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
         var leaving = Block("gone2", "BLPOP", "gone2", "0");
         using var staying = Block("gone2", "BLPOP", "gone2", "0");
         leaving.Dispose();
-        Eventually(() => BlockedCount == 1, "the disconnected waiter is forgotten");
+        Wait.Until(() => BlockedCount == 1, "the disconnected waiter is forgotten");
         pusher.Call("RPUSH", "gone2", "v");
         Assert.Equal(new string?[] { "gone2", "v" }, staying.Read().Texts);
     }
@@ -174,7 +164,7 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
         request.Write(RespClient.Encode("ECHO", "after"));
         client.SendRaw(request.ToArray());
         Assert.Equal("PONG", client.Read().Text);
-        Eventually(() => BlockedCount >= 1, "the pipelined BLPOP blocks");
+        Wait.Until(() => BlockedCount >= 1, "the pipelined BLPOP blocks");
         // More bytes while blocked are kept for later, not lost.
         client.Send("ECHO", "sent while blocked");
         pusher.Call("RPUSH", "pipe", "v");
@@ -214,7 +204,7 @@ public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAn
         waiter.Call("DEL"u8.ToArray(), key);
         int before = BlockedCount;
         waiter.Send("BLPOP"u8.ToArray(), key, "0"u8.ToArray());
-        Eventually(() => BlockedCount > before, "BLPOP blocks");
+        Wait.Until(() => BlockedCount > before, "BLPOP blocks");
         pusher.Call("RPUSH"u8.ToArray(), key, value);
         var reply = waiter.Read();
         Assert.Equal(key, reply.Elements[0].Bytes);

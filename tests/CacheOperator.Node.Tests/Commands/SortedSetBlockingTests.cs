@@ -7,23 +7,13 @@ public class SortedSetBlockingTests(RedisAndNode servers) : IClassFixture<RedisA
 {
     private int BlockedCount => servers.Node.Server.Keyspace.Blocking.BlockedCount;
 
-    private static void Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}");
-            Thread.Sleep(10);
-        }
-    }
-
     /// <summary>Sends a blocking command on a fresh connection and waits until the node holds one more blocked client.</summary>
     private RespClient Block(params string[] command)
     {
         var client = servers.Node.Client();
         int before = BlockedCount;
         client.Send(command);
-        Eventually(() => BlockedCount > before, $"{string.Join(' ', command)} blocks");
+        Wait.Until(() => BlockedCount > before, $"{string.Join(' ', command)} blocks");
         return client;
     }
 
@@ -150,7 +140,7 @@ public class SortedSetBlockingTests(RedisAndNode servers) : IClassFixture<RedisA
         writer.Call("DEL", "gone-z");
         var leaving = Block("BZPOPMAX", "gone-z", "0");
         leaving.Dispose();
-        Eventually(() => BlockedCount == 0, "the disconnected waiter is forgotten");
+        Wait.Until(() => BlockedCount == 0, "the disconnected waiter is forgotten");
         writer.Call("ZADD", "gone-z", "1", "kept");
         Assert.Equal(1, writer.Call("ZCARD", "gone-z").Integer);
     }
