@@ -51,13 +51,13 @@ public static class CommandDispatcher
         }
 
         session.LastCommand = spec;
-        server.Keyspace.UpdateClock();
+        long started = Stopwatch.GetTimestamp();
+        server.Keyspace.UpdateClock(started);
         if (server.Config.MaxMemory.Number > 0 && !server.Memory.Admit(spec))
         {
             Reject(session, spec, MemoryManager.OomError);
             return;
         }
-        long started = Stopwatch.GetTimestamp();
         session.Reply.LastErrorPrefix = null;
         spec.Handler!(session, args);
         long elapsed = Stopwatch.GetTimestamp() - started;

@@ -16,7 +16,7 @@ public static class ActiveExpiry
         long deadline = Environment.TickCount64 + (long)budget.TotalMilliseconds;
         lock (keyspace.Sync)
         {
-            keyspace.UpdateClock();
+            keyspace.SyncWallClock();
             for (int d = 0; d < keyspace.DatabaseCount; d++)
             {
                 var db = keyspace[d];

@@ -24,7 +24,7 @@ public sealed class Keyspace
         }
         Watches = new WatchedKeys(count);
         Blocking = new BlockingKeys(this);
-        UpdateClock();
+        SyncWallClock();
     }
 
     /// <summary>Keys clients WATCH; every write touches it through <see cref="Database.SignalModified"/>.</summary>
@@ -72,12 +72,28 @@ public sealed class Keyspace
     /// <summary>Failed key lookups by read commands.</summary>
     public long Misses { get; set; }
 
-    /// <summary>Reads the wall clock; called before each command.</summary>
-    public void UpdateClock()
+    // Wall-clock time is derived from the cheap monotonic timestamp the dispatcher reads anyway, and
+    // re-based on the wall clock by the background cycle (SyncWallClock), so a command costs no clock call.
+    private long _baseUnixMs;
+    private long _baseTimestamp;
+
+    /// <summary>Re-reads the wall clock (background cycle and start-up; under the lock).</summary>
+    public void SyncWallClock()
     {
-        NowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _baseUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _baseTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        UpdateClock(_baseTimestamp);
+    }
+
+    /// <summary>Sets the command's "now" from a Stopwatch timestamp taken as the command starts.</summary>
+    public void UpdateClock(long timestamp)
+    {
+        NowMs = _baseUnixMs + (timestamp - _baseTimestamp) * 1000 / System.Diagnostics.Stopwatch.Frequency;
         AccessClock = (uint)(NowMs / 1000);
     }
+
+    /// <summary>Sets the command's "now" from the current time.</summary>
+    public void UpdateClock() => UpdateClock(System.Diagnostics.Stopwatch.GetTimestamp());
 
     /// <summary>The counter a new key starts with under LFU, so it is not evicted before it can be used (Redis's LFU_INIT_VAL).</summary>
     public const int LfuInitialCount = 5;
