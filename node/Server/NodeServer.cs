@@ -37,7 +37,7 @@ public sealed class NodeServer : IAsyncDisposable
         Telemetry = new CommandTelemetry(config, Metrics.Meter);
         foreach (var directive in config.All)
         {
-            directive.Changed += d => Log.Event(LogLevel.Notice, "config_change", $"Configuration changed: {d.Name}", ("directive", d.Name), ("value", d.Name == "requirepass" ? "(hidden)" : d.Text));
+            directive.Changed += d => Log.Event(LogLevel.Notice, "config_change", "Configuration changed", ("directive", d.Name), ("value", d.Name == "requirepass" ? "(hidden)" : d.Text));
         }
         config.MaxMemory.Changed += _ =>
         {
@@ -147,7 +147,7 @@ public sealed class NodeServer : IAsyncDisposable
         }
         GcPauseMonitor.Start();
         _loops.Add(Task.Run(CronLoopAsync));
-        Log.Event(LogLevel.Notice, "startup", $"Ready to accept connections tcp port={Port} pid={Environment.ProcessId}",
+        Log.Event(LogLevel.Notice, "startup", "Ready to accept connections",
             ("port", Port), ("pid", Environment.ProcessId), ("maxmemory", Config.MaxMemory.Number), ("maxmemory_policy", Config.MaxMemoryPolicy.Text));
     }
 
@@ -158,7 +158,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             return;
         }
-        Log.Event(LogLevel.Notice, "shutdown", $"Shutting down: {reason}", ("reason", reason));
+        Log.Event(LogLevel.Notice, "shutdown", "Shutting down", ("reason", reason));
         _stopping.Cancel();
         _ = Task.Run(async () =>
         {
@@ -261,7 +261,7 @@ public sealed class NodeServer : IAsyncDisposable
             return true;
         }
         Interlocked.Increment(ref Stats.RejectedConnections);
-        Log.Event(LogLevel.Notice, "client_rejected", $"Refused client {socket.RemoteEndPoint}: {refusal.TrimEnd()}",
+        Log.Event(LogLevel.Notice, "client_rejected", "Refused client",
             ("addr", socket.RemoteEndPoint?.ToString()), ("reason", refusal[1..].TrimEnd()));
         try
         {
