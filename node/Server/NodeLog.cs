@@ -99,7 +99,13 @@ public sealed class NodeLog
             var text = new StringBuilder().Append(time).Append(' ').Append(levelName).Append(' ').Append(message);
             foreach (var (key, value) in fields)
             {
-                text.Append(' ').Append(key).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture));
+                // logfmt: a value with spaces or quotes is quoted so each field stays one token.
+                string shown = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+                if (shown.Length == 0 || shown.AsSpan().IndexOfAny(" \"=") >= 0)
+                {
+                    shown = JsonSerializer.Serialize(shown);
+                }
+                text.Append(' ').Append(key).Append('=').Append(shown);
             }
             line = text.ToString();
         }

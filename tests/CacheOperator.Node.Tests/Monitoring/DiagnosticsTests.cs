@@ -68,6 +68,16 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void Text_log_lines_are_logfmt_with_values_quoted_when_they_hold_spaces()
+    {
+        var output = new StringWriter();
+        var log = new NodeLog { Format = LogFormat.Text, Output = output };
+        log.Event(LogLevel.Notice, "shutdown", "Shutting down", ("reason", "SHUTDOWN from client id=2"), ("port", 6379));
+        var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd('\r');
+        Assert.Matches(@"^\S+Z notice Shutting down reason=""SHUTDOWN from client id=2"" port=6379$", line);
+    }
+
+    [Fact]
     public async Task Config_changes_and_eviction_pressure_are_logged()
     {
         var output = new StringWriter();
