@@ -68,12 +68,12 @@ public static class Program
             try
             {
                 metrics = await MetricsHost.StartAsync(server, metricsPort);
-                log.Event(LogLevel.Notice, "metrics_listening", $"Serving /metrics, /healthz and /readyz on port {metricsPort}", ("metrics_port", metricsPort));
+                log.Event(LogLevel.Notice, "metrics_listening", "Serving /metrics, /healthz and /readyz", ("metrics_port", metricsPort));
             }
             catch (IOException e)
             {
                 // The cache still serves; the failing readiness probe makes the problem visible in Kubernetes.
-                log.Event(LogLevel.Warning, "metrics_failed", $"Could not serve metrics on port {metricsPort}: {e.Message}", ("metrics_port", metricsPort));
+                log.Event(LogLevel.Warning, "metrics_failed", "Could not serve metrics", ("metrics_port", metricsPort), ("error", e.Message));
             }
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
