@@ -130,7 +130,7 @@ public sealed class BlockingKeys
     {
         var db = session.Db;
         var client = new BlockedClient(session, db, serve);
-        var map = _waiters[db.Id] ??= new Dictionary<byte[], LinkedList<BlockedClient>>(KeyBytesComparer.Instance);
+        var map = _waiters[db.Id] ??= new Dictionary<byte[], LinkedList<BlockedClient>>(ByteArrayComparer.Instance);
         foreach (var key in keys)
         {
             if (client.Queued.Exists(q => q.Key.AsSpan().SequenceEqual(key)))
@@ -178,7 +178,7 @@ public sealed class BlockingKeys
         {
             return;
         }
-        var ready = _readyByDb[db.Id] ??= new HashSet<byte[]>(KeyBytesComparer.Instance);
+        var ready = _readyByDb[db.Id] ??= new HashSet<byte[]>(ByteArrayComparer.Instance);
         if (ready.Add(storedKey))
         {
             _ready.Add((db, storedKey));

@@ -56,7 +56,7 @@ public sealed class WatchedKeys(int databases)
         {
             return;
         }
-        var map = _byDb[db.Id] ??= new Dictionary<byte[], List<KeyWatcher>>(KeyBytesComparer.Instance);
+        var map = _byDb[db.Id] ??= new Dictionary<byte[], List<KeyWatcher>>(ByteArrayComparer.Instance);
         if (!map.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out var stored, out var watchers))
         {
             stored = key.ToArray();
