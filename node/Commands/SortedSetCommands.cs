@@ -1424,7 +1424,7 @@ internal static class SortedSetCommands
 
     private static SortedSetValue Union(AlgebraInput[] inputs, Aggregate aggregate)
     {
-        var scores = new Dictionary<byte[], double>(MemberComparer.Instance);
+        var scores = new Dictionary<byte[], double>(ByteArrayComparer.Instance);
         var order = new List<byte[]>();
         foreach (var input in inputs)
         {
@@ -1519,16 +1519,6 @@ internal static class SortedSetCommands
             }
         }
         return result;
-    }
-
-    /// <summary>Byte-wise equality of members for the union's accumulator.</summary>
-    private sealed class MemberComparer : IEqualityComparer<byte[]>
-    {
-        public static readonly MemberComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj) => (int)KeyHash.Of(obj);
     }
 
     // ---- ZSCAN -------------------------------------------------------------------------------
