@@ -58,41 +58,12 @@ internal static class CollectionCommandHelpers
     /// <summary>Parses a SCAN cursor as Redis does with strtoul: optional sign (negative wraps), empty is 0.</summary>
     public static bool TryParseCursor(Session s, ReadOnlySpan<byte> text, out ulong cursor)
     {
-        cursor = 0;
-        int i = 0;
-        bool negative = false;
-        bool valid = true;
-        if (text.Length > 0)
+        if (NumberFormat.TryParseScanCursor(text, out cursor))
         {
-            if (text[0] is (byte)'+' or (byte)'-')
-            {
-                negative = text[0] == (byte)'-';
-                i = 1;
-            }
-            valid = i < text.Length;
-            for (; i < text.Length && valid; i++)
-            {
-                uint digit = (uint)(text[i] - '0');
-                if (digit > 9 || cursor > (ulong.MaxValue - digit) / 10)
-                {
-                    valid = false;
-                }
-                else
-                {
-                    cursor = (cursor * 10) + digit;
-                }
-            }
+            return true;
         }
-        if (!valid)
-        {
-            s.Reply.WriteError("ERR invalid cursor");
-            return false;
-        }
-        if (negative)
-        {
-            cursor = 0 - cursor;
-        }
-        return true;
+        s.Reply.WriteError("ERR invalid cursor");
+        return false;
     }
 
     /// <summary>Writes the reply to a scan of a missing key.</summary>

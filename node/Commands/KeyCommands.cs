@@ -393,7 +393,7 @@ internal static class KeyCommands
     /// </summary>
     private static void Scan(Session s, ArgList a)
     {
-        if (!TryParseCursor(a[1], out ulong cursor))
+        if (!NumberFormat.TryParseScanCursor(a[1], out ulong cursor))
         {
             s.Reply.WriteError("ERR invalid cursor");
             return;
@@ -466,44 +466,6 @@ internal static class KeyCommands
         s.Reply.WriteArrayHeader(2);
         s.Reply.WriteBulkInteger(index >= limit ? 0 : index);
         WriteKeyArray(s, found);
-    }
-
-    /// <summary>
-    /// Parses a cursor as Redis does with strtoul: an optional sign (a negative number wraps around),
-    /// decimal digits, nothing after; leading space and values past 64 bits are refused. The text
-    /// ends at a NUL byte, as a C string would.
-    /// </summary>
-    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
-    {
-        cursor = 0;
-        int nul = text.IndexOf((byte)0);
-        if (nul >= 0)
-        {
-            text = text[..nul];
-        }
-        if (text.Length == 0)
-        {
-            // strtoul reads nothing and leaves the end pointer on the terminator: cursor 0.
-            return true;
-        }
-        bool negative = text[0] == (byte)'-';
-        int start = text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
-        if (start == text.Length)
-        {
-            return false;
-        }
-        ulong value = 0;
-        for (int i = start; i < text.Length; i++)
-        {
-            uint digit = (uint)(text[i] - '0');
-            if (digit > 9 || value > (ulong.MaxValue - digit) / 10)
-            {
-                return false;
-            }
-            value = value * 10 + digit;
-        }
-        cursor = negative ? unchecked(0 - value) : value;
-        return true;
     }
 
     private static void RandomKey(Session s, ArgList a)

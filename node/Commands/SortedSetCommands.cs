@@ -1525,7 +1525,7 @@ internal static class SortedSetCommands
 
     private static void Zscan(Session s, ArgList a)
     {
-        if (!TryParseCursor(a[2], out ulong cursor))
+        if (!NumberFormat.TryParseScanCursor(a[2], out ulong cursor))
         {
             s.Reply.WriteError("ERR invalid cursor");
             return;
@@ -1585,34 +1585,5 @@ internal static class SortedSetCommands
             int n = NumberFormat.FormatDoubleD2String(score, text);
             s.Reply.WriteBulk(text[..n]);
         }
-    }
-
-    /// <summary>An unsigned 64-bit cursor as strtoul reads it (a leading minus wraps around, as in C).</summary>
-    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
-    {
-        cursor = 0;
-        bool negative = text.Length > 0 && text[0] == (byte)'-';
-        var digits = text.Length > 0 && text[0] is (byte)'-' or (byte)'+' ? text[1..] : text;
-        if (digits.IsEmpty)
-        {
-            return text.IsEmpty;
-        }
-        foreach (byte b in digits)
-        {
-            if (b is < (byte)'0' or > (byte)'9')
-            {
-                return false;
-            }
-            if (cursor > (ulong.MaxValue - (ulong)(b - '0')) / 10)
-            {
-                return false;
-            }
-            cursor = (cursor * 10) + (ulong)(b - '0');
-        }
-        if (negative)
-        {
-            cursor = unchecked(0 - cursor);
-        }
-        return true;
     }
 }

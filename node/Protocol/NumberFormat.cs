@@ -116,4 +116,42 @@ public static class NumberFormat
     public static bool TryParseInt64(ReadOnlySpan<byte> text, out long value) => RespParser.TryParseInt64(text, out value);
 
     private static bool IsSpace(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
+
+    /// <summary>
+    /// Parses a cursor as Redis does with strtoul: an optional sign (a negative number wraps around),
+    /// decimal digits, nothing after; leading space and values past 64 bits are refused. The text
+    /// ends at a NUL byte, as a C string would.
+    /// </summary>
+    public static bool TryParseScanCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    {
+        cursor = 0;
+        int nul = text.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            text = text[..nul];
+        }
+        if (text.Length == 0)
+        {
+            // strtoul reads nothing and leaves the end pointer on the terminator: cursor 0.
+            return true;
+        }
+        bool negative = text[0] == (byte)'-';
+        int start = text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
+        if (start == text.Length)
+        {
+            return false;
+        }
+        ulong value = 0;
+        for (int i = start; i < text.Length; i++)
+        {
+            uint digit = (uint)(text[i] - '0');
+            if (digit > 9 || value > (ulong.MaxValue - digit) / 10)
+            {
+                return false;
+            }
+            value = value * 10 + digit;
+        }
+        cursor = negative ? unchecked(0 - value) : value;
+        return true;
+    }
 }
