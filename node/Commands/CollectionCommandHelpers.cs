@@ -55,6 +55,28 @@ internal static class CollectionCommandHelpers
         }
     }
 
+    /// <summary>
+    /// Redis's index range over <paramref name="length"/> elements (LRANGE, ZRANGE, LTRIM...): negative
+    /// indexes count from the end, both ends are clamped; the first index and how many (0: empty).
+    /// </summary>
+    public static (long First, long Count) ClampRange(long start, long stop, long length)
+    {
+        if (start < 0)
+        {
+            start = Math.Max(0, start + length);
+        }
+        if (stop < 0)
+        {
+            stop += length;
+        }
+        if (start > stop || start >= length)
+        {
+            return (0, 0);
+        }
+        stop = Math.Min(stop, length - 1);
+        return (start, stop - start + 1);
+    }
+
     /// <summary>Parses a SCAN cursor as Redis does with strtoul: optional sign (negative wraps), empty is 0.</summary>
     public static bool TryParseCursor(Session s, ReadOnlySpan<byte> text, out ulong cursor)
     {

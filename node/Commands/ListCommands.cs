@@ -343,21 +343,10 @@ internal static class ListCommands
     /// <summary>Clamps Redis's start/stop pair to the list; false when the range is empty.</summary>
     private static bool TryClampRange(long start, long stop, int length, out int first, out int last)
     {
-        if (start < 0)
-        {
-            start += length;
-        }
-        if (stop < 0)
-        {
-            stop += length;
-        }
-        if (start < 0)
-        {
-            start = 0;
-        }
-        first = (int)Math.Min(start, int.MaxValue);
-        last = (int)Math.Min(stop, length - 1L);
-        return start <= stop && start < length;
+        var (from, count) = CollectionCommandHelpers.ClampRange(start, stop, length);
+        first = (int)from;
+        last = (int)(from + count - 1);
+        return count > 0;
     }
 
     private static void Lrange(Session s, ArgList a)

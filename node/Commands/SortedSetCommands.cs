@@ -779,27 +779,8 @@ internal static class SortedSetCommands
     /// <summary>Redis's index range (negative from the end, clamped): the first rank read and how many.</summary>
     private static (long First, long Count) RankWindow(long length, long start, long stop, bool descending)
     {
-        if (start < 0)
-        {
-            start += length;
-        }
-        if (stop < 0)
-        {
-            stop += length;
-        }
-        if (start < 0)
-        {
-            start = 0;
-        }
-        if (start > stop || start >= length)
-        {
-            return (0, 0);
-        }
-        if (stop >= length)
-        {
-            stop = length - 1;
-        }
-        return (descending ? length - 1 - start : start, stop - start + 1);
+        var (first, count) = CollectionCommandHelpers.ClampRange(start, stop, length);
+        return count == 0 ? (0, 0) : (descending ? length - 1 - first : first, count);
     }
 
     /// <summary>
