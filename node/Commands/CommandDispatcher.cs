@@ -59,7 +59,19 @@ public static class CommandDispatcher
             return;
         }
         session.Reply.LastErrorPrefix = null;
-        spec.Handler!(session, args);
+        try
+        {
+            spec.Handler!(session, args);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug in one command must not take the server down for everyone. The reply stream may hold
+            // part of an answer, so the client gets an error and is disconnected; other clients go on.
+            server.Log.Event(LogLevel.Warning, "command_failed", "A command failed with an internal error",
+                ("cmd", spec.Name), ("client_id", session.Id), ("error", $"{e.GetType().Name}: {e.Message}"));
+            session.Reply.WriteError($"ERR internal error while running '{spec.Name}'");
+            session.CloseAfterReply = true;
+        }
         long elapsed = Stopwatch.GetTimestamp() - started;
         if ((spec.Flags & CommandFlags.Write) != 0)
         {

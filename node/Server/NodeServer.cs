@@ -74,7 +74,7 @@ public sealed class NodeServer : IAsyncDisposable
     public Keyspace Keyspace { get; }
 
     /// <summary>The commands served.</summary>
-    public CommandTable Commands { get; }
+    public CommandTable Commands { get; internal set; }
 
     /// <summary>Counters for INFO.</summary>
     public ServerStats Stats { get; } = new();
