@@ -38,16 +38,16 @@ public sealed class DiagnosticsTests
     [Fact]
     public async Task Latency_monitor_records_slow_commands()
     {
-        await using var node = TestNode.Start("--latency-monitor-threshold", "1", "--enable-debug-command", "yes");
+        // A threshold well above what a cold (JIT-compiling) command takes on a loaded machine, and a sleep well above it.
+        await using var node = TestNode.Start("--latency-monitor-threshold", "50", "--enable-debug-command", "yes");
         using var c = node.Client();
-        c.Call("DEBUG", "SLEEP", "0.02");
+        c.Call("DEBUG", "SLEEP", "0.2");
         var latest = c.Call("LATENCY", "LATEST").Elements;
-        var command = Assert.Single(latest);
-        Assert.Equal("command", command.Elements[0].Text);
-        Assert.True(command.Elements[2].Integer >= 20);
-        Assert.Single(c.Call("LATENCY", "HISTORY", "command").Elements);
+        var command = Assert.Single(latest, e => e.Elements[0].Text == "command");
+        Assert.True(command.Elements[2].Integer >= 200);
+        Assert.Contains(c.Call("LATENCY", "HISTORY", "command").Elements, e => e.Elements[1].Integer >= 200);
         Assert.Contains("command", c.Call("LATENCY", "DOCTOR").Text, StringComparison.Ordinal);
-        Assert.Equal(1, c.Call("LATENCY", "RESET").Integer);
+        Assert.True(c.Call("LATENCY", "RESET").Integer >= 1);
         Assert.Empty(c.Call("LATENCY", "LATEST").Elements);
     }
 
