@@ -34,25 +34,7 @@ internal static class CollectionDifferential
     public static IReadOnlyList<RespValue> AssertSameIgnoringOrder(RedisAndNode servers, int protocol, Func<string[], bool> pairs, params string[][] commands)
     {
         Clean(servers, commands);
-        using var redis = servers.Redis.Client();
-        using var node = servers.Node.Client();
-        foreach (var client in new[] { redis, node })
-        {
-            client.Call("FLUSHALL");
-            if (protocol == 3)
-            {
-                client.Call("HELLO", "3");
-            }
-        }
-        var replies = new List<RespValue>();
-        foreach (var command in commands)
-        {
-            var expected = Normalize(redis.Call(command), pairs(command));
-            var actual = Normalize(node.Call(command), pairs(command));
-            Assert.True(expected.ToString() == actual.ToString() && Render(expected) == Render(actual), $"{string.Join(' ', command)}\n  redis: {expected}\n  node:  {actual}");
-            replies.Add(actual);
-        }
-        return replies;
+        return servers.AssertSameReplies(protocol, (command, reply) => Normalize(reply, pairs(command)), commands);
     }
 
     /// <summary>Sorts the elements of an aggregate reply (as pairs when <paramref name="pairs"/>), recursively for a scan reply.</summary>
