@@ -175,7 +175,7 @@ internal static class DiagnosticCommands
             r.WriteBulk("overhead.hashtable.main"u8);
             r.WriteInteger(table.StructureBytes);
             r.WriteBulk("overhead.hashtable.expires"u8);
-            r.WriteInteger(table.VolatileCount * (long)sizeof(int));
+            r.WriteInteger(table.VolatileCount * (long)(sizeof(int) + sizeof(long)));
         }
         r.WriteBulk("overhead.total"u8);
         r.WriteInteger(overhead);

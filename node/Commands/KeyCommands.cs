@@ -251,7 +251,7 @@ internal static class KeyCommands
         }
         // The value keeps its expiry and its access time: only its name changes.
         table[target].Access = table[source].Access;
-        db.SetExpire(target, table[source].ExpireAt);
+        db.SetExpire(target, table.ExpireAt(source));
         db.DeleteAt(source);
         WriteRenameDone(s, onlyIfNew);
     }
@@ -317,7 +317,7 @@ internal static class KeyCommands
             ICollectionValue collection => collection.Clone(),
             var other => other!,
         };
-        long expireAt = entry.ExpireAt;
+        long expireAt = source.Table.ExpireAt(from);
         if (to >= 0)
         {
             destination.Table[to].Value = copy;
@@ -353,7 +353,7 @@ internal static class KeyCommands
         // The source entry is deleted right after, so its key array changes owner instead of being copied.
         int to = destination.Add(entry.Key!, entry.Value!);
         destination.Table[to].Access = entry.Access;
-        destination.SetExpire(to, entry.ExpireAt);
+        destination.SetExpire(to, source.Table.ExpireAt(from));
         source.DeleteAt(from);
         s.Reply.WriteInteger(1);
     }
@@ -569,7 +569,7 @@ internal static class KeyCommands
             s.Reply.WriteInteger(0);
             return;
         }
-        long current = db.Table[index].ExpireAt;
+        long current = db.Table.ExpireAt(index);
         bool hasExpiry = current != 0;
         // A key without expiry counts as an infinite TTL: GT never beats it, LT always does.
         if ((nx && hasExpiry) || (xx && !hasExpiry) || (gt && (!hasExpiry || when <= current)) || (lt && hasExpiry && when >= current))
@@ -597,7 +597,7 @@ internal static class KeyCommands
             s.Reply.WriteInteger(-2);
             return;
         }
-        long expireAt = s.Db.Table[index].ExpireAt;
+        long expireAt = s.Db.Table.ExpireAt(index);
         if (expireAt == 0)
         {
             s.Reply.WriteInteger(-1);
@@ -610,7 +610,7 @@ internal static class KeyCommands
     private static void Persist(Session s, ArgList a)
     {
         int index = s.Db.Find(a[1]);
-        if (index < 0 || s.Db.Table[index].ExpireAt == 0)
+        if (index < 0 || s.Db.Table.ExpireAt(index) == 0)
         {
             s.Reply.WriteInteger(0);
             return;

@@ -284,7 +284,7 @@ internal static class StringCommands
         ref var entry = ref db.Table[index];
         entry.Value = value;
         entry.Access = s.Keyspace.Touched(entry.Access);
-        if (!keepTtl && entry.ExpireAt != 0)
+        if (!keepTtl && entry.HasExpiry)
         {
             db.SetExpire(index, 0);
         }

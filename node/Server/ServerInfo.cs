@@ -369,7 +369,7 @@ public static class ServerInfo
             {
                 break;
             }
-            long ttl = table[index].ExpireAt - nowMs;
+            long ttl = table.ExpireAt(index) - nowMs;
             if (ttl > 0)
             {
                 total += ttl;

@@ -26,7 +26,7 @@ public sealed class Database(Keyspace keyspace, int id)
             return -1;
         }
         ref var entry = ref table[index];
-        if (entry.ExpireAt != 0 && entry.ExpireAt <= keyspace.NowMs)
+        if (entry.HasExpiry && table.ExpireAt(index) <= keyspace.NowMs)
         {
             DeleteExpired(index);
             return -1;
@@ -56,7 +56,7 @@ public sealed class Database(Keyspace keyspace, int id)
             entry.Value = value;
             entry.Access = keyspace.Touched(entry.Access);
             table.Recharge(index);
-            if (!keepTtl && entry.ExpireAt != 0)
+            if (!keepTtl && entry.HasExpiry)
             {
                 table.SetExpire(index, 0);
             }
@@ -121,7 +121,7 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>True when the entry at <paramref name="index"/> is past its expiry.</summary>
     public bool IsExpired(int index)
     {
-        long at = Table[index].ExpireAt;
+        long at = Table.ExpireAt(index);
         return at != 0 && at <= keyspace.NowMs;
     }
 

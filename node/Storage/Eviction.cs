@@ -145,7 +145,7 @@ public sealed class Evictor(Keyspace keyspace)
                 _pool[_poolCount] = default;
                 var db = keyspace[best.Db];
                 if (db.Table.IsLive(best.Index) && ReferenceEquals(db.Table[best.Index].Key, best.Key)
-                    && (!Volatile || db.Table[best.Index].ExpireAt != 0))
+                    && (!Volatile || db.Table.ExpireAt(best.Index) != 0))
                 {
                     db.DeleteEvicted(best.Index);
                     return true;
@@ -166,16 +166,16 @@ public sealed class Evictor(Keyspace keyspace)
                 return;
             }
             ref var entry = ref table[index];
-            Insert(new Candidate { Score = Score(ref entry), Db = d, Index = index, Key = entry.Key! });
+            Insert(new Candidate { Score = Score(table, index), Db = d, Index = index, Key = entry.Key! });
         }
     }
 
     /// <summary>Higher is a better eviction candidate: idle time, rarity of use, or nearness of expiry.</summary>
-    private ulong Score(ref KeyTable.Entry entry) => Policy switch
+    private ulong Score(KeyTable table, int index) => Policy switch
     {
-        EvictionPolicy.AllKeysLfu or EvictionPolicy.VolatileLfu => 255 - keyspace.LfuFrequency(entry.Access),
-        EvictionPolicy.VolatileTtl => ulong.MaxValue - (ulong)entry.ExpireAt,
-        _ => (ulong)keyspace.IdleSeconds(entry.Access),
+        EvictionPolicy.AllKeysLfu or EvictionPolicy.VolatileLfu => 255 - keyspace.LfuFrequency(table[index].Access),
+        EvictionPolicy.VolatileTtl => ulong.MaxValue - (ulong)table.ExpireAt(index),
+        _ => (ulong)keyspace.IdleSeconds(table[index].Access),
     };
 
     /// <summary>Inserts into the pool kept sorted by ascending score; when full, a candidate worse than all is dropped.</summary>

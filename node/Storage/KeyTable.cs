@@ -3,10 +3,12 @@ using System.Numerics;
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
-/// The keys of one database: a chained hash table whose entries live in one array and never move
-/// while they live. Stable entry indices make SCAN cursors exact (every key present throughout an
+/// The keys of one database: a chained hash table whose entries live in fixed-size segments and never
+/// move while they live. Stable entry indices make SCAN cursors exact (every key present throughout an
 /// iteration is returned), let eviction and expiry sample entries at random, and give per-slot
-/// indexes and snapshots a cheap handle on each key.
+/// indexes and snapshots a cheap handle on each key. Segments (rather than one array that doubles)
+/// mean growth never copies the entries nor leaves a large dead array behind for the collector; an
+/// entry is 32 bytes (no stored hash, expiry kept aside for the keys that have one), as a Redis dictEntry.
 /// </summary>
 public sealed class KeyTable
 {
@@ -19,32 +21,43 @@ public sealed class KeyTable
         /// <summary>byte[] for strings, a collection object otherwise.</summary>
         public object? Value;
 
-        /// <summary>Unix time in milliseconds when the key expires, 0 for none.</summary>
-        public long ExpireAt;
-
         /// <summary>LRU clock or LFU counter, as the eviction policy keeps it.</summary>
         public uint Access;
 
-        /// <summary>Bytes this key and its value are charged for in <see cref="ChargedBytes"/> (kept so removal subtracts exactly).</summary>
-        public long Charged;
-
-        internal uint Hash;
         internal int Next;
+
+        /// <summary>Position in the expiry index, -1 for a key without expiry.</summary>
         internal int VolatilePos;
+
+        /// <summary>True when the key has an expiry (read it with <see cref="ExpireAt"/>).</summary>
+        public readonly bool HasExpiry => VolatilePos >= 0;
+
+        /// <summary>The charge in 8-byte units (saturating), so an entry stays 32 bytes.</summary>
+        internal uint ChargedUnits;
+
+        /// <summary>Bytes this key and its value are charged for in <see cref="ChargedBytes"/> (kept so removal subtracts exactly).</summary>
+        public readonly long Charged => ChargedUnits * 8L;
     }
 
     /// <summary>Bytes the runtime spends on a byte array's header (method table, sync block, length).</summary>
     public const int ArrayHeaderBytes = 24;
 
-    /// <summary>Bytes of one entry slot in the entry array.</summary>
+    /// <summary>Bytes of one entry slot in the entry segments.</summary>
     public static readonly int EntryBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<Entry>();
 
+    // 4096 entries (128 KiB) per segment: few segments for millions of keys, small enough to allocate often.
+    private const int SegmentShift = 12;
+    private const int SegmentSize = 1 << SegmentShift;
+    private const int SegmentMask = SegmentSize - 1;
+
     private int[] _buckets;
-    private Entry[] _entries;
+    private Entry[][] _segments;
+    private int _capacity;
     private int _used;
     private int _count;
     private int _freeList = -1;
     private int[] _volatile = new int[4];
+    private long[] _volatileExpireAt = new long[4];
     private int _volatileCount;
 
     /// <summary>An empty table.</summary>
@@ -52,7 +65,8 @@ public sealed class KeyTable
     {
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 4));
         _buckets = new int[size];
-        _entries = new Entry[size];
+        _segments = [];
+        EnsureCapacity(size);
     }
 
     /// <summary>Live keys.</summary>
@@ -61,8 +75,9 @@ public sealed class KeyTable
     /// <summary>Sum of the live entries' <see cref="Entry.Charged"/> bytes: keys and values.</summary>
     public long ChargedBytes { get; private set; }
 
-    /// <summary>Bytes of the table's own arrays (buckets, entries, expiry index), including free slots.</summary>
-    public long StructureBytes => 3L * ArrayHeaderBytes + (_buckets.Length * 4L) + ((long)_entries.Length * EntryBytes) + (_volatile.Length * 4L);
+    /// <summary>Bytes of the table's own arrays (buckets, entry segments, expiry index), including free slots.</summary>
+    public long StructureBytes => ((4L + ((_capacity + SegmentMask) >> SegmentShift)) * ArrayHeaderBytes) + (_buckets.Length * 4L)
+        + ((long)_capacity * EntryBytes) + (_segments.Length * 8L) + (_volatile.Length * 12L);
 
     /// <summary>Memory the table holds: <see cref="ChargedBytes"/> plus <see cref="StructureBytes"/>.</summary>
     public long UsedBytes => ChargedBytes + StructureBytes;
@@ -84,10 +99,10 @@ public sealed class KeyTable
     /// </summary>
     public long Recharge(int index)
     {
-        ref Entry e = ref _entries[index];
-        long charge = ChargeOf(e.Key!, e.Value);
-        long delta = charge - e.Charged;
-        e.Charged = charge;
+        ref Entry e = ref this[index];
+        uint units = ChargeUnits(ChargeOf(e.Key!, e.Value));
+        long delta = (units - (long)e.ChargedUnits) * 8;
+        e.ChargedUnits = units;
         ChargedBytes += delta;
         return delta;
     }
@@ -99,21 +114,27 @@ public sealed class KeyTable
     public int IndexLimit => _used;
 
     /// <summary>The entry at <paramref name="index"/> (check <see cref="IsLive"/> when iterating).</summary>
-    public ref Entry this[int index] => ref _entries[index];
+    public ref Entry this[int index] => ref _segments[index >> SegmentShift][index & SegmentMask];
 
     /// <summary>True when <paramref name="index"/> holds a key.</summary>
-    public bool IsLive(int index) => (uint)index < (uint)_used && _entries[index].Key is not null;
+    public bool IsLive(int index) => (uint)index < (uint)_used && this[index].Key is not null;
+
+    /// <summary>Unix time in milliseconds when the entry at <paramref name="index"/> expires, 0 for none.</summary>
+    public long ExpireAt(int index)
+    {
+        int pos = this[index].VolatilePos;
+        return pos < 0 ? 0 : _volatileExpireAt[pos];
+    }
 
     /// <summary>The index of <paramref name="key"/>, or -1.</summary>
     public int Find(ReadOnlySpan<byte> key)
     {
-        uint hash = (uint)KeyHash.Of(key);
-        int i = _buckets[hash & (uint)(_buckets.Length - 1)] - 1;
-        var entries = _entries;
+        int i = _buckets[KeyHash.Of(key) & (uint)(_buckets.Length - 1)] - 1;
+        var segments = _segments;
         while (i >= 0)
         {
-            ref Entry e = ref entries[i];
-            if (e.Hash == hash && key.SequenceEqual(e.Key))
+            ref Entry e = ref segments[i >> SegmentShift][i & SegmentMask];
+            if (key.SequenceEqual(e.Key))
             {
                 return i;
             }
@@ -125,35 +146,38 @@ public sealed class KeyTable
     /// <summary>Adds a key known to be absent; returns its index.</summary>
     public int Add(byte[] key, object value)
     {
-        uint hash = (uint)KeyHash.Of(key);
         int index;
         if (_freeList >= 0)
         {
             index = _freeList;
-            _freeList = _entries[index].Next;
+            _freeList = this[index].Next;
         }
         else
         {
-            if (_used == _entries.Length)
+            if (_used == _capacity)
             {
-                Grow();
+                EnsureCapacity(_capacity < SegmentSize ? _capacity * 2 : _capacity + SegmentSize);
             }
             index = _used++;
         }
-        ref int bucket = ref _buckets[hash & (uint)(_buckets.Length - 1)];
-        long charge = ChargeOf(key, value);
-        _entries[index] = new Entry { Key = key, Value = value, Hash = hash, Next = bucket - 1, VolatilePos = -1, Charged = charge };
+        if (_count >= _buckets.Length)
+        {
+            Rehash(_buckets.Length * 2);
+        }
+        ref int bucket = ref _buckets[KeyHash.Of(key) & (uint)(_buckets.Length - 1)];
+        uint units = ChargeUnits(ChargeOf(key, value));
+        this[index] = new Entry { Key = key, Value = value, Next = bucket - 1, VolatilePos = -1, ChargedUnits = units };
         bucket = index + 1;
         _count++;
-        ChargedBytes += charge;
+        ChargedBytes += units * 8L;
         return index;
     }
 
     /// <summary>Removes the key at <paramref name="index"/>.</summary>
     public void RemoveAt(int index)
     {
-        ref Entry e = ref _entries[index];
-        ref int bucket = ref _buckets[e.Hash & (uint)(_buckets.Length - 1)];
+        ref Entry e = ref this[index];
+        ref int bucket = ref _buckets[KeyHash.Of(e.Key) & (uint)(_buckets.Length - 1)];
         if (bucket - 1 == index)
         {
             bucket = e.Next + 1;
@@ -161,11 +185,11 @@ public sealed class KeyTable
         else
         {
             int i = bucket - 1;
-            while (_entries[i].Next != index)
+            while (this[i].Next != index)
             {
-                i = _entries[i].Next;
+                i = this[i].Next;
             }
-            _entries[i].Next = e.Next;
+            this[i].Next = e.Next;
         }
         if (e.VolatilePos >= 0)
         {
@@ -181,18 +205,22 @@ public sealed class KeyTable
     /// <summary>Sets or clears (0) the expiry of the entry at <paramref name="index"/>.</summary>
     public void SetExpire(int index, long unixMs)
     {
-        ref Entry e = ref _entries[index];
-        e.ExpireAt = unixMs;
-        if (unixMs != 0 && e.VolatilePos < 0)
+        ref Entry e = ref this[index];
+        if (unixMs != 0)
         {
-            if (_volatileCount == _volatile.Length)
+            if (e.VolatilePos < 0)
             {
-                Array.Resize(ref _volatile, _volatile.Length * 2);
+                if (_volatileCount == _volatile.Length)
+                {
+                    Array.Resize(ref _volatile, _volatile.Length * 2);
+                    Array.Resize(ref _volatileExpireAt, _volatile.Length);
+                }
+                e.VolatilePos = _volatileCount;
+                _volatile[_volatileCount++] = index;
             }
-            e.VolatilePos = _volatileCount;
-            _volatile[_volatileCount++] = index;
+            _volatileExpireAt[e.VolatilePos] = unixMs;
         }
-        else if (unixMs == 0 && e.VolatilePos >= 0)
+        else if (e.VolatilePos >= 0)
         {
             RemoveVolatile(ref e);
         }
@@ -209,7 +237,7 @@ public sealed class KeyTable
         for (int attempt = 0; attempt < 16; attempt++)
         {
             int i = random.Next(_used);
-            if (_entries[i].Key is not null)
+            if (this[i].Key is not null)
             {
                 return i;
             }
@@ -218,7 +246,7 @@ public sealed class KeyTable
         for (int n = 0; n < _used; n++)
         {
             int i = (start + n) % _used;
-            if (_entries[i].Key is not null)
+            if (this[i].Key is not null)
             {
                 return i;
             }
@@ -229,29 +257,65 @@ public sealed class KeyTable
     /// <summary>A random entry index among keys with an expiry, or -1.</summary>
     public int RandomVolatileIndex(Random random) => _volatileCount == 0 ? -1 : _volatile[random.Next(_volatileCount)];
 
+    private static uint ChargeUnits(long bytes) => (uint)Math.Min(uint.MaxValue, (bytes + 7) >> 3);
+
     private void RemoveVolatile(ref Entry e)
     {
         int pos = e.VolatilePos;
         int last = _volatile[--_volatileCount];
         _volatile[pos] = last;
-        _entries[last].VolatilePos = pos;
+        _volatileExpireAt[pos] = _volatileExpireAt[_volatileCount];
+        this[last].VolatilePos = pos;
         e.VolatilePos = -1;
     }
 
-    private void Grow()
+    /// <summary>Makes room for <paramref name="capacity"/> entries: the first segment doubles up to full size, then whole segments are added.</summary>
+    private void EnsureCapacity(int capacity)
     {
-        int size = _entries.Length * 2;
-        Array.Resize(ref _entries, size);
+        if (capacity <= SegmentSize)
+        {
+            if (_segments.Length == 0)
+            {
+                _segments = [new Entry[capacity]];
+            }
+            else
+            {
+                Array.Resize(ref _segments[0], capacity);
+            }
+            _capacity = capacity;
+            return;
+        }
+        if (_capacity < SegmentSize)
+        {
+            Array.Resize(ref _segments[0], SegmentSize);
+            _capacity = SegmentSize;
+        }
+        int segments = (capacity + SegmentMask) >> SegmentShift;
+        if (segments > _segments.Length)
+        {
+            // The segment directory doubles (it is small: 8 bytes per 4096 keys); unused slots stay null.
+            Array.Resize(ref _segments, Math.Max(segments, _segments.Length * 2));
+        }
+        for (int i = _capacity >> SegmentShift; i < segments; i++)
+        {
+            _segments[i] = new Entry[SegmentSize];
+        }
+        _capacity = segments << SegmentShift;
+    }
+
+    /// <summary>Rebuilds the buckets at <paramref name="size"/> (a power of two), keeping the load factor at most 1.</summary>
+    private void Rehash(int size)
+    {
         _buckets = new int[size];
         uint mask = (uint)(size - 1);
         for (int i = 0; i < _used; i++)
         {
-            ref Entry e = ref _entries[i];
+            ref Entry e = ref this[i];
             if (e.Key is null)
             {
                 continue;
             }
-            ref int bucket = ref _buckets[e.Hash & mask];
+            ref int bucket = ref _buckets[KeyHash.Of(e.Key) & mask];
             e.Next = bucket - 1;
             bucket = i + 1;
         }

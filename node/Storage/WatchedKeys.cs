@@ -146,7 +146,7 @@ public sealed class WatchedKeys(int databases)
         {
             return false;
         }
-        long at = db.Table[index].ExpireAt;
+        long at = db.Table.ExpireAt(index);
         return at != 0 && at <= nowMs;
     }
 
