@@ -17,21 +17,34 @@ internal sealed class ClientConnection
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
     private readonly CommandBatch _batch = new();
+
+    /// <summary>True when the socket belongs to the epoll loop, which closes it once the replies are out.</summary>
+    private readonly bool _transportOwnsSocket;
     private volatile bool _stopping;
 
     /// <summary>A read done while a command waited, not yet parsed: the next read of the request loop.</summary>
     private ReadResult? _heldRead;
 
-    public ClientConnection(NodeServer server, Socket socket, long id)
+    /// <summary>A client on <paramref name="socket"/>; <paramref name="transport"/> is the epoll loop's pipes, or null for .NET's socket streams.</summary>
+    public ClientConnection(NodeServer server, Socket socket, long id, IDuplexPipe? transport)
     {
         _server = server;
         _socket = socket;
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        // Zero-byte reads: an idle client holds no buffer (1,000 idle clients would pin 16 MiB otherwise) and
-        // costs no extra syscall (a peek replaces the receive that would find nothing), so a big buffer
-        // fits a whole pipelined batch of large values in one read.
-        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, useZeroByteReads: true));
-        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
+        if (transport is not null)
+        {
+            _reader = transport.Input;
+            _writer = transport.Output;
+            _transportOwnsSocket = true;
+        }
+        else
+        {
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            // Zero-byte reads: an idle client holds no buffer (1,000 idle clients would pin 16 MiB otherwise) and
+            // costs no extra syscall (a peek replaces the receive that would find nothing), so a big buffer
+            // fits a whole pipelined batch of large values in one read.
+            _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, useZeroByteReads: true));
+            _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
+        }
         Session = new Session(server, id, new ReplyWriter(_writer), Describe(socket.RemoteEndPoint), Describe(socket.LocalEndPoint))
         {
             Abort = Abort,
@@ -79,7 +92,10 @@ internal sealed class ClientConnection
             Interlocked.Add(ref _server.Stats.NetOutputBytesClosed, Session.Reply.BytesWritten);
             await _reader.CompleteAsync();
             await _writer.CompleteAsync();
-            _socket.Dispose();
+            if (!_transportOwnsSocket)
+            {
+                _socket.Dispose();
+            }
         }
     }
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
+using CacheOperator.Node.Server.Transport;
 using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Server;
@@ -12,6 +13,9 @@ namespace CacheOperator.Node.Server;
 public sealed class NodeServer : IAsyncDisposable
 {
     private readonly List<Socket> _listeners = [];
+
+    /// <summary>The network loop on Linux x64 (CACHE_NODE_TRANSPORT=sockets selects .NET's socket engine instead).</summary>
+    private readonly EpollLoop? _epoll = EpollLoop.IsSupported && Environment.GetEnvironmentVariable("CACHE_NODE_TRANSPORT") != "sockets" ? EpollLoop.Shared : null;
     private readonly ConcurrentDictionary<long, ClientConnection> _clients = new();
     private readonly ConcurrentDictionary<Task, bool> _connectionTasks = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -222,7 +226,7 @@ public sealed class NodeServer : IAsyncDisposable
                 continue;
             }
             long id = Interlocked.Increment(ref _nextClientId);
-            var connection = new ClientConnection(this, socket, id);
+            var connection = new ClientConnection(this, socket, id, _epoll?.Add(socket));
             _clients[id] = connection;
             var task = Task.Run(connection.RunAsync);
             _connectionTasks[task] = true;

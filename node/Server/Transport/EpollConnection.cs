@@ -1,0 +1,273 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace CacheOperator.Node.Server.Transport;
+
+/// <summary>
+/// One client socket driven by <see cref="EpollLoop"/>: received bytes go into <see cref="Input"/> (whose
+/// reader, the connection's request loop, runs inline on the loop thread), and whatever the request loop
+/// writes to <see cref="Output"/> is sent when the loop ends its turn. Both pipes pause at 4 MiB, so a
+/// client that floods requests or never reads its replies holds a bounded buffer. The loop closes the
+/// socket itself once the replies are out, so its descriptor is never reused while the loop still uses it.
+/// </summary>
+internal sealed unsafe class EpollConnection : IDuplexPipe
+{
+    private const int ReadSize = 64 * 1024;
+
+    private static readonly PipeOptions Options = new(
+        pauseWriterThreshold: 4 * 1024 * 1024,
+        resumeWriterThreshold: 2 * 1024 * 1024,
+        minimumSegmentSize: ReadSize,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        useSynchronizationContext: false);
+
+    private readonly EpollLoop _loop;
+    private readonly Socket _socket;
+    private readonly Pipe _input = new(Options);
+    private readonly Pipe _output = new(Options);
+    private readonly Action _onOutputReady;
+    private readonly Action _onInputResumed;
+    private ValueTask<ReadResult> _outputRead;
+    private bool _outputArmed;
+    private bool _waitingWritable;
+    private bool _inputPaused;
+    private bool _inputDone;
+    private bool _closed;
+    private volatile bool _resumeRequested;
+
+    public EpollConnection(EpollLoop loop, Socket socket)
+    {
+        _loop = loop;
+        _socket = socket;
+        Fd = (int)socket.Handle;
+        _onOutputReady = () => _loop.Post(this);
+        _onInputResumed = () =>
+        {
+            _resumeRequested = true;
+            _loop.Post(this);
+        };
+        ArmOutput();
+    }
+
+    /// <summary>The socket's descriptor.</summary>
+    internal int Fd { get; }
+
+    /// <summary>The loop's slot for this connection, -1 when not (or no longer) registered.</summary>
+    internal int Slot { get; set; } = -1;
+
+    /// <summary>Set once the loop took the connection in.</summary>
+    internal bool Registered { get; set; }
+
+    /// <summary>True while queued for the end-of-turn send.</summary>
+    internal bool SendScheduled { get; set; }
+
+    /// <inheritdoc/>
+    public PipeReader Input => _input.Reader;
+
+    /// <inheritdoc/>
+    public PipeWriter Output => _output.Writer;
+
+    /// <summary>The socket is readable (or closed by the peer): one receive, then the request loop runs.</summary>
+    internal void OnReadable()
+    {
+        if (_inputDone || _inputPaused || _closed)
+        {
+            return;
+        }
+        var memory = _input.Writer.GetMemory(ReadSize);
+        nint n;
+        using (var pin = memory.Pin())
+        {
+            n = EpollLoop.Native.recv(Fd, (byte*)pin.Pointer, memory.Length, 0);
+        }
+        if (n > 0)
+        {
+            _input.Writer.Advance((int)n);
+            var flush = _input.Writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                // The request loop has not consumed 4 MiB: stop reading this client until it has.
+                _inputPaused = true;
+                UpdateWatch();
+                flush.GetAwaiter().UnsafeOnCompleted(_onInputResumed);
+            }
+            else if (flush.GetAwaiter().GetResult().IsCompleted)
+            {
+                EndInput(null);
+            }
+            return;
+        }
+        if (n < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is EpollLoop.Native.EAGAIN or EpollLoop.Native.EINTR)
+            {
+                return;
+            }
+            EndInput(new IOException($"recv failed: errno {errno}"));
+            return;
+        }
+        EndInput(null);
+    }
+
+    /// <summary>The socket accepts data again after a send would have blocked.</summary>
+    internal void OnWritable()
+    {
+        if (!_waitingWritable || _closed)
+        {
+            return;
+        }
+        _waitingWritable = false;
+        UpdateWatch();
+        ArmOutput();
+    }
+
+    /// <summary>Called by the loop at the end of its turn: resume input if asked, send what the request loop wrote.</summary>
+    internal void OnSendScheduled()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        if (_resumeRequested)
+        {
+            _resumeRequested = false;
+            _inputPaused = false;
+            UpdateWatch();
+        }
+        if (!_outputArmed || !_outputRead.IsCompleted)
+        {
+            return;
+        }
+        _outputArmed = false;
+        ReadResult result;
+        try
+        {
+            result = _outputRead.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            Close();
+            return;
+        }
+        Send(result);
+    }
+
+    /// <summary>Registration with epoll failed: the request loop sees the connection end.</summary>
+    internal void Fail()
+    {
+        _input.Writer.Complete(new IOException("could not watch the socket"));
+        Close();
+    }
+
+    private void Send(ReadResult result)
+    {
+        var buffer = result.Buffer;
+        long sent = 0;
+        bool blocked = false;
+        foreach (var segment in buffer)
+        {
+            fixed (byte* start = segment.Span)
+            {
+                int offset = 0;
+                while (offset < segment.Length)
+                {
+                    nint n = EpollLoop.Native.send(Fd, start + offset, segment.Length - offset, EpollLoop.Native.MSG_NOSIGNAL);
+                    if (n < 0)
+                    {
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno == EpollLoop.Native.EINTR)
+                        {
+                            continue;
+                        }
+                        if (errno != EpollLoop.Native.EAGAIN)
+                        {
+                            // The client is gone: the request loop's next flush reports it, and a pending read ends.
+                            _output.Reader.Complete(new IOException($"send failed: errno {errno}"));
+                            EndInput(null);
+                            Close();
+                            return;
+                        }
+                        blocked = true;
+                        break;
+                    }
+                    offset += (int)n;
+                    sent += n;
+                }
+            }
+            if (blocked)
+            {
+                break;
+            }
+        }
+        // May resume a request loop paused on a full output pipe; it runs inline and may write more.
+        _output.Reader.AdvanceTo(buffer.GetPosition(sent));
+        if (blocked)
+        {
+            _waitingWritable = true;
+            UpdateWatch();
+            return;
+        }
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            Close();
+            return;
+        }
+        ArmOutput();
+    }
+
+    private void ArmOutput()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _outputRead = _output.Reader.ReadAsync();
+        _outputArmed = true;
+        if (_outputRead.IsCompleted)
+        {
+            _loop.Post(this);
+        }
+        else
+        {
+            _outputRead.GetAwaiter().UnsafeOnCompleted(_onOutputReady);
+        }
+    }
+
+    private void EndInput(Exception? error)
+    {
+        if (_inputDone)
+        {
+            return;
+        }
+        _inputDone = true;
+        if (!_closed)
+        {
+            UpdateWatch();
+        }
+        _input.Writer.Complete(error);
+    }
+
+    private void UpdateWatch()
+    {
+        if (Slot >= 0)
+        {
+            _loop.Watch(this, readable: !_inputDone && !_inputPaused, writable: _waitingWritable);
+        }
+    }
+
+    private void Close()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        _loop.Remove(this);
+        _output.Reader.Complete();
+        _input.Writer.Complete();
+        _socket.Dispose();
+    }
+}
