@@ -15,18 +15,16 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
 {
     private const int ReadSize = 64 * 1024;
 
-    private static readonly PipeOptions Options = new(
-        pauseWriterThreshold: 4 * 1024 * 1024,
-        resumeWriterThreshold: 2 * 1024 * 1024,
-        minimumSegmentSize: ReadSize,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        useSynchronizationContext: false);
+    // A read's buffer goes back to the pool as soon as the request loop consumed it (inline, in the same turn);
+    // replies wait for the end of the turn, so they use small segments: hundreds of clients answered in one
+    // turn then hold kilobytes each, not a read buffer each.
+    private static readonly PipeOptions InputOptions = NewOptions(ReadSize);
+    private static readonly PipeOptions OutputOptions = NewOptions(4096);
 
     private readonly EpollLoop _loop;
     private readonly Socket _socket;
-    private readonly Pipe _input = new(Options);
-    private readonly Pipe _output = new(Options);
+    private readonly Pipe _input = new(InputOptions);
+    private readonly Pipe _output = new(OutputOptions);
     private readonly Action _onOutputReady;
     private readonly Action _onInputResumed;
     private ValueTask<ReadResult> _outputRead;
@@ -161,6 +159,14 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         _input.Writer.Complete(new IOException("could not watch the socket"));
         Close();
     }
+
+    private static PipeOptions NewOptions(int segmentSize) => new(
+        pauseWriterThreshold: 4 * 1024 * 1024,
+        resumeWriterThreshold: 2 * 1024 * 1024,
+        minimumSegmentSize: segmentSize,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        useSynchronizationContext: false);
 
     private void Send(ReadResult result)
     {
