@@ -153,10 +153,14 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         Send(result);
     }
 
-    /// <summary>Registration with epoll failed: the request loop sees the connection end.</summary>
-    internal void Fail()
+    /// <summary>Drops the connection after a failure: the request loop sees its input end with <paramref name="error"/>.</summary>
+    internal void Fail(Exception error)
     {
-        _input.Writer.Complete(new IOException("could not watch the socket"));
+        if (!_inputDone)
+        {
+            _inputDone = true;
+            _input.Writer.Complete(error);
+        }
         Close();
     }
 

@@ -139,7 +139,7 @@ internal sealed unsafe partial class EpollLoop
             connection.Slot = -1;
             _slots[slot] = null;
             _freeSlots.Push(slot);
-            connection.Fail();
+            connection.Fail(new IOException("could not watch the socket"));
         }
     }
 
@@ -176,13 +176,21 @@ internal sealed unsafe partial class EpollLoop
                     continue;
                 }
                 uint flags = events[i].Events;
-                if ((flags & (Native.EPOLLOUT | Native.EPOLLHUP | Native.EPOLLERR)) != 0)
+                try
                 {
-                    connection.OnWritable();
+                    if ((flags & (Native.EPOLLOUT | Native.EPOLLHUP | Native.EPOLLERR)) != 0)
+                    {
+                        connection.OnWritable();
+                    }
+                    if ((flags & (Native.EPOLLIN | Native.EPOLLRDHUP | Native.EPOLLHUP | Native.EPOLLERR)) != 0)
+                    {
+                        connection.OnReadable();
+                    }
                 }
-                if ((flags & (Native.EPOLLIN | Native.EPOLLRDHUP | Native.EPOLLHUP | Native.EPOLLERR)) != 0)
+                catch (Exception e)
                 {
-                    connection.OnReadable();
+                    // A bug must cost one client, not the loop every client depends on.
+                    connection.Fail(e);
                 }
             }
             Volatile.Write(ref _wakePending, 0);
@@ -203,7 +211,14 @@ internal sealed unsafe partial class EpollLoop
             {
                 var connection = _pendingSends[i];
                 connection.SendScheduled = false;
-                connection.OnSendScheduled();
+                try
+                {
+                    connection.OnSendScheduled();
+                }
+                catch (Exception e)
+                {
+                    connection.Fail(e);
+                }
             }
             _pendingSends.Clear();
         }
