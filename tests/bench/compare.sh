@@ -121,10 +121,15 @@ for w in "${all_workloads[@]}"; do
 done
 
 start_servers
-# Warm-up (JIT, connection pools, allocator), not measured.
-for s in "${servers[@]}"; do
-  redis-benchmark -p "${port[$s]}" -t get,set -n 20000 -c 50 -P 16 -r 100000 -d 64 -q >/dev/null
-  redis-benchmark -p "${port[$s]}" -t get,set -n 20000 -c 50 -r 100000 -d 64 -q >/dev/null
+# Warm-up, not measured: every workload once on every server, so that no server's first measured round
+# pays for just-in-time compilation of that workload's code path (the node's and Garnet's JIT tiers).
+for w in "${workloads[@]}"; do
+  rest=${w#*|}
+  args=${rest%%|*}
+  for s in "${servers[@]}"; do
+    # shellcheck disable=SC2086
+    redis-benchmark -p "${port[$s]}" -n 50000 -r 100000 -d 64 $args -q >/dev/null 2>&1 || true
+  done
 done
 
 declare -A supported

@@ -76,9 +76,9 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         }
         var memory = _input.Writer.GetMemory(ReadSize);
         nint n;
-        using (var pin = memory.Pin())
+        fixed (byte* buffer = memory.Span)
         {
-            n = EpollLoop.Native.recv(Fd, (byte*)pin.Pointer, memory.Length, 0);
+            n = EpollLoop.Native.recv(Fd, buffer, memory.Length, 0);
         }
         if (n > 0)
         {
