@@ -103,7 +103,7 @@ public sealed class NodeLog
                 string shown = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
                 if (shown.Length == 0 || shown.AsSpan().IndexOfAny(" \"=") >= 0)
                 {
-                    shown = JsonSerializer.Serialize(shown);
+                    shown = Quote(shown);
                 }
                 text.Append(' ').Append(key).Append('=').Append(shown);
             }
@@ -114,6 +114,20 @@ public sealed class NodeLog
             Output.WriteLine(line);
             Output.Flush();
         }
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> as a JSON string (what JsonSerializer.Serialize writes) without the
+    /// reflection-based serializer, which native AOT cannot compile and the JIT pays for in loaded code.
+    /// </summary>
+    private static string Quote(string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStringValue(value);
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>A notice.</summary>

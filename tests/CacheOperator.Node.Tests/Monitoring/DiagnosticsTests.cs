@@ -77,6 +77,21 @@ public sealed class DiagnosticsTests
         Assert.Matches(@"^\S+Z notice Shutting down reason=""SHUTDOWN from client id=2"" port=6379$", line);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("say \"hi\"")]
+    [InlineData("k=v")]
+    [InlineData("tab\tnew\nline \\ <html> & 'quote' é 日本 \u0001")]
+    public void Text_log_quotes_values_as_json_strings(string value)
+    {
+        var output = new StringWriter();
+        var log = new NodeLog { Format = LogFormat.Text, Output = output };
+        log.Event(LogLevel.Notice, "e", "m", ("v", value));
+        string line = output.ToString().TrimEnd('\r', '\n');
+        Assert.Equal(JsonSerializer.Serialize(value), line[(line.IndexOf(" v=", StringComparison.Ordinal) + 3)..]);
+    }
+
     [Fact]
     public async Task Config_changes_and_eviction_pressure_are_logged()
     {

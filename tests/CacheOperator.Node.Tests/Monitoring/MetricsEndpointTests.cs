@@ -119,6 +119,17 @@ public sealed partial class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Probe_paths_match_as_routes_do_and_other_paths_are_not_found()
+    {
+        await using var node = await MonitoredNode.StartAsync();
+        Assert.Equal("ok\n", await node.Http.GetStringAsync("/HEALTHZ/"));
+        Assert.Equal("ready\n", await node.Http.GetStringAsync("/readyz/"));
+        Assert.Contains("# TYPE cache_uptime_seconds gauge", await node.Http.GetStringAsync("/metrics/"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await node.Http.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await node.Http.GetAsync("/healthzz")).StatusCode);
+    }
+
+    [Fact]
     public void Readme_metrics_table_is_generated_from_the_instruments()
     {
         string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
