@@ -15,6 +15,9 @@ internal sealed unsafe partial class EpollLoop
 {
     private const int MaxEvents = 256;
 
+    /// <summary>Bytes one receive may take: a client's turn reads at most this much (Redis reads 16 KiB, more for big arguments).</summary>
+    internal const int ReceiveBufferSize = 64 * 1024;
+
     /// <summary>The fd number used as the wake-up eventfd's tag (client slots are >= 0).</summary>
     private const ulong WakeTag = ulong.MaxValue;
 
@@ -26,6 +29,9 @@ internal sealed unsafe partial class EpollLoop
     private readonly List<EpollConnection> _pendingSends = [];
     private readonly Thread _thread;
     private int _wakePending;
+
+    /// <summary>The receive buffer shared by every connection (only the loop thread receives), native so it never moves.</summary>
+    internal byte* ReceiveBuffer { get; } = (byte*)NativeMemory.Alloc(ReceiveBufferSize);
 
     private EpollLoop(int epoll, int wakeFd)
     {
