@@ -129,7 +129,7 @@ internal static class HashCommands
         hash ??= new HashValue();
         for (int i = 2; i < a.Count; i += 2)
         {
-            if (hash.Set(a[i], a.Detach(i + 1)))
+            if (hash.Set(a[i], a, i + 1))
             {
                 added++;
             }

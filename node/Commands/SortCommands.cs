@@ -128,7 +128,8 @@ internal static class SortCommands
             foreach (int getArg in options.GetArgs)
             {
                 var found = LookupByPattern(s, a[getArg], element);
-                Emit(s, result, found ?? (store ? [] : null));
+                // A looked-up value may later change in place (HSET of a same-length value): STORE keeps a copy.
+                Emit(s, result, store ? found?.ToArray() ?? [] : found);
             }
         }
         if (result is null)

@@ -1,10 +1,15 @@
+using System.Runtime.InteropServices;
+using CacheOperator.Node.Protocol;
+
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
 /// A hash: fields and values as byte strings. Small hashes are a flat list of field/value pairs in
 /// insertion order ("listpack", as Redis's hash-max-listpack-entries 128 / -value 64 defaults); a hash
-/// that outgrows that becomes an <see cref="EntryTable"/> ("hashtable") and never goes back, as in Redis.
-/// Members are addressed by position 0..Count-1 for whole-hash replies and random picks.
+/// that outgrows that becomes an <see cref="EntryTable{TValue}"/> ("hashtable") and never goes back, as in Redis.
+/// Members are addressed by position 0..Count-1 for whole-hash replies and random picks. A value
+/// overwritten by one of the same length is copied into the stored bytes, so an HSET that overwrites
+/// allocates nothing; stored values are therefore never handed out to be kept (readers copy them).
 /// </summary>
 public sealed class HashValue : ICollectionValue
 {
@@ -18,7 +23,7 @@ public sealed class HashValue : ICollectionValue
     private const int BytesOverhead = 24 + 8;
 
     private List<byte[]>? _pairs = [];
-    private EntryTable? _table;
+    private EntryTable<byte[]>? _table;
 
     /// <inheritdoc/>
     public string TypeName => "hash";
@@ -36,7 +41,7 @@ public sealed class HashValue : ICollectionValue
     public bool IsCompact => _table is null;
 
     /// <summary>The table form, when not compact.</summary>
-    internal EntryTable? Table => _table;
+    internal EntryTable<byte[]>? Table => _table;
 
     /// <summary>The value of <paramref name="field"/>, or null.</summary>
     public byte[]? Get(ReadOnlySpan<byte> field)
@@ -56,40 +61,68 @@ public sealed class HashValue : ICollectionValue
     /// <summary>Sets a field (copied when new) to <paramref name="value"/> (kept); true when the field was new.</summary>
     public bool Set(ReadOnlySpan<byte> field, byte[] value)
     {
-        if (_table is null && (field.Length > MaxCompactLength || value.Length > MaxCompactLength))
+        ref byte[] stored = ref Locate(field, value.Length, out bool added);
+        EstimatedBytes += value.Length - (added ? 0 : stored.Length);
+        stored = value;
+        return added;
+    }
+
+    /// <summary>
+    /// Sets a field (copied when new) to argument <paramref name="valueArg"/> of <paramref name="a"/>: copied
+    /// into the stored value when that has the same length, otherwise detached. True when the field was new.
+    /// </summary>
+    public bool Set(ReadOnlySpan<byte> field, ArgList a, int valueArg)
+    {
+        var value = a[valueArg];
+        ref byte[] stored = ref Locate(field, value.Length, out bool added);
+        if (!added && stored.Length == value.Length)
+        {
+            value.CopyTo(stored);
+            return false;
+        }
+        EstimatedBytes += value.Length - (added ? 0 : stored.Length);
+        stored = a.Detach(valueArg);
+        return added;
+    }
+
+    /// <summary>
+    /// The stored value of <paramref name="field"/>, adding the field (copied, with an empty value counted
+    /// as such in <see cref="EstimatedBytes"/>) when absent; converts to the table form first when the
+    /// field or a value of <paramref name="valueLength"/> bytes does not fit the compact one.
+    /// </summary>
+    private ref byte[] Locate(ReadOnlySpan<byte> field, int valueLength, out bool added)
+    {
+        if (_table is null && (field.Length > MaxCompactLength || valueLength > MaxCompactLength))
         {
             ConvertToTable();
         }
         if (_table is { } table)
         {
-            int slot = table.Find(field);
-            if (slot >= 0)
+            int slot = table.FindOrAdd(field, out added);
+            ref byte[] stored = ref table.ValueAt(slot);
+            if (added)
             {
-                ref byte[]? stored = ref table.ValueAt(slot);
-                EstimatedBytes += value.Length - stored!.Length;
-                stored = value;
-                return false;
+                stored = [];
+                EstimatedBytes += field.Length + (2 * BytesOverhead) + EntryTable<byte[]>.OverheadPerEntry;
             }
-            table.Add(field.ToArray(), value);
-            EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead) + EntryTable.OverheadPerEntry;
-            return true;
+            return ref stored;
         }
         var pairs = _pairs!;
         int i = IndexOfField(field);
-        if (i >= 0)
+        added = i < 0;
+        if (added)
         {
-            EstimatedBytes += value.Length - pairs[i + 1].Length;
-            pairs[i + 1] = value;
-            return false;
+            if (pairs.Count / 2 >= MaxCompactEntries)
+            {
+                ConvertToTable();
+                return ref Locate(field, valueLength, out added);
+            }
+            pairs.Add(field.ToArray());
+            pairs.Add([]);
+            EstimatedBytes += field.Length + (2 * BytesOverhead);
+            i = pairs.Count - 2;
         }
-        pairs.Add(field.ToArray());
-        pairs.Add(value);
-        EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
-        if (pairs.Count / 2 > MaxCompactEntries)
-        {
-            ConvertToTable();
-        }
-        return true;
+        return ref CollectionsMarshal.AsSpan(pairs)[i + 1];
     }
 
     /// <summary>Removes a field; true when it was present.</summary>
@@ -102,7 +135,7 @@ public sealed class HashValue : ICollectionValue
             {
                 return false;
             }
-            EstimatedBytes -= table.KeyAt(slot).Length + table.ValueAt(slot)!.Length + (2 * BytesOverhead) + EntryTable.OverheadPerEntry;
+            EstimatedBytes -= table.KeyAt(slot).Length + table.ValueAt(slot)!.Length + (2 * BytesOverhead) + EntryTable<byte[]>.OverheadPerEntry;
             table.RemoveAt(slot);
             return true;
         }
@@ -130,7 +163,7 @@ public sealed class HashValue : ICollectionValue
         if (_table is not null)
         {
             // A copy keeps the encoding, as Redis's COPY does.
-            copy.ConvertToTable();
+            copy.ConvertToTable((int)Count);
         }
         for (int i = 0; i < Count; i++)
         {
@@ -152,16 +185,16 @@ public sealed class HashValue : ICollectionValue
         return -1;
     }
 
-    private void ConvertToTable()
+    private void ConvertToTable(int capacity = 0)
     {
         var pairs = _pairs!;
-        var table = new EntryTable(hasValues: true, pairs.Count);
+        var table = new EntryTable<byte[]>(Math.Max(capacity, (pairs.Count / 2) + 1));
         for (int i = 0; i < pairs.Count; i += 2)
         {
             table.Add(pairs[i], pairs[i + 1]);
         }
         _table = table;
         _pairs = null;
-        EstimatedBytes += (long)table.Count * EntryTable.OverheadPerEntry;
+        EstimatedBytes += (long)table.Count * EntryTable<byte[]>.OverheadPerEntry;
     }
 }
