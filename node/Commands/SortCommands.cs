@@ -128,8 +128,7 @@ internal static class SortCommands
             foreach (int getArg in options.GetArgs)
             {
                 var found = LookupByPattern(s, a[getArg], element);
-                // A looked-up value may later change in place (HSET of a same-length value): STORE keeps a copy.
-                Emit(s, result, store ? found?.ToArray() ?? [] : found);
+                Emit(s, result, found ?? (store ? [] : null));
             }
         }
         if (result is null)
@@ -333,7 +332,7 @@ internal static class SortCommands
         object stored = s.Db.Table[index].Value!;
         if (isField)
         {
-            return stored is HashValue hash ? hash.Get(field) : null;
+            return stored is HashValue hash ? hash.GetCopy(field) : null;
         }
         return stored as byte[];
     }

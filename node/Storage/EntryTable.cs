@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 
 namespace CacheOperator.Node.Storage;
@@ -12,10 +13,17 @@ public readonly struct NoValue;
 /// throughout an iteration is returned however the table grows or shrinks in between), and a dense list
 /// of live slots gives uniform random picks. Freed slots are reused before the slots grow.
 /// <para>
-/// Members are found through an open-addressing index (linear probing, backward-shift deletion) of
-/// 64-bit words: a member's 32-bit hash and its slot, so a probe compares hashes without touching other
-/// members and a resize never rehashes a member. Slots live in chunks of 1,024, so growth adds a chunk
-/// and never copies or allocates one large array that the GC would have to scan.
+/// Members are found through an open-addressing index (linear probing, backward-shift deletion) whose
+/// entries hold the member itself, its 32-bit hash and its slot: a probe compares hashes without touching
+/// other members, a hit reads the member bytes straight from the index (no hop through the slot) and a
+/// resize never rehashes a member. Slots live in chunks of 1,024, so their growth adds a chunk and never
+/// copies a large array.
+/// </para>
+/// <para>
+/// A table made with values in records (hashes) keeps each member and its byte-string value in one
+/// array, the record: the member's length (one byte below 255, else 255 and four bytes), the member,
+/// the value. A lookup that finds the member has the value at hand, and an overwrite with a value of the
+/// same length copies it into the record, allocating nothing.
 /// </para>
 /// </summary>
 public sealed class EntryTable<TValue>
@@ -24,11 +32,11 @@ public sealed class EntryTable<TValue>
     private const int ChunkSize = 1 << ChunkBits;
     private const int ChunkMask = ChunkSize - 1;
 
+    private readonly bool _valuesInRecords;
     private Entry[][] _chunks;
     private int _slotCapacity;
 
-    // Index words: (hash << 32) | (slot + 1); 0 is an empty position.
-    private ulong[] _index;
+    private IndexEntry[] _index;
     private int _growAt;
 
     // For a live slot, Entry.Link is its position in _dense; for a free slot, the next free slot (-1 ends).
@@ -37,9 +45,13 @@ public sealed class EntryTable<TValue>
     private int _used;
     private int _freeList = -1;
 
-    /// <summary>An empty table with room for <paramref name="capacity"/> members before it grows.</summary>
-    public EntryTable(int capacity)
+    /// <summary>
+    /// An empty table with room for <paramref name="capacity"/> members before it grows; with
+    /// <paramref name="valuesInRecords"/> it holds byte-string values in the records (hashes).
+    /// </summary>
+    public EntryTable(int capacity, bool valuesInRecords = false)
     {
+        _valuesInRecords = valuesInRecords;
         capacity = Math.Max(capacity, 4);
         _slotCapacity = capacity <= ChunkSize ? (int)BitOperations.RoundUpToPowerOf2((uint)capacity) : ((capacity + ChunkMask) & ~ChunkMask);
         _chunks = new Entry[(_slotCapacity + ChunkMask) >> ChunkBits][];
@@ -48,7 +60,7 @@ public sealed class EntryTable<TValue>
             _chunks[i] = new Entry[Math.Min(_slotCapacity, ChunkSize)];
         }
         int indexSize = (int)BitOperations.RoundUpToPowerOf2((uint)(capacity + (capacity / 2) + 1));
-        _index = new ulong[indexSize];
+        _index = new IndexEntry[indexSize];
         _growAt = indexSize - (indexSize / 4);
         _dense = new int[capacity];
     }
@@ -61,16 +73,17 @@ public sealed class EntryTable<TValue>
 
     /// <summary>
     /// Bytes of bookkeeping per member beyond the member and value bytes themselves: the slot, about two
-    /// index words (the index is kept at most three quarters full) and the dense list entry.
+    /// index entries (the index is kept at most three quarters full) and the dense list entry.
     /// </summary>
-    public static int OverheadPerEntry => Unsafe.SizeOf<Entry>() + 16 + 4;
+    public static int OverheadPerEntry => Unsafe.SizeOf<Entry>() + (2 * Unsafe.SizeOf<IndexEntry>()) + 4;
 
     /// <summary>The slot holding <paramref name="key"/>, or -1.</summary>
     public int Find(ReadOnlySpan<byte> key) => Probe(key, (uint)KeyHash.Of(key), out _);
 
     /// <summary>
     /// The slot holding <paramref name="key"/>; when absent, a new slot holding a copy of the key and a
-    /// default value (<paramref name="added"/> true). One hash and one probe either way.
+    /// default value (<paramref name="added"/> true). One hash and one probe either way. Not for tables
+    /// with values in records.
     /// </summary>
     public int FindOrAdd(ReadOnlySpan<byte> key, out bool added)
     {
@@ -80,12 +93,43 @@ public sealed class EntryTable<TValue>
         return added ? Insert(key.ToArray(), default!, hash, position) : slot;
     }
 
-    /// <summary>Adds a member known to be absent, taking ownership of <paramref name="key"/>; returns its slot.</summary>
-    public int Add(byte[] key, TValue value)
+    /// <summary>
+    /// Sets the value of <paramref name="key"/> in a table with values in records, adding the member when
+    /// absent; returns the length of the value it replaced, or -1 when the member was added.
+    /// </summary>
+    public int SetRecordValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         uint hash = (uint)KeyHash.Of(key);
+        int slot = Probe(key, hash, out int position);
+        if (slot < 0)
+        {
+            Insert(NewRecord(key, value), default!, hash, position);
+            return -1;
+        }
+        ref var indexed = ref _index[position];
+        var record = indexed.Record!;
+        int valueStart = PrefixLength(key.Length) + key.Length;
+        int oldLength = record.Length - valueStart;
+        if (oldLength == value.Length)
+        {
+            value.CopyTo(record.AsSpan(valueStart));
+            return oldLength;
+        }
+        var fresh = NewRecord(key, value);
+        indexed.Record = fresh;
+        EntryAt(slot).Record = fresh;
+        return oldLength;
+    }
+
+    /// <summary>Adds a record holding <paramref name="key"/> and <paramref name="value"/>, the key known to be absent; returns its slot.</summary>
+    public int AddRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Add(NewRecord(key, value), default!);
+
+    /// <summary>Adds a member known to be absent, taking ownership of <paramref name="key"/> (a whole record with values in records); returns its slot.</summary>
+    public int Add(byte[] key, TValue value)
+    {
+        uint hash = (uint)KeyHash.Of(KeyOf(key));
         int position = (int)hash & (_index.Length - 1);
-        while (_index[position] != 0)
+        while (_index[position].Record is not null)
         {
             position = (position + 1) & (_index.Length - 1);
         }
@@ -93,10 +137,21 @@ public sealed class EntryTable<TValue>
     }
 
     /// <summary>True when <paramref name="slot"/> holds a member.</summary>
-    public bool IsLive(int slot) => (uint)slot < (uint)_used && EntryAt(slot).Key is not null;
+    public bool IsLive(int slot) => (uint)slot < (uint)_used && EntryAt(slot).Record is not null;
 
     /// <summary>The member at a live slot.</summary>
-    public byte[] KeyAt(int slot) => EntryAt(slot).Key!;
+    public ReadOnlySpan<byte> KeyAt(int slot) => KeyOf(EntryAt(slot).Record!);
+
+    /// <summary>The member at a live slot as the stored array, in a table without values in records.</summary>
+    public byte[] KeyArrayAt(int slot) => EntryAt(slot).Record!;
+
+    /// <summary>The value in the record at a live slot, in a table with values in records.</summary>
+    public ReadOnlySpan<byte> RecordValueAt(int slot)
+    {
+        var record = EntryAt(slot).Record!;
+        int keyLength = record[0] < 255 ? record[0] : BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(1));
+        return record.AsSpan(PrefixLength(keyLength) + keyLength);
+    }
 
     /// <summary>The value at a live slot.</summary>
     public ref TValue ValueAt(int slot) => ref EntryAt(slot).Value;
@@ -108,11 +163,10 @@ public sealed class EntryTable<TValue>
     public void RemoveAt(int slot)
     {
         ref var entry = ref EntryAt(slot);
-        var key = entry.Key!;
-        ulong word = ((ulong)(uint)KeyHash.Of(key) << 32) | (uint)(slot + 1);
+        var key = entry.Record!;
         int mask = _index.Length - 1;
-        int position = (int)(word >> 32) & mask;
-        while (_index[position] != word)
+        int position = (int)KeyHash.Of(KeyOf(key)) & mask;
+        while (_index[position].Record != key)
         {
             position = (position + 1) & mask;
         }
@@ -124,10 +178,41 @@ public sealed class EntryTable<TValue>
         int last = _dense[_count];
         _dense[at] = last;
         EntryAt(last).Link = at;
-        entry.Key = null;
+        entry.Record = null;
         entry.Value = default!;
         entry.Link = _freeList;
         _freeList = slot;
+    }
+
+    private static int PrefixLength(int keyLength) => keyLength < 255 ? 1 : 5;
+
+    private static byte[] NewRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        int prefix = PrefixLength(key.Length);
+        var record = GC.AllocateUninitializedArray<byte>(prefix + key.Length + value.Length);
+        if (prefix == 1)
+        {
+            record[0] = (byte)key.Length;
+        }
+        else
+        {
+            record[0] = 255;
+            BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(1), key.Length);
+        }
+        key.CopyTo(record.AsSpan(prefix));
+        value.CopyTo(record.AsSpan(prefix + key.Length));
+        return record;
+    }
+
+    /// <summary>The member bytes of a stored array: all of it, or the member part of a record.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> KeyOf(byte[] stored)
+    {
+        if (!_valuesInRecords)
+        {
+            return stored;
+        }
+        return stored[0] < 255 ? stored.AsSpan(1, stored[0]) : stored.AsSpan(5, BinaryPrimitives.ReadInt32LittleEndian(stored.AsSpan(1)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -141,20 +226,16 @@ public sealed class EntryTable<TValue>
         int p = (int)hash & mask;
         while (true)
         {
-            ulong word = index[p];
-            if (word == 0)
+            ref var candidate = ref index[p];
+            if (candidate.Record is null)
             {
                 position = p;
                 return -1;
             }
-            if ((uint)(word >> 32) == hash)
+            if (candidate.Hash == hash && key.SequenceEqual(KeyOf(candidate.Record)))
             {
-                int slot = (int)(uint)word - 1;
-                if (key.SequenceEqual(EntryAt(slot).Key))
-                {
-                    position = p;
-                    return slot;
-                }
+                position = p;
+                return candidate.Slot;
             }
             p = (p + 1) & mask;
         }
@@ -177,7 +258,7 @@ public sealed class EntryTable<TValue>
             slot = _used++;
         }
         ref var entry = ref EntryAt(slot);
-        entry.Key = key;
+        entry.Record = key;
         entry.Value = value;
         if (_count == _dense.Length)
         {
@@ -186,7 +267,7 @@ public sealed class EntryTable<TValue>
         _dense[_count] = slot;
         entry.Link = _count;
         _count++;
-        _index[position] = ((ulong)hash << 32) | (uint)(slot + 1);
+        _index[position] = new IndexEntry { Record = key, Hash = hash, Slot = slot };
         if (_count >= _growAt)
         {
             GrowIndex();
@@ -212,22 +293,22 @@ public sealed class EntryTable<TValue>
         _slotCapacity += ChunkSize;
     }
 
-    /// <summary>Doubles the index; the words carry their hashes, so no member is read.</summary>
+    /// <summary>Doubles the index; its entries carry their hashes, so no member is read.</summary>
     private void GrowIndex()
     {
         var old = _index;
-        var index = new ulong[old.Length * 2];
+        var index = new IndexEntry[old.Length * 2];
         int mask = index.Length - 1;
-        foreach (ulong word in old)
+        foreach (ref readonly var entry in old.AsSpan())
         {
-            if (word != 0)
+            if (entry.Record is not null)
             {
-                int p = (int)(word >> 32) & mask;
-                while (index[p] != 0)
+                int p = (int)entry.Hash & mask;
+                while (index[p].Record is not null)
                 {
                     p = (p + 1) & mask;
                 }
-                index[p] = word;
+                index[p] = entry;
             }
         }
         _index = index;
@@ -243,25 +324,32 @@ public sealed class EntryTable<TValue>
         while (true)
         {
             p = (p + 1) & mask;
-            ulong word = index[p];
-            if (word == 0)
+            ref var entry = ref index[p];
+            if (entry.Record is null)
             {
                 break;
             }
-            int home = (int)(word >> 32) & mask;
-            // The word may move to the hole when the hole lies on its probe path (from home to p).
+            int home = (int)entry.Hash & mask;
+            // The entry may move to the hole when the hole lies on its probe path (from home to p).
             if (((p - home) & mask) >= ((p - hole) & mask))
             {
-                index[hole] = word;
+                index[hole] = entry;
                 hole = p;
             }
         }
-        index[hole] = 0;
+        index[hole] = default;
+    }
+
+    private struct IndexEntry
+    {
+        public byte[]? Record;
+        public uint Hash;
+        public int Slot;
     }
 
     private struct Entry
     {
-        public byte[]? Key;
+        public byte[]? Record;
         public TValue Value;
         public int Link;
     }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using CacheOperator.Node.Protocol;
 
 namespace CacheOperator.Node.Storage;
 
@@ -8,8 +7,8 @@ namespace CacheOperator.Node.Storage;
 /// insertion order ("listpack", as Redis's hash-max-listpack-entries 128 / -value 64 defaults); a hash
 /// that outgrows that becomes an <see cref="EntryTable{TValue}"/> ("hashtable") and never goes back, as in Redis.
 /// Members are addressed by position 0..Count-1 for whole-hash replies and random picks. A value
-/// overwritten by one of the same length is copied into the stored bytes, so an HSET that overwrites
-/// allocates nothing; stored values are therefore never handed out to be kept (readers copy them).
+/// overwritten by one of the same length is copied over the stored bytes, so an HSET that overwrites
+/// allocates nothing; stored bytes are therefore only lent out as spans (readers copy what they keep).
 /// </summary>
 public sealed class HashValue : ICollectionValue
 {
@@ -23,7 +22,7 @@ public sealed class HashValue : ICollectionValue
     private const int BytesOverhead = 24 + 8;
 
     private List<byte[]>? _pairs = [];
-    private EntryTable<byte[]>? _table;
+    private EntryTable<NoValue>? _table;
 
     /// <inheritdoc/>
     public string TypeName => "hash";
@@ -40,89 +39,75 @@ public sealed class HashValue : ICollectionValue
     /// <summary>True while in the compact form, where a scan returns everything at once.</summary>
     public bool IsCompact => _table is null;
 
-    /// <summary>The table form, when not compact.</summary>
-    internal EntryTable<byte[]>? Table => _table;
+    /// <summary>The table form (values in records), when not compact.</summary>
+    internal EntryTable<NoValue>? Table => _table;
 
-    /// <summary>The value of <paramref name="field"/>, or null.</summary>
-    public byte[]? Get(ReadOnlySpan<byte> field)
+    /// <summary>The value of <paramref name="field"/>; false when absent. The bytes are the stored ones: read, do not keep.</summary>
+    public bool TryGet(ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
         if (_table is { } table)
         {
             int slot = table.Find(field);
-            return slot < 0 ? null : table.ValueAt(slot);
+            value = slot < 0 ? default : table.RecordValueAt(slot);
+            return slot >= 0;
         }
         int i = IndexOfField(field);
-        return i < 0 ? null : _pairs![i + 1];
+        value = i < 0 ? default : _pairs![i + 1];
+        return i >= 0;
     }
+
+    /// <summary>A copy of the value of <paramref name="field"/>, or null.</summary>
+    public byte[]? GetCopy(ReadOnlySpan<byte> field) => TryGet(field, out var value) ? value.ToArray() : null;
 
     /// <summary>True when <paramref name="field"/> is present.</summary>
     public bool Contains(ReadOnlySpan<byte> field) => _table is { } table ? table.Find(field) >= 0 : IndexOfField(field) >= 0;
 
-    /// <summary>Sets a field (copied when new) to <paramref name="value"/> (kept); true when the field was new.</summary>
-    public bool Set(ReadOnlySpan<byte> field, byte[] value)
-    {
-        ref byte[] stored = ref Locate(field, value.Length, out bool added);
-        EstimatedBytes += value.Length - (added ? 0 : stored.Length);
-        stored = value;
-        return added;
-    }
-
     /// <summary>
-    /// Sets a field (copied when new) to argument <paramref name="valueArg"/> of <paramref name="a"/>: copied
-    /// into the stored value when that has the same length, otherwise detached. True when the field was new.
+    /// Sets <paramref name="field"/> to <paramref name="value"/> (both copied; a same-length value is copied
+    /// over the stored one, allocating nothing); true when the field was new.
     /// </summary>
-    public bool Set(ReadOnlySpan<byte> field, ArgList a, int valueArg)
+    public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
     {
-        var value = a[valueArg];
-        ref byte[] stored = ref Locate(field, value.Length, out bool added);
-        if (!added && stored.Length == value.Length)
-        {
-            value.CopyTo(stored);
-            return false;
-        }
-        EstimatedBytes += value.Length - (added ? 0 : stored.Length);
-        stored = a.Detach(valueArg);
-        return added;
-    }
-
-    /// <summary>
-    /// The stored value of <paramref name="field"/>, adding the field (copied, with an empty value counted
-    /// as such in <see cref="EstimatedBytes"/>) when absent; converts to the table form first when the
-    /// field or a value of <paramref name="valueLength"/> bytes does not fit the compact one.
-    /// </summary>
-    private ref byte[] Locate(ReadOnlySpan<byte> field, int valueLength, out bool added)
-    {
-        if (_table is null && (field.Length > MaxCompactLength || valueLength > MaxCompactLength))
+        if (_table is null && (field.Length > MaxCompactLength || value.Length > MaxCompactLength))
         {
             ConvertToTable();
         }
         if (_table is { } table)
         {
-            int slot = table.FindOrAdd(field, out added);
-            ref byte[] stored = ref table.ValueAt(slot);
-            if (added)
+            int oldLength = table.SetRecordValue(field, value);
+            if (oldLength < 0)
             {
-                stored = [];
-                EstimatedBytes += field.Length + (2 * BytesOverhead) + EntryTable<byte[]>.OverheadPerEntry;
+                EstimatedBytes += RecordBytes(field.Length, value.Length) + EntryTable<NoValue>.OverheadPerEntry;
+                return true;
             }
-            return ref stored;
+            EstimatedBytes += RecordBytes(field.Length, value.Length) - RecordBytes(field.Length, oldLength);
+            return false;
         }
         var pairs = _pairs!;
         int i = IndexOfField(field);
-        added = i < 0;
-        if (added)
+        if (i >= 0)
         {
-            if (pairs.Count / 2 >= MaxCompactEntries)
+            ref byte[] stored = ref CollectionsMarshal.AsSpan(pairs)[i + 1];
+            if (stored.Length == value.Length)
             {
-                ConvertToTable();
-                return ref Locate(field, valueLength, out added);
+                value.CopyTo(stored);
             }
-            pairs.Add(field.ToArray());
-            pairs.Add([]);
-            EstimatedBytes += field.Length + (2 * BytesOverhead);
-            i = pairs.Count - 2;
+            else
+            {
+                EstimatedBytes += value.Length - stored.Length;
+                stored = value.ToArray();
+            }
+            return false;
         }
-        return ref CollectionsMarshal.AsSpan(pairs)[i + 1];
+        if (pairs.Count / 2 >= MaxCompactEntries)
+        {
+            ConvertToTable();
+            return Set(field, value);
+        }
+        pairs.Add(field.ToArray());
+        pairs.Add(value.ToArray());
+        EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
+        return true;
     }
 
     /// <summary>Removes a field; true when it was present.</summary>
@@ -135,7 +120,7 @@ public sealed class HashValue : ICollectionValue
             {
                 return false;
             }
-            EstimatedBytes -= table.KeyAt(slot).Length + table.ValueAt(slot)!.Length + (2 * BytesOverhead) + EntryTable<byte[]>.OverheadPerEntry;
+            EstimatedBytes -= RecordBytes(field.Length, table.RecordValueAt(slot).Length) + EntryTable<NoValue>.OverheadPerEntry;
             table.RemoveAt(slot);
             return true;
         }
@@ -151,10 +136,10 @@ public sealed class HashValue : ICollectionValue
     }
 
     /// <summary>The field at <paramref name="position"/> (0 ≤ position &lt; Count).</summary>
-    public byte[] FieldAt(int position) => _table is { } table ? table.KeyAt(table.SlotAtPosition(position)) : _pairs![2 * position];
+    public ReadOnlySpan<byte> FieldAt(int position) => _table is { } table ? table.KeyAt(table.SlotAtPosition(position)) : _pairs![2 * position];
 
     /// <summary>The value at <paramref name="position"/> (0 ≤ position &lt; Count).</summary>
-    public byte[] ValueAt(int position) => _table is { } table ? table.ValueAt(table.SlotAtPosition(position))! : _pairs![(2 * position) + 1];
+    public ReadOnlySpan<byte> ValueAt(int position) => _table is { } table ? table.RecordValueAt(table.SlotAtPosition(position)) : _pairs![(2 * position) + 1];
 
     /// <inheritdoc/>
     public ICollectionValue Clone()
@@ -167,10 +152,13 @@ public sealed class HashValue : ICollectionValue
         }
         for (int i = 0; i < Count; i++)
         {
-            copy.Set(FieldAt(i), (byte[])ValueAt(i).Clone());
+            copy.Set(FieldAt(i), ValueAt(i));
         }
         return copy;
     }
+
+    // A record: array header and reference, the length prefix, the field and the value.
+    private static long RecordBytes(int fieldLength, int valueLength) => BytesOverhead + 1 + fieldLength + valueLength;
 
     private int IndexOfField(ReadOnlySpan<byte> field)
     {
@@ -188,13 +176,15 @@ public sealed class HashValue : ICollectionValue
     private void ConvertToTable(int capacity = 0)
     {
         var pairs = _pairs!;
-        var table = new EntryTable<byte[]>(Math.Max(capacity, (pairs.Count / 2) + 1));
+        var table = new EntryTable<NoValue>(Math.Max(capacity, (pairs.Count / 2) + 1), valuesInRecords: true);
+        long bytes = 64;
         for (int i = 0; i < pairs.Count; i += 2)
         {
-            table.Add(pairs[i], pairs[i + 1]);
+            table.AddRecord(pairs[i], pairs[i + 1]);
+            bytes += RecordBytes(pairs[i].Length, pairs[i + 1].Length) + EntryTable<NoValue>.OverheadPerEntry;
         }
         _table = table;
         _pairs = null;
-        EstimatedBytes += (long)table.Count * EntryTable<byte[]>.OverheadPerEntry;
+        EstimatedBytes = bytes;
     }
 }

@@ -8,6 +8,9 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
 {
     private static readonly string[] Long70 = [new string('x', 70)];
 
+    // Longer than 254 bytes: stored with the long form of the field length.
+    private static readonly string LongField = new('k', 300);
+
     /// <summary>
     /// Same-length overwrites are copied into the stored value: nothing that read the old value earlier
     /// (a SORT ... GET ... STORE result, a COPY) may change with it, in the compact and the table form.
@@ -32,6 +35,14 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
             ["HMGET", "ip:h2", "f", "f7", "f8"],
             ["HMGET", "ip:copy", "f", "f7", "f8"],
             ["HSTRLEN", "ip:h2", "f8"],
+            ["HSET", "ip:h2", LongField, "first"],
+            ["HSET", "ip:h2", LongField, "again"],
+            ["HGET", "ip:h2", LongField],
+            ["HSET", "ip:h2", LongField, "and a longer one"],
+            ["HSTRLEN", "ip:h2", LongField],
+            ["HDEL", "ip:h2", LongField, "f7"],
+            ["HEXISTS", "ip:h2", LongField],
+            ["HLEN", "ip:h2"],
             ["OBJECT", "ENCODING", "ip:h2"]);
     }
 
@@ -355,7 +366,7 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
         hash.Set("f512"u8, "v"u8.ToArray());
         Assert.Equal("hashtable", hash.EncodingName);
         Assert.Equal(513, hash.Count);
-        Assert.Equal("v"u8.ToArray(), hash.Get("f77"u8));
+        Assert.Equal("v"u8.ToArray(), hash.GetCopy("f77"u8));
         long before = hash.EstimatedBytes;
         Assert.True(hash.Remove("f77"u8));
         Assert.True(hash.EstimatedBytes < before);
