@@ -137,7 +137,7 @@ internal sealed class ScoreTree
         {
             var inner = Unsafe.As<Inner>(node);
             int child = inner.ChildBefore(bound);
-            var counts = inner.Counts;
+            ReadOnlySpan<int> counts = inner.Counts;
             for (int i = 0; i < child; i++)
             {
                 rank += counts[i];
@@ -206,7 +206,7 @@ internal sealed class ScoreTree
         for (int depth = 0; depth < _height; depth++)
         {
             var inner = Unsafe.As<Inner>(node);
-            var counts = inner.Counts;
+            ReadOnlySpan<int> counts = inner.Counts;
             int child = 0;
             while (rank >= counts[child] && child < inner.N - 1)
             {
@@ -225,9 +225,9 @@ internal sealed class ScoreTree
     {
         var right = new Leaf();
         int moved = leaf.N - keep;
-        Array.Copy(leaf.Scores, keep, right.Scores, 0, moved);
-        Array.Copy(leaf.Members, keep, right.Members, 0, moved);
-        Array.Clear(leaf.Members, keep, moved);
+        ((Span<double>)leaf.Scores).Slice(keep, moved).CopyTo(right.Scores);
+        ((Span<byte[]>)leaf.Members).Slice(keep, moved).CopyTo(right.Members);
+        ((Span<byte[]>)leaf.Members).Slice(keep, moved).Clear();
         right.N = moved;
         leaf.N = keep;
         right.Next = leaf.Next;
@@ -277,15 +277,15 @@ internal sealed class ScoreTree
         int keep = parent.N / 2;
         var sibling = new Inner();
         int moved = parent.N - keep;
-        Array.Copy(parent.Children, keep, sibling.Children, 0, moved);
-        Array.Copy(parent.Counts, keep, sibling.Counts, 0, moved);
-        Array.Copy(parent.SeparatorScores, keep, sibling.SeparatorScores, 0, moved);
-        Array.Copy(parent.SeparatorMembers, keep, sibling.SeparatorMembers, 0, moved);
+        ((Span<Node>)parent.Children).Slice(keep, moved).CopyTo(sibling.Children);
+        ((Span<int>)parent.Counts).Slice(keep, moved).CopyTo(sibling.Counts);
+        ((Span<double>)parent.SeparatorScores).Slice(keep, moved).CopyTo(sibling.SeparatorScores);
+        ((Span<byte[]?>)parent.SeparatorMembers).Slice(keep, moved).CopyTo(sibling.SeparatorMembers);
         double upScore = sibling.SeparatorScores[0];
         var upMember = sibling.SeparatorMembers[0]!;
         sibling.SeparatorMembers[0] = null;
-        Array.Clear(parent.Children, keep, moved);
-        Array.Clear(parent.SeparatorMembers, keep, moved);
+        ((Span<Node>)parent.Children).Slice(keep, moved).Clear();
+        ((Span<byte[]?>)parent.SeparatorMembers).Slice(keep, moved).Clear();
         sibling.N = moved;
         parent.N = keep;
         int siblingCount = 0;
@@ -340,8 +340,8 @@ internal sealed class ScoreTree
         if (left is Leaf leftLeaf)
         {
             var rightLeaf = Unsafe.As<Leaf>(right);
-            Array.Copy(rightLeaf.Scores, 0, leftLeaf.Scores, leftLeaf.N, rightLeaf.N);
-            Array.Copy(rightLeaf.Members, 0, leftLeaf.Members, leftLeaf.N, rightLeaf.N);
+            ((Span<double>)rightLeaf.Scores)[..rightLeaf.N].CopyTo(((Span<double>)leftLeaf.Scores)[leftLeaf.N..]);
+            ((Span<byte[]>)rightLeaf.Members)[..rightLeaf.N].CopyTo(((Span<byte[]>)leftLeaf.Members)[leftLeaf.N..]);
             leftLeaf.N += rightLeaf.N;
             leftLeaf.Next = rightLeaf.Next;
             if (rightLeaf.Next is { } next)
@@ -358,10 +358,11 @@ internal sealed class ScoreTree
             var leftInner = Unsafe.As<Inner>(left);
             var rightInner = Unsafe.As<Inner>(right);
             int n = leftInner.N;
-            Array.Copy(rightInner.Children, 0, leftInner.Children, n, rightInner.N);
-            Array.Copy(rightInner.Counts, 0, leftInner.Counts, n, rightInner.N);
-            Array.Copy(rightInner.SeparatorScores, 1, leftInner.SeparatorScores, n + 1, rightInner.N - 1);
-            Array.Copy(rightInner.SeparatorMembers, 1, leftInner.SeparatorMembers, n + 1, rightInner.N - 1);
+            int count = rightInner.N;
+            ((Span<Node>)rightInner.Children)[..count].CopyTo(((Span<Node>)leftInner.Children)[n..]);
+            ((Span<int>)rightInner.Counts)[..count].CopyTo(((Span<int>)leftInner.Counts)[n..]);
+            ((Span<double>)rightInner.SeparatorScores)[1..count].CopyTo(((Span<double>)leftInner.SeparatorScores)[(n + 1)..]);
+            ((Span<byte[]?>)rightInner.SeparatorMembers)[1..count].CopyTo(((Span<byte[]?>)leftInner.SeparatorMembers)[(n + 1)..]);
             // The separator between the two comes down from the parent.
             leftInner.SeparatorScores[n] = parent.SeparatorScores[at + 1];
             leftInner.SeparatorMembers[n] = parent.SeparatorMembers[at + 1];
@@ -380,15 +381,16 @@ internal sealed class ScoreTree
     /// <summary>Up to <see cref="LeafCapacity"/> elements in order, chained to the leaves beside it.</summary>
     internal sealed class Leaf : Node
     {
-        public readonly double[] Scores = new double[LeafCapacity + 1];
-        public readonly byte[][] Members = new byte[LeafCapacity + 1][];
+        // Inline, so a search reads the scores from the leaf object itself, with no hop to an array.
+        public LeafScores Scores;
+        public LeafMembers Members;
         public Leaf? Prev;
         public Leaf? Next;
 
         /// <summary>The index of the first element at or after (<paramref name="score"/>, <paramref name="member"/>).</summary>
         public int LowerBound(double score, ReadOnlySpan<byte> member)
         {
-            var scores = Scores;
+            ReadOnlySpan<double> scores = Scores;
             int low = 0;
             int high = N;
             while (low < high)
@@ -412,8 +414,8 @@ internal sealed class ScoreTree
             int after = N - at;
             if (after > 0)
             {
-                Array.Copy(Scores, at, Scores, at + 1, after);
-                Array.Copy(Members, at, Members, at + 1, after);
+                ((Span<double>)Scores).Slice(at, after).CopyTo(((Span<double>)Scores)[(at + 1)..]);
+                ((Span<byte[]>)Members).Slice(at, after).CopyTo(((Span<byte[]>)Members)[(at + 1)..]);
             }
             Scores[at] = score;
             Members[at] = member;
@@ -425,11 +427,11 @@ internal sealed class ScoreTree
             int after = N - at - count;
             if (after > 0)
             {
-                Array.Copy(Scores, at + count, Scores, at, after);
-                Array.Copy(Members, at + count, Members, at, after);
+                ((Span<double>)Scores).Slice(at + count, after).CopyTo(((Span<double>)Scores)[at..]);
+                ((Span<byte[]>)Members).Slice(at + count, after).CopyTo(((Span<byte[]>)Members)[at..]);
             }
             N -= count;
-            Array.Clear(Members, N, count);
+            ((Span<byte[]>)Members).Slice(N, count).Clear();
         }
     }
 
@@ -439,15 +441,15 @@ internal sealed class ScoreTree
     /// </summary>
     internal sealed class Inner : Node
     {
-        public readonly Node[] Children = new Node[InnerCapacity + 1];
-        public readonly int[] Counts = new int[InnerCapacity + 1];
-        public readonly double[] SeparatorScores = new double[InnerCapacity + 1];
-        public readonly byte[]?[] SeparatorMembers = new byte[InnerCapacity + 1][];
+        public InnerChildren Children;
+        public InnerCounts Counts;
+        public InnerScores SeparatorScores;
+        public InnerMembers SeparatorMembers;
 
         /// <summary>The child an element belongs under: the last whose separator is at or before it.</summary>
         public int ChildFor(double score, ReadOnlySpan<byte> member)
         {
-            var scores = SeparatorScores;
+            ReadOnlySpan<double> scores = SeparatorScores;
             int low = 1;
             int high = N;
             while (low < high)
@@ -492,10 +494,10 @@ internal sealed class ScoreTree
             int after = N - at;
             if (after > 0)
             {
-                Array.Copy(Children, at, Children, at + 1, after);
-                Array.Copy(Counts, at, Counts, at + 1, after);
-                Array.Copy(SeparatorScores, at, SeparatorScores, at + 1, after);
-                Array.Copy(SeparatorMembers, at, SeparatorMembers, at + 1, after);
+                ((Span<Node>)Children).Slice(at, after).CopyTo(((Span<Node>)Children)[(at + 1)..]);
+                ((Span<int>)Counts).Slice(at, after).CopyTo(((Span<int>)Counts)[(at + 1)..]);
+                ((Span<double>)SeparatorScores).Slice(at, after).CopyTo(((Span<double>)SeparatorScores)[(at + 1)..]);
+                ((Span<byte[]?>)SeparatorMembers).Slice(at, after).CopyTo(((Span<byte[]?>)SeparatorMembers)[(at + 1)..]);
             }
             Children[at] = child;
             Counts[at] = count;
@@ -507,12 +509,13 @@ internal sealed class ScoreTree
         public void RemoveChild(int at)
         {
             int after = N - at - 1;
-            Array.Copy(Children, at + 1, Children, at, after);
-            Array.Copy(Counts, at + 1, Counts, at, after);
+            ((Span<Node>)Children).Slice(at + 1, after).CopyTo(((Span<Node>)Children)[at..]);
+            ((Span<int>)Counts).Slice(at + 1, after).CopyTo(((Span<int>)Counts)[at..]);
             // Removing child 0 leaves child 1 first, whose separator is no longer needed.
             int separator = Math.Max(at, 1);
-            Array.Copy(SeparatorScores, separator + 1, SeparatorScores, separator, N - separator - 1);
-            Array.Copy(SeparatorMembers, separator + 1, SeparatorMembers, separator, N - separator - 1);
+            int shifted = N - separator - 1;
+            ((Span<double>)SeparatorScores).Slice(separator + 1, shifted).CopyTo(((Span<double>)SeparatorScores)[separator..]);
+            ((Span<byte[]?>)SeparatorMembers).Slice(separator + 1, shifted).CopyTo(((Span<byte[]?>)SeparatorMembers)[separator..]);
             N--;
             Children[N] = null!;
             SeparatorMembers[N] = null;
@@ -521,5 +524,47 @@ internal sealed class ScoreTree
                 SeparatorMembers[0] = null;
             }
         }
+    }
+
+    /// <summary>A leaf's scores, inline.</summary>
+    [InlineArray(LeafCapacity + 1)]
+    internal struct LeafScores
+    {
+        private double _element;
+    }
+
+    /// <summary>A leaf's members, inline.</summary>
+    [InlineArray(LeafCapacity + 1)]
+    internal struct LeafMembers
+    {
+        private byte[] _element;
+    }
+
+    /// <summary>An inner node's children, inline.</summary>
+    [InlineArray(InnerCapacity + 1)]
+    internal struct InnerChildren
+    {
+        private Node _element;
+    }
+
+    /// <summary>The element counts under an inner node's children, inline.</summary>
+    [InlineArray(InnerCapacity + 1)]
+    internal struct InnerCounts
+    {
+        private int _element;
+    }
+
+    /// <summary>An inner node's separator scores, inline.</summary>
+    [InlineArray(InnerCapacity + 1)]
+    internal struct InnerScores
+    {
+        private double _element;
+    }
+
+    /// <summary>An inner node's separator members, inline.</summary>
+    [InlineArray(InnerCapacity + 1)]
+    internal struct InnerMembers
+    {
+        private byte[]? _element;
     }
 }

@@ -402,8 +402,8 @@ public sealed class SortedSetValue : ICollectionValue
                 score = 0;
                 return false;
             }
-            member = _leaf.Members[_index];
-            score = _leaf.Scores[_index];
+            member = _leaf.Members[(int)_index];
+            score = _leaf.Scores[(int)_index];
             _index += _descending ? -1 : 1;
             return true;
         }
