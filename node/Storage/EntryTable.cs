@@ -17,7 +17,9 @@ public readonly struct NoValue;
 /// entries hold the member itself, its 32-bit hash and its slot: a probe compares hashes without touching
 /// other members, a hit reads the member bytes straight from the index (no hop through the slot) and a
 /// resize never rehashes a member. Slots live in chunks of 1,024, so their growth adds a chunk and never
-/// copies a large array.
+/// copies a large array. The index doubles incrementally: the old one is moved into the new a few
+/// positions per operation (lookups consult both meanwhile), so no single request pays for rehashing a
+/// large table.
 /// </para>
 /// <para>
 /// A table made with values in records (hashes) keeps each member and its byte-string value in one
@@ -32,15 +34,26 @@ public sealed class EntryTable<TValue>
     private const int ChunkSize = 1 << ChunkBits;
     private const int ChunkMask = ChunkSize - 1;
 
+    // Old index positions moved per operation while the index grows: the move ends long before the new
+    // index needs to grow again (after a quarter of its size in further insertions).
+    private const int MoveStep = 4;
+
+    // Marks a moved entry of the old index, so probes for the entries not yet moved still run through it.
+    private static readonly byte[] Moved = [];
+
     private readonly bool _valuesInRecords;
     private Entry[][] _chunks;
     private int _slotCapacity;
 
     private IndexEntry[] _index;
+    private IndexEntry[]? _oldIndex;
+    private int _moved;
     private int _growAt;
 
-    // For a live slot, Entry.Link is its position in _dense; for a free slot, the next free slot (-1 ends).
-    private int[] _dense;
+    // The dense list of live slots, in chunks like the slots. For a live slot, Entry.Link is its position
+    // there; for a free slot, the next free slot (-1 ends).
+    private int[][] _dense;
+    private int _denseCapacity;
     private int _count;
     private int _used;
     private int _freeList = -1;
@@ -62,7 +75,12 @@ public sealed class EntryTable<TValue>
         int indexSize = (int)BitOperations.RoundUpToPowerOf2((uint)(capacity + (capacity / 2) + 1));
         _index = new IndexEntry[indexSize];
         _growAt = indexSize - (indexSize / 4);
-        _dense = new int[capacity];
+        _denseCapacity = _slotCapacity;
+        _dense = new int[_chunks.Length][];
+        for (int i = 0; i < _dense.Length; i++)
+        {
+            _dense[i] = new int[Math.Min(_denseCapacity, ChunkSize)];
+        }
     }
 
     /// <summary>Live members.</summary>
@@ -78,7 +96,13 @@ public sealed class EntryTable<TValue>
     public static int OverheadPerEntry => Unsafe.SizeOf<Entry>() + (2 * Unsafe.SizeOf<IndexEntry>()) + 4;
 
     /// <summary>The slot holding <paramref name="key"/>, or -1.</summary>
-    public int Find(ReadOnlySpan<byte> key) => Probe(key, (uint)KeyHash.Of(key), out _);
+    public int Find(ReadOnlySpan<byte> key)
+    {
+        MoveSome();
+        uint hash = (uint)KeyHash.Of(key);
+        int slot = Probe(_index, key, hash, out _);
+        return slot < 0 && _oldIndex is { } old ? ProbeOld(old, key, hash, out _) : slot;
+    }
 
     /// <summary>
     /// The slot holding <paramref name="key"/>; when absent, a new slot holding a copy of the key and a
@@ -87,8 +111,13 @@ public sealed class EntryTable<TValue>
     /// </summary>
     public int FindOrAdd(ReadOnlySpan<byte> key, out bool added)
     {
+        MoveSome();
         uint hash = (uint)KeyHash.Of(key);
-        int slot = Probe(key, hash, out int position);
+        int slot = Probe(_index, key, hash, out int position);
+        if (slot < 0 && _oldIndex is { } old)
+        {
+            slot = ProbeOld(old, key, hash, out _);
+        }
         added = slot < 0;
         return added ? Insert(key.ToArray(), default!, hash, position) : slot;
     }
@@ -99,14 +128,21 @@ public sealed class EntryTable<TValue>
     /// </summary>
     public int SetRecordValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
+        MoveSome();
         uint hash = (uint)KeyHash.Of(key);
-        int slot = Probe(key, hash, out int position);
+        var index = _index;
+        int slot = Probe(index, key, hash, out int position);
+        if (slot < 0 && _oldIndex is { } old && (slot = ProbeOld(old, key, hash, out int oldPosition)) >= 0)
+        {
+            index = old;
+            position = oldPosition;
+        }
         if (slot < 0)
         {
             Insert(NewRecord(key, value), default!, hash, position);
             return -1;
         }
-        ref var indexed = ref _index[position];
+        ref var indexed = ref index[position];
         var record = indexed.Record!;
         int valueStart = PrefixLength(key.Length) + key.Length;
         int oldLength = record.Length - valueStart;
@@ -127,6 +163,7 @@ public sealed class EntryTable<TValue>
     /// <summary>Adds a member known to be absent, taking ownership of <paramref name="key"/> (a whole record with values in records); returns its slot.</summary>
     public int Add(byte[] key, TValue value)
     {
+        MoveSome();
         uint hash = (uint)KeyHash.Of(KeyOf(key));
         int position = (int)hash & (_index.Length - 1);
         while (_index[position].Record is not null)
@@ -157,26 +194,26 @@ public sealed class EntryTable<TValue>
     public ref TValue ValueAt(int slot) => ref EntryAt(slot).Value;
 
     /// <summary>The slot of the <paramref name="position"/>-th live member (0 ≤ position &lt; Count), in no particular order.</summary>
-    public int SlotAtPosition(int position) => _dense[position];
+    public int SlotAtPosition(int position) => DenseAt(position);
 
     /// <summary>Removes the member at a live slot.</summary>
     public void RemoveAt(int slot)
     {
+        MoveSome();
         ref var entry = ref EntryAt(slot);
         var key = entry.Record!;
-        int mask = _index.Length - 1;
-        int position = (int)KeyHash.Of(KeyOf(key)) & mask;
-        while (_index[position].Record != key)
+        uint hash = (uint)KeyHash.Of(KeyOf(key));
+        if (!RemoveFromIndex(_index, key, hash, shift: true))
         {
-            position = (position + 1) & mask;
+            // Not moved yet: leave a mark in the old index, whose probe chains must stay whole.
+            RemoveFromIndex(_oldIndex!, key, hash, shift: false);
         }
-        RemoveFromIndex(position);
 
         // Fill the hole in the dense list with its last entry.
         _count--;
         int at = entry.Link;
-        int last = _dense[_count];
-        _dense[at] = last;
+        int last = DenseAt(_count);
+        DenseAt(at) = last;
         EntryAt(last).Link = at;
         entry.Record = null;
         entry.Value = default!;
@@ -216,12 +253,14 @@ public sealed class EntryTable<TValue>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref int DenseAt(int position) => ref _dense[position >> ChunkBits][position & ChunkMask];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref Entry EntryAt(int slot) => ref _chunks[slot >> ChunkBits][slot & ChunkMask];
 
     /// <summary>The slot of <paramref name="key"/> or -1; <paramref name="position"/> is its index position, or the empty one ending the probe.</summary>
-    private int Probe(ReadOnlySpan<byte> key, uint hash, out int position)
+    private int Probe(IndexEntry[] index, ReadOnlySpan<byte> key, uint hash, out int position)
     {
-        var index = _index;
         int mask = index.Length - 1;
         int p = (int)hash & mask;
         while (true)
@@ -253,73 +292,138 @@ public sealed class EntryTable<TValue>
         {
             if (_used == _slotCapacity)
             {
-                GrowSlots();
+                GrowChunks(ref _chunks, ref _slotCapacity);
             }
             slot = _used++;
         }
         ref var entry = ref EntryAt(slot);
         entry.Record = key;
         entry.Value = value;
-        if (_count == _dense.Length)
+        if (_count == _denseCapacity)
         {
-            Array.Resize(ref _dense, _dense.Length * 2);
+            GrowChunks(ref _dense, ref _denseCapacity);
         }
-        _dense[_count] = slot;
+        DenseAt(_count) = slot;
         entry.Link = _count;
         _count++;
         _index[position] = new IndexEntry { Record = key, Hash = hash, Slot = slot };
         if (_count >= _growAt)
         {
-            GrowIndex();
+            StartGrowing();
         }
         return slot;
     }
 
-    private void GrowSlots()
+    /// <summary>Adds room to chunked storage: a small table's one chunk doubles up to the chunk size, then chunks are added.</summary>
+    private static void GrowChunks<T>(ref T[][] chunks, ref int capacity)
     {
-        if (_slotCapacity < ChunkSize)
+        if (capacity < ChunkSize)
         {
-            // A small table has one chunk that doubles up to the chunk size.
-            _slotCapacity *= 2;
-            Array.Resize(ref _chunks[0], _slotCapacity);
+            capacity *= 2;
+            Array.Resize(ref chunks[0], capacity);
             return;
         }
-        int chunk = _slotCapacity >> ChunkBits;
-        if (chunk == _chunks.Length)
+        int chunk = capacity >> ChunkBits;
+        if (chunk == chunks.Length)
         {
-            Array.Resize(ref _chunks, _chunks.Length * 2);
+            Array.Resize(ref chunks, chunks.Length * 2);
         }
-        _chunks[chunk] = new Entry[ChunkSize];
-        _slotCapacity += ChunkSize;
+        chunks[chunk] = new T[ChunkSize];
+        capacity += ChunkSize;
     }
 
-    /// <summary>Doubles the index; its entries carry their hashes, so no member is read.</summary>
-    private void GrowIndex()
+    /// <summary>The slot of <paramref name="key"/> in the old index (skipping moved entries) or -1, and its position there.</summary>
+    private int ProbeOld(IndexEntry[] old, ReadOnlySpan<byte> key, uint hash, out int position)
     {
-        var old = _index;
-        var index = new IndexEntry[old.Length * 2];
-        int mask = index.Length - 1;
-        foreach (ref readonly var entry in old.AsSpan())
+        int mask = old.Length - 1;
+        int p = (int)hash & mask;
+        while (true)
         {
-            if (entry.Record is not null)
+            ref var candidate = ref old[p];
+            if (candidate.Record is null)
             {
-                int p = (int)entry.Hash & mask;
-                while (index[p].Record is not null)
-                {
-                    p = (p + 1) & mask;
-                }
-                index[p] = entry;
+                position = p;
+                return -1;
             }
+            if (candidate.Hash == hash && !ReferenceEquals(candidate.Record, Moved) && key.SequenceEqual(KeyOf(candidate.Record)))
+            {
+                position = p;
+                return candidate.Slot;
+            }
+            p = (p + 1) & mask;
         }
-        _index = index;
-        _growAt = index.Length - (index.Length / 4);
     }
 
-    /// <summary>Empties an index position, shifting back the words after it that probed past it.</summary>
-    private void RemoveFromIndex(int hole)
+    /// <summary>Starts doubling the index: a new one takes insertions and the old one's entries move over bit by bit.</summary>
+    private void StartGrowing()
+    {
+        while (_oldIndex is not null)
+        {
+            MoveSome();
+        }
+        _oldIndex = _index;
+        _moved = 0;
+        _index = new IndexEntry[_oldIndex.Length * 2];
+        _growAt = _index.Length - (_index.Length / 4);
+    }
+
+    /// <summary>Moves the next few positions of the old index into the new one; the entries carry their hashes, so no member is read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void MoveSome()
+    {
+        if (_oldIndex is not null)
+        {
+            MoveSomeCore(_oldIndex);
+        }
+    }
+
+    private void MoveSomeCore(IndexEntry[] old)
     {
         var index = _index;
         int mask = index.Length - 1;
+        int end = Math.Min(_moved + MoveStep, old.Length);
+        for (; _moved < end; _moved++)
+        {
+            ref var entry = ref old[_moved];
+            if (entry.Record is null || ReferenceEquals(entry.Record, Moved))
+            {
+                continue;
+            }
+            int p = (int)entry.Hash & mask;
+            while (index[p].Record is not null)
+            {
+                p = (p + 1) & mask;
+            }
+            index[p] = entry;
+            entry.Record = Moved;
+        }
+        if (_moved == old.Length)
+        {
+            _oldIndex = null;
+        }
+    }
+
+    /// <summary>
+    /// Takes the entry for <paramref name="record"/> out of <paramref name="index"/>: by shifting back the
+    /// entries after it that probed past it, or (old index) by marking it moved. False when it is not there.
+    /// </summary>
+    private static bool RemoveFromIndex(IndexEntry[] index, byte[] record, uint hash, bool shift)
+    {
+        int mask = index.Length - 1;
+        int hole = (int)hash & mask;
+        while (index[hole].Record != record)
+        {
+            if (index[hole].Record is null)
+            {
+                return false;
+            }
+            hole = (hole + 1) & mask;
+        }
+        if (!shift)
+        {
+            index[hole].Record = Moved;
+            return true;
+        }
         int p = hole;
         while (true)
         {
@@ -338,6 +442,7 @@ public sealed class EntryTable<TValue>
             }
         }
         index[hole] = default;
+        return true;
     }
 
     private struct IndexEntry
