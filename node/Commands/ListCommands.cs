@@ -200,7 +200,7 @@ internal static class ListCommands
         }
         for (int i = 2; i < a.Count; i++)
         {
-            list.Push(a.Detach(i), left);
+            list.Push(a[i], left);
         }
         if (created)
         {
@@ -335,7 +335,7 @@ internal static class ListCommands
             s.Reply.WriteError("ERR index out of range");
             return;
         }
-        list[position] = a.Detach(3);
+        list.Set(position, a[3]);
         s.Db.SignalModified(a[1]);
         s.Reply.WriteOk();
     }
@@ -413,7 +413,7 @@ internal static class ListCommands
             s.Reply.WriteInteger(-1);
             return;
         }
-        list.Insert(after ? pivot + 1 : pivot, a.Detach(4));
+        list.Insert(after ? pivot + 1 : pivot, a[4]);
         s.Db.SignalModified(a[1]);
         s.Reply.WriteInteger(list.Length);
     }
@@ -557,6 +557,11 @@ internal static class ListCommands
             }
         }
         var value = source.Pop(fromLeft);
+        if (ReferenceEquals(target, source))
+        {
+            // The popped bytes stay in the list's block until the next push: rotating within one list copies them first.
+            value = value.ToArray();
+        }
         if (target is null)
         {
             target = new ListValue();
