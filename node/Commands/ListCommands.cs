@@ -556,12 +556,10 @@ internal static class ListCommands
                 return;
             }
         }
-        var value = source.Pop(fromLeft);
-        if (ReferenceEquals(target, source))
-        {
-            // The popped bytes stay in the list's block until the next push: rotating within one list copies them first.
-            value = value.ToArray();
-        }
+        // The popped bytes stay readable only until the next push (which may reuse their block): copy them first.
+        var popped = source.Pop(fromLeft);
+        Span<byte> value = popped.Length <= 256 ? stackalloc byte[popped.Length] : new byte[popped.Length];
+        popped.CopyTo(value);
         if (target is null)
         {
             target = new ListValue();

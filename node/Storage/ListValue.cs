@@ -302,6 +302,16 @@ public sealed class ListValue : ICollectionValue
         return data.AsSpan(end - header - length, length);
     }
 
+    /// <summary>
+    /// The array for a new end block, added when the end block is already of the largest size: of that size
+    /// too (a pooled one when it is the standard large size), or larger for a larger element.
+    /// </summary>
+    private byte[] NewBlockData(int need)
+    {
+        int size = Math.Max(need, _maxBlockBytes);
+        return size == LargeBlockBytes ? FreeBlocks.Rent() : new byte[size];
+    }
+
     private Block BlockAt(int position) => _blocks[(_first + position) & (_blocks.Length - 1)];
 
     /// <summary>A block size for <paramref name="bytes"/> of content: a power of two from the minimum up to the largest block.</summary>
@@ -320,7 +330,7 @@ public sealed class ListValue : ICollectionValue
                 Regrow(head, need, roomAtHead: true);
                 return head;
             }
-            var block = new Block(new byte[BlockSizeFor(need)]);
+            var block = new Block(NewBlockData(need));
             block.Start = block.End = block.Data.Length;
             PrependBlock(block);
             return block;
@@ -339,7 +349,7 @@ public sealed class ListValue : ICollectionValue
                 Regrow(tail, need, roomAtHead: false);
                 return tail;
             }
-            var block = new Block(new byte[BlockSizeFor(need)]);
+            var block = new Block(NewBlockData(need));
             AppendBlock(block);
             return block;
         }
@@ -365,7 +375,8 @@ public sealed class ListValue : ICollectionValue
     {
         int used = block.End - block.Start;
         bool centre = _blockCount == 1 && used + (2 * need) <= _maxBlockBytes;
-        var data = new byte[BlockSizeFor(centre ? Math.Max(used * 2, used + (2 * need)) : used + need)];
+        int size = BlockSizeFor(centre ? Math.Max(used * 2, used + (2 * need)) : used + need);
+        var data = size == LargeBlockBytes ? FreeBlocks.Rent() : new byte[size];
         int start = centre ? (data.Length - used) / 2 : roomAtHead ? data.Length - used : 0;
         block.Data.AsSpan(block.Start, used).CopyTo(data.AsSpan(start));
         _blockBytes += data.Length - block.Data.Length;
@@ -425,6 +436,10 @@ public sealed class ListValue : ICollectionValue
     {
         var block = BlockAt(position);
         _blockBytes -= block.Data.Length;
+        if (block.Data.Length == LargeBlockBytes)
+        {
+            FreeBlocks.Return(block.Data);
+        }
         if (position == 0)
         {
             _blocks[_first] = null!;
@@ -686,6 +701,76 @@ public sealed class ListValue : ICollectionValue
         _count = other._count;
         _blockBytes = other._blockBytes;
         _cachedIndex = -1;
+    }
+
+    /// <summary>
+    /// Emptied large blocks kept for the next large block any list needs, so a list that drains and refills
+    /// (a queue) reuses its blocks instead of allocating on the large object heap, whose allocations bring on
+    /// full collections. What the pool keeps goes back at the next full (gen2) collection.
+    /// </summary>
+    private static class FreeBlocks
+    {
+        private const int Capacity = 128;
+        private static readonly Lock Sync = new();
+        private static readonly byte[][] Blocks = new byte[Capacity][];
+        private static int s_count;
+        private static int s_gen2Seen;
+
+        static FreeBlocks() => _ = new Gen2Watch();
+
+        public static byte[] Rent()
+        {
+            lock (Sync)
+            {
+                if (s_count > 0)
+                {
+                    var block = Blocks[--s_count];
+                    Blocks[s_count] = null!;
+                    return block;
+                }
+            }
+            return new byte[LargeBlockBytes];
+        }
+
+        public static void Return(byte[] block)
+        {
+            lock (Sync)
+            {
+                if (s_count < Capacity)
+                {
+                    Blocks[s_count++] = block;
+                }
+            }
+        }
+
+        /// <summary>Empties the pool when a full collection happened since the last look.</summary>
+        private static void TrimAfterFullCollection()
+        {
+            int gen2 = GC.CollectionCount(2);
+            lock (Sync)
+            {
+                if (gen2 != s_gen2Seen)
+                {
+                    s_gen2Seen = gen2;
+                    Array.Clear(Blocks, 0, s_count);
+                    s_count = 0;
+                }
+            }
+        }
+
+        /// <summary>An unreachable object whose finalizer runs after each collection that finds it, and rearms itself.</summary>
+        private sealed class Gen2Watch
+        {
+            ~Gen2Watch()
+            {
+                if (Environment.HasShutdownStarted)
+                {
+                    return;
+                }
+                TrimAfterFullCollection();
+                GC.ReRegisterForFinalize(this);
+            }
+        }
     }
 
     /// <summary>One block: elements packed between <see cref="Start"/> and <see cref="End"/> of <see cref="Data"/>.</summary>
