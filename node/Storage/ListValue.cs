@@ -706,7 +706,7 @@ public sealed class ListValue : ICollectionValue
     /// <summary>
     /// Emptied large blocks kept for the next large block any list needs, so a list that drains and refills
     /// (a queue) reuses its blocks instead of allocating on the large object heap, whose allocations bring on
-    /// full collections. What the pool keeps goes back at the next full (gen2) collection.
+    /// full collections. Blocks left unused from one full (gen2) collection to the next are released.
     /// </summary>
     private static class FreeBlocks
     {
@@ -715,6 +715,9 @@ public sealed class ListValue : ICollectionValue
         private static readonly byte[][] Blocks = new byte[Capacity][];
         private static int s_count;
         private static int s_gen2Seen;
+
+        // The bottom of the stack holds the oldest blocks: this many were there, unused, at the last full collection.
+        private static int s_idle;
 
         static FreeBlocks() => _ = new Gen2Watch();
 
@@ -726,6 +729,7 @@ public sealed class ListValue : ICollectionValue
                 {
                     var block = Blocks[--s_count];
                     Blocks[s_count] = null!;
+                    s_idle = Math.Min(s_idle, s_count);
                     return block;
                 }
             }
@@ -743,18 +747,24 @@ public sealed class ListValue : ICollectionValue
             }
         }
 
-        /// <summary>Empties the pool when a full collection happened since the last look.</summary>
+        /// <summary>After a full collection: releases the blocks that stayed unused since the one before.</summary>
         private static void TrimAfterFullCollection()
         {
             int gen2 = GC.CollectionCount(2);
             lock (Sync)
             {
-                if (gen2 != s_gen2Seen)
+                if (gen2 == s_gen2Seen)
                 {
-                    s_gen2Seen = gen2;
-                    Array.Clear(Blocks, 0, s_count);
-                    s_count = 0;
+                    return;
                 }
+                s_gen2Seen = gen2;
+                if (s_idle > 0)
+                {
+                    Array.Copy(Blocks, s_idle, Blocks, 0, s_count - s_idle);
+                    Array.Clear(Blocks, s_count - s_idle, s_idle);
+                    s_count -= s_idle;
+                }
+                s_idle = s_count;
             }
         }
 
