@@ -706,18 +706,16 @@ public sealed class ListValue : ICollectionValue
     /// <summary>
     /// Emptied large blocks kept for the next large block any list needs, so a list that drains and refills
     /// (a queue) reuses its blocks instead of allocating on the large object heap, whose allocations bring on
-    /// full collections. Blocks left unused from one full (gen2) collection to the next are released.
+    /// full collections. The pool is emptied at a full (gen2) collection when no block came or went for a while.
     /// </summary>
     private static class FreeBlocks
     {
         private const int Capacity = 128;
+        private const long IdleMs = 10_000;
         private static readonly Lock Sync = new();
         private static readonly byte[][] Blocks = new byte[Capacity][];
         private static int s_count;
-        private static int s_gen2Seen;
-
-        // The bottom of the stack holds the oldest blocks: this many were there, unused, at the last full collection.
-        private static int s_idle;
+        private static long s_lastUseMs;
 
         static FreeBlocks() => _ = new Gen2Watch();
 
@@ -729,7 +727,7 @@ public sealed class ListValue : ICollectionValue
                 {
                     var block = Blocks[--s_count];
                     Blocks[s_count] = null!;
-                    s_idle = Math.Min(s_idle, s_count);
+                    s_lastUseMs = Environment.TickCount64;
                     return block;
                 }
             }
@@ -743,32 +741,28 @@ public sealed class ListValue : ICollectionValue
                 if (s_count < Capacity)
                 {
                     Blocks[s_count++] = block;
+                    s_lastUseMs = Environment.TickCount64;
                 }
             }
         }
 
-        /// <summary>After a full collection: releases the blocks that stayed unused since the one before.</summary>
-        private static void TrimAfterFullCollection()
+        /// <summary>After a collection: empties the pool when no block came or went for a while.</summary>
+        private static void TrimWhenIdle()
         {
-            int gen2 = GC.CollectionCount(2);
             lock (Sync)
             {
-                if (gen2 == s_gen2Seen)
+                if (s_count > 0 && Environment.TickCount64 - s_lastUseMs > IdleMs)
                 {
-                    return;
+                    Array.Clear(Blocks, 0, s_count);
+                    s_count = 0;
                 }
-                s_gen2Seen = gen2;
-                if (s_idle > 0)
-                {
-                    Array.Copy(Blocks, s_idle, Blocks, 0, s_count - s_idle);
-                    Array.Clear(Blocks, s_count - s_idle, s_idle);
-                    s_count -= s_idle;
-                }
-                s_idle = s_count;
             }
         }
 
-        /// <summary>An unreachable object whose finalizer runs after each collection that finds it, and rearms itself.</summary>
+        /// <summary>
+        /// An unreachable object whose finalizer runs after each collection that finds it, and rearms itself:
+        /// once it has aged into gen2, after each full collection.
+        /// </summary>
         private sealed class Gen2Watch
         {
             ~Gen2Watch()
@@ -777,7 +771,7 @@ public sealed class ListValue : ICollectionValue
                 {
                     return;
                 }
-                TrimAfterFullCollection();
+                TrimWhenIdle();
                 GC.ReRegisterForFinalize(this);
             }
         }
