@@ -136,7 +136,7 @@ internal static class CollectionCommandHelpers
     /// <paramref name="count"/> members or ten times that many slots; returns the next cursor (0 at the end).
     /// Slots never move, so every member present throughout an iteration is visited exactly once.
     /// </summary>
-    public static ulong ScanSlots(EntryTable table, ulong cursor, long count, List<int> slots)
+    public static ulong ScanSlots<TValue>(EntryTable<TValue> table, ulong cursor, long count, List<int> slots)
     {
         long limit = table.SlotLimit;
         if (cursor >= (ulong)limit)

@@ -129,7 +129,7 @@ internal static class HashCommands
         hash ??= new HashValue();
         for (int i = 2; i < a.Count; i += 2)
         {
-            if (hash.Set(a[i], a.Detach(i + 1)))
+            if (hash.Set(a[i], a[i + 1]))
             {
                 added++;
             }
@@ -150,7 +150,7 @@ internal static class HashCommands
             s.Reply.WriteInteger(0);
             return;
         }
-        hash.Set(a[2], a.Detach(3));
+        hash.Set(a[2], a[3]);
         Settle(s, a, 1, index, hash);
         s.Reply.WriteInteger(1);
     }
@@ -161,7 +161,7 @@ internal static class HashCommands
         {
             return;
         }
-        WriteBulkOrNull(s, hash?.Get(a[2]));
+        WriteValueOrNull(s, hash, a[2]);
     }
 
     private static void HMGet(Session s, ArgList a)
@@ -173,7 +173,7 @@ internal static class HashCommands
         s.Reply.WriteArrayHeader(a.Count - 2);
         for (int i = 2; i < a.Count; i++)
         {
-            WriteBulkOrNull(s, hash?.Get(a[i]));
+            WriteValueOrNull(s, hash, a[i]);
         }
     }
 
@@ -252,7 +252,7 @@ internal static class HashCommands
     {
         if (TryFind<HashValue>(s, a[1], forRead: true, out _, out var hash))
         {
-            s.Reply.WriteInteger(hash?.Get(a[2])?.Length ?? 0);
+            s.Reply.WriteInteger(hash is not null && hash.TryGet(a[2], out var value) ? value.Length : 0);
         }
     }
 
@@ -264,7 +264,7 @@ internal static class HashCommands
         }
         hash ??= new HashValue();
         long current = 0;
-        if (hash.Get(a[2]) is { } stored && !NumberFormat.TryParseInt64(stored, out current))
+        if (hash.TryGet(a[2], out var stored) && !NumberFormat.TryParseInt64(stored, out current))
         {
             s.Reply.WriteError("ERR hash value is not an integer");
             return;
@@ -300,7 +300,7 @@ internal static class HashCommands
         }
         hash ??= new HashValue();
         var current = default(ExtendedFloat);
-        if (hash.Get(a[2]) is { } stored && !ExtendedFloat.TryParse(stored, out current))
+        if (hash.TryGet(a[2], out var stored) && !ExtendedFloat.TryParse(stored, out current))
         {
             s.Reply.WriteError("ERR hash value is not a float");
             return;
@@ -323,7 +323,14 @@ internal static class HashCommands
         {
             if (TryFind<HashValue>(s, a[1], forRead: true, out _, out var single))
             {
-                WriteBulkOrNull(s, single is null ? null : single.FieldAt(Random.Shared.Next((int)single.Count)));
+                if (single is null)
+                {
+                    s.Reply.WriteNullBulk();
+                }
+                else
+                {
+                    s.Reply.WriteBulk(single.FieldAt(Random.Shared.Next((int)single.Count)));
+                }
             }
             return;
         }
@@ -415,9 +422,12 @@ internal static class HashCommands
         {
             return;
         }
-        var picked = new List<(byte[] Field, byte[] Value)>();
+        // Positions (compact form) or slots (table) of the fields to return; a scan of the compact form
+        // returns it whole in one call, as Redis does.
+        var picked = new List<int>();
         ulong next = 0;
-        if (hash.Table is { } table)
+        var table = hash.Table;
+        if (table is not null)
         {
             var slots = new List<int>();
             next = ScanSlots(table, cursor, count, slots);
@@ -425,40 +435,39 @@ internal static class HashCommands
             {
                 if (patternArg < 0 || Glob.IsMatch(a[patternArg], table.KeyAt(slot)))
                 {
-                    picked.Add((table.KeyAt(slot), table.ValueAt(slot)!));
+                    picked.Add(slot);
                 }
             }
         }
         else
         {
-            // The compact form is returned whole in one call, as Redis does.
             for (int i = 0; i < hash.Count; i++)
             {
                 if (patternArg < 0 || Glob.IsMatch(a[patternArg], hash.FieldAt(i)))
                 {
-                    picked.Add((hash.FieldAt(i), hash.ValueAt(i)));
+                    picked.Add(i);
                 }
             }
         }
         s.Reply.WriteArrayHeader(2);
         WriteCursor(s, next);
         s.Reply.WriteArrayHeader(picked.Count * 2);
-        foreach (var (field, value) in picked)
+        foreach (int at in picked)
         {
-            s.Reply.WriteBulk(field);
-            s.Reply.WriteBulk(value);
+            s.Reply.WriteBulk(table is not null ? table.KeyAt(at) : hash.FieldAt(at));
+            s.Reply.WriteBulk(table is not null ? table.RecordValueAt(at) : hash.ValueAt(at));
         }
     }
 
-    private static void WriteBulkOrNull(Session s, byte[]? value)
+    private static void WriteValueOrNull(Session s, HashValue? hash, ReadOnlySpan<byte> field)
     {
-        if (value is null)
+        if (hash is not null && hash.TryGet(field, out var value))
         {
-            s.Reply.WriteNullBulk();
+            s.Reply.WriteBulk(value);
         }
         else
         {
-            s.Reply.WriteBulk(value);
+            s.Reply.WriteNullBulk();
         }
     }
 }

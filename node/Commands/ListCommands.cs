@@ -200,7 +200,7 @@ internal static class ListCommands
         }
         for (int i = 2; i < a.Count; i++)
         {
-            list.Push(a.Detach(i), left);
+            list.Push(a[i], left);
         }
         if (created)
         {
@@ -335,7 +335,7 @@ internal static class ListCommands
             s.Reply.WriteError("ERR index out of range");
             return;
         }
-        list[position] = a.Detach(3);
+        list.Set(position, a[3]);
         s.Db.SignalModified(a[1]);
         s.Reply.WriteOk();
     }
@@ -413,7 +413,7 @@ internal static class ListCommands
             s.Reply.WriteInteger(-1);
             return;
         }
-        list.Insert(after ? pivot + 1 : pivot, a.Detach(4));
+        list.Insert(after ? pivot + 1 : pivot, a[4]);
         s.Db.SignalModified(a[1]);
         s.Reply.WriteInteger(list.Length);
     }
@@ -556,7 +556,10 @@ internal static class ListCommands
                 return;
             }
         }
-        var value = source.Pop(fromLeft);
+        // The popped bytes stay readable only until the next push (which may reuse their block): copy them first.
+        var popped = source.Pop(fromLeft);
+        Span<byte> value = popped.Length <= 256 ? stackalloc byte[popped.Length] : new byte[popped.Length];
+        popped.CopyTo(value);
         if (target is null)
         {
             target = new ListValue();

@@ -544,7 +544,7 @@ internal static class SetCommands
             {
                 if (patternArg < 0 || Glob.IsMatch(a[patternArg], table.KeyAt(slot)))
                 {
-                    picked.Add(table.KeyAt(slot));
+                    picked.Add(table.KeyArrayAt(slot));
                 }
             }
         }

@@ -228,14 +228,14 @@ internal static class SortCommands
                 for (long j = start; j <= end; j++)
                 {
                     int position = (int)(options.Descending ? list.Length - 1 - j : j);
-                    items.Add(new SortItem { Element = list[position] });
+                    items.Add(new SortItem { Element = list[position].ToArray() });
                 }
                 (start, end) = (0, end - start);
                 break;
             case ListValue list:
                 for (int j = 0; j < list.Length; j++)
                 {
-                    items.Add(new SortItem { Element = list[j] });
+                    items.Add(new SortItem { Element = list[j].ToArray() });
                 }
                 break;
             case SetValue set:
@@ -332,7 +332,7 @@ internal static class SortCommands
         object stored = s.Db.Table[index].Value!;
         if (isField)
         {
-            return stored is HashValue hash ? hash.Get(field) : null;
+            return stored is HashValue hash ? hash.GetCopy(field) : null;
         }
         return stored as byte[];
     }

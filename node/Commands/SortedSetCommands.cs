@@ -261,9 +261,11 @@ internal static class SortedSetCommands
     /// <summary>Adds the score/member pairs from <paramref name="first"/>: all scores are checked before any change, as in Redis.</summary>
     private static void AddCore(Session s, ArgList a, int first, AddFlags flags)
     {
-        for (int i = first; i < a.Count; i += 2)
+        int pairs = (a.Count - first) / 2;
+        Span<double> scores = pairs <= 32 ? stackalloc double[pairs] : new double[pairs];
+        for (int i = 0; i < pairs; i++)
         {
-            if (!TryParseScore(a[i], out _))
+            if (!TryParseScore(a[first + (2 * i)], out scores[i]))
             {
                 s.Reply.WriteError(Errors.NotFloat);
                 return;
@@ -291,8 +293,7 @@ internal static class SortedSetCommands
         }
         for (int i = first; i < a.Count; i += 2)
         {
-            TryParseScore(a[i], out double score);
-            var outcome = AddOne(set, a, i + 1, score, flags, out result);
+            var outcome = AddOne(set, a, i + 1, scores[(i - first) / 2], flags, out result);
             switch (outcome)
             {
                 case AddOutcome.NotANumber:
@@ -334,6 +335,10 @@ internal static class SortedSetCommands
     /// </summary>
     private static bool TryParseScore(ReadOnlySpan<byte> text, out double value)
     {
+        if (TryParseSmallInteger(text, out value))
+        {
+            return true;
+        }
         if (!NumberFormat.TryParseDouble(text, out value))
         {
             return false;
@@ -348,6 +353,33 @@ internal static class SortedSetCommands
             var mantissa = exponent >= 0 ? text[..exponent] : text;
             return mantissa.IndexOfAnyInRange((byte)'1', (byte)'9') < 0;
         }
+        return true;
+    }
+
+    /// <summary>
+    /// The common case of a score: an optional minus and at most 15 decimal digits, exactly representable,
+    /// so the value is what strtod gives (including -0) without the general parser.
+    /// </summary>
+    private static bool TryParseSmallInteger(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        bool negative = !text.IsEmpty && text[0] == (byte)'-';
+        var digits = negative ? text[1..] : text;
+        if (digits.IsEmpty || digits.Length > 15)
+        {
+            return false;
+        }
+        long n = 0;
+        foreach (byte b in digits)
+        {
+            uint d = (uint)(b - '0');
+            if (d > 9)
+            {
+                return false;
+            }
+            n = (n * 10) + d;
+        }
+        value = negative ? -(double)n : n;
         return true;
     }
 

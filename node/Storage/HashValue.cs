@@ -1,10 +1,14 @@
+using System.Runtime.InteropServices;
+
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
 /// A hash: fields and values as byte strings. Small hashes are a flat list of field/value pairs in
 /// insertion order ("listpack", as Redis's hash-max-listpack-entries 128 / -value 64 defaults); a hash
-/// that outgrows that becomes an <see cref="EntryTable"/> ("hashtable") and never goes back, as in Redis.
-/// Members are addressed by position 0..Count-1 for whole-hash replies and random picks.
+/// that outgrows that becomes an <see cref="EntryTable{TValue}"/> ("hashtable") and never goes back, as in Redis.
+/// Members are addressed by position 0..Count-1 for whole-hash replies and random picks. A value
+/// overwritten by one of the same length is copied over the stored bytes, so an HSET that overwrites
+/// allocates nothing; stored bytes are therefore only lent out as spans (readers copy what they keep).
 /// </summary>
 public sealed class HashValue : ICollectionValue
 {
@@ -18,7 +22,7 @@ public sealed class HashValue : ICollectionValue
     private const int BytesOverhead = 24 + 8;
 
     private List<byte[]>? _pairs = [];
-    private EntryTable? _table;
+    private EntryTable<NoValue>? _table;
 
     /// <inheritdoc/>
     public string TypeName => "hash";
@@ -35,26 +39,34 @@ public sealed class HashValue : ICollectionValue
     /// <summary>True while in the compact form, where a scan returns everything at once.</summary>
     public bool IsCompact => _table is null;
 
-    /// <summary>The table form, when not compact.</summary>
-    internal EntryTable? Table => _table;
+    /// <summary>The table form (values in records), when not compact.</summary>
+    internal EntryTable<NoValue>? Table => _table;
 
-    /// <summary>The value of <paramref name="field"/>, or null.</summary>
-    public byte[]? Get(ReadOnlySpan<byte> field)
+    /// <summary>The value of <paramref name="field"/>; false when absent. The bytes are the stored ones: read, do not keep.</summary>
+    public bool TryGet(ReadOnlySpan<byte> field, out ReadOnlySpan<byte> value)
     {
         if (_table is { } table)
         {
             int slot = table.Find(field);
-            return slot < 0 ? null : table.ValueAt(slot);
+            value = slot < 0 ? default : table.RecordValueAt(slot);
+            return slot >= 0;
         }
         int i = IndexOfField(field);
-        return i < 0 ? null : _pairs![i + 1];
+        value = i < 0 ? default : _pairs![i + 1];
+        return i >= 0;
     }
+
+    /// <summary>A copy of the value of <paramref name="field"/>, or null.</summary>
+    public byte[]? GetCopy(ReadOnlySpan<byte> field) => TryGet(field, out var value) ? value.ToArray() : null;
 
     /// <summary>True when <paramref name="field"/> is present.</summary>
     public bool Contains(ReadOnlySpan<byte> field) => _table is { } table ? table.Find(field) >= 0 : IndexOfField(field) >= 0;
 
-    /// <summary>Sets a field (copied when new) to <paramref name="value"/> (kept); true when the field was new.</summary>
-    public bool Set(ReadOnlySpan<byte> field, byte[] value)
+    /// <summary>
+    /// Sets <paramref name="field"/> to <paramref name="value"/> (both copied; a same-length value is copied
+    /// over the stored one, allocating nothing); true when the field was new.
+    /// </summary>
+    public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
     {
         if (_table is null && (field.Length > MaxCompactLength || value.Length > MaxCompactLength))
         {
@@ -62,33 +74,39 @@ public sealed class HashValue : ICollectionValue
         }
         if (_table is { } table)
         {
-            int slot = table.Find(field);
-            if (slot >= 0)
+            int oldLength = table.SetRecordValue(field, value);
+            if (oldLength < 0)
             {
-                ref byte[]? stored = ref table.ValueAt(slot);
-                EstimatedBytes += value.Length - stored!.Length;
-                stored = value;
-                return false;
+                EstimatedBytes += RecordBytes(field.Length, value.Length) + EntryTable<NoValue>.OverheadPerEntry;
+                return true;
             }
-            table.Add(field.ToArray(), value);
-            EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead) + EntryTable.OverheadPerEntry;
-            return true;
+            EstimatedBytes += RecordBytes(field.Length, value.Length) - RecordBytes(field.Length, oldLength);
+            return false;
         }
         var pairs = _pairs!;
         int i = IndexOfField(field);
         if (i >= 0)
         {
-            EstimatedBytes += value.Length - pairs[i + 1].Length;
-            pairs[i + 1] = value;
+            ref byte[] stored = ref CollectionsMarshal.AsSpan(pairs)[i + 1];
+            if (stored.Length == value.Length)
+            {
+                value.CopyTo(stored);
+            }
+            else
+            {
+                EstimatedBytes += value.Length - stored.Length;
+                stored = value.ToArray();
+            }
             return false;
         }
-        pairs.Add(field.ToArray());
-        pairs.Add(value);
-        EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
-        if (pairs.Count / 2 > MaxCompactEntries)
+        if (pairs.Count / 2 >= MaxCompactEntries)
         {
             ConvertToTable();
+            return Set(field, value);
         }
+        pairs.Add(field.ToArray());
+        pairs.Add(value.ToArray());
+        EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
         return true;
     }
 
@@ -102,7 +120,7 @@ public sealed class HashValue : ICollectionValue
             {
                 return false;
             }
-            EstimatedBytes -= table.KeyAt(slot).Length + table.ValueAt(slot)!.Length + (2 * BytesOverhead) + EntryTable.OverheadPerEntry;
+            EstimatedBytes -= RecordBytes(field.Length, table.RecordValueAt(slot).Length) + EntryTable<NoValue>.OverheadPerEntry;
             table.RemoveAt(slot);
             return true;
         }
@@ -118,10 +136,10 @@ public sealed class HashValue : ICollectionValue
     }
 
     /// <summary>The field at <paramref name="position"/> (0 ≤ position &lt; Count).</summary>
-    public byte[] FieldAt(int position) => _table is { } table ? table.KeyAt(table.SlotAtPosition(position)) : _pairs![2 * position];
+    public ReadOnlySpan<byte> FieldAt(int position) => _table is { } table ? table.KeyAt(table.SlotAtPosition(position)) : _pairs![2 * position];
 
     /// <summary>The value at <paramref name="position"/> (0 ≤ position &lt; Count).</summary>
-    public byte[] ValueAt(int position) => _table is { } table ? table.ValueAt(table.SlotAtPosition(position))! : _pairs![(2 * position) + 1];
+    public ReadOnlySpan<byte> ValueAt(int position) => _table is { } table ? table.RecordValueAt(table.SlotAtPosition(position)) : _pairs![(2 * position) + 1];
 
     /// <inheritdoc/>
     public ICollectionValue Clone()
@@ -130,14 +148,17 @@ public sealed class HashValue : ICollectionValue
         if (_table is not null)
         {
             // A copy keeps the encoding, as Redis's COPY does.
-            copy.ConvertToTable();
+            copy.ConvertToTable((int)Count);
         }
         for (int i = 0; i < Count; i++)
         {
-            copy.Set(FieldAt(i), (byte[])ValueAt(i).Clone());
+            copy.Set(FieldAt(i), ValueAt(i));
         }
         return copy;
     }
+
+    // A record: array header and reference, the length prefix, the field and the value.
+    private static long RecordBytes(int fieldLength, int valueLength) => BytesOverhead + 1 + fieldLength + valueLength;
 
     private int IndexOfField(ReadOnlySpan<byte> field)
     {
@@ -152,16 +173,18 @@ public sealed class HashValue : ICollectionValue
         return -1;
     }
 
-    private void ConvertToTable()
+    private void ConvertToTable(int capacity = 0)
     {
         var pairs = _pairs!;
-        var table = new EntryTable(hasValues: true, pairs.Count);
+        var table = new EntryTable<NoValue>(Math.Max(capacity, (pairs.Count / 2) + 1), valuesInRecords: true);
+        long bytes = 64;
         for (int i = 0; i < pairs.Count; i += 2)
         {
-            table.Add(pairs[i], pairs[i + 1]);
+            table.AddRecord(pairs[i], pairs[i + 1]);
+            bytes += RecordBytes(pairs[i].Length, pairs[i + 1].Length) + EntryTable<NoValue>.OverheadPerEntry;
         }
         _table = table;
         _pairs = null;
-        EstimatedBytes += (long)table.Count * EntryTable.OverheadPerEntry;
+        EstimatedBytes = bytes;
     }
 }

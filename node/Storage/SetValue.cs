@@ -6,7 +6,7 @@ namespace CacheOperator.Node.Storage;
 /// A set of byte strings in one of three encodings, as Redis 7.2 keeps them: "intset" (a sorted array of
 /// 64-bit integers, while every member is a canonical integer and there are at most 512), "listpack" (a
 /// list in insertion order, at most 128 members of at most 64 bytes) and "hashtable" (an
-/// <see cref="EntryTable"/>). A set only moves towards the hashtable, never back. Members are addressed
+/// <see cref="EntryTable{TValue}"/>). A set only moves towards the hashtable, never back. Members are addressed
 /// by position 0..Count-1 for whole-set replies and random picks.
 /// </summary>
 public sealed class SetValue : ICollectionValue, ISetMembers
@@ -29,7 +29,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
     private long[]? _ints = new long[4];
     private int _intCount;
     private List<byte[]>? _list;
-    private EntryTable? _table;
+    private EntryTable<NoValue>? _table;
 
     /// <inheritdoc/>
     public string TypeName => "set";
@@ -47,7 +47,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
     public bool IsCompact => _table is null;
 
     /// <summary>The table form, when not compact.</summary>
-    internal EntryTable? Table => _table;
+    internal EntryTable<NoValue>? Table => _table;
 
     /// <summary>True when <paramref name="member"/> is in the set.</summary>
     public bool Contains(ReadOnlySpan<byte> member)
@@ -104,13 +104,12 @@ public sealed class SetValue : ICollectionValue, ISetMembers
             }
             ConvertToTable();
         }
-        var table = _table!;
-        if (table.Find(member) >= 0)
+        _table!.FindOrAdd(member, out bool added);
+        if (!added)
         {
             return false;
         }
-        table.Add(member.ToArray(), null);
-        EstimatedBytes += member.Length + BytesOverhead + EntryTable.OverheadPerEntry;
+        EstimatedBytes += member.Length + BytesOverhead + EntryTable<NoValue>.OverheadPerEntry;
         return true;
     }
 
@@ -146,7 +145,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         {
             return false;
         }
-        EstimatedBytes -= member.Length + BytesOverhead + EntryTable.OverheadPerEntry;
+        EstimatedBytes -= member.Length + BytesOverhead + EntryTable<NoValue>.OverheadPerEntry;
         _table.RemoveAt(slot);
         return true;
     }
@@ -168,7 +167,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         else
         {
             int slot = _table!.SlotAtPosition(position);
-            EstimatedBytes -= _table.KeyAt(slot).Length + BytesOverhead + EntryTable.OverheadPerEntry;
+            EstimatedBytes -= _table.KeyAt(slot).Length + BytesOverhead + EntryTable<NoValue>.OverheadPerEntry;
             _table.RemoveAt(slot);
         }
     }
@@ -270,12 +269,12 @@ public sealed class SetValue : ICollectionValue, ISetMembers
 
     private void ConvertToTable()
     {
-        var table = new EntryTable(hasValues: false, (int)Count + 1);
+        var table = new EntryTable<NoValue>((int)Count + 1);
         Span<byte> scratch = stackalloc byte[ScratchLength];
         for (int i = 0; i < Count; i++)
         {
             var member = MemberAt(i, scratch);
-            table.Add(_list is { } list ? list[i] : member.ToArray(), null);
+            table.Add(_list is { } list ? list[i] : member.ToArray(), default);
         }
         _ints = null;
         _intCount = 0;
@@ -290,7 +289,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         Span<byte> scratch = stackalloc byte[ScratchLength];
         for (int i = 0; i < Count; i++)
         {
-            bytes += MemberAt(i, scratch).Length + BytesOverhead + (_table is null ? 0 : EntryTable.OverheadPerEntry);
+            bytes += MemberAt(i, scratch).Length + BytesOverhead + (_table is null ? 0 : EntryTable<NoValue>.OverheadPerEntry);
         }
         EstimatedBytes = bytes;
     }

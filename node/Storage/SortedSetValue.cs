@@ -15,9 +15,10 @@ public interface ISortedSetBound
 /// <summary>
 /// A sorted set (zset): members ordered by (score, member bytes). Small sets are kept compact as two
 /// sorted arrays ("listpack" for OBJECT ENCODING, limits as Redis's zset-max-listpack-* defaults); larger
-/// ones as a skip list with span lengths (O(log N) rank and range) whose nodes are also chained in a
-/// member hash table (O(1) score lookup, and ZSCAN cursors that stay valid while the set changes).
-/// Every operation is rank based, so commands read the same way in both forms.
+/// ones ("skiplist", as Redis names its form) as an <see cref="EntryTable{TValue}"/> from member to score
+/// (O(1) score lookup, and ZSCAN cursors that stay valid while the set changes) beside a
+/// <see cref="ScoreTree"/> holding the order (O(log N) rank, range and bound searches). Every operation
+/// is rank based, so commands read the same way in both forms.
 /// </summary>
 public sealed class SortedSetValue : ICollectionValue
 {
@@ -27,28 +28,25 @@ public sealed class SortedSetValue : ICollectionValue
     /// <summary>Longest member the compact form holds (zset-max-listpack-value).</summary>
     public const int MaxCompactMemberBytes = 64;
 
-    private const int MaxLevel = 32;
     private const int CompactEntryOverhead = 12;
-    private const int NodeOverhead = 96;
-    private const int LevelBytes = 16;
 
-    [ThreadStatic]
-    private static Node?[]? t_update;
+    // The large form per member: the array header and the member's place in a leaf (about 70% full).
+    private const int LargeEntryOverhead = 24 + 24;
 
-    [ThreadStatic]
-    private static long[]? t_rank;
+    // The large form's fixed structures.
+    private const int LargeFixedBytes = 256;
 
     // Compact form: members and scores sorted together; null once converted.
     private byte[][]? _members;
     private double[]? _scores;
     private int _compactCount;
 
-    // Skip list form.
-    private Node? _header;
-    private Node? _tail;
-    private int _level;
-    private long _length;
-    private Node?[] _buckets = [];
+    // Large form.
+    private EntryTable<double>? _table;
+    private ScoreTree? _tree;
+
+    // The slot the last score lookup found, so that ZADD's lookup and update probe the table once.
+    private int _lastSlot = -1;
 
     private long _elementBytes;
 
@@ -59,41 +57,40 @@ public sealed class SortedSetValue : ICollectionValue
         _scores = new double[4];
     }
 
-    /// <summary>An empty set already in the skip list form, as Redis builds the results of ZUNION and friends.</summary>
+    /// <summary>An empty set already in the large form, as Redis builds the results of ZUNION and friends.</summary>
     public static SortedSetValue CreateSkipList()
     {
         var set = new SortedSetValue();
-        set.ConvertToSkipList();
+        set.ConvertToLarge();
         return set;
     }
 
     /// <summary>
-    /// Returns a skip list that fits the compact limits to the compact form (as Redis does for stored
+    /// Returns a large set that fits the compact limits to the compact form (as Redis does for stored
     /// ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE results); its scores are then read back as the compact form stores them.
     /// </summary>
     public void CompactIfSmall()
     {
-        if (IsCompact || _length > MaxCompactEntries)
+        if (IsCompact || _tree!.Count > MaxCompactEntries)
         {
             return;
         }
-        var members = new byte[Math.Max(4, (int)_length)][];
+        var members = new byte[Math.Max(4, (int)_tree.Count)][];
         var scores = new double[members.Length];
         int count = 0;
-        for (var node = _header!.Levels[0].Forward; node is not null; node = node.Levels[0].Forward)
+        var reader = Read(0, descending: false);
+        while (reader.Next(out var member, out double score))
         {
-            if (node.Member.Length > MaxCompactMemberBytes)
+            if (member.Length > MaxCompactMemberBytes)
             {
                 return;
             }
-            members[count] = node.Member;
-            scores[count++] = node.Score + 0.0;
+            members[count] = member;
+            scores[count++] = score + 0.0;
         }
-        _header = null;
-        _tail = null;
-        _level = 0;
-        _length = 0;
-        _buckets = [];
+        _table = null;
+        _tree = null;
+        _lastSlot = -1;
         _members = members;
         _scores = scores;
         _compactCount = count;
@@ -114,10 +111,10 @@ public sealed class SortedSetValue : ICollectionValue
     public bool IsCompact => _members is not null;
 
     /// <inheritdoc/>
-    public long Count => IsCompact ? _compactCount : _length;
+    public long Count => IsCompact ? _compactCount : _tree!.Count;
 
     /// <inheritdoc/>
-    public long EstimatedBytes => 64 + _elementBytes + (IsCompact ? 0 : (_buckets.Length * 8L) + (MaxLevel * LevelBytes) + NodeOverhead);
+    public long EstimatedBytes => 64 + _elementBytes + (IsCompact ? 0 : LargeFixedBytes);
 
     /// <summary>The score of <paramref name="member"/>, if present.</summary>
     public bool TryGetScore(ReadOnlySpan<byte> member, out double score)
@@ -128,9 +125,10 @@ public sealed class SortedSetValue : ICollectionValue
             score = i >= 0 ? _scores![i] : 0;
             return i >= 0;
         }
-        var node = FindNode(member, KeyHash.Of(member));
-        score = node?.Score ?? 0;
-        return node is not null;
+        int slot = _table!.Find(member);
+        _lastSlot = slot;
+        score = slot >= 0 ? _table.ValueAt(slot) : 0;
+        return slot >= 0;
     }
 
     /// <summary>Adds <paramref name="member"/> (known to be absent), taking ownership of its bytes.</summary>
@@ -138,7 +136,7 @@ public sealed class SortedSetValue : ICollectionValue
     {
         if (IsCompact && (_compactCount >= MaxCompactEntries || member.Length > MaxCompactMemberBytes))
         {
-            ConvertToSkipList();
+            ConvertToLarge();
         }
         if (IsCompact)
         {
@@ -158,18 +156,9 @@ public sealed class SortedSetValue : ICollectionValue
             _elementBytes += member.Length + CompactEntryOverhead;
             return;
         }
-        var node = new Node(member, score, RandomLevel());
-        InsertNode(node);
-        ulong hash = KeyHash.Of(member);
-        node.Hash = hash;
-        ref var bucket = ref _buckets[hash & (ulong)(_buckets.Length - 1)];
-        node.NextInBucket = bucket;
-        bucket = node;
-        _elementBytes += NodeBytes(node);
-        if (_length > _buckets.Length)
-        {
-            ResizeBuckets(_buckets.Length * 2);
-        }
+        _table!.Add(member, score);
+        _tree!.Insert(score, member);
+        _elementBytes += LargeEntryBytes(member.Length);
     }
 
     /// <summary>Changes the score of <paramref name="member"/> (known to be present), keeping the order.</summary>
@@ -183,20 +172,15 @@ public sealed class SortedSetValue : ICollectionValue
             Add(bytes, score);
             return;
         }
-        var node = FindNode(member, KeyHash.Of(member))!;
-        var backward = node.Backward;
-        var forward = node.Levels[0].Forward;
-        if ((backward is null || backward.Score < score) && (forward is null || forward.Score > score))
+        var table = _table!;
+        int slot = _lastSlot;
+        if (!table.IsLive(slot) || !member.SequenceEqual(table.KeyAt(slot)))
         {
-            // Still between its neighbours: the position, and so every span, is unchanged.
-            node.Score = score;
-            return;
+            slot = table.Find(member);
         }
-        var update = FindUpdatePath(node.Score, node.Member);
-        DeleteNode(node, update);
-        node.Score = score;
-        Array.Clear(node.Levels);
-        InsertNode(node);
+        ref double stored = ref table.ValueAt(slot);
+        _tree!.UpdateScore(stored, table.KeyArrayAt(slot), score);
+        stored = score;
     }
 
     /// <summary>Removes <paramref name="member"/>; true when it was present.</summary>
@@ -212,13 +196,13 @@ public sealed class SortedSetValue : ICollectionValue
             RemoveCompactAt(i);
             return true;
         }
-        var node = FindNode(member, KeyHash.Of(member));
-        if (node is null)
+        int slot = _table!.Find(member);
+        if (slot < 0)
         {
             return false;
         }
-        DeleteNode(node, FindUpdatePath(node.Score, node.Member));
-        UnlinkFromBucket(node);
+        _tree!.Remove(_table.ValueAt(slot), member);
+        RemoveFromTable(slot);
         return true;
     }
 
@@ -231,15 +215,15 @@ public sealed class SortedSetValue : ICollectionValue
             score = i >= 0 ? _scores![i] : 0;
             return i;
         }
-        var node = FindNode(member, KeyHash.Of(member));
-        if (node is null)
+        int slot = _table!.Find(member);
+        if (slot < 0)
         {
             score = 0;
             return -1;
         }
-        score = node.Score;
-        // Every element before the node's position precedes it; the node itself is not counted.
-        return CountBefore(new PositionBound(node.Score, node.Member));
+        score = _table.ValueAt(slot);
+        // Every element before the member's position precedes it; the member itself is not counted.
+        return _tree!.CountBefore(new PositionBound(score, _table.KeyArrayAt(slot)));
     }
 
     /// <summary>The element at 0-based <paramref name="rank"/> (ascending).</summary>
@@ -249,18 +233,19 @@ public sealed class SortedSetValue : ICollectionValue
         {
             return (_members![rank], _scores![rank]);
         }
-        var node = NodeAt(rank + 1);
-        return (node.Member, node.Score);
+        var (leaf, i) = _tree!.Locate(rank);
+        return (leaf.Members[i], leaf.Scores[i]);
     }
 
     /// <summary>A reader of consecutive elements from 0-based <paramref name="rank"/>, ascending or descending.</summary>
     public RangeReader Read(long rank, bool descending)
     {
-        if (IsCompact || rank < 0 || rank >= _length)
+        if (IsCompact || rank < 0 || rank >= _tree!.Count)
         {
-            return RangeReader.Create(this, null, rank, descending);
+            return new RangeReader(this, null, rank, descending);
         }
-        return RangeReader.Create(this, rank == _length - 1 ? _tail : NodeAt(rank + 1), rank, descending);
+        var (leaf, i) = _tree.Locate(rank);
+        return new RangeReader(this, leaf, i, descending);
     }
 
     /// <summary>
@@ -270,35 +255,25 @@ public sealed class SortedSetValue : ICollectionValue
     public long CountBefore<TBound>(TBound bound)
         where TBound : ISortedSetBound
     {
-        if (IsCompact)
+        if (!IsCompact)
         {
-            int low = 0;
-            int high = _compactCount;
-            while (low < high)
-            {
-                int mid = (low + high) >>> 1;
-                if (bound.IsBefore(_scores![mid], _members![mid]))
-                {
-                    low = mid + 1;
-                }
-                else
-                {
-                    high = mid;
-                }
-            }
-            return low;
+            return _tree!.CountBefore(bound);
         }
-        long rank = 0;
-        var x = _header!;
-        for (int i = _level - 1; i >= 0; i--)
+        int low = 0;
+        int high = _compactCount;
+        while (low < high)
         {
-            while (x.Levels[i].Forward is { } next && bound.IsBefore(next.Score, next.Member))
+            int mid = (low + high) >>> 1;
+            if (bound.IsBefore(_scores![mid], _members![mid]))
             {
-                rank += x.Levels[i].Span;
-                x = next;
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
             }
         }
-        return rank;
+        return low;
     }
 
     /// <summary>Removes the elements of 0-based ranks [<paramref name="start"/>, <paramref name="end"/>).</summary>
@@ -321,26 +296,12 @@ public sealed class SortedSetValue : ICollectionValue
             _compactCount -= removed;
             return;
         }
-        var update = t_update ??= new Node?[MaxLevel];
-        long traversed = 0;
-        var x = _header!;
-        for (int i = _level - 1; i >= 0; i--)
+        var reader = Read(start, descending: false);
+        for (long i = start; i < end && reader.Next(out var member, out _); i++)
         {
-            while (x.Levels[i].Forward is { } next && traversed + x.Levels[i].Span <= start)
-            {
-                traversed += x.Levels[i].Span;
-                x = next;
-            }
-            update[i] = x;
+            RemoveFromTable(_table!.Find(member));
         }
-        var node = x.Levels[0].Forward;
-        for (long rank = start; node is not null && rank < end; rank++)
-        {
-            var next = node.Levels[0].Forward;
-            DeleteNode(node, update);
-            UnlinkFromBucket(node);
-            node = next;
-        }
+        _tree!.RemoveRange(start, end);
     }
 
     /// <summary>A uniformly random 0-based rank (the set must not be empty).</summary>
@@ -349,9 +310,9 @@ public sealed class SortedSetValue : ICollectionValue
     /// <summary>
     /// One step of ZSCAN from <paramref name="cursor"/>: adds members with scores to <paramref name="into"/>
     /// until about <paramref name="count"/> reply items (two per member, as Redis counts) or
-    /// <paramref name="count"/> × 10 buckets were visited; returns the next cursor, 0 at the end. The
-    /// compact form answers whole in one step. A member present throughout an iteration is returned at
-    /// least once, whatever changes happen between steps (Redis's reverse-binary cursor over the buckets).
+    /// <paramref name="count"/> × 10 slots were visited; returns the next cursor, 0 at the end. The
+    /// compact form answers whole in one step. The cursor is a slot number and slots never move, so a
+    /// member present throughout an iteration is returned exactly once, whatever changes happen between steps.
     /// </summary>
     public ulong Scan(ulong cursor, long count, List<(byte[] Member, double Score)> into)
     {
@@ -363,19 +324,22 @@ public sealed class SortedSetValue : ICollectionValue
             }
             return 0;
         }
-        long visits = count * 10;
-        ulong mask = (ulong)_buckets.Length - 1;
-        do
+        var table = _table!;
+        long limit = table.SlotLimit;
+        if (cursor >= (ulong)limit)
         {
-            for (var node = _buckets[cursor & mask]; node is not null; node = node.NextInBucket)
-            {
-                into.Add((node.Member, node.Score));
-            }
-            cursor |= ~mask;
-            cursor = ReverseBits(ReverseBits(cursor) + 1);
+            return 0;
         }
-        while (cursor != 0 && visits-- > 0 && into.Count * 2L < count);
-        return cursor;
+        long slot = (long)cursor;
+        long maxSteps = count > long.MaxValue / 10 ? long.MaxValue : count * 10;
+        for (long steps = 0; slot < limit && steps < maxSteps && into.Count * 2L < count; slot++, steps++)
+        {
+            if (table.IsLive((int)slot))
+            {
+                into.Add((table.KeyArrayAt((int)slot), table.ValueAt((int)slot)));
+            }
+        }
+        return slot >= limit ? 0 : (ulong)slot;
     }
 
     /// <inheritdoc/>
@@ -384,7 +348,7 @@ public sealed class SortedSetValue : ICollectionValue
         var copy = new SortedSetValue();
         if (!IsCompact)
         {
-            copy.ConvertToSkipList();
+            copy.ConvertToLarge((int)Count);
         }
         var reader = Read(0, descending: false);
         while (reader.Next(out var member, out double score))
@@ -399,15 +363,13 @@ public sealed class SortedSetValue : ICollectionValue
     {
         private readonly SortedSetValue _set;
         private readonly bool _descending;
-        private Node? _node;
+        private ScoreTree.Leaf? _leaf;
         private long _index;
 
-        internal static RangeReader Create(SortedSetValue set, object? node, long index, bool descending) => new(set, (Node?)node, index, descending);
-
-        private RangeReader(SortedSetValue set, Node? node, long index, bool descending)
+        internal RangeReader(SortedSetValue set, ScoreTree.Leaf? leaf, long index, bool descending)
         {
             _set = set;
-            _node = node;
+            _leaf = leaf;
             _index = index;
             _descending = descending;
         }
@@ -428,22 +390,28 @@ public sealed class SortedSetValue : ICollectionValue
                 _index += _descending ? -1 : 1;
                 return true;
             }
-            if (_node is null)
+            // Step over leaf ends (and any empty leaf) to the neighbouring leaf.
+            while (_leaf is not null && (_index < 0 || _index >= _leaf.N))
+            {
+                _leaf = _descending ? _leaf.Prev : _leaf.Next;
+                _index = _descending ? (_leaf?.N ?? 0) - 1 : 0;
+            }
+            if (_leaf is null)
             {
                 member = [];
                 score = 0;
                 return false;
             }
-            member = _node.Member;
-            score = _node.Score;
-            _node = _descending ? _node.Backward : _node.Levels[0].Forward;
+            member = _leaf.Members[(int)_index];
+            score = _leaf.Scores[(int)_index];
+            _index += _descending ? -1 : 1;
             return true;
         }
     }
 
     /// <summary>Compares two elements in set order.</summary>
     public static int Compare(double scoreA, ReadOnlySpan<byte> memberA, double scoreB, ReadOnlySpan<byte> memberB) =>
-        scoreA < scoreB ? -1 : scoreA > scoreB ? 1 : memberA.SequenceCompareTo(memberB);
+        ScoreTree.Compare(scoreA, memberA, scoreB, memberB);
 
     /// <summary>The position just before an element: everything ordered before it.</summary>
     private readonly struct PositionBound(double score, byte[] member) : ISortedSetBound
@@ -451,20 +419,12 @@ public sealed class SortedSetValue : ICollectionValue
         public bool IsBefore(double s, ReadOnlySpan<byte> m) => Compare(s, m, score, member) < 0;
     }
 
-    private sealed class Node(byte[] member, double score, int levels)
-    {
-        public readonly byte[] Member = member;
-        public readonly Level[] Levels = new Level[levels];
-        public double Score = score;
-        public Node? Backward;
-        public Node? NextInBucket;
-        public ulong Hash;
-    }
+    private static long LargeEntryBytes(int memberLength) => memberLength + LargeEntryOverhead + EntryTable<double>.OverheadPerEntry;
 
-    private struct Level
+    private void RemoveFromTable(int slot)
     {
-        public Node? Forward;
-        public long Span;
+        _elementBytes -= LargeEntryBytes(_table!.KeyAt(slot).Length);
+        _table.RemoveAt(slot);
     }
 
     private int CompactIndexOf(ReadOnlySpan<byte> member)
@@ -489,7 +449,7 @@ public sealed class SortedSetValue : ICollectionValue
         _members[_compactCount] = null!;
     }
 
-    private void ConvertToSkipList()
+    private void ConvertToLarge(int capacity = 0)
     {
         var members = _members!;
         var scores = _scores!;
@@ -498,198 +458,11 @@ public sealed class SortedSetValue : ICollectionValue
         _scores = null;
         _compactCount = 0;
         _elementBytes = 0;
-        _header = new Node([], 0, MaxLevel);
-        _level = 1;
-        _buckets = new Node?[BitOperations.RoundUpToPowerOf2((uint)Math.Max(count, 16))];
+        _table = new EntryTable<double>(Math.Max(capacity, count + 1));
+        _tree = new ScoreTree();
         for (int i = 0; i < count; i++)
         {
             Add(members[i], scores[i]);
         }
-    }
-
-    private static long NodeBytes(Node node) => node.Member.Length + NodeOverhead + (node.Levels.Length * LevelBytes);
-
-    private static int RandomLevel()
-    {
-        // Redis's ZSKIPLIST_P = 1/4: each further level with probability 0.25.
-        int level = 1;
-        while (level < MaxLevel && (Random.Shared.Next() & 3) == 0)
-        {
-            level++;
-        }
-        return level;
-    }
-
-    private Node? FindNode(ReadOnlySpan<byte> member, ulong hash)
-    {
-        for (var node = _buckets[hash & (ulong)(_buckets.Length - 1)]; node is not null; node = node.NextInBucket)
-        {
-            if (node.Hash == hash && member.SequenceEqual(node.Member))
-            {
-                return node;
-            }
-        }
-        return null;
-    }
-
-    private void UnlinkFromBucket(Node node)
-    {
-        ref var link = ref _buckets[node.Hash & (ulong)(_buckets.Length - 1)];
-        while (link != node)
-        {
-            link = ref link!.NextInBucket;
-        }
-        link = node.NextInBucket;
-        node.NextInBucket = null;
-        _elementBytes -= NodeBytes(node);
-        if (_buckets.Length > 16 && _length < _buckets.Length / 8)
-        {
-            ResizeBuckets(_buckets.Length / 4);
-        }
-    }
-
-    private void ResizeBuckets(int size)
-    {
-        var buckets = new Node?[size];
-        ulong mask = (ulong)size - 1;
-        foreach (var head in _buckets)
-        {
-            var node = head;
-            while (node is not null)
-            {
-                var next = node.NextInBucket;
-                ref var bucket = ref buckets[node.Hash & mask];
-                node.NextInBucket = bucket;
-                bucket = node;
-                node = next;
-            }
-        }
-        _buckets = buckets;
-    }
-
-    private static ulong ReverseBits(ulong v)
-    {
-        v = ((v >> 1) & 0x5555555555555555UL) | ((v & 0x5555555555555555UL) << 1);
-        v = ((v >> 2) & 0x3333333333333333UL) | ((v & 0x3333333333333333UL) << 2);
-        v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((v & 0x0F0F0F0F0F0F0F0FUL) << 4);
-        v = ((v >> 8) & 0x00FF00FF00FF00FFUL) | ((v & 0x00FF00FF00FF00FFUL) << 8);
-        v = ((v >> 16) & 0x0000FFFF0000FFFFUL) | ((v & 0x0000FFFF0000FFFFUL) << 16);
-        return (v >> 32) | (v << 32);
-    }
-
-    /// <summary>The node at 1-based <paramref name="rank"/>.</summary>
-    private Node NodeAt(long rank)
-    {
-        long traversed = 0;
-        var x = _header!;
-        for (int i = _level - 1; i >= 0; i--)
-        {
-            while (x.Levels[i].Forward is { } next && traversed + x.Levels[i].Span <= rank)
-            {
-                traversed += x.Levels[i].Span;
-                x = next;
-            }
-            if (traversed == rank)
-            {
-                return x;
-            }
-        }
-        throw new ArgumentOutOfRangeException(nameof(rank));
-    }
-
-    /// <summary>The last node before (score, member) on every level, as deletion needs.</summary>
-    private Node?[] FindUpdatePath(double score, byte[] member)
-    {
-        var update = t_update ??= new Node?[MaxLevel];
-        var x = _header!;
-        for (int i = _level - 1; i >= 0; i--)
-        {
-            while (x.Levels[i].Forward is { } next && Compare(next.Score, next.Member, score, member) < 0)
-            {
-                x = next;
-            }
-            update[i] = x;
-        }
-        return update;
-    }
-
-    private void InsertNode(Node node)
-    {
-        var update = t_update ??= new Node?[MaxLevel];
-        var rank = t_rank ??= new long[MaxLevel];
-        var x = _header!;
-        for (int i = _level - 1; i >= 0; i--)
-        {
-            rank[i] = i == _level - 1 ? 0 : rank[i + 1];
-            while (x.Levels[i].Forward is { } next && Compare(next.Score, next.Member, node.Score, node.Member) < 0)
-            {
-                rank[i] += x.Levels[i].Span;
-                x = next;
-            }
-            update[i] = x;
-        }
-        int level = node.Levels.Length;
-        if (level > _level)
-        {
-            for (int i = _level; i < level; i++)
-            {
-                rank[i] = 0;
-                update[i] = _header;
-                _header!.Levels[i].Span = _length;
-            }
-            _level = level;
-        }
-        for (int i = 0; i < level; i++)
-        {
-            ref var before = ref update[i]!.Levels[i];
-            node.Levels[i].Forward = before.Forward;
-            before.Forward = node;
-            node.Levels[i].Span = before.Span - (rank[0] - rank[i]);
-            before.Span = rank[0] - rank[i] + 1;
-        }
-        for (int i = level; i < _level; i++)
-        {
-            update[i]!.Levels[i].Span++;
-        }
-        node.Backward = update[0] == _header ? null : update[0];
-        if (node.Levels[0].Forward is { } following)
-        {
-            following.Backward = node;
-        }
-        else
-        {
-            _tail = node;
-        }
-        _length++;
-    }
-
-    private void DeleteNode(Node node, Node?[] update)
-    {
-        for (int i = 0; i < _level; i++)
-        {
-            ref var before = ref update[i]!.Levels[i];
-            if (before.Forward == node)
-            {
-                before.Span += node.Levels[i].Span - 1;
-                before.Forward = node.Levels[i].Forward;
-            }
-            else
-            {
-                before.Span--;
-            }
-        }
-        if (node.Levels[0].Forward is { } following)
-        {
-            following.Backward = node.Backward;
-        }
-        else
-        {
-            _tail = node.Backward;
-        }
-        while (_level > 1 && _header!.Levels[_level - 1].Forward is null)
-        {
-            _level--;
-        }
-        _length--;
     }
 }

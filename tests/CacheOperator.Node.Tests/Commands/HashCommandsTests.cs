@@ -8,6 +8,44 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
 {
     private static readonly string[] Long70 = [new string('x', 70)];
 
+    // Longer than 254 bytes: stored with the long form of the field length.
+    private static readonly string LongField = new('k', 300);
+
+    /// <summary>
+    /// Same-length overwrites are copied into the stored value: nothing that read the old value earlier
+    /// (a SORT ... GET ... STORE result, a COPY) may change with it, in the compact and the table form.
+    /// </summary>
+    [Fact]
+    public void Values_overwritten_in_place_leave_earlier_copies_alone()
+    {
+        var bigFields = Enumerable.Range(0, 600).SelectMany(i => new[] { $"f{i}", "v" }).ToArray();
+        CollectionDifferential.AssertSame(
+            servers,
+            2,
+            ["HSET", "ip:h1", "f", "aaa"],
+            ["HSET", "ip:h2", "f", "bbb", .. bigFields],
+            ["RPUSH", "ip:l", "1", "2"],
+            ["SORT", "ip:l", "BY", "nosort", "GET", "ip:h*->f", "STORE", "ip:out"],
+            ["COPY", "ip:h2", "ip:copy"],
+            ["HSET", "ip:h1", "f", "xyz"],
+            ["HSET", "ip:h2", "f", "zzz", "f7", "w"],
+            ["HSET", "ip:h2", "f8", "longer"],
+            ["LRANGE", "ip:out", "0", "-1"],
+            ["HGET", "ip:h1", "f"],
+            ["HMGET", "ip:h2", "f", "f7", "f8"],
+            ["HMGET", "ip:copy", "f", "f7", "f8"],
+            ["HSTRLEN", "ip:h2", "f8"],
+            ["HSET", "ip:h2", LongField, "first"],
+            ["HSET", "ip:h2", LongField, "again"],
+            ["HGET", "ip:h2", LongField],
+            ["HSET", "ip:h2", LongField, "and a longer one"],
+            ["HSTRLEN", "ip:h2", LongField],
+            ["HDEL", "ip:h2", LongField, "f7"],
+            ["HEXISTS", "ip:h2", LongField],
+            ["HLEN", "ip:h2"],
+            ["OBJECT", "ENCODING", "ip:h2"]);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
@@ -328,7 +366,7 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
         hash.Set("f512"u8, "v"u8.ToArray());
         Assert.Equal("hashtable", hash.EncodingName);
         Assert.Equal(513, hash.Count);
-        Assert.Equal("v"u8.ToArray(), hash.Get("f77"u8));
+        Assert.Equal("v"u8.ToArray(), hash.GetCopy("f77"u8));
         long before = hash.EstimatedBytes;
         Assert.True(hash.Remove("f77"u8));
         Assert.True(hash.EstimatedBytes < before);
