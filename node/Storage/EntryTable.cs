@@ -45,8 +45,8 @@ public sealed class EntryTable<TValue>
     private Entry[][] _chunks;
     private int _slotCapacity;
 
-    private IndexEntry[] _index;
-    private IndexEntry[]? _oldIndex;
+    private Index _index;
+    private Index? _oldIndex;
     private int _moved;
     private int _growAt;
 
@@ -73,7 +73,7 @@ public sealed class EntryTable<TValue>
             _chunks[i] = new Entry[Math.Min(_slotCapacity, ChunkSize)];
         }
         int indexSize = (int)BitOperations.RoundUpToPowerOf2((uint)(capacity + (capacity / 2) + 1));
-        _index = new IndexEntry[indexSize];
+        _index = new Index(indexSize);
         _growAt = indexSize - (indexSize / 4);
         _denseCapacity = _slotCapacity;
         _dense = new int[_chunks.Length][];
@@ -165,10 +165,10 @@ public sealed class EntryTable<TValue>
     {
         MoveSome();
         uint hash = (uint)KeyHash.Of(KeyOf(key));
-        int position = (int)hash & (_index.Length - 1);
+        int position = (int)hash & _index.Mask;
         while (_index[position].Record is not null)
         {
-            position = (position + 1) & (_index.Length - 1);
+            position = (position + 1) & _index.Mask;
         }
         return Insert(key, value, hash, position);
     }
@@ -259,9 +259,9 @@ public sealed class EntryTable<TValue>
     private ref Entry EntryAt(int slot) => ref _chunks[slot >> ChunkBits][slot & ChunkMask];
 
     /// <summary>The slot of <paramref name="key"/> or -1; <paramref name="position"/> is its index position, or the empty one ending the probe.</summary>
-    private int Probe(IndexEntry[] index, ReadOnlySpan<byte> key, uint hash, out int position)
+    private int Probe(Index index, ReadOnlySpan<byte> key, uint hash, out int position)
     {
-        int mask = index.Length - 1;
+        int mask = index.Mask;
         int p = (int)hash & mask;
         while (true)
         {
@@ -333,9 +333,9 @@ public sealed class EntryTable<TValue>
     }
 
     /// <summary>The slot of <paramref name="key"/> in the old index (skipping moved entries) or -1, and its position there.</summary>
-    private int ProbeOld(IndexEntry[] old, ReadOnlySpan<byte> key, uint hash, out int position)
+    private int ProbeOld(Index old, ReadOnlySpan<byte> key, uint hash, out int position)
     {
-        int mask = old.Length - 1;
+        int mask = old.Mask;
         int p = (int)hash & mask;
         while (true)
         {
@@ -363,7 +363,7 @@ public sealed class EntryTable<TValue>
         }
         _oldIndex = _index;
         _moved = 0;
-        _index = new IndexEntry[_oldIndex.Length * 2];
+        _index = new Index(_oldIndex.Length * 2);
         _growAt = _index.Length - (_index.Length / 4);
     }
 
@@ -377,10 +377,10 @@ public sealed class EntryTable<TValue>
         }
     }
 
-    private void MoveSomeCore(IndexEntry[] old)
+    private void MoveSomeCore(Index old)
     {
         var index = _index;
-        int mask = index.Length - 1;
+        int mask = index.Mask;
         int end = Math.Min(_moved + MoveStep, old.Length);
         for (; _moved < end; _moved++)
         {
@@ -407,9 +407,9 @@ public sealed class EntryTable<TValue>
     /// Takes the entry for <paramref name="record"/> out of <paramref name="index"/>: by shifting back the
     /// entries after it that probed past it, or (old index) by marking it moved. False when it is not there.
     /// </summary>
-    private static bool RemoveFromIndex(IndexEntry[] index, byte[] record, uint hash, bool shift)
+    private static bool RemoveFromIndex(Index index, byte[] record, uint hash, bool shift)
     {
-        int mask = index.Length - 1;
+        int mask = index.Mask;
         int hole = (int)hash & mask;
         while (index[hole].Record != record)
         {
@@ -443,6 +443,37 @@ public sealed class EntryTable<TValue>
         }
         index[hole] = default;
         return true;
+    }
+
+    /// <summary>
+    /// The index: a power-of-two number of entries in pages of at most 4,096 (64 KiB), so that growing a
+    /// large table allocates no large object (whose allocation brings on a full collection).
+    /// </summary>
+    private sealed class Index
+    {
+        private const int PageBits = 12;
+        private readonly IndexEntry[][] _pages;
+        private readonly int _shift;
+        private readonly int _pageMask;
+
+        public Index(int length)
+        {
+            Mask = length - 1;
+            _shift = Math.Min(PageBits, BitOperations.Log2((uint)length));
+            _pageMask = (1 << _shift) - 1;
+            _pages = new IndexEntry[length >> _shift][];
+            for (int i = 0; i < _pages.Length; i++)
+            {
+                _pages[i] = new IndexEntry[_pageMask + 1];
+            }
+        }
+
+        /// <summary>Entries minus one: positions wrap with it.</summary>
+        public int Mask { get; }
+
+        public int Length => Mask + 1;
+
+        public ref IndexEntry this[int position] => ref _pages[position >> _shift][position & _pageMask];
     }
 
     private struct IndexEntry

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Numerics;
 
 namespace CacheOperator.Node.Storage;
@@ -42,7 +43,7 @@ public sealed class ListValue : ICollectionValue
     private int _cachedBlockFirst;
     private int _cachedOffset;
 
-    /// <summary>An empty list; <paramref name="capacity"/> is a hint of how many elements will come.</summary>
+    /// <summary>An empty list. <paramref name="capacity"/>, the number of elements expected, is not needed: blocks grow by doubling.</summary>
     public ListValue(int capacity = 0)
         : this(capacity, LargeBlockBytes)
     {
@@ -51,7 +52,7 @@ public sealed class ListValue : ICollectionValue
     /// <summary>An empty list whose blocks grow up to <paramref name="maxBlockBytes"/> (small in tests, to make many blocks).</summary>
     internal ListValue(int capacity, int maxBlockBytes)
     {
-        _ = capacity;
+        Debug.Assert(capacity >= 0);
         _maxBlockBytes = Math.Max(maxBlockBytes, MinBlockBytes);
     }
 
