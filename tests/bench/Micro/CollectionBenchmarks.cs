@@ -30,7 +30,7 @@ public class CollectionBenchmarks
     private int _next;
     private NodeServer _server = null!;
     private Session _session = null!;
-    private NullPipeWriter _output = null!;
+    private DiscardingPipeWriter _output = null!;
 
     /// <summary>Builds the batches and fills the collections with every member of the range.</summary>
     [GlobalSetup]
@@ -46,18 +46,18 @@ public class CollectionBenchmarks
         var config = new NodeConfig();
         ConfigLoader.Load(config, ["--port", "0"]);
         _server = new NodeServer(config, new NodeLog { MinimumLevel = LogLevel.Warning });
-        _output = new NullPipeWriter();
+        _output = new DiscardingPipeWriter();
         _session = new Session(_server, 1, new ReplyWriter(_output), "127.0.0.1:1", "127.0.0.1:2");
         for (int i = 0; i < Range; i += BatchSize)
         {
             int first = i;
-            Run(BuildBatch(j => ["HSET", "myhash", $"element:{first + j:D12}", value]));
-            Run(BuildBatch(j => ["ZADD", "myzset", $"{random.Next(Range):D12}", $"element:{first + j:D12}"]));
-            Run(BuildBatch(j => ["SADD", "myset", $"element:{first + j:D12}"]));
+            Run(RespBatches.Build(BatchSize, j => ["HSET", "myhash", $"element:{first + j:D12}", value]));
+            Run(RespBatches.Build(BatchSize, j => ["ZADD", "myzset", $"{random.Next(Range):D12}", $"element:{first + j:D12}"]));
+            Run(RespBatches.Build(BatchSize, j => ["SADD", "myset", $"element:{first + j:D12}"]));
         }
         for (int i = 0; i < 1000; i++)
         {
-            Run(BuildBatch(_ => ["LPUSH", "mylist", value]));
+            Run(RespBatches.Build(BatchSize, _ => ["LPUSH", "mylist", value]));
         }
     }
 
@@ -98,52 +98,8 @@ public class CollectionBenchmarks
         var batches = new byte[Batches][];
         for (int i = 0; i < Batches; i++)
         {
-            batches[i] = BuildBatch(command);
+            batches[i] = RespBatches.Build(BatchSize, command);
         }
         return batches;
-    }
-
-    private static byte[] BuildBatch(Func<int, string[]> command)
-    {
-        var text = new StringBuilder();
-        for (int i = 0; i < BatchSize; i++)
-        {
-            var args = command(i);
-            text.Append('*').Append(args.Length).Append("\r\n");
-            foreach (var arg in args)
-            {
-                text.Append('$').Append(arg.Length).Append("\r\n").Append(arg).Append("\r\n");
-            }
-        }
-        return Encoding.ASCII.GetBytes(text.ToString());
-    }
-
-    /// <summary>A pipe writer over one reusable buffer, emptied by <see cref="Reset"/>.</summary>
-    private sealed class NullPipeWriter : PipeWriter
-    {
-        private readonly byte[] _buffer = new byte[1 << 20];
-        private int _written;
-
-        public void Reset() => _written = 0;
-
-        public override void Advance(int bytes) => _written += bytes;
-
-        public override Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(_written);
-
-        public override Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(_written);
-
-        public override void CancelPendingFlush()
-        {
-        }
-
-        public override void Complete(Exception? exception = null)
-        {
-        }
-
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
-        {
-            _written = 0;
-            return ValueTask.FromResult(new FlushResult(false, false));
-        }
     }
 }

@@ -31,8 +31,8 @@ public class HotPathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _getBatch = BuildBatch(i => ["GET", $"key:{i * 6151 % 100000:D12}"]);
-        _setBatch = BuildBatch(i => ["SET", $"key:{i * 6151 % 100000:D12}", new string('x', 64)]);
+        _getBatch = RespBatches.Build(BatchSize, i => ["GET", $"key:{i * 6151 % 100000:D12}"]);
+        _setBatch = RespBatches.Build(BatchSize, i => ["SET", $"key:{i * 6151 % 100000:D12}", new string('x', 64)]);
         var config = new NodeConfig();
         ConfigLoader.Load(config, ["--port", "0"]);
         _server = new NodeServer(config, new NodeLog { MinimumLevel = LogLevel.Warning });
@@ -101,49 +101,5 @@ public class HotPathBenchmarks
         }
         _batch.ClearCompleted();
         _output.Reset();
-    }
-
-    private static byte[] BuildBatch(Func<int, string[]> command)
-    {
-        var text = new StringBuilder();
-        for (int i = 0; i < BatchSize; i++)
-        {
-            var args = command(i);
-            text.Append('*').Append(args.Length).Append("\r\n");
-            foreach (var arg in args)
-            {
-                text.Append('$').Append(arg.Length).Append("\r\n").Append(arg).Append("\r\n");
-            }
-        }
-        return Encoding.ASCII.GetBytes(text.ToString());
-    }
-
-    /// <summary>A pipe writer over one reusable buffer, emptied by <see cref="Reset"/>: replies cost what writing them costs.</summary>
-    private sealed class DiscardingPipeWriter : PipeWriter
-    {
-        private readonly byte[] _buffer = new byte[1 << 20];
-        private int _written;
-
-        public void Reset() => _written = 0;
-
-        public override void Advance(int bytes) => _written += bytes;
-
-        public override Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(_written);
-
-        public override Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(_written);
-
-        public override void CancelPendingFlush()
-        {
-        }
-
-        public override void Complete(Exception? exception = null)
-        {
-        }
-
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
-        {
-            _written = 0;
-            return ValueTask.FromResult(new FlushResult(false, false));
-        }
     }
 }
