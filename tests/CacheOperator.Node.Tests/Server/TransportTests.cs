@@ -25,10 +25,11 @@ public class TransportTests : IAsyncLifetime
     public async Task A_client_that_reads_no_reply_until_it_has_sent_everything_gets_every_reply_in_order()
     {
         using var client = _node.Client();
-        client.Call("SET", "big", new string('v', 1024));
-        // 20,000 GETs of 1 KiB are over 20 MiB of replies: more than the output pipe holds (4 MiB), so the
-        // node must stop reading this client, then resume as the replies drain.
-        const int count = 20_000;
+        client.Call("SET", "big", new string('v', 16));
+        // 1,500,000 GETs are 33 MB of requests and 34 MB of replies: more than the kernel's socket buffers and
+        // either pipe (4 MiB) hold, so the node must stop serving, then stop reading this client, then resume
+        // both as the replies drain.
+        const int count = 1_500_000;
         var request = new MemoryStream();
         for (int i = 0; i < count; i++)
         {
@@ -39,7 +40,7 @@ public class TransportTests : IAsyncLifetime
         await Task.Delay(300);
         for (int i = 0; i < count; i++)
         {
-            Assert.Equal(1024, client.Read().Text!.Length);
+            Assert.Equal(16, client.Read().Text!.Length);
         }
         await send;
         Assert.Equal("PONG", client.Call("PING").Text);
