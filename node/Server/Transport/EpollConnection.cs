@@ -145,22 +145,14 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         }
         catch (Exception e) when (e is InvalidOperationException or IOException)
         {
-            Close();
+            Close(e);
             return;
         }
         Send(result);
     }
 
     /// <summary>Drops the connection after a failure: the request loop sees its input end with <paramref name="error"/>.</summary>
-    internal void Fail(Exception error)
-    {
-        if (!_inputDone)
-        {
-            _inputDone = true;
-            _input.Writer.Complete(error);
-        }
-        Close();
-    }
+    internal void Fail(Exception error) => Close(error);
 
     private static PipeOptions NewOptions(int segmentSize) => new(
         pauseWriterThreshold: 4 * 1024 * 1024,
@@ -175,40 +167,45 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         var buffer = result.Buffer;
         long sent = 0;
         bool blocked = false;
-        foreach (var segment in buffer)
+        while (sent < buffer.Length && !blocked)
         {
-            fixed (byte* start = segment.Span)
+            var rest = buffer.Slice(sent);
+            nint chunk;
+            nint n;
+            if (rest.First.Length >= EpollLoop.SendBufferSize || rest.IsSingleSegment)
             {
-                int offset = 0;
-                while (offset < segment.Length)
+                fixed (byte* start = rest.FirstSpan)
                 {
-                    nint n = EpollLoop.Native.send(Fd, start + offset, segment.Length - offset, EpollLoop.Native.MSG_NOSIGNAL);
-                    if (n < 0)
-                    {
-                        int errno = Marshal.GetLastPInvokeError();
-                        if (errno == EpollLoop.Native.EINTR)
-                        {
-                            continue;
-                        }
-                        if (errno != EpollLoop.Native.EAGAIN)
-                        {
-                            // The client is gone: the request loop's next flush reports it, and a pending read ends.
-                            _output.Reader.Complete(new IOException($"send failed: errno {errno}"));
-                            EndInput(null);
-                            Close();
-                            return;
-                        }
-                        blocked = true;
-                        break;
-                    }
-                    offset += (int)n;
-                    sent += n;
+                    chunk = rest.First.Length;
+                    n = EpollLoop.Native.send(Fd, start, chunk, EpollLoop.Native.MSG_NOSIGNAL);
                 }
             }
-            if (blocked)
+            else
             {
+                // Replies span several small segments: gathered into the loop's send buffer, one syscall for all.
+                chunk = (nint)Math.Min(rest.Length, EpollLoop.SendBufferSize);
+                rest.Slice(0, chunk).CopyTo(new Span<byte>(_loop.SendBuffer, (int)chunk));
+                n = EpollLoop.Native.send(Fd, _loop.SendBuffer, chunk, EpollLoop.Native.MSG_NOSIGNAL);
+            }
+            if (n < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EpollLoop.Native.EINTR)
+                {
+                    continue;
+                }
+                if (errno != EpollLoop.Native.EAGAIN)
+                {
+                    // The client is gone: the request loop's next flush reports it, and a pending read ends.
+                    Close(new IOException($"send failed: errno {errno}"));
+                    return;
+                }
+                blocked = true;
                 break;
             }
+            sent += n;
+            // A short send means the socket's buffer is full: wait until it drains rather than try again now.
+            blocked = n < chunk;
         }
         // May resume a request loop paused on a full output pipe; it runs inline and may write more.
         _output.Reader.AdvanceTo(buffer.GetPosition(sent));
@@ -220,7 +217,7 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         }
         if (result.IsCompleted || result.IsCanceled)
         {
-            Close();
+            Close(null);
             return;
         }
         ArmOutput();
@@ -266,7 +263,8 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         }
     }
 
-    private void Close()
+    /// <summary>Closes the socket; the request loop sees its input end (with <paramref name="error"/>, if any) and its flushes complete.</summary>
+    private void Close(Exception? error)
     {
         if (_closed)
         {
@@ -274,8 +272,8 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
         }
         _closed = true;
         _loop.Remove(this);
-        _output.Reader.Complete();
-        _input.Writer.Complete();
+        _output.Reader.Complete(error);
+        EndInput(error);
         _socket.Dispose();
     }
 }

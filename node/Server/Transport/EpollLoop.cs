@@ -18,7 +18,10 @@ internal sealed unsafe partial class EpollLoop
     /// <summary>Bytes one receive may take: a client's turn reads at most this much (Redis reads 16 KiB, more for big arguments).</summary>
     internal const int ReceiveBufferSize = 64 * 1024;
 
-    /// <summary>The fd number used as the wake-up eventfd's tag (client slots are >= 0).</summary>
+    /// <summary>Bytes gathered from a client's reply segments into one send.</summary>
+    internal const int SendBufferSize = 64 * 1024;
+
+    /// <summary>The epoll tag of the wake-up eventfd (client slots are small non-negative numbers).</summary>
     private const ulong WakeTag = ulong.MaxValue;
 
     private readonly int _epoll;
@@ -32,6 +35,9 @@ internal sealed unsafe partial class EpollLoop
 
     /// <summary>The receive buffer shared by every connection (only the loop thread receives), native so it never moves.</summary>
     internal byte* ReceiveBuffer { get; } = (byte*)NativeMemory.Alloc(ReceiveBufferSize);
+
+    /// <summary>The buffer replies spread over several segments are gathered into before one send (loop thread only).</summary>
+    internal byte* SendBuffer { get; } = (byte*)NativeMemory.Alloc(SendBufferSize);
 
     private EpollLoop(int epoll, int wakeFd)
     {
@@ -202,7 +208,7 @@ internal sealed unsafe partial class EpollLoop
             Volatile.Write(ref _wakePending, 0);
             while (_posted.TryDequeue(out var posted))
             {
-                if (posted.Slot < 0 && !posted.Registered)
+                if (!posted.Registered)
                 {
                     posted.Registered = true;
                     Register(posted);
