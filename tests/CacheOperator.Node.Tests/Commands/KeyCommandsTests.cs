@@ -555,7 +555,8 @@ public class KeyCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode
         using var client = servers.Node.Client();
         client.Call("FLUSHALL");
         client.Call("SET", "k", "v", "PX", "100");
-        Assert.InRange(client.Call("PTTL", "k").Integer, 1, 100);
+        // -2 when the machine stalled past the 100 ms already.
+        Assert.True(client.Call("PTTL", "k").Integer is -2 or (>= 1 and <= 100));
         Thread.Sleep(300);
         Assert.Equal(RespKind.Null, client.Call("GET", "k").Kind);
         Assert.Equal(0, client.Call("EXISTS", "k").Integer);
@@ -589,10 +590,12 @@ public class KeyCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode
         using var client = servers.Node.Client();
         client.Call("FLUSHALL");
         client.Call("SET", "k", "v", "PX", "100400");
-        Assert.InRange(client.Call("TTL", "k").Integer, 99, 100);
+        // Rounded, not truncated: 100 unless the machine stalled between the two commands (then less, never more).
+        Assert.InRange(client.Call("TTL", "k").Integer, 90, 100);
         Assert.InRange(client.Call("PTTL", "k").Integer, 90_000, 100_400);
         client.Call("PEXPIRE", "k", "100600");
-        Assert.InRange(client.Call("TTL", "k").Integer, 100, 101);
+        // 101 shows the rounding; a stall of more than 100 ms makes it 100 or less.
+        Assert.InRange(client.Call("TTL", "k").Integer, 90, 101);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.InRange(client.Call("PEXPIRETIME", "k").Integer, now + 90_000, now + 100_600);
     }
@@ -617,28 +620,31 @@ public class KeyCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode
         Assert.All(seen, k => Assert.StartsWith("k", k));
     }
 
+    /// <summary>Seconds a loaded machine may take between two commands: idle times count whole seconds of the wall clock.</summary>
+    private const long IdleSlack = 10;
+
     [Fact]
     public void Object_idletime_counts_from_the_last_access()
     {
         using var client = servers.Node.Client();
         client.Call("FLUSHALL");
         client.Call("SET", "k", "v");
-        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 0, 1);
+        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 0, IdleSlack);
         AgeKey("k", 100);
-        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 100, 102);
+        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 100, 100 + IdleSlack);
         // TYPE, TTL, EXISTS and OBJECT look without touching.
         client.Call("TYPE", "k");
         client.Call("TTL", "k");
         client.Call("EXISTS", "k");
-        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 100, 102);
+        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 100, 100 + IdleSlack);
         Assert.Equal(1, client.Call("TOUCH", "k", "nope").Integer);
-        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 0, 1);
+        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 0, IdleSlack);
         AgeKey("k", 50);
         client.Call("GET", "k");
-        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 0, 1);
+        Assert.InRange(client.Call("OBJECT", "IDLETIME", "k").Integer, 0, IdleSlack);
         AgeKey("k", 50);
         client.Call("RENAME", "k", "r");
-        Assert.InRange(client.Call("OBJECT", "IDLETIME", "r").Integer, 0, 1);
+        Assert.InRange(client.Call("OBJECT", "IDLETIME", "r").Integer, 0, IdleSlack);
         Assert.Equal(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
             client.Call("OBJECT", "FREQ", "r").Text);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using CacheOperator.Node.Tests.Infrastructure;
 
@@ -37,13 +38,15 @@ public class RedisCliTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
         AssertSameOutput("-n", "9", "FLUSHDB");
         AssertSameOutput("-n", "9", "SET", "k", "v", "EX", "100");
         AssertSameOutput("-n", "9", "GET", "k");
-        AssertSameOutput("-n", "9", "TTL", "k");
+        // TTL reads a clock that moves while redis-cli processes start: a loaded machine may take seconds per spawn.
+        var (redisTtl, nodeTtl) = Both("-n", "9", "TTL", "k");
+        Assert.InRange(int.Parse(redisTtl, CultureInfo.InvariantCulture), 80, 100);
+        Assert.InRange(int.Parse(nodeTtl, CultureInfo.InvariantCulture), 80, 100);
         AssertSameOutput("-n", "9", "INCR", "n");
         AssertSameOutput("-n", "9", "INCR", "n");
         AssertSameOutput("-n", "9", "MSET", "a", "1", "b", "2");
         AssertSameOutput("-n", "9", "MGET", "a", "b", "nothing");
         AssertSameOutput("-n", "9", "--no-raw", "MGET", "a", "b", "nothing");
-        Assert.Equal("100", RedisCli.Command(servers.Node.Port, "-n", "9", "TTL", "k"));
         // SCAN's key order is the table's own, so compare the cursor and the set of keys.
         var (redis, node) = Both("-n", "9", "SCAN", "0");
         static string[] Sorted(string output) => output.TrimEnd('\n').Split('\n').Order(StringComparer.Ordinal).ToArray();
@@ -53,15 +56,24 @@ public class RedisCliTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
     }
 
     [Fact]
-    public void Info_keyspace_prints_as_against_redis()
+    public async Task Info_keyspace_prints_as_against_redis()
     {
-        AssertSameOutput("-n", "8", "DEL", "k");
-        AssertSameOutput("DEL", "a", "b");
-        AssertSameOutput("SET", "a", "1");
-        AssertSameOutput("SET", "b", "2");
-        AssertSameOutput("INFO", "keyspace");
-        AssertSameOutput("--no-raw", "INFO", "keyspace");
-        Assert.Equal("# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n", RedisCli.Run(servers.Node.Port, ["INFO", "keyspace"]));
+        // Servers of its own: INFO keyspace shows every database, and Redis's avg_ttl estimate lingers after keys go.
+        var own = new RedisAndNode();
+        await own.InitializeAsync();
+        try
+        {
+            void Same(params string[] args) => Assert.Equal(RedisCli.Run(own.Redis.Port, args), RedisCli.Run(own.Node.Port, args));
+            Same("SET", "a", "1");
+            Same("SET", "b", "2");
+            Same("INFO", "keyspace");
+            Same("--no-raw", "INFO", "keyspace");
+            Assert.Equal("# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n", RedisCli.Run(own.Node.Port, ["INFO", "keyspace"]));
+        }
+        finally
+        {
+            await own.DisposeAsync();
+        }
     }
 
     [Theory]
