@@ -40,6 +40,11 @@ public sealed class NodeConfig
         SlowlogLogSlowerThan = Add(new Directive("slowlog-log-slower-than", DirectiveKind.Integer, "10000", true, "Commands slower than this many microseconds enter the slow log (-1: off, 0: all).") { Min = -1 });
         SlowlogMaxLen = Add(new Directive("slowlog-max-len", DirectiveKind.Integer, "128", true, "Entries the slow log keeps.") { Min = 0 });
         LatencyMonitorThreshold = Add(new Directive("latency-monitor-threshold", DirectiveKind.Integer, "0", true, "Events slower than this many milliseconds are recorded for LATENCY (0: off).") { Min = 0 });
+        NetworkTransport = Add(new Directive("network-transport", DirectiveKind.Enum, "epoll", false,
+            "How clients are served: epoll, the node's own event loop (Linux x64; elsewhere it falls back), or sockets, .NET's socket engine.")
+        {
+            Choices = ["epoll", "sockets"],
+        });
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
     }
 
@@ -75,6 +80,9 @@ public sealed class NodeConfig
 
     /// <summary>latency-monitor-threshold</summary>
     public Directive LatencyMonitorThreshold { get; }
+
+    /// <summary>network-transport</summary>
+    public Directive NetworkTransport { get; }
 
     /// <summary>port</summary>
     public Directive Port { get; }

@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using CacheOperator.Node.Commands;
 using CacheOperator.Node.Protocol;
 
 namespace CacheOperator.Node.Server;
@@ -154,23 +153,7 @@ internal sealed class ClientConnection
         int next = 0;
         while (next < count)
         {
-            lock (keyspace.Sync)
-            {
-                while (next < count)
-                {
-                    CommandDispatcher.Execute(Session, _batch.GetCommand(next++));
-                    if (keyspace.Blocking.HasReadyKeys)
-                    {
-                        // Only now that the command (or a whole EXEC) is over do pushed keys go to blocked clients;
-                        // commands queued by MULTI have not run, so they have made nothing ready.
-                        keyspace.Blocking.ServeReadyKeys();
-                    }
-                    if (Session.Suspension is not null || Session.CloseAfterReply)
-                    {
-                        break;
-                    }
-                }
-            }
+            next = CommandRunner.RunBatch(Session, _batch, next);
             if (Session.Suspension is { } suspension)
             {
                 Session.Suspension = null;

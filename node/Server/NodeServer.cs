@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
+using CacheOperator.Node.Replication;
 using CacheOperator.Node.Server.Transport;
 using CacheOperator.Node.Storage;
 
@@ -14,8 +15,8 @@ public sealed class NodeServer : IAsyncDisposable
 {
     private readonly List<Socket> _listeners = [];
 
-    /// <summary>The network loop on Linux x64 (CACHE_NODE_TRANSPORT=sockets selects .NET's socket engine instead).</summary>
-    private readonly EpollLoop? _epoll = EpollLoop.IsSupported && Environment.GetEnvironmentVariable("CACHE_NODE_TRANSPORT") != "sockets" ? EpollLoop.Shared : null;
+    /// <summary>The network loop on Linux x64, or null for .NET's socket engine (network-transport sockets, other platforms).</summary>
+    private readonly EpollLoop? _epoll;
     private readonly ConcurrentDictionary<long, ClientConnection> _clients = new();
     private readonly ConcurrentDictionary<Task, bool> _connectionTasks = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -35,6 +36,8 @@ public sealed class NodeServer : IAsyncDisposable
         Commands = new CommandTable();
         // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
         RunId = Random.Shared.GetHexString(40, lowercase: true);
+        Replication = new ReplicationIds();
+        _epoll = EpollLoop.IsSupported && config.NetworkTransport.Text == "epoll" ? EpollLoop.Shared : null;
         StartedAt = DateTimeOffset.UtcNow;
         Memory = new MemoryManager(Keyspace, config, Log);
         Metrics = new NodeMetrics(this, meterName);
@@ -85,6 +88,18 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>Random id of this process run (INFO run_id).</summary>
     public string RunId { get; }
+
+    /// <summary>This node's replication history ids (INFO replication's master_replid and master_replid2).</summary>
+    public ReplicationIds Replication { get; }
+
+    /// <summary>The network engine clients are served by: "epoll" (Linux x64) or "sockets".</summary>
+    public string TransportName => _epoll is null ? "sockets" : "epoll";
+
+    /// <summary>
+    /// A client without a socket whose commands run exactly as a connection's; it needs no listener, so a
+    /// node that was never started serves it too.
+    /// </summary>
+    public LocalClient ConnectLocal() => new(this, Interlocked.Increment(ref _nextClientId));
 
     /// <summary>When the server started.</summary>
     public DateTimeOffset StartedAt { get; }

@@ -18,9 +18,6 @@ public static class ServerInfo
     private static readonly string[] AllSections =
         ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
 
-    /// <summary>Replication id of this master (random per process, as Redis's master_replid).</summary>
-    private static readonly string ReplicationId = Random.Shared.GetHexString(40, lowercase: true);
-
     /// <summary>
     /// The INFO text for the requested section names (any case; empty means "default"), in Redis's
     /// <c># Section</c> / <c>field:value</c> CRLF format, sections separated by an empty line.
@@ -85,7 +82,7 @@ public static class ServerInfo
                     break;
                 case "replication":
                     fields.Header("Replication");
-                    AppendReplication(fields);
+                    AppendReplication(server, fields);
                     break;
                 case "cpu":
                     fields.Header("CPU");
@@ -275,15 +272,15 @@ public static class ServerInfo
         f.Add("total_error_replies", stats.TotalErrorReplies);
     }
 
-    private static void AppendReplication(InfoSection f)
+    private static void AppendReplication(NodeServer server, InfoSection f)
     {
         f.Add("role", "master");
         f.Add("connected_slaves", 0);
         f.Add("master_failover_state", "no-failover");
-        f.Add("master_replid", ReplicationId);
-        f.Add("master_replid2", new string('0', 40));
+        f.Add("master_replid", server.Replication.Id);
+        f.Add("master_replid2", server.Replication.Id2);
         f.Add("master_repl_offset", 0);
-        f.Add("second_repl_offset", -1);
+        f.Add("second_repl_offset", server.Replication.SecondOffset);
         f.Add("repl_backlog_active", 0);
         f.Add("repl_backlog_size", 1048576);
         f.Add("repl_backlog_first_byte_offset", 0);

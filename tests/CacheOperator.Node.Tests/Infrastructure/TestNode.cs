@@ -18,7 +18,9 @@ public sealed class TestNode : IAsyncDisposable
     public static TestNode Start(params string[] options)
     {
         var config = new NodeConfig();
-        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", .. options]);
+        // CACHE_NODE_TRANSPORT=sockets runs the whole suite on .NET's socket engine instead of the epoll loop.
+        string transport = Environment.GetEnvironmentVariable("CACHE_NODE_TRANSPORT") ?? "epoll";
+        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", "--network-transport", transport, .. options]);
         var log = new NodeLog { MinimumLevel = LogLevel.Warning };
         var server = new NodeServer(config, log);
         server.Start();

@@ -1,0 +1,48 @@
+using CacheOperator.Node.Commands;
+using CacheOperator.Node.Protocol;
+
+namespace CacheOperator.Node.Server;
+
+/// <summary>
+/// The one way commands reach the keyspace, with or without a socket: runs parsed commands for a session
+/// under the keyspace lock through the dispatcher, and serves blocked clients after each command, as one
+/// turn of Redis's event loop. Client connections, local clients (<see cref="LocalClient"/>), and later the
+/// replica link, snapshot loading and scripts all run commands through it.
+/// </summary>
+public static class CommandRunner
+{
+    /// <summary>
+    /// Runs the commands of <paramref name="batch"/> from <paramref name="next"/> on, taking the lock once;
+    /// stops after a command that suspends the session (a blocking wait) or closes it. Returns the index of
+    /// the first command not run.
+    /// </summary>
+    public static int RunBatch(Session session, CommandBatch batch, int next)
+    {
+        int count = batch.CommandCount;
+        lock (session.Keyspace.Sync)
+        {
+            while (next < count)
+            {
+                RunLocked(session, batch.GetCommand(next++));
+                if (session.Suspension is not null || session.CloseAfterReply)
+                {
+                    break;
+                }
+            }
+        }
+        return next;
+    }
+
+    /// <summary>Runs one command; the caller holds the keyspace lock.</summary>
+    public static void RunLocked(Session session, ArgList args)
+    {
+        CommandDispatcher.Execute(session, args);
+        var blocking = session.Keyspace.Blocking;
+        if (blocking.HasReadyKeys)
+        {
+            // Only now that the command (or a whole EXEC) is over do pushed keys go to blocked clients;
+            // commands queued by MULTI have not run, so they have made nothing ready.
+            blocking.ServeReadyKeys();
+        }
+    }
+}
