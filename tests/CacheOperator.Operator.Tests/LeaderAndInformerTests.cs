@@ -21,7 +21,8 @@ public class LeaderAndInformerTests
         using var metricsA = new OperatorMetrics();
         using var metricsB = new OperatorMetrics();
         var leading = new List<string>();
-        var lease = TimeSpan.FromSeconds(2);
+        // Long enough that a loaded machine does not stall the leader's renewals past it (a stalled leader rightly loses).
+        var lease = TimeSpan.FromSeconds(4);
 
         Func<CancellationToken, Task> Work(string name) => async ct =>
         {
@@ -39,11 +40,12 @@ public class LeaderAndInformerTests
         };
 
         using var stopA = new CancellationTokenSource();
-        using var stopB = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var stopB = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var a = OperatorRunner.RunAsLeaderAsync(api, "ops", "cache-operator-leader", "a", metricsA, NullLogger.Instance, Work("a"), stopA.Token, lease);
         await WaitUntil(() => metricsA.IsLeader);
         var b = OperatorRunner.RunAsLeaderAsync(api, "ops", "cache-operator-leader", "b", metricsB, NullLogger.Instance, Work("b"), stopB.Token, lease);
-        await Task.Delay(lease * 2);
+        // B tries for longer than a lease: it stays a follower while A renews.
+        await Task.Delay(lease + TimeSpan.FromSeconds(1));
         Assert.False(metricsB.IsLeader);
         Assert.Equal(["a"], leading);
         Assert.Equal("a", (await api.GetAsync<V1Lease>("ops", "cache-operator-leader", CancellationToken.None))!.Spec.HolderIdentity);
@@ -71,7 +73,7 @@ public class LeaderAndInformerTests
                 seen.Add($"{type} {obj.Metadata.Name}");
             }
         }, NullLogger.Instance);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var running = informer.RunAsync(stop.Token);
 
         await WaitUntil(() => Snapshot(seen).Contains("Added a"));
@@ -97,10 +99,10 @@ public class LeaderAndInformerTests
 
     private static async Task WaitUntil(Func<bool> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in 15s");
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in 30s");
             await Task.Delay(20);
         }
     }
