@@ -10,7 +10,9 @@ namespace CacheOperator.Client;
 /// and queued as pending under one lock, so the order of bytes on the wire is the order of the queue; one
 /// sender at a time flushes whatever accumulated in one send, and the receive loop completes pending requests
 /// in order. Push frames never match a request. When the connection fails, every pending request fails with
-/// the same <see cref="RespConnectionException"/>; reconnecting is the caller's choice.
+/// the same <see cref="RespConnectionException"/>; reconnecting is the caller's choice. Commands that break
+/// one-reply-per-request (MONITOR, CLIENT REPLY OFF|SKIP, SUBSCRIBE under RESP2) belong on a raw
+/// <see cref="RespFrameReader"/> stream instead.
 /// </summary>
 public sealed class RespConnection : IAsyncDisposable, IDisposable
 {

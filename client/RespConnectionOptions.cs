@@ -35,8 +35,8 @@ public sealed class RespConnectionOptions
     public int Database { get; init; }
 
     /// <summary>
-    /// Receives push frames on the receive loop (keep it short). When null, they go to
-    /// <see cref="RespConnection.Pushes"/>.
+    /// Receives push frames on the receive loop (keep it short; an exception it throws fails the connection).
+    /// When null, they go to <see cref="RespConnection.Pushes"/>.
     /// </summary>
     public Action<RespReply>? PushHandler { get; init; }
 }

@@ -347,6 +347,26 @@ public sealed class ConnectionTests(Servers servers) : IClassFixture<Servers>
         Assert.NotNull(victim.Failure);
     }
 
+    [Theory]
+    [MemberData(nameof(Both))]
+    public async Task Disposing_fails_pending_requests_and_a_cancelled_batch_drops_its_replies(string server)
+    {
+        var connection = await servers.Connect(server);
+        using var cancel = new CancellationTokenSource();
+        var batch = new RespBatch().Add("BLPOP", Key("empty"), "0.2").Add("ECHO", "dropped");
+        var cancelled = connection.ExecuteBatchAsync(batch, cancel.Token);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        ReadOnlyMemory<byte>[] echo = [Encoding.UTF8.GetBytes("ECHO"), Encoding.UTF8.GetBytes("binary\0arg")];
+        Assert.Equal("binary\0arg", (await connection.ExecuteAsync(echo)).AsString());
+
+        var blocked = connection.ExecuteAsync("BLPOP", Key("never"), "0");
+        await connection.DisposeAsync();
+        var failure = await Assert.ThrowsAsync<RespConnectionException>(() => blocked);
+        Assert.Contains("disposed", failure.Message);
+        Assert.Contains("1 pending request(s) failed", failure.Message);
+    }
+
     [Fact]
     public async Task Connecting_to_a_port_nobody_listens_on_fails_clearly()
     {
