@@ -204,7 +204,8 @@ public sealed class RespConnection : IAsyncDisposable, IDisposable
         {
             if (_failure is not null)
             {
-                return Task.FromException<RespReply>(_failure);
+                request.Fail(_failure);
+                return request.Task;
             }
             RespCommandEncoder.Write(_outgoing, arguments);
             Enqueue(request);
@@ -227,7 +228,8 @@ public sealed class RespConnection : IAsyncDisposable, IDisposable
         {
             if (_failure is not null)
             {
-                return Task.FromException<RespReply>(_failure);
+                request.Fail(_failure);
+                return request.Task;
             }
             RespCommandEncoder.Write(_outgoing, arguments);
             Enqueue(request);
@@ -247,7 +249,8 @@ public sealed class RespConnection : IAsyncDisposable, IDisposable
         {
             if (_failure is not null)
             {
-                return Task.FromException<RespReply>(_failure);
+                request.Fail(_failure);
+                return request.Task;
             }
             RespCommandEncoder.Write(_outgoing, arguments);
             Enqueue(request);
@@ -275,7 +278,8 @@ public sealed class RespConnection : IAsyncDisposable, IDisposable
         {
             if (_failure is not null)
             {
-                return Task.FromException<RespReply[]>(_failure);
+                request.Fail(_failure);
+                return request.Task;
             }
             _outgoing.Write(batch.Encoded);
             Enqueue(request);
