@@ -1,15 +1,18 @@
-using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
+using CacheOperator.Client;
 
 namespace CacheOperator.Node.Tests.Infrastructure;
 
-/// <summary>A minimal blocking RESP client over a raw socket: exact bytes out, exact reply types back.</summary>
+/// <summary>
+/// A minimal blocking RESP client over a raw socket: exact bytes out, exact reply types back. A thin layer over
+/// the client library's encoder and frame reader that keeps the raw stream in the test's hands (replies read
+/// when the test says, pushes included, malformed input sendable).
+/// </summary>
 public sealed class RespClient : IDisposable
 {
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
-    private readonly BufferedStream _in;
+    private readonly RespFrameReader _reader = new();
 
     /// <summary>Connects to 127.0.0.1:<paramref name="port"/>.</summary>
     public RespClient(int port, TimeSpan? timeout = null)
@@ -17,11 +20,14 @@ public sealed class RespClient : IDisposable
         _tcp = new TcpClient("127.0.0.1", port) { NoDelay = true };
         _tcp.ReceiveTimeout = (int)(timeout ?? TimeSpan.FromSeconds(10)).TotalMilliseconds;
         _stream = _tcp.GetStream();
-        _in = new BufferedStream(_stream, 64 * 1024);
     }
 
     /// <summary>Sends a command as a multibulk of UTF-8 strings and reads one reply.</summary>
-    public RespValue Call(params string[] args) => Call(args.Select(Encoding.UTF8.GetBytes).ToArray());
+    public RespValue Call(params string[] args)
+    {
+        Send(args);
+        return Read();
+    }
 
     /// <summary>Sends a command of binary arguments and reads one reply.</summary>
     public RespValue Call(params byte[][] args)
@@ -31,40 +37,33 @@ public sealed class RespClient : IDisposable
     }
 
     /// <summary>Sends a command without reading the reply.</summary>
-    public void Send(params string[] args) => Send(args.Select(Encoding.UTF8.GetBytes).ToArray());
+    public void Send(params string[] args) => SendRaw(Encode(args));
 
     /// <summary>Sends a command of binary arguments without reading the reply.</summary>
     public void Send(params byte[][] args) => SendRaw(Encode(args));
 
     /// <summary>Encodes a command as a RESP multibulk.</summary>
-    public static byte[] Encode(params byte[][] args)
-    {
-        var ms = new MemoryStream();
-        Write(ms, $"*{args.Length}\r\n");
-        foreach (var arg in args)
-        {
-            Write(ms, $"${arg.Length}\r\n");
-            ms.Write(arg);
-            Write(ms, "\r\n");
-        }
-        return ms.ToArray();
-    }
+    public static byte[] Encode(params byte[][] args) => RespCommandEncoder.Encode(args);
 
     /// <summary>Encodes a command of strings as a RESP multibulk.</summary>
-    public static byte[] Encode(params string[] args) => Encode(args.Select(Encoding.UTF8.GetBytes).ToArray());
+    public static byte[] Encode(params string[] args) => RespCommandEncoder.Encode(args);
 
     /// <summary>Writes bytes as they are.</summary>
     public void SendRaw(byte[] bytes) => _stream.Write(bytes);
 
     /// <summary>Writes text as it is.</summary>
-    public void SendRaw(string text) => SendRaw(Encoding.UTF8.GetBytes(text));
+    public void SendRaw(string text) => SendRaw(System.Text.Encoding.UTF8.GetBytes(text));
 
-    /// <summary>True when the server closed the connection (read returns end of stream).</summary>
+    /// <summary>True when the server closed the connection (read returns end of stream); bytes read instead stay buffered.</summary>
     public bool IsClosedByServer()
     {
+        if (_reader.HasBufferedData)
+        {
+            return false;
+        }
         try
         {
-            return _in.ReadByte() == -1;
+            return _reader.Receive(_stream) == 0;
         }
         catch (IOException)
         {
@@ -72,84 +71,11 @@ public sealed class RespClient : IDisposable
         }
     }
 
-    /// <summary>Reads one reply.</summary>
-    public RespValue Read()
-    {
-        int type = _in.ReadByte();
-        if (type < 0)
-        {
-            throw new IOException("Connection closed by server");
-        }
-        string line = ReadLine();
-        switch ((char)type)
-        {
-            case '+':
-                return new RespValue(RespKind.Simple, Encoding.UTF8.GetBytes(line));
-            case '-':
-                return new RespValue(RespKind.Error, Encoding.UTF8.GetBytes(line));
-            case ':':
-                return new RespValue(RespKind.Integer, Integer: long.Parse(line, CultureInfo.InvariantCulture));
-            case ',':
-                return new RespValue(RespKind.Double, Encoding.UTF8.GetBytes(line));
-            case '(':
-                return new RespValue(RespKind.BigNumber, Encoding.UTF8.GetBytes(line));
-            case '#':
-                return new RespValue(RespKind.Boolean, Encoding.UTF8.GetBytes(line), line == "t" ? 1 : 0);
-            case '_':
-                return new RespValue(RespKind.Null);
-            case '$':
-            case '=':
-                int length = int.Parse(line, CultureInfo.InvariantCulture);
-                if (length < 0)
-                {
-                    return new RespValue(RespKind.Null);
-                }
-                var data = new byte[length];
-                _in.ReadExactly(data);
-                ReadLine();
-                return new RespValue(type == '$' ? RespKind.Bulk : RespKind.Verbatim, data);
-            case '*':
-            case '~':
-            case '>':
-            case '%':
-                int count = int.Parse(line, CultureInfo.InvariantCulture);
-                if (count < 0)
-                {
-                    return new RespValue(RespKind.Null);
-                }
-                int n = type == '%' ? count * 2 : count;
-                var items = new List<RespValue>(n);
-                for (int i = 0; i < n; i++)
-                {
-                    items.Add(Read());
-                }
-                var kind = type switch { '*' => RespKind.Array, '~' => RespKind.Set, '>' => RespKind.Push, _ => RespKind.Map };
-                return new RespValue(kind, Items: items);
-            default:
-                throw new InvalidDataException($"Unknown RESP type byte '{(char)type}' followed by '{line}'");
-        }
-    }
+    /// <summary>Reads one reply (a push frame included); <see cref="IOException"/> if the connection ends first.</summary>
+    public RespValue Read() => RespValue.From(_reader.Read(_stream));
 
-    private string ReadLine()
-    {
-        var sb = new StringBuilder();
-        while (true)
-        {
-            int b = _in.ReadByte();
-            if (b < 0)
-            {
-                throw new IOException("Connection closed mid-line");
-            }
-            if (b == '\r')
-            {
-                _in.ReadByte();
-                return sb.ToString();
-            }
-            sb.Append((char)b);
-        }
-    }
-
-    private static void Write(Stream s, string text) => s.Write(Encoding.UTF8.GetBytes(text));
+    /// <summary>Reads one reply as the library's <see cref="RespReply"/>, raw bytes and attributes included.</summary>
+    public RespReply ReadReply() => _reader.Read(_stream);
 
     /// <inheritdoc/>
     public void Dispose() => _tcp.Dispose();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CacheOperator.Client;
 
 namespace CacheOperator.Node.Tests.Infrastructure;
 
@@ -60,6 +61,48 @@ public sealed record RespValue(RespKind Kind, byte[]? Bytes = null, long Integer
 
     /// <summary>True for an error reply.</summary>
     public bool IsError => Kind == RespKind.Error;
+
+    /// <summary>
+    /// The test-side form of a library reply: attributes dropped, a blob error as an error, a verbatim string
+    /// with its "txt:" prefix, a boolean as "t"/"f" with 1/0.
+    /// </summary>
+    public static RespValue From(RespReply reply)
+    {
+        switch (reply.Kind)
+        {
+            case RespReplyKind.Null:
+                return new RespValue(RespKind.Null);
+            case RespReplyKind.Integer:
+                return new RespValue(RespKind.Integer, Integer: reply.Integer);
+            case RespReplyKind.Array or RespReplyKind.Map or RespReplyKind.Set or RespReplyKind.Push:
+                var items = new RespValue[reply.Count];
+                for (int i = 0; i < items.Length; i++)
+                {
+                    items[i] = From(reply[i]);
+                }
+                var aggregate = reply.Kind switch
+                {
+                    RespReplyKind.Array => RespKind.Array,
+                    RespReplyKind.Map => RespKind.Map,
+                    RespReplyKind.Set => RespKind.Set,
+                    _ => RespKind.Push,
+                };
+                return new RespValue(aggregate, Items: items);
+            default:
+                var kind = reply.Kind switch
+                {
+                    RespReplyKind.SimpleString => RespKind.Simple,
+                    RespReplyKind.Error => RespKind.Error,
+                    RespReplyKind.BulkString => RespKind.Bulk,
+                    RespReplyKind.Double => RespKind.Double,
+                    RespReplyKind.Boolean => RespKind.Boolean,
+                    RespReplyKind.VerbatimString => RespKind.Verbatim,
+                    RespReplyKind.BigNumber => RespKind.BigNumber,
+                    _ => throw new InvalidDataException($"Unexpected reply kind {reply.Kind}"),
+                };
+                return new RespValue(kind, reply.Span.ToArray(), reply.Integer);
+        }
+    }
 
     /// <summary>A readable form for assertion messages.</summary>
     public override string ToString() => Kind switch
