@@ -16,7 +16,7 @@ public class EndToEndTests
         cluster.Spec.EvictionPolicy = "allkeys-lfu";
         cluster.Spec.Config = new() { ["timeout"] = "60", ["save"] = "", ["loglevel"] = "warning" };
         var config = new NodeConfig();
-        ConfigLoader.ApplyText(config, TestClusters.Plan(cluster).NodeConfig, "node.conf");
+        ConfigLoader.ApplyText(config, TestClusters.Plan(cluster).NodeConfig);
         Assert.Equal(512L * 1024 * 1024, config.MaxMemory.Number);
         Assert.Equal("allkeys-lfu", config.MaxMemoryPolicy.Text);
         Assert.Equal(60, config.Timeout.Number);
