@@ -201,7 +201,8 @@ public static class MemorySize
 {
     /// <summary>
     /// Parses a size as Redis's memtoull: digits (possibly none, meaning 0) and an optional unit, no sign or
-    /// spaces; false for text Redis would refuse. A size beyond a long reads as long.MaxValue.
+    /// spaces; false for text Redis would refuse. A size beyond a long reads as -1, outside every directive's range
+    /// (Redis's bounds check refuses it too).
     /// </summary>
     public static bool TryParse(string text, out long bytes)
     {
@@ -226,19 +227,12 @@ public static class MemorySize
         {
             return true;
         }
-        if (!long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+        if (!long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > long.MaxValue / multiplier)
         {
-            bytes = long.MaxValue;
+            bytes = -1;
             return true;
         }
-        try
-        {
-            bytes = checked(value * multiplier);
-        }
-        catch (OverflowException)
-        {
-            bytes = long.MaxValue;
-        }
+        bytes = value * multiplier;
         return true;
     }
 

@@ -144,25 +144,30 @@ public sealed class SortedSetValue : ICollectionValue
         }
         if (IsCompact)
         {
-            // The compact form stores scores as text where -0 prints as 0, so Redis reads it back as +0.
-            score += 0.0;
-            int at = (int)CountBefore(new PositionBound(score, member));
-            if (_compactCount == _members!.Length)
-            {
-                Array.Resize(ref _members, _compactCount * 2);
-                Array.Resize(ref _scores, _compactCount * 2);
-            }
-            Array.Copy(_members, at, _members, at + 1, _compactCount - at);
-            Array.Copy(_scores!, at, _scores!, at + 1, _compactCount - at);
-            _members[at] = member;
-            _scores![at] = score;
-            _compactCount++;
-            _elementBytes += member.Length + CompactEntryOverhead;
+            InsertCompact(member, score);
             return;
         }
         _table!.Add(member, score);
         _tree!.Insert(score, member);
         _elementBytes += LargeEntryBytes(member.Length);
+    }
+
+    private void InsertCompact(byte[] member, double score)
+    {
+        // The compact form stores scores as text where -0 prints as 0, so Redis reads it back as +0.
+        score += 0.0;
+        int at = (int)CountBefore(new PositionBound(score, member));
+        if (_compactCount == _members!.Length)
+        {
+            Array.Resize(ref _members, _compactCount * 2);
+            Array.Resize(ref _scores, _compactCount * 2);
+        }
+        Array.Copy(_members, at, _members, at + 1, _compactCount - at);
+        Array.Copy(_scores!, at, _scores!, at + 1, _compactCount - at);
+        _members[at] = member;
+        _scores![at] = score;
+        _compactCount++;
+        _elementBytes += member.Length + CompactEntryOverhead;
     }
 
     /// <summary>Changes the score of <paramref name="member"/> (known to be present), keeping the order.</summary>
@@ -173,7 +178,8 @@ public sealed class SortedSetValue : ICollectionValue
             int i = CompactIndexOf(member);
             var bytes = _members![i];
             RemoveCompactAt(i);
-            Add(bytes, score);
+            // A new score is no new member: Redis converts only when a set grows, whatever the limits are now.
+            InsertCompact(bytes, score);
             return;
         }
         var table = _table!;
