@@ -25,6 +25,18 @@ public class EndToEndTests
     }
 
     [Fact]
+    public void The_node_loads_the_encoding_directives_the_operator_writes()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.Config = new() { ["hash-max-ziplist-value"] = "128", ["zset-max-ziplist-entries"] = "256", ["list-compress-depth"] = "1" };
+        var config = new NodeConfig();
+        ConfigLoader.ApplyText(config, TestClusters.Plan(cluster).NodeConfig);
+        Assert.Equal(128, config.HashMaxListpackValue.Number);
+        Assert.Equal(256, config.ZsetMaxListpackEntries.Number);
+        Assert.Equal(1, config.ListCompressDepth.Number);
+    }
+
+    [Fact]
     public async Task The_controller_reacts_to_watch_events_and_shuts_down_gracefully()
     {
         var api = new InMemoryKubeApi();
