@@ -1,10 +1,10 @@
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
-/// When small collections keep their compact encodings, as Redis's hash-max-listpack-*, zset-max-listpack-*,
-/// set-max-intset-entries and list-max-listpack-size say. One instance per keyspace, shared by its values and
-/// read on each write (a field read), so a change applies to a collection the next time it is written, as in Redis.
-/// The server layer keeps it in step with the configuration.
+/// When small collections keep their compact encodings, as Redis's hash-max-listpack-*, zset-max-listpack-* and
+/// set-max-intset-entries say (lists have no such limit here: Redis 7.0 reports every list as quicklist). One
+/// instance per keyspace, shared by its values and read on each write (a field read), so a change applies to a
+/// collection the next time it is written, as in Redis. The server layer keeps it in step with the configuration.
 /// </summary>
 public sealed class EncodingLimits
 {
