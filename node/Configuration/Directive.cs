@@ -72,6 +72,12 @@ public sealed class Directive
     /// <summary>Takes several arguments on a config line, joined by spaces (bind, save); others take exactly one.</summary>
     public bool MultipleArguments { get; init; }
 
+    /// <summary>
+    /// Where an accepted number is then brought, as Redis brings hz into 1..500 (Integer): CONFIG GET shows the
+    /// result. Null: kept as given.
+    /// </summary>
+    public (long Min, long Max)? ClampTo { get; init; }
+
     /// <summary>Accepted words (Enum).</summary>
     public IReadOnlyList<string> Choices { get; init; } = [];
 
@@ -135,6 +141,10 @@ public sealed class Directive
                 if (number < Min || number > Max)
                 {
                     return $"argument must be between {Min} and {Max} inclusive";
+                }
+                if (ClampTo is var (low, high))
+                {
+                    number = Math.Clamp(number, low, high);
                 }
                 text = number.ToString(CultureInfo.InvariantCulture);
                 break;

@@ -25,10 +25,10 @@ public sealed class NodeConfig
         RequirePass = Add(new Directive("requirepass", DirectiveKind.Text, "", true, "Password clients must give with AUTH before other commands."));
         Databases = Add(new Directive("databases", DirectiveKind.Integer, "16", false, "Number of databases for SELECT.") { Min = 1, Max = 1024 * 1024 });
         ProtoMaxBulkLen = Add(new Directive("proto-max-bulk-len", DirectiveKind.Memory, "512mb", true, "Largest bulk string a request may carry.") { Min = 1024 * 1024, Max = int.MaxValue });
-        MaxClients = Add(new Directive("maxclients", DirectiveKind.Integer, "10000", true, "Connections accepted at once; more are refused.") { Min = 1, Max = 1_000_000 });
+        MaxClients = Add(new Directive("maxclients", DirectiveKind.Integer, "10000", true, "Connections accepted at once; more are refused.") { Min = 1, Max = uint.MaxValue });
         Timeout = Add(new Directive("timeout", DirectiveKind.Integer, "0", true, "Close a client idle this many seconds (0: never).") { Min = 0, Max = int.MaxValue });
         TcpKeepAlive = Add(new Directive("tcp-keepalive", DirectiveKind.Integer, "300", true, "Seconds between TCP keepalive probes (0: off).") { Min = 0, Max = int.MaxValue });
-        Hz = Add(new Directive("hz", DirectiveKind.Integer, "10", true, "Background task frequency (active expiry) per second.") { Min = 1, Max = 500 });
+        Hz = Add(new Directive("hz", DirectiveKind.Integer, "10", true, "Background task frequency (active expiry) per second.") { Min = 0, Max = int.MaxValue, ClampTo = (1, 500) });
         LogLevel = Add(new Directive("loglevel", DirectiveKind.Enum, "notice", true, "Least severe log level written.") { Choices = ["debug", "verbose", "notice", "warning"] });
         MaxMemory = Add(new Directive("maxmemory", DirectiveKind.Memory, "0", true, "Memory limit for data (0: none).") { Min = 0 });
         MaxMemoryPolicy = Add(new Directive("maxmemory-policy", DirectiveKind.Enum, "noeviction", true, "What to do when maxmemory is reached.")

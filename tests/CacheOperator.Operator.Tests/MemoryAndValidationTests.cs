@@ -36,7 +36,7 @@ public class MemoryAndValidationTests
     public void Config_directives_are_checked_against_the_node_catalog()
     {
         var spec = TestClusters.New().Spec;
-        spec.Config = new() { ["no-such-directive"] = "1", ["hz"] = "9999", ["maxmemory"] = "1", ["timeout"] = "30" };
+        spec.Config = new() { ["no-such-directive"] = "1", ["hz"] = "-1", ["maxmemory"] = "1", ["timeout"] = "30" };
         Assert.Null(SpecValidator.Plan(spec, out var problems));
         Assert.Equal(["InvalidDirective", "ReservedDirective", "UnknownDirective"], problems.Select(p => p.Reason).Order());
         Assert.Contains(problems, p => p.Message.Contains("no-such-directive"));

@@ -118,6 +118,30 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
         Assert.Contains($">>> '{name} \"", NodeFatal([$"--{name}", value, "--port", "{port}"]));
     }
 
+    [Fact]
+    public void Values_of_implemented_directives_are_checked_and_kept_as_redis_does() =>
+        servers.AssertSameReplies(
+            ["CONFIG", "SET", "hz", "0"],
+            ["CONFIG", "GET", "hz"],
+            ["CONFIG", "SET", "hz", "1000"],
+            ["CONFIG", "GET", "hz"],
+            ["CONFIG", "SET", "hz", "-1"],
+            ["CONFIG", "SET", "hz", "10"],
+            ["CONFIG", "SET", "maxclients", "0"],
+            ["CONFIG", "SET", "maxclients", "99999999999"],
+            ["CONFIG", "SET", "maxclients", "+5"],
+            ["CONFIG", "SET", "loglevel", "nothing"],
+            ["CONFIG", "SET", "maxmemory", "-1"],
+            ["CONFIG", "SET", "maxmemory", "+1"],
+            ["CONFIG", "SET", "maxmemory", "1 kb"],
+            ["CONFIG", "SET", "maxmemory", "007"],
+            ["CONFIG", "GET", "maxmemory"],
+            ["CONFIG", "SET", "maxmemory", "0"],
+            ["CONFIG", "SET", "maxmemory-samples", "0"],
+            ["CONFIG", "SET", "timeout", "-1"],
+            ["CONFIG", "SET", "protected-mode", "maybe"],
+            ["CONFIG", "SET", "slowlog-log-slower-than", "-2"]);
+
     [Theory]
     [InlineData("appendonly", "yes", "the append-only file is not supported yet")]
     [InlineData("save", "900 1", "snapshots are not supported yet; only \"\" is accepted")]
