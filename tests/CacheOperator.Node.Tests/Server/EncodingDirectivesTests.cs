@@ -217,6 +217,58 @@ public class EncodingDirectivesTests(RedisAndNode servers) : IClassFixture<Redis
             Defaults);
 
     [Fact]
+    public async Task A_config_file_with_each_directive_and_alias_is_read_as_redis_reads_it()
+    {
+        // Later lines win, also across a directive and its alias; redis-server reads its command line as lines
+        // appended to the file, so it gets the same lines as options.
+        (string Name, string Value)[] lines =
+        [
+            ("hash-max-listpack-entries", "9"), ("hash-max-ziplist-entries", "3"), ("hash-max-ziplist-value", "1kb"), ("hash-max-listpack-value", "5"),
+            ("zset-max-listpack-entries", "7"), ("zset-max-ziplist-entries", "2"), ("zset-max-listpack-value", "4"), ("zset-max-ziplist-value", "6"),
+            ("set-max-intset-entries", "2"), ("list-max-listpack-size", "9"), ("list-max-ziplist-size", "-4"), ("list-compress-depth", "3"),
+            ("list-max-ziplist-entries", "5"), ("list-max-ziplist-value", "5"),
+        ];
+        string file = Path.Combine(Path.GetTempPath(), $"encoding-{Guid.NewGuid():N}.conf");
+        File.WriteAllLines(file, ["# encoding directives", .. lines.Select(l => $"{l.Name} {l.Value}")]);
+        try
+        {
+            using var redisServer = RedisServerProcess.Start([.. lines.SelectMany(l => new[] { "--" + l.Name, l.Value })]);
+            await using var node = TestNode.Start("--config", file);
+            using var redis = redisServer.Client();
+            using var ours = node.Client();
+            string[][] commands =
+            [
+                ["CONFIG", "GET", .. Primaries, .. Aliases],
+                ["HSET", "h", .. Pairs("f", 3)],
+                ["OBJECT", "ENCODING", "h"],
+                ["HSET", "h", "f9", "v"],
+                ["OBJECT", "ENCODING", "h"],
+                ["HSET", "hv", "f", "123456"],
+                ["OBJECT", "ENCODING", "hv"],
+                ["ZADD", "z", .. Scored("m", 2)],
+                ["OBJECT", "ENCODING", "z"],
+                ["ZADD", "z", "5", "m5"],
+                ["OBJECT", "ENCODING", "z"],
+                ["SADD", "s", "1", "2"],
+                ["OBJECT", "ENCODING", "s"],
+                ["SADD", "s", "3"],
+                ["OBJECT", "ENCODING", "s"],
+            ];
+            foreach (var command in commands)
+            {
+                var expected = SortPairs(command, redis.Call(command));
+                var actual = SortPairs(command, ours.Call(command));
+                string shown = string.Join(' ', command);
+                Assert.Equal((shown, expected.ToString()), (shown, actual.ToString()));
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Limits_given_on_the_command_line_apply_as_in_redis()
     {
         string[] options =
