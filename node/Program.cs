@@ -44,13 +44,14 @@ public static class Program
         }
         catch (ConfigException e)
         {
-            Console.Error.WriteLine($"cache-node: configuration error: {e.Message}");
+            // Redis's own text (its fatal config file error, or the file it cannot open), which tools look for.
+            Console.Error.WriteLine(e.Message);
             return 1;
         }
 
         var log = new NodeLog { Format = config.LogFormat.Text == "json" ? LogFormat.Json : LogFormat.Text };
-        log.MinimumLevel = Enum.Parse<LogLevel>(config.LogLevel.Text == "nothing" ? "Warning" : config.LogLevel.Text, ignoreCase: true);
-        config.LogLevel.Changed += d => log.MinimumLevel = Enum.Parse<LogLevel>(d.Text == "nothing" ? "Warning" : d.Text, ignoreCase: true);
+        log.MinimumLevel = Enum.Parse<LogLevel>(config.LogLevel.Text, ignoreCase: true);
+        config.LogLevel.Changed += d => log.MinimumLevel = Enum.Parse<LogLevel>(d.Text, ignoreCase: true);
         var server = new NodeServer(config, log);
         try
         {

@@ -105,7 +105,7 @@ internal static class DumpCommands
             s.Reply.WriteError("ERR DUMP payload version or checksum are wrong");
             return;
         }
-        var value = ValueSerializer.Restore(payload);
+        var value = ValueSerializer.Restore(payload, s.Keyspace.EncodingLimits);
         if (value is null)
         {
             s.Reply.WriteError("ERR Bad data format");

@@ -126,7 +126,7 @@ internal static class HashCommands
         {
             return false;
         }
-        hash ??= new HashValue();
+        hash ??= new HashValue(s.Keyspace.EncodingLimits);
         for (int i = 2; i < a.Count; i += 2)
         {
             if (hash.Set(a[i], a[i + 1]))
@@ -144,7 +144,7 @@ internal static class HashCommands
         {
             return;
         }
-        hash ??= new HashValue();
+        hash ??= new HashValue(s.Keyspace.EncodingLimits);
         if (hash.Contains(a[2]))
         {
             s.Reply.WriteInteger(0);
@@ -262,7 +262,7 @@ internal static class HashCommands
         {
             return;
         }
-        hash ??= new HashValue();
+        hash ??= new HashValue(s.Keyspace.EncodingLimits);
         long current = 0;
         if (hash.TryGet(a[2], out var stored) && !NumberFormat.TryParseInt64(stored, out current))
         {
@@ -298,7 +298,7 @@ internal static class HashCommands
         {
             return;
         }
-        hash ??= new HashValue();
+        hash ??= new HashValue(s.Keyspace.EncodingLimits);
         var current = default(ExtendedFloat);
         if (hash.TryGet(a[2], out var stored) && !ExtendedFloat.TryParse(stored, out current))
         {

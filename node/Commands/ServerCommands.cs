@@ -168,39 +168,45 @@ internal static class ServerCommands
         s.Reply.WriteError($"ERR Unknown subcommand or wrong number of arguments for '{a.GetString(1)}'. Try DEBUG HELP.");
     }
 
+    /// <summary>
+    /// As Redis 7.0: an alias is a name of its own, so a pattern matching a directive and its alias answers
+    /// both; a plain name answers under the spelling the client used; each name answers once.
+    /// </summary>
     private static void ConfigGet(Session s, ArgList a)
     {
-        var found = new List<(Configuration.Directive Directive, string Name)>();
+        var found = new List<(string Registered, string Shown, Configuration.Directive Directive)>();
         for (int i = 2; i < a.Count; i++)
         {
             var pattern = a[i];
             if (pattern.IndexOfAny("*?["u8) < 0)
             {
-                // A plain name is looked up, and Redis answers with the name as the client spelled it.
                 string name = a.GetString(i);
-                if (s.Server.Config.Find(name) is { } named && !found.Any(f => f.Directive == named))
+                if (s.Server.Config.TryFind(name, out var named, out string registered) && !found.Any(f => f.Registered == registered))
                 {
-                    found.Add((named, name));
+                    found.Add((registered, name, named));
                 }
                 continue;
             }
-            foreach (var directive in s.Server.Config.All)
+            foreach (var (name, directive) in s.Server.Config.Names)
             {
-                if (!found.Any(f => f.Directive == directive) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(directive.Name), ignoreCase: true))
+                if (!found.Any(f => f.Registered == name) && Glob.IsMatch(pattern, Encoding.ASCII.GetBytes(name), ignoreCase: true))
                 {
-                    found.Add((directive, directive.Name));
+                    found.Add((name, name, directive));
                 }
             }
         }
         s.Reply.WriteMapHeader(found.Count);
-        foreach (var (directive, name) in found)
+        foreach (var (_, shown, directive) in found)
         {
-            s.Reply.WriteBulk(name);
+            s.Reply.WriteBulk(shown);
             s.Reply.WriteBulk(directive.Text);
         }
     }
 
-    /// <summary>Sets every pair or none: names are checked first, then values, and only then applied.</summary>
+    /// <summary>
+    /// Sets every pair or none: names are checked first, then values, and only then applied. A directive and its
+    /// alias are different names to Redis (no "duplicate parameter"; the later one wins).
+    /// </summary>
     private static void ConfigSet(Session s, ArgList a)
     {
         if ((a.Count & 1) != 0)
@@ -208,12 +214,11 @@ internal static class ServerCommands
             s.Reply.WriteError(Errors.Syntax);
             return;
         }
-        var pairs = new List<(Configuration.Directive Directive, string Name, string Value)>();
+        var pairs = new List<(Configuration.Directive Directive, string Registered, string Value)>();
         for (int i = 2; i < a.Count; i += 2)
         {
             string name = a.GetString(i);
-            var directive = s.Server.Config.Find(name);
-            if (directive is null)
+            if (!s.Server.Config.TryFind(name, out var directive, out string registered))
             {
                 s.Reply.WriteError($"ERR Unknown option or number of arguments for CONFIG SET - '{name}'");
                 return;
@@ -223,19 +228,19 @@ internal static class ServerCommands
                 s.Reply.WriteError(ConfigSetFailed(name, "can't set immutable config"));
                 return;
             }
-            if (pairs.Any(p => p.Directive == directive))
+            if (pairs.Any(p => p.Registered == registered))
             {
                 s.Reply.WriteError(ConfigSetFailed(name, "duplicate parameter"));
                 return;
             }
-            pairs.Add((directive, name, a.GetString(i + 1)));
+            pairs.Add((directive, registered, a.GetString(i + 1)));
         }
-        foreach (var (directive, _, value) in pairs)
+        foreach (var (directive, registered, value) in pairs)
         {
             if (directive.Validate(value) is { } error)
             {
-                // Redis names the directive as it is spelled here, but the argument as typed in the earlier checks.
-                s.Reply.WriteError(ConfigSetFailed(directive.Name, error));
+                // Redis names the directive as registered here (an alias stays the alias), but as typed in the earlier checks.
+                s.Reply.WriteError(ConfigSetFailed(registered, error));
                 return;
             }
         }

@@ -110,7 +110,7 @@ internal static class SetCommands
         {
             return;
         }
-        set ??= new SetValue();
+        set ??= new SetValue(s.Keyspace.EncodingLimits);
         long added = 0;
         for (int i = 2; i < a.Count; i++)
         {
@@ -329,7 +329,7 @@ internal static class SetCommands
         }
         // Entry indices stay valid when another key is deleted, so the destination index still holds.
         Settle(s, a, 1, sourceIndex, source);
-        destination ??= new SetValue();
+        destination ??= new SetValue(s.Keyspace.EncodingLimits);
         bool added = destination.Add(a[3]);
         Settle(s, a, 2, destinationIndex, destination, changed: added);
         s.Reply.WriteInteger(1);
@@ -429,7 +429,7 @@ internal static class SetCommands
             s.Reply.WriteInteger(cardinality);
             return;
         }
-        var result = new SetValue();
+        var result = new SetValue(s.Keyspace.EncodingLimits);
         foreach (var member in members)
         {
             result.Add(member);
@@ -452,7 +452,7 @@ internal static class SetCommands
         {
             return;
         }
-        var result = new SetValue();
+        var result = new SetValue(s.Keyspace.EncodingLimits);
         Span<byte> scratch = stackalloc byte[SetValue.ScratchLength];
         if (difference)
         {

@@ -288,7 +288,7 @@ internal static class SortedSetCommands
                 WriteAddReply(s, incr, processed, result, added);
                 return;
             }
-            set = new SortedSetValue();
+            set = SortedSetValue.CreateForFirstMember(s.Keyspace.EncodingLimits, a[first + 1].Length);
             s.Db.Add(a.Detach(1), set);
         }
         for (int i = first; i < a.Count; i += 2)
@@ -785,7 +785,7 @@ internal static class SortedSetCommands
         }
         if (store)
         {
-            var result = new SortedSetValue();
+            var result = new SortedSetValue(s.Keyspace.EncodingLimits);
             if (set is not null)
             {
                 var reader = set.Read(first, descending);
@@ -1396,9 +1396,9 @@ internal static class SortedSetCommands
         }
         var result = operation switch
         {
-            SetOperation.Union => Union(inputs, aggregate),
-            SetOperation.Inter => Intersect(inputs, aggregate),
-            _ => Difference(inputs),
+            SetOperation.Union => Union(s.Keyspace.EncodingLimits, inputs, aggregate),
+            SetOperation.Inter => Intersect(s.Keyspace.EncodingLimits, inputs, aggregate),
+            _ => Difference(s.Keyspace.EncodingLimits, inputs),
         };
         if (store)
         {
@@ -1435,7 +1435,7 @@ internal static class SortedSetCommands
         return double.IsNaN(value) ? 0 : value;
     }
 
-    private static SortedSetValue Union(AlgebraInput[] inputs, Aggregate aggregate)
+    private static SortedSetValue Union(EncodingLimits limits, AlgebraInput[] inputs, Aggregate aggregate)
     {
         var scores = new Dictionary<byte[], double>(ByteArrayComparer.Instance);
         var order = new List<byte[]>();
@@ -1455,7 +1455,7 @@ internal static class SortedSetCommands
                 }
             }
         }
-        var result = SortedSetValue.CreateSkipList();
+        var result = SortedSetValue.CreateSkipList(limits);
         foreach (var member in order)
         {
             result.Add(member, scores[member]);
@@ -1463,9 +1463,9 @@ internal static class SortedSetCommands
         return result;
     }
 
-    private static SortedSetValue Intersect(AlgebraInput[] inputs, Aggregate aggregate)
+    private static SortedSetValue Intersect(EncodingLimits limits, AlgebraInput[] inputs, Aggregate aggregate)
     {
-        var result = SortedSetValue.CreateSkipList();
+        var result = SortedSetValue.CreateSkipList(limits);
         if (inputs[0].Count == 0)
         {
             return result;
@@ -1516,9 +1516,9 @@ internal static class SortedSetCommands
         return true;
     }
 
-    private static SortedSetValue Difference(AlgebraInput[] inputs)
+    private static SortedSetValue Difference(EncodingLimits limits, AlgebraInput[] inputs)
     {
-        var result = SortedSetValue.CreateSkipList();
+        var result = SortedSetValue.CreateSkipList(limits);
         foreach (var (member, score) in inputs[0].Elements())
         {
             bool elsewhere = false;

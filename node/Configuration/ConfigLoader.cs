@@ -2,103 +2,159 @@ using CacheOperator.Node.Protocol;
 
 namespace CacheOperator.Node.Configuration;
 
-/// <summary>A configuration that cannot be used; the message names the source, line and directive.</summary>
+/// <summary>A configuration that cannot be used; the message is the text redis-server 7.0 prints for it.</summary>
 public sealed class ConfigException(string message) : Exception(message);
 
 /// <summary>
-/// Reads configuration as redis-server does: an optional redis.conf-style file (first argument or
-/// <c>--config FILE</c>) and then <c>--name value...</c> options, which win over the file.
+/// Reads configuration as redis-server 7.0 does: an optional redis.conf-style file (first argument, or
+/// <c>--config FILE</c>) followed by the <c>--name value...</c> options turned into lines of their own, so the
+/// command line wins and errors look the same wherever the directive came from.
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>The version redis-server names in its fatal configuration errors.</summary>
+    public const string RedisVersion = "7.0.15";
+
     /// <summary>Applies the file and options in <paramref name="args"/> to <paramref name="config"/>.</summary>
     public static void Load(NodeConfig config, IReadOnlyList<string> args)
     {
         int i = 0;
         string? file = null;
-        if (args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
+        if (args.Count > 0 && !args[0].StartsWith('-'))
         {
             file = args[0];
             i = 1;
         }
-        var options = new List<(string Name, List<string> Values)>();
+        var options = new StringBuilder();
+        bool lastHasValue = true;
         for (; i < args.Count; i++)
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || args[i].Length == 2)
+            string arg = args[i];
+            if (lastHasValue && arg.StartsWith("--", StringComparison.Ordinal))
             {
-                throw new ConfigException($"command line: '{args[i]}' is not an option; options look like --port 7000");
-            }
-            var values = new List<string>();
-            while (i + 1 < args.Count && !(args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
-            {
-                values.Add(args[++i]);
-            }
-            string name = args[i - values.Count][2..];
-            if (name.Equals("config", StringComparison.OrdinalIgnoreCase))
-            {
-                if (values.Count != 1)
+                // As redis-server: an option name is followed by at least one value, even one starting with "--".
+                if (arg.Equals("--config", StringComparison.OrdinalIgnoreCase) && i + 1 < args.Count)
                 {
-                    throw new ConfigException("command line: --config takes one file name");
+                    file = args[++i];
+                    continue;
                 }
-                file = values[0];
-                continue;
+                if (options.Length > 0)
+                {
+                    options.Append('\n');
+                }
+                options.Append(arg, 2, arg.Length - 2).Append(' ');
+                lastHasValue = arg.Trim().Contains(' ', StringComparison.Ordinal);
+                if (!lastHasValue && arg.Equals("--save", StringComparison.OrdinalIgnoreCase)
+                    && (i == args.Count - 1 || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+                {
+                    // Redis's special case: a bare --save means save "".
+                    options.Append("\"\"");
+                    lastHasValue = true;
+                }
             }
-            options.Add((name, values));
+            else
+            {
+                AppendQuoted(options, arg).Append(' ');
+                lastHasValue = true;
+            }
         }
 
+        string text = "";
         if (file is not null)
         {
-            if (!File.Exists(file))
+            try
             {
-                throw new ConfigException($"{file}: the configuration file does not exist");
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                string reason = e is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : e.Message;
+                throw new ConfigException($"Fatal error, can't open config file '{file}': {reason}");
             }
             config.ConfigFile = Path.GetFullPath(file);
-            ApplyText(config, File.ReadAllText(file), file);
         }
-        foreach (var (name, values) in options)
+        if (options.Length > 0)
         {
-            Apply(config, name, values, $"command line option --{name}");
+            text += "\n" + options;
         }
+        ApplyText(config, text);
     }
 
-    /// <summary>Applies redis.conf text; <paramref name="source"/> names it in errors.</summary>
-    public static void ApplyText(NodeConfig config, string text, string source)
+    /// <summary>Applies redis.conf text, line by line; a bad line stops with Redis's fatal error text.</summary>
+    public static void ApplyText(NodeConfig config, string text)
     {
         var lines = text.Split('\n');
         for (int n = 0; n < lines.Length; n++)
         {
-            string line = lines[n].Trim();
+            string line = lines[n].Trim(' ', '\t', '\r', '\n');
             if (line.Length == 0 || line[0] == '#')
             {
                 continue;
             }
             var words = InlineSplitter.Split(Encoding.UTF8.GetBytes(line));
-            string where = $"{source}, line {n + 1}";
             if (words is null)
             {
-                throw new ConfigException($"{where}: >>> '{line}': unbalanced quotes in configuration line");
+                throw Fatal(n + 1, line, "Unbalanced quotes in configuration line");
+            }
+            if (words.Count == 0)
+            {
+                continue;
             }
             string name = Encoding.UTF8.GetString(words[0]);
-            Apply(config, name, words.Skip(1).Select(w => Encoding.UTF8.GetString(w)).ToList(), where, line);
+            var values = words.Skip(1).Select(w => Encoding.UTF8.GetString(w)).ToList();
+            if (Apply(config, name, values) is { } error)
+            {
+                throw Fatal(n + 1, line, error);
+            }
         }
     }
 
-    private static void Apply(NodeConfig config, string name, List<string> values, string where, string? line = null)
+    /// <summary>Applies one directive; returns Redis's reason when it is refused, else null.</summary>
+    private static string? Apply(NodeConfig config, string name, List<string> values)
     {
-        string shown = line ?? $"{name} {string.Join(' ', values)}".TrimEnd();
-        var directive = config.Find(name) ?? throw new ConfigException($"{where}: >>> '{shown}': Bad directive or wrong number of arguments (unknown directive '{name}')");
-        if (values.Count == 0 && directive.Kind != DirectiveKind.Text)
+        var directive = config.Find(name);
+        if (directive is null)
         {
-            throw new ConfigException($"{where}: >>> '{shown}': wrong number of arguments for '{directive.Name}'");
+            bool ignored = values.Count == 1 && NodeConfig.IgnoredInFiles.Contains(name, StringComparer.OrdinalIgnoreCase);
+            return ignored ? null : "Bad directive or wrong number of arguments";
         }
-        if (values.Count > 1 && directive.Kind != DirectiveKind.Text)
+        if (!directive.MultipleArguments && values.Count != 1)
         {
-            throw new ConfigException($"{where}: >>> '{shown}': wrong number of arguments for '{directive.Name}'");
+            return "wrong number of arguments";
         }
-        var error = directive.Set(string.Join(' ', values));
-        if (error is not null)
+        return directive.Set(string.Join(' ', values));
+    }
+
+    private static ConfigException Fatal(int line, string text, string reason) => new(
+        $"\n*** FATAL CONFIG FILE ERROR (Redis {RedisVersion}) ***\nReading the configuration file, at line {line}\n>>> '{text}'\n{reason}");
+
+    /// <summary>Quotes a command-line value as Redis's sdscatrepr, so the line reads back as the same value.</summary>
+    private static StringBuilder AppendQuoted(StringBuilder into, string value)
+    {
+        into.Append('"');
+        foreach (byte b in Encoding.UTF8.GetBytes(value))
         {
-            throw new ConfigException($"{where}: >>> '{shown}': {error}");
+            switch (b)
+            {
+                case (byte)'\\': into.Append("\\\\"); break;
+                case (byte)'"': into.Append("\\\""); break;
+                case (byte)'\n': into.Append("\\n"); break;
+                case (byte)'\r': into.Append("\\r"); break;
+                case (byte)'\t': into.Append("\\t"); break;
+                case 7: into.Append("\\a"); break;
+                case 8: into.Append("\\b"); break;
+                default:
+                    if (b is >= 0x20 and < 0x7f)
+                    {
+                        into.Append((char)b);
+                    }
+                    else
+                    {
+                        into.Append("\\x").Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                    break;
+            }
         }
+        return into.Append('"');
     }
 }

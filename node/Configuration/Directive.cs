@@ -69,8 +69,23 @@ public sealed class Directive
     /// <summary>Largest accepted number (Integer, Memory).</summary>
     public long Max { get; init; } = long.MaxValue;
 
+    /// <summary>Takes several arguments on a config line, joined by spaces (bind, save); others take exactly one.</summary>
+    public bool MultipleArguments { get; init; }
+
+    /// <summary>
+    /// Where an accepted number is then brought, as Redis brings hz into 1..500 (Integer): CONFIG GET shows the
+    /// result. Null: kept as given.
+    /// </summary>
+    public (long Min, long Max)? ClampTo { get; init; }
+
     /// <summary>Accepted words (Enum).</summary>
     public IReadOnlyList<string> Choices { get; init; } = [];
+
+    /// <summary>
+    /// Other names for the directive (Redis 7.0's <c>*-ziplist-*</c> spellings). Each is a name of its own as
+    /// in Redis: CONFIG GET answers it under that name and a pattern can match it beside the directive's own.
+    /// </summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
 
     /// <summary>Current value as CONFIG GET prints it.</summary>
     public string Text { get; private set; }
@@ -119,13 +134,17 @@ public sealed class Directive
         switch (Kind)
         {
             case DirectiveKind.Integer:
-                if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number))
+                if (!TryParseInteger(value, out number))
                 {
                     return "argument couldn't be parsed into an integer";
                 }
                 if (number < Min || number > Max)
                 {
                     return $"argument must be between {Min} and {Max} inclusive";
+                }
+                if (ClampTo is var (low, high))
+                {
+                    number = Math.Clamp(number, low, high);
                 }
                 text = number.ToString(CultureInfo.InvariantCulture);
                 break;
@@ -166,44 +185,70 @@ public sealed class Directive
         }
         return _validate?.Invoke(text);
     }
+
+    /// <summary>A whole number as Redis's string2ll reads it: an optional '-', digits, no '+', no spaces, no leading zeros.</summary>
+    private static bool TryParseInteger(string text, out long number)
+    {
+        number = 0;
+        var digits = text.AsSpan(text.StartsWith('-') ? 1 : 0);
+        if (digits.Length == 0 || digits.Length > 20 || (digits[0] == '0' && text.Length > 1))
+        {
+            return false;
+        }
+        foreach (char c in digits)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number);
+    }
 }
 
 /// <summary>Memory sizes as redis.conf writes them: 1k = 1000, 1kb = 1024, and so on for m/mb and g/gb.</summary>
 public static class MemorySize
 {
-    /// <summary>Parses a size; false for text Redis would refuse.</summary>
+    /// <summary>
+    /// Parses a size as Redis's memtoull: digits (possibly none, meaning 0) and an optional unit, no sign or
+    /// spaces; false for text Redis would refuse. A size beyond a long reads as -1, outside every directive's range
+    /// (Redis's bounds check refuses it too).
+    /// </summary>
     public static bool TryParse(string text, out long bytes)
     {
         bytes = 0;
-        string lower = text.ToLowerInvariant();
+        int digits = 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        {
+            digits++;
+        }
+        string unit = text[digits..].ToLowerInvariant();
         long multiplier = 1;
-        foreach (var (suffix, factor) in Suffixes)
+        if (unit.Length > 0 && unit != "b")
         {
-            if (lower.EndsWith(suffix, StringComparison.Ordinal))
+            int at = Array.FindIndex(Suffixes, s => s.Suffix == unit);
+            if (at < 0)
             {
-                multiplier = factor;
-                lower = lower[..^suffix.Length];
-                break;
+                return false;
             }
+            multiplier = Suffixes[at].Factor;
         }
-        if (!long.TryParse(lower, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        if (digits == 0)
         {
-            return false;
-        }
-        try
-        {
-            bytes = checked(value * multiplier);
             return true;
         }
-        catch (OverflowException)
+        if (!long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > long.MaxValue / multiplier)
         {
-            return false;
+            bytes = -1;
+            return true;
         }
+        bytes = value * multiplier;
+        return true;
     }
 
     private static readonly (string Suffix, long Factor)[] Suffixes =
     [
         ("kb", 1024L), ("mb", 1024L * 1024), ("gb", 1024L * 1024 * 1024),
-        ("k", 1000L), ("m", 1000L * 1000), ("g", 1000L * 1000 * 1000), ("b", 1L),
+        ("k", 1000L), ("m", 1000L * 1000), ("g", 1000L * 1000 * 1000),
     ];
 }

@@ -6,28 +6,38 @@ namespace CacheOperator.Node.Configuration;
 /// </summary>
 public sealed class NodeConfig
 {
-    private readonly Dictionary<string, Directive> _byName = new(StringComparer.OrdinalIgnoreCase);
+    // Every name, a directive's own and its aliases, with the name as registered (lower case).
+    private readonly Dictionary<string, (Directive Directive, string Name)> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Directive> _all = [];
+
+    /// <summary>
+    /// Directives Redis 7.0 still reads in a config file but ignores (see deprecated_configs in its config.c);
+    /// the node reads and ignores them too. CONFIG SET knows none of them, as in Redis.
+    /// </summary>
+    public static readonly IReadOnlyList<string> IgnoredInFiles = ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
     /// <summary>A catalog with every directive at its default.</summary>
     public NodeConfig()
     {
         Port = Add(new Directive("port", DirectiveKind.Integer, "6379", false, "TCP port to accept clients on (0 picks a free port).") { Min = 0, Max = 65535 });
-        Bind = Add(new Directive("bind", DirectiveKind.Text, "* -::*", false, "Addresses to listen on; '*' is every IPv4 address, '::*' every IPv6 one, a leading '-' makes an address optional."));
+        Bind = Add(new Directive("bind", DirectiveKind.Text, "* -::*", false, "Addresses to listen on; '*' is every IPv4 address, '::*' every IPv6 one, a leading '-' makes an address optional.") { MultipleArguments = true });
         ProtectedMode = Add(new Directive("protected-mode", DirectiveKind.Boolean, "no", true, "Refuse non-loopback clients while no password is set."));
         RequirePass = Add(new Directive("requirepass", DirectiveKind.Text, "", true, "Password clients must give with AUTH before other commands."));
         Databases = Add(new Directive("databases", DirectiveKind.Integer, "16", false, "Number of databases for SELECT.") { Min = 1, Max = 1024 * 1024 });
         ProtoMaxBulkLen = Add(new Directive("proto-max-bulk-len", DirectiveKind.Memory, "512mb", true, "Largest bulk string a request may carry.") { Min = 1024 * 1024, Max = int.MaxValue });
-        MaxClients = Add(new Directive("maxclients", DirectiveKind.Integer, "10000", true, "Connections accepted at once; more are refused.") { Min = 1, Max = 1_000_000 });
+        MaxClients = Add(new Directive("maxclients", DirectiveKind.Integer, "10000", true, "Connections accepted at once; more are refused.") { Min = 1, Max = uint.MaxValue });
         Timeout = Add(new Directive("timeout", DirectiveKind.Integer, "0", true, "Close a client idle this many seconds (0: never).") { Min = 0, Max = int.MaxValue });
         TcpKeepAlive = Add(new Directive("tcp-keepalive", DirectiveKind.Integer, "300", true, "Seconds between TCP keepalive probes (0: off).") { Min = 0, Max = int.MaxValue });
-        Hz = Add(new Directive("hz", DirectiveKind.Integer, "10", true, "Background task frequency (active expiry) per second.") { Min = 1, Max = 500 });
-        LogLevel = Add(new Directive("loglevel", DirectiveKind.Enum, "notice", true, "Least severe log level written.") { Choices = ["debug", "verbose", "notice", "warning", "nothing"] });
+        Hz = Add(new Directive("hz", DirectiveKind.Integer, "10", true, "Background task frequency (active expiry) per second.") { Min = 0, Max = int.MaxValue, ClampTo = (1, 500) });
+        LogLevel = Add(new Directive("loglevel", DirectiveKind.Enum, "notice", true, "Least severe log level written.") { Choices = ["debug", "verbose", "notice", "warning"] });
         MaxMemory = Add(new Directive("maxmemory", DirectiveKind.Memory, "0", true, "Memory limit for data (0: none).") { Min = 0 });
         MaxMemoryPolicy = Add(new Directive("maxmemory-policy", DirectiveKind.Enum, "noeviction", true, "What to do when maxmemory is reached.")
         {
             Choices = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"],
         });
-        Save = Add(new Directive("save", DirectiveKind.Text, "", true, "Snapshot schedule; only \"\" (no snapshots) until persistence exists.")
+        // save and appendonly: the node keeps no snapshots and no append-only file yet, so it implements exactly
+        // the values that say so ("" and no) and refuses the others rather than ignoring them.
+        Save = Add(new Directive("save", DirectiveKind.Text, "", true, "Snapshot schedule; only \"\" (no snapshots) until persistence exists.") { MultipleArguments = true }
             .WithRule(v => v.Length == 0 ? null : "snapshots are not supported yet; only \"\" is accepted"));
         AppendOnly = Add(new Directive("appendonly", DirectiveKind.Boolean, "no", true, "Append-only file; only 'no' until persistence exists.")
             .WithRule(v => v == "no" ? null : "the append-only file is not supported yet"));
@@ -46,7 +56,49 @@ public sealed class NodeConfig
             Choices = ["epoll", "sockets"],
         });
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
+
+        // Encodings of small collections, with Redis 7.0's ranges and its *-ziplist-* aliases. The server copies
+        // them into the keyspace's EncodingLimits, which the hash, sorted set and set values read as they are written.
+        HashMaxListpackEntries = Add(new Directive("hash-max-listpack-entries", DirectiveKind.Integer, "512", true, "Most fields a hash keeps in the compact listpack encoding.")
+        { Min = 0, Max = long.MaxValue, Aliases = ["hash-max-ziplist-entries"] });
+        HashMaxListpackValue = Add(new Directive("hash-max-listpack-value", DirectiveKind.Memory, "64", true, "Longest field or value (bytes) a listpack hash keeps.")
+        { Min = 0, Max = long.MaxValue, Aliases = ["hash-max-ziplist-value"] });
+        ZsetMaxListpackEntries = Add(new Directive("zset-max-listpack-entries", DirectiveKind.Integer, "128", true, "Most members a sorted set keeps in the compact listpack encoding.")
+        { Min = 0, Max = long.MaxValue, Aliases = ["zset-max-ziplist-entries"] });
+        ZsetMaxListpackValue = Add(new Directive("zset-max-listpack-value", DirectiveKind.Memory, "64", true, "Longest member (bytes) a listpack sorted set keeps.")
+        { Min = 0, Max = long.MaxValue, Aliases = ["zset-max-ziplist-value"] });
+        SetMaxIntsetEntries = Add(new Directive("set-max-intset-entries", DirectiveKind.Integer, "512", true, "Most members a set of integers keeps in the compact intset encoding.")
+        { Min = 0, Max = long.MaxValue });
+
+        // Accepted and validated as Redis 7.0 does, but not honoured: Redis 7.0 reports every list as "quicklist"
+        // whatever they say, and the node's list blocks are sized for the garbage collector (up to 128 KiB, pooled),
+        // not by Redis's per-node listpack size (8 KB or a count of elements), which does not map onto them.
+        ListMaxListpackSize = Add(new Directive("list-max-listpack-size", DirectiveKind.Integer, "-2", true, "Redis's quicklist node size (accepted for compatibility; the node sizes list blocks itself).")
+        { Min = int.MinValue, Max = int.MaxValue, Aliases = ["list-max-ziplist-size"] });
+        ListCompressDepth = Add(new Directive("list-compress-depth", DirectiveKind.Integer, "0", true, "Redis's quicklist compression depth (accepted for compatibility; lists are not compressed).")
+        { Min = 0, Max = int.MaxValue });
     }
+
+    /// <summary>hash-max-listpack-entries (alias hash-max-ziplist-entries)</summary>
+    public Directive HashMaxListpackEntries { get; }
+
+    /// <summary>hash-max-listpack-value (alias hash-max-ziplist-value)</summary>
+    public Directive HashMaxListpackValue { get; }
+
+    /// <summary>zset-max-listpack-entries (alias zset-max-ziplist-entries)</summary>
+    public Directive ZsetMaxListpackEntries { get; }
+
+    /// <summary>zset-max-listpack-value (alias zset-max-ziplist-value)</summary>
+    public Directive ZsetMaxListpackValue { get; }
+
+    /// <summary>set-max-intset-entries</summary>
+    public Directive SetMaxIntsetEntries { get; }
+
+    /// <summary>list-max-listpack-size (alias list-max-ziplist-size)</summary>
+    public Directive ListMaxListpackSize { get; }
+
+    /// <summary>list-compress-depth</summary>
+    public Directive ListCompressDepth { get; }
 
     /// <summary>Absolute path of the configuration file read at start-up (INFO config_file), or null.</summary>
     public string? ConfigFile { get; set; }
@@ -129,17 +181,36 @@ public sealed class NodeConfig
     /// <summary>appendonly</summary>
     public Directive AppendOnly { get; }
 
-    /// <summary>Every directive, in registration order.</summary>
-    public IEnumerable<Directive> All => _byName.Values;
+    /// <summary>Every directive, in registration order (each once, whatever its aliases).</summary>
+    public IEnumerable<Directive> All => _all;
 
-    /// <summary>The directive called <paramref name="name"/>, or null.</summary>
-    public Directive? Find(string name) => _byName.GetValueOrDefault(name);
+    /// <summary>Every name CONFIG GET can match: each directive's own name and its aliases, as registered.</summary>
+    public IEnumerable<(string Name, Directive Directive)> Names => _byName.Values.Select(e => (e.Name, e.Directive));
 
-    /// <summary>Registers a directive; feature areas add theirs at start-up.</summary>
+    /// <summary>The directive called <paramref name="name"/> (its own name or an alias, any case), or null.</summary>
+    public Directive? Find(string name) => _byName.TryGetValue(name, out var entry) ? entry.Directive : null;
+
+    /// <summary>
+    /// The directive called <paramref name="name"/>, and the name as registered: an alias stays the alias,
+    /// which Redis uses in CONFIG SET's errors and to tell two settings of one directive apart.
+    /// </summary>
+    public bool TryFind(string name, out Directive directive, out string registeredName)
+    {
+        bool found = _byName.TryGetValue(name, out var entry);
+        (directive, registeredName) = found ? entry : (null!, name);
+        return found;
+    }
+
+    /// <summary>Registers a directive and its aliases; feature areas add theirs at start-up.</summary>
     public Directive Add(Directive directive)
     {
         directive.Initialize();
-        _byName.Add(directive.Name, directive);
+        _byName.Add(directive.Name, (directive, directive.Name));
+        foreach (var alias in directive.Aliases)
+        {
+            _byName.Add(alias, (directive, alias));
+        }
+        _all.Add(directive);
         return directive;
     }
 }

@@ -46,6 +46,11 @@ public sealed class NodeServer : IAsyncDisposable
         {
             directive.Changed += d => Log.Event(LogLevel.Notice, "config_change", "Configuration changed", ("directive", d.Name), ("value", d.Name == "requirepass" ? "(hidden)" : d.Text));
         }
+        foreach (var directive in (Directive[])[config.HashMaxListpackEntries, config.HashMaxListpackValue, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue, config.SetMaxIntsetEntries])
+        {
+            directive.Changed += _ => ApplyEncodingLimits();
+        }
+        ApplyEncodingLimits();
         config.MaxMemory.Changed += _ =>
         {
             lock (Keyspace.Sync)
@@ -54,6 +59,17 @@ public sealed class NodeServer : IAsyncDisposable
                 Memory.EnforceLimit();
             }
         };
+    }
+
+    /// <summary>Copies the encoding directives into the keyspace's limits (storage knows no configuration); CONFIG SET runs under the keyspace lock.</summary>
+    private void ApplyEncodingLimits()
+    {
+        var limits = Keyspace.EncodingLimits;
+        limits.HashMaxListpackEntries = Config.HashMaxListpackEntries.Number;
+        limits.HashMaxListpackValue = Config.HashMaxListpackValue.Number;
+        limits.ZsetMaxListpackEntries = Config.ZsetMaxListpackEntries.Number;
+        limits.ZsetMaxListpackValue = Config.ZsetMaxListpackValue.Number;
+        limits.SetMaxIntsetEntries = Config.SetMaxIntsetEntries.Number;
     }
 
     /// <summary>maxmemory accounting and eviction.</summary>

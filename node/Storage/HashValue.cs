@@ -4,25 +4,24 @@ namespace CacheOperator.Node.Storage;
 
 /// <summary>
 /// A hash: fields and values as byte strings. Small hashes are a flat list of field/value pairs in
-/// insertion order ("listpack", as Redis's hash-max-listpack-entries 128 / -value 64 defaults); a hash
-/// that outgrows that becomes an <see cref="EntryTable{TValue}"/> ("hashtable") and never goes back, as in Redis.
+/// insertion order ("listpack", within the keyspace's hash-max-listpack-entries / -value, checked on every
+/// write as Redis does); a hash that outgrows them becomes an <see cref="EntryTable{TValue}"/> ("hashtable")
+/// and never goes back, as in Redis.
 /// Members are addressed by position 0..Count-1 for whole-hash replies and random picks. A value
 /// overwritten by one of the same length is copied over the stored bytes, so an HSET that overwrites
 /// allocates nothing; stored bytes are therefore only lent out as spans (readers copy what they keep).
 /// </summary>
 public sealed class HashValue : ICollectionValue
 {
-    /// <summary>Most fields kept in the compact form (hash-max-listpack-entries: 512 by default in Redis 7.0, unlike zsets' 128).</summary>
-    public const int MaxCompactEntries = 512;
-
-    /// <summary>Longest field or value kept in the compact form.</summary>
-    public const int MaxCompactLength = 64;
-
     // Per stored byte string: array header and a reference to it.
     private const int BytesOverhead = 24 + 8;
 
+    private readonly EncodingLimits _limits;
     private List<byte[]>? _pairs = [];
     private EntryTable<NoValue>? _table;
+
+    /// <summary>An empty hash in the compact form, kept within <paramref name="limits"/> (the keyspace's).</summary>
+    public HashValue(EncodingLimits limits) => _limits = limits;
 
     /// <inheritdoc/>
     public string TypeName => "hash";
@@ -68,7 +67,7 @@ public sealed class HashValue : ICollectionValue
     /// </summary>
     public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
     {
-        if (_table is null && (field.Length > MaxCompactLength || value.Length > MaxCompactLength))
+        if (_table is null && (field.Length > _limits.HashMaxListpackValue || value.Length > _limits.HashMaxListpackValue))
         {
             ConvertToTable();
         }
@@ -85,7 +84,14 @@ public sealed class HashValue : ICollectionValue
         }
         var pairs = _pairs!;
         int i = IndexOfField(field);
-        if (i >= 0)
+        bool added = i < 0;
+        if (added)
+        {
+            pairs.Add(field.ToArray());
+            pairs.Add(value.ToArray());
+            EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
+        }
+        else
         {
             ref byte[] stored = ref CollectionsMarshal.AsSpan(pairs)[i + 1];
             if (stored.Length == value.Length)
@@ -97,17 +103,13 @@ public sealed class HashValue : ICollectionValue
                 EstimatedBytes += value.Length - stored.Length;
                 stored = value.ToArray();
             }
-            return false;
         }
-        if (pairs.Count / 2 >= MaxCompactEntries)
+        // As Redis's hashTypeSet: checked after every write, so an update converts a hash the limit has since dropped below.
+        if (pairs.Count / 2 > _limits.HashMaxListpackEntries)
         {
             ConvertToTable();
-            return Set(field, value);
         }
-        pairs.Add(field.ToArray());
-        pairs.Add(value.ToArray());
-        EstimatedBytes += field.Length + value.Length + (2 * BytesOverhead);
-        return true;
+        return added;
     }
 
     /// <summary>Removes a field; true when it was present.</summary>
@@ -144,12 +146,15 @@ public sealed class HashValue : ICollectionValue
     /// <inheritdoc/>
     public ICollectionValue Clone()
     {
-        var copy = new HashValue();
-        if (_table is not null)
+        // A copy keeps the encoding whatever the limits say now, as Redis's COPY does.
+        var copy = new HashValue(_limits);
+        if (_pairs is { } pairs)
         {
-            // A copy keeps the encoding, as Redis's COPY does.
-            copy.ConvertToTable((int)Count);
+            copy._pairs = pairs.ConvertAll(bytes => (byte[])bytes.Clone());
+            copy.EstimatedBytes = EstimatedBytes;
+            return copy;
         }
+        copy.ConvertToTable((int)Count);
         for (int i = 0; i < Count; i++)
         {
             copy.Set(FieldAt(i), ValueAt(i));

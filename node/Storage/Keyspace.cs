@@ -27,6 +27,9 @@ public sealed class Keyspace
         SyncWallClock();
     }
 
+    /// <summary>When collections keep their compact encodings; the server keeps it in step with the configuration.</summary>
+    public EncodingLimits EncodingLimits { get; } = new();
+
     /// <summary>Keys clients WATCH; every write touches it through <see cref="Database.SignalModified"/>.</summary>
     public WatchedKeys Watches { get; }
 

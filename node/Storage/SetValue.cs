@@ -3,47 +3,40 @@ using CacheOperator.Node.Protocol;
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
-/// A set of byte strings in one of three encodings, as Redis 7.2 keeps them: "intset" (a sorted array of
-/// 64-bit integers, while every member is a canonical integer and there are at most 512), "listpack" (a
-/// list in insertion order, at most 128 members of at most 64 bytes) and "hashtable" (an
-/// <see cref="EntryTable{TValue}"/>). A set only moves towards the hashtable, never back. Members are addressed
-/// by position 0..Count-1 for whole-set replies and random picks.
+/// A set of byte strings in one of two encodings, as Redis 7.0 keeps them: "intset" (a sorted array of
+/// 64-bit integers, while every member is a canonical integer and there are at most the keyspace's
+/// set-max-intset-entries) and "hashtable" (an <see cref="EntryTable{TValue}"/>). A set only moves towards
+/// the hashtable, never back. Members are addressed by position 0..Count-1 for whole-set replies and random picks.
 /// </summary>
 public sealed class SetValue : ICollectionValue, ISetMembers
 {
-    /// <summary>Most members kept as an intset (set-max-intset-entries).</summary>
-    public const int MaxIntsetEntries = 512;
-
-    /// <summary>Most members kept as a listpack (set-max-listpack-entries).</summary>
-    public const int MaxCompactEntries = 128;
-
-    /// <summary>Longest member kept in a listpack (set-max-listpack-value).</summary>
-    public const int MaxCompactLength = 64;
-
     /// <summary>Room a caller gives <see cref="MemberAt"/> for an integer member's text.</summary>
     public const int ScratchLength = 20;
 
     // Per stored byte string: array header and a reference to it.
     private const int BytesOverhead = 24 + 8;
 
+    private readonly EncodingLimits _limits;
     private long[]? _ints = new long[4];
     private int _intCount;
-    private List<byte[]>? _list;
     private EntryTable<NoValue>? _table;
+
+    /// <summary>An empty set in the intset form, kept within <paramref name="limits"/> (the keyspace's).</summary>
+    public SetValue(EncodingLimits limits) => _limits = limits;
 
     /// <inheritdoc/>
     public string TypeName => "set";
 
     /// <inheritdoc/>
-    public string EncodingName => _ints is not null ? "intset" : _list is not null ? "listpack" : "hashtable";
+    public string EncodingName => _ints is not null ? "intset" : "hashtable";
 
     /// <inheritdoc/>
-    public long Count => _ints is not null ? _intCount : _list?.Count ?? _table!.Count;
+    public long Count => _ints is not null ? _intCount : _table!.Count;
 
     /// <inheritdoc/>
     public long EstimatedBytes { get; private set; } = 64;
 
-    /// <summary>True in the intset and listpack forms, where a scan returns everything at once.</summary>
+    /// <summary>True in the intset form, where a scan returns everything at once.</summary>
     public bool IsCompact => _table is null;
 
     /// <summary>The table form, when not compact.</summary>
@@ -55,10 +48,6 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         if (_ints is not null)
         {
             return NumberFormat.TryParseInt64(member, out long n) && Array.BinarySearch(_ints, 0, _intCount, n) >= 0;
-        }
-        if (_list is { } list)
-        {
-            return IndexInList(list, member) >= 0;
         }
         return _table!.Find(member) >= 0;
     }
@@ -75,32 +64,12 @@ public sealed class SetValue : ICollectionValue, ISetMembers
                 {
                     return false;
                 }
-                if (_intCount < MaxIntsetEntries)
+                // As Redis's setTypeAdd: read on every insert, so a lowered limit converts the set when it next grows.
+                if (_intCount < _limits.SetMaxIntsetEntries)
                 {
                     InsertInt(~at, n);
                     return true;
                 }
-            }
-            if (_intCount < MaxCompactEntries && member.Length <= MaxCompactLength)
-            {
-                ConvertIntsToList();
-            }
-            else
-            {
-                ConvertToTable();
-            }
-        }
-        if (_list is { } list)
-        {
-            if (IndexInList(list, member) >= 0)
-            {
-                return false;
-            }
-            if (list.Count < MaxCompactEntries && member.Length <= MaxCompactLength)
-            {
-                list.Add(member.ToArray());
-                EstimatedBytes += member.Length + BytesOverhead;
-                return true;
             }
             ConvertToTable();
         }
@@ -130,16 +99,6 @@ public sealed class SetValue : ICollectionValue, ISetMembers
             RemovePosition(at);
             return true;
         }
-        if (_list is { } list)
-        {
-            int i = IndexInList(list, member);
-            if (i < 0)
-            {
-                return false;
-            }
-            RemovePosition(i);
-            return true;
-        }
         int slot = _table!.Find(member);
         if (slot < 0)
         {
@@ -158,11 +117,6 @@ public sealed class SetValue : ICollectionValue, ISetMembers
             Array.Copy(_ints, position + 1, _ints, position, _intCount - position - 1);
             _intCount--;
             EstimatedBytes -= 8;
-        }
-        else if (_list is { } list)
-        {
-            EstimatedBytes -= list[position].Length + BytesOverhead;
-            list.RemoveAt(position);
         }
         else
         {
@@ -183,7 +137,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
             _ints[position].TryFormat(scratch, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
             return scratch[..written];
         }
-        return _list is { } list ? list[position] : _table!.KeyAt(_table.SlotAtPosition(position));
+        return _table!.KeyAt(_table.SlotAtPosition(position));
     }
 
     /// <inheritdoc/>
@@ -202,7 +156,8 @@ public sealed class SetValue : ICollectionValue, ISetMembers
     /// <inheritdoc/>
     public ICollectionValue Clone()
     {
-        var copy = new SetValue();
+        // A copy keeps the encoding whatever the limits say now, as Redis's COPY does.
+        var copy = new SetValue(_limits);
         if (_ints is not null)
         {
             copy._ints = (long[])_ints.Clone();
@@ -210,15 +165,7 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         }
         else
         {
-            // A copy keeps the encoding, as Redis's COPY does.
-            if (_list is not null)
-            {
-                copy.ConvertIntsToList();
-            }
-            else
-            {
-                copy.ConvertToTable();
-            }
+            copy.ConvertToTable();
             Span<byte> scratch = stackalloc byte[ScratchLength];
             for (int i = 0; i < Count; i++)
             {
@@ -227,18 +174,6 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         }
         copy.EstimatedBytes = EstimatedBytes;
         return copy;
-    }
-
-    private static int IndexInList(List<byte[]> list, ReadOnlySpan<byte> member)
-    {
-        for (int i = 0; i < list.Count; i++)
-        {
-            if (member.SequenceEqual(list[i]))
-            {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private void InsertInt(int at, long n)
@@ -253,20 +188,6 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         EstimatedBytes += 8;
     }
 
-    private void ConvertIntsToList()
-    {
-        var list = new List<byte[]>(Math.Max(_intCount + 1, 4));
-        Span<byte> scratch = stackalloc byte[ScratchLength];
-        for (int i = 0; i < _intCount; i++)
-        {
-            list.Add(MemberAt(i, scratch).ToArray());
-        }
-        _ints = null;
-        _intCount = 0;
-        _list = list;
-        RecomputeBytes();
-    }
-
     private void ConvertToTable()
     {
         var table = new EntryTable<NoValue>((int)Count + 1);
@@ -274,11 +195,10 @@ public sealed class SetValue : ICollectionValue, ISetMembers
         for (int i = 0; i < Count; i++)
         {
             var member = MemberAt(i, scratch);
-            table.Add(_list is { } list ? list[i] : member.ToArray(), default);
+            table.Add(member.ToArray(), default);
         }
         _ints = null;
         _intCount = 0;
-        _list = null;
         _table = table;
         RecomputeBytes();
     }

@@ -14,7 +14,7 @@ public interface ISortedSetBound
 
 /// <summary>
 /// A sorted set (zset): members ordered by (score, member bytes). Small sets are kept compact as two
-/// sorted arrays ("listpack" for OBJECT ENCODING, limits as Redis's zset-max-listpack-* defaults); larger
+/// sorted arrays ("listpack" for OBJECT ENCODING, within the keyspace's zset-max-listpack-entries / -value); larger
 /// ones ("skiplist", as Redis names its form) as an <see cref="EntryTable{TValue}"/> from member to score
 /// (O(1) score lookup, and ZSCAN cursors that stay valid while the set changes) beside a
 /// <see cref="ScoreTree"/> holding the order (O(log N) rank, range and bound searches). Every operation
@@ -22,12 +22,6 @@ public interface ISortedSetBound
 /// </summary>
 public sealed class SortedSetValue : ICollectionValue
 {
-    /// <summary>Most members the compact form holds (zset-max-listpack-entries).</summary>
-    public const int MaxCompactEntries = 128;
-
-    /// <summary>Longest member the compact form holds (zset-max-listpack-value).</summary>
-    public const int MaxCompactMemberBytes = 64;
-
     private const int CompactEntryOverhead = 12;
 
     // The large form per member: the array header and the member's place in a leaf (about 70% full).
@@ -48,22 +42,31 @@ public sealed class SortedSetValue : ICollectionValue
     // The slot the last score lookup found, so that ZADD's lookup and update probe the table once.
     private int _lastSlot = -1;
 
+    private readonly EncodingLimits _limits;
     private long _elementBytes;
 
-    /// <summary>An empty set in the compact form.</summary>
-    public SortedSetValue()
+    /// <summary>An empty set in the compact form, kept within <paramref name="limits"/> (the keyspace's).</summary>
+    public SortedSetValue(EncodingLimits limits)
     {
+        _limits = limits;
         _members = new byte[4][];
         _scores = new double[4];
     }
 
     /// <summary>An empty set already in the large form, as Redis builds the results of ZUNION and friends.</summary>
-    public static SortedSetValue CreateSkipList()
+    public static SortedSetValue CreateSkipList(EncodingLimits limits)
     {
-        var set = new SortedSetValue();
+        var set = new SortedSetValue(limits);
         set.ConvertToLarge();
         return set;
     }
+
+    /// <summary>
+    /// The set ZADD creates for a new key, as Redis 7.0 chooses it: large from the start when the limits allow
+    /// no compact set or the first member given is too long for one, else compact.
+    /// </summary>
+    public static SortedSetValue CreateForFirstMember(EncodingLimits limits, int firstMemberLength) =>
+        limits.ZsetMaxListpackEntries == 0 || firstMemberLength > limits.ZsetMaxListpackValue ? CreateSkipList(limits) : new SortedSetValue(limits);
 
     /// <summary>
     /// Returns a large set that fits the compact limits to the compact form (as Redis does for stored
@@ -71,7 +74,7 @@ public sealed class SortedSetValue : ICollectionValue
     /// </summary>
     public void CompactIfSmall()
     {
-        if (IsCompact || _tree!.Count > MaxCompactEntries)
+        if (IsCompact || _tree!.Count > _limits.ZsetMaxListpackEntries)
         {
             return;
         }
@@ -81,7 +84,7 @@ public sealed class SortedSetValue : ICollectionValue
         var reader = Read(0, descending: false);
         while (reader.Next(out var member, out double score))
         {
-            if (member.Length > MaxCompactMemberBytes)
+            if (member.Length > _limits.ZsetMaxListpackValue)
             {
                 return;
             }
@@ -134,31 +137,37 @@ public sealed class SortedSetValue : ICollectionValue
     /// <summary>Adds <paramref name="member"/> (known to be absent), taking ownership of its bytes.</summary>
     public void Add(byte[] member, double score)
     {
-        if (IsCompact && (_compactCount >= MaxCompactEntries || member.Length > MaxCompactMemberBytes))
+        // As Redis's zsetAdd: the limits are read on every insert, so a lowered limit converts the set when it next grows.
+        if (IsCompact && (_compactCount >= _limits.ZsetMaxListpackEntries || member.Length > _limits.ZsetMaxListpackValue))
         {
             ConvertToLarge();
         }
         if (IsCompact)
         {
-            // The compact form stores scores as text where -0 prints as 0, so Redis reads it back as +0.
-            score += 0.0;
-            int at = (int)CountBefore(new PositionBound(score, member));
-            if (_compactCount == _members!.Length)
-            {
-                Array.Resize(ref _members, _compactCount * 2);
-                Array.Resize(ref _scores, _compactCount * 2);
-            }
-            Array.Copy(_members, at, _members, at + 1, _compactCount - at);
-            Array.Copy(_scores!, at, _scores!, at + 1, _compactCount - at);
-            _members[at] = member;
-            _scores![at] = score;
-            _compactCount++;
-            _elementBytes += member.Length + CompactEntryOverhead;
+            InsertCompact(member, score);
             return;
         }
         _table!.Add(member, score);
         _tree!.Insert(score, member);
         _elementBytes += LargeEntryBytes(member.Length);
+    }
+
+    private void InsertCompact(byte[] member, double score)
+    {
+        // The compact form stores scores as text where -0 prints as 0, so Redis reads it back as +0.
+        score += 0.0;
+        int at = (int)CountBefore(new PositionBound(score, member));
+        if (_compactCount == _members!.Length)
+        {
+            Array.Resize(ref _members, _compactCount * 2);
+            Array.Resize(ref _scores, _compactCount * 2);
+        }
+        Array.Copy(_members, at, _members, at + 1, _compactCount - at);
+        Array.Copy(_scores!, at, _scores!, at + 1, _compactCount - at);
+        _members[at] = member;
+        _scores![at] = score;
+        _compactCount++;
+        _elementBytes += member.Length + CompactEntryOverhead;
     }
 
     /// <summary>Changes the score of <paramref name="member"/> (known to be present), keeping the order.</summary>
@@ -169,7 +178,8 @@ public sealed class SortedSetValue : ICollectionValue
             int i = CompactIndexOf(member);
             var bytes = _members![i];
             RemoveCompactAt(i);
-            Add(bytes, score);
+            // A new score is no new member: Redis converts only when a set grows, whatever the limits are now.
+            InsertCompact(bytes, score);
             return;
         }
         var table = _table!;
@@ -345,11 +355,21 @@ public sealed class SortedSetValue : ICollectionValue
     /// <inheritdoc/>
     public ICollectionValue Clone()
     {
-        var copy = new SortedSetValue();
-        if (!IsCompact)
+        // A copy keeps the encoding whatever the limits say now, as Redis's COPY does.
+        var copy = new SortedSetValue(_limits);
+        if (IsCompact)
         {
-            copy.ConvertToLarge((int)Count);
+            copy._members = new byte[_members!.Length][];
+            copy._scores = (double[])_scores!.Clone();
+            for (int i = 0; i < _compactCount; i++)
+            {
+                copy._members[i] = (byte[])_members[i].Clone();
+            }
+            copy._compactCount = _compactCount;
+            copy._elementBytes = _elementBytes;
+            return copy;
         }
+        copy.ConvertToLarge((int)Count);
         var reader = Read(0, descending: false);
         while (reader.Next(out var member, out double score))
         {

@@ -93,11 +93,12 @@ public static class ValueSerializer
 
     /// <summary>
     /// Reads one value from the start of <paramref name="input"/>; <paramref name="consumed"/> says how many bytes
-    /// it took. False (never an exception) when the bytes are not a well-formed value.
+    /// it took. False (never an exception) when the bytes are not a well-formed value. Collections are built
+    /// within <paramref name="limits"/>, so their encodings are those the keyspace's limits give them.
     /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> input, out object? value, out int consumed)
+    public static bool TryRead(ReadOnlySpan<byte> input, EncodingLimits limits, out object? value, out int consumed)
     {
-        var reader = new Reader(input);
+        var reader = new Reader(input, limits);
         value = reader.TryReadValue();
         consumed = reader.Position;
         return value is not null;
@@ -134,10 +135,10 @@ public static class ValueSerializer
     }
 
     /// <summary>The value of a verified payload, or null when its body is malformed (Redis's "Bad data format").</summary>
-    public static object? Restore(ReadOnlySpan<byte> payload)
+    public static object? Restore(ReadOnlySpan<byte> payload, EncodingLimits limits)
     {
         var body = payload[..^TrailerLength];
-        return TryRead(body, out var value, out int consumed) && consumed == body.Length ? value : null;
+        return TryRead(body, limits, out var value, out int consumed) && consumed == body.Length ? value : null;
     }
 
     private static void WriteByte(IBufferWriter<byte> output, byte value)
@@ -166,9 +167,10 @@ public static class ValueSerializer
     }
 
     /// <summary>A bounds-checked cursor over serialized bytes.</summary>
-    private ref struct Reader(ReadOnlySpan<byte> input)
+    private ref struct Reader(ReadOnlySpan<byte> input, EncodingLimits limits)
     {
         private readonly ReadOnlySpan<byte> _input = input;
+        private readonly EncodingLimits _limits = limits;
 
         public int Position { get; private set; }
 
@@ -221,7 +223,7 @@ public static class ValueSerializer
             {
                 return null;
             }
-            var set = new SetValue();
+            var set = new SetValue(_limits);
             for (int i = 0; i < count; i++)
             {
                 if (!TryReadBytes(out var member) || !set.Add(member))
@@ -238,7 +240,7 @@ public static class ValueSerializer
             {
                 return null;
             }
-            var zset = count > SortedSetValue.MaxCompactEntries ? SortedSetValue.CreateSkipList() : new SortedSetValue();
+            var zset = count > _limits.ZsetMaxListpackEntries ? SortedSetValue.CreateSkipList(_limits) : new SortedSetValue(_limits);
             for (int i = 0; i < count; i++)
             {
                 if (!TryReadBytes(out var member) || Position + 8 > _input.Length)
@@ -262,7 +264,7 @@ public static class ValueSerializer
             {
                 return null;
             }
-            var hash = new HashValue();
+            var hash = new HashValue(_limits);
             for (int i = 0; i < count; i++)
             {
                 if (!TryReadBytes(out var field) || !TryReadBytes(out var value) || !hash.Set(field, value))

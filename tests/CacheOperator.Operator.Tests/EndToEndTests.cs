@@ -16,12 +16,24 @@ public class EndToEndTests
         cluster.Spec.EvictionPolicy = "allkeys-lfu";
         cluster.Spec.Config = new() { ["timeout"] = "60", ["save"] = "", ["loglevel"] = "warning" };
         var config = new NodeConfig();
-        ConfigLoader.ApplyText(config, TestClusters.Plan(cluster).NodeConfig, "node.conf");
+        ConfigLoader.ApplyText(config, TestClusters.Plan(cluster).NodeConfig);
         Assert.Equal(512L * 1024 * 1024, config.MaxMemory.Number);
         Assert.Equal("allkeys-lfu", config.MaxMemoryPolicy.Text);
         Assert.Equal(60, config.Timeout.Number);
         Assert.Equal(6379, config.Port.Number);
         Assert.Equal("warning", config.LogLevel.Text);
+    }
+
+    [Fact]
+    public void The_node_loads_the_encoding_directives_the_operator_writes()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.Config = new() { ["hash-max-ziplist-value"] = "128", ["zset-max-ziplist-entries"] = "256", ["list-compress-depth"] = "1" };
+        var config = new NodeConfig();
+        ConfigLoader.ApplyText(config, TestClusters.Plan(cluster).NodeConfig);
+        Assert.Equal(128, config.HashMaxListpackValue.Number);
+        Assert.Equal(256, config.ZsetMaxListpackEntries.Number);
+        Assert.Equal(1, config.ListCompressDepth.Number);
     }
 
     [Fact]

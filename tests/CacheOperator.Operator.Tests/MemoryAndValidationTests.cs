@@ -36,10 +36,34 @@ public class MemoryAndValidationTests
     public void Config_directives_are_checked_against_the_node_catalog()
     {
         var spec = TestClusters.New().Spec;
-        spec.Config = new() { ["no-such-directive"] = "1", ["hz"] = "9999", ["maxmemory"] = "1", ["timeout"] = "30" };
+        spec.Config = new() { ["no-such-directive"] = "1", ["hz"] = "-1", ["maxmemory"] = "1", ["timeout"] = "30" };
         Assert.Null(SpecValidator.Plan(spec, out var problems));
         Assert.Equal(["InvalidDirective", "ReservedDirective", "UnknownDirective"], problems.Select(p => p.Reason).Order());
         Assert.Contains(problems, p => p.Message.Contains("no-such-directive"));
+    }
+
+    [Fact]
+    public void Directives_the_node_refuses_never_reach_the_node_config()
+    {
+        // Redis 7.0 knows these, the node does not implement them: refused, so no config file carries them.
+        var spec = TestClusters.New().Spec;
+        spec.Config = new() { ["notify-keyspace-events"] = "KEA", ["set-max-listpack-entries"] = "5", ["appendonly"] = "yes", ["save"] = "900 1", ["hash-max-ziplist-entries"] = "-1" };
+        Assert.Null(SpecValidator.Plan(spec, out var problems));
+        Assert.Equal(["InvalidDirective", "InvalidDirective", "InvalidDirective", "UnknownDirective", "UnknownDirective"], problems.Select(p => p.Reason).Order());
+        Assert.Contains(problems, p => p.Message.Contains("argument must be between 0 and 9223372036854775807 inclusive"));
+    }
+
+    [Fact]
+    public void Encoding_directives_and_their_aliases_are_written_under_the_directive_name()
+    {
+        var spec = TestClusters.New().Spec;
+        spec.Config = new() { ["hash-max-ziplist-entries"] = "64", ["zset-max-listpack-value"] = "1kb", ["set-max-intset-entries"] = "1000", ["list-max-ziplist-size"] = "-3" };
+        var plan = SpecValidator.Plan(spec, out var problems);
+        Assert.Empty(problems);
+        Assert.Contains("hash-max-listpack-entries 64\n", plan!.NodeConfig);
+        Assert.Contains("zset-max-listpack-value 1kb\n", plan.NodeConfig);
+        Assert.Contains("set-max-intset-entries 1000\n", plan.NodeConfig);
+        Assert.Contains("list-max-listpack-size -3\n", plan.NodeConfig);
     }
 
     [Fact]

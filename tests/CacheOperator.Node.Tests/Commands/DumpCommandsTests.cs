@@ -25,7 +25,7 @@ public class DumpCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
             { "small list", [["RPUSH", "src", "a", "", "3"]], ["LRANGE", "src", "0", "-1"] },
             { "large list", [["RPUSH", "src", .. many]], ["LRANGE", "src", "0", "-1"] },
             { "intset", [["SADD", "src", "5", "-3", "100"]], ["SMEMBERS", "src"] },
-            { "listpack set", [["SADD", "src", "a", "b", "c"]], ["SMEMBERS", "src"] },
+            { "small string set", [["SADD", "src", "a", "b", "c"]], ["SMEMBERS", "src"] },
             { "hashtable set", [["SADD", "src", .. many]], ["SCARD", "src"] },
             { "big intset", [["SADD", "src", .. Enumerable.Range(0, 600).Select(i => i.ToString())]], ["SCARD", "src"] },
             { "listpack zset", [["ZADD", "src", "1.5", "a", "-inf", "b", "inf", "c", "0", "d"]], ["ZRANGE", "src", "0", "-1", "WITHSCORES"] },

@@ -353,14 +353,15 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
     [Fact]
     public void Encoding_moves_from_listpack_to_hashtable_as_redis_defaults_say()
     {
-        var hash = new HashValue();
+        var limits = new EncodingLimits();
+        var hash = new HashValue(limits);
         Assert.Equal("listpack", hash.EncodingName);
         long empty = hash.EstimatedBytes;
-        for (int i = 0; i < HashValue.MaxCompactEntries; i++)
+        Assert.Equal(512, limits.HashMaxListpackEntries);
+        for (int i = 0; i < 512; i++)
         {
             hash.Set(Encoding.ASCII.GetBytes($"f{i}"), Encoding.ASCII.GetBytes("v"));
         }
-        Assert.Equal(512, HashValue.MaxCompactEntries);
         Assert.Equal("listpack", hash.EncodingName);
         Assert.True(hash.EstimatedBytes > empty + (128 * 3));
         hash.Set("f512"u8, "v"u8.ToArray());
@@ -371,12 +372,12 @@ public class HashCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNod
         Assert.True(hash.Remove("f77"u8));
         Assert.True(hash.EstimatedBytes < before);
 
-        var longValue = new HashValue();
+        var longValue = new HashValue(limits);
         longValue.Set("f"u8, new byte[64]);
         Assert.Equal("listpack", longValue.EncodingName);
         longValue.Set("g"u8, new byte[65]);
         Assert.Equal("hashtable", longValue.EncodingName);
-        var longField = new HashValue();
+        var longField = new HashValue(limits);
         longField.Set(new byte[65], [1]);
         Assert.Equal("hashtable", longField.EncodingName);
         Assert.Equal("hashtable", ((HashValue)longField.Clone()).EncodingName);

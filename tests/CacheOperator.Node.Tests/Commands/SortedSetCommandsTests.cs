@@ -452,8 +452,9 @@ public class SortedSetCommandsTests(RedisAndNode servers) : IClassFixture<RedisA
     [Fact]
     public void Encoding_switches_from_listpack_to_skiplist_at_redis_limits()
     {
-        var set = new SortedSetValue();
-        for (int i = 0; i < SortedSetValue.MaxCompactEntries; i++)
+        var limits = new EncodingLimits();
+        var set = new SortedSetValue(limits);
+        for (int i = 0; i < limits.ZsetMaxListpackEntries; i++)
         {
             set.Add(Encoding.ASCII.GetBytes($"m{i}"), i);
         }
@@ -463,10 +464,10 @@ public class SortedSetCommandsTests(RedisAndNode servers) : IClassFixture<RedisA
         Assert.Equal("skiplist", set.EncodingName);
         Assert.True(set.EstimatedBytes > compactBytes);
 
-        var wide = new SortedSetValue();
-        wide.Add(new byte[SortedSetValue.MaxCompactMemberBytes], 1);
+        var wide = new SortedSetValue(limits);
+        wide.Add(new byte[(int)limits.ZsetMaxListpackValue], 1);
         Assert.Equal("listpack", wide.EncodingName);
-        wide.Add(new byte[SortedSetValue.MaxCompactMemberBytes + 1], 2);
+        wide.Add(new byte[(int)limits.ZsetMaxListpackValue + 1], 2);
         Assert.Equal("skiplist", wide.EncodingName);
         Assert.Equal("zset", wide.TypeName);
 
@@ -479,7 +480,7 @@ public class SortedSetCommandsTests(RedisAndNode servers) : IClassFixture<RedisA
     [Fact]
     public void Estimated_bytes_follow_adds_and_removes()
     {
-        var set = new SortedSetValue();
+        var set = new SortedSetValue(new EncodingLimits());
         long empty = set.EstimatedBytes;
         for (int i = 0; i < 1000; i++)
         {
@@ -496,7 +497,7 @@ public class SortedSetCommandsTests(RedisAndNode servers) : IClassFixture<RedisA
     public void Rank_and_range_work_on_a_100k_member_set()
     {
         const int size = 100_000;
-        var set = new SortedSetValue();
+        var set = new SortedSetValue(new EncodingLimits());
         var random = new Random(42);
         foreach (int i in Enumerable.Range(0, size).OrderBy(_ => random.Next()))
         {

@@ -138,7 +138,7 @@ public sealed class HashSetModelProperties : IDisposable
                     }
                 case 12:
                     {
-                        // Bulk SADD of integers then strings: intset, then listpack or hashtable.
+                        // Bulk SADD of integers then strings: intset, then hashtable.
                         var args = new List<string> { "SADD", sk };
                         var s = sets.GetValueOrDefault(sk) ?? (sets[sk] = []);
                         long added = 0;

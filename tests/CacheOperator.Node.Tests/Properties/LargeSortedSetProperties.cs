@@ -46,7 +46,7 @@ public class LargeSortedSetProperties
 
     private static bool Run(int[] operations, bool fewScores)
     {
-        var set = SortedSetValue.CreateSkipList();
+        var set = SortedSetValue.CreateSkipList(new EncodingLimits());
         var model = new Model();
         foreach (int raw in operations)
         {

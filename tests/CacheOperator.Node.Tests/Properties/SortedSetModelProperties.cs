@@ -20,7 +20,7 @@ public class SortedSetModelProperties
     [Property(MaxTest = 300)]
     public bool Operations_agree_with_a_sorted_list_model(bool skipList, (byte Op, ushort Member, sbyte Score)[] operations)
     {
-        var set = skipList ? SortedSetValue.CreateSkipList() : new SortedSetValue();
+        var set = skipList ? SortedSetValue.CreateSkipList(new EncodingLimits()) : new SortedSetValue(new EncodingLimits());
         var model = new List<(byte[] Member, double Score)>();
         foreach (var (op, id, rawScore) in operations)
         {

@@ -42,17 +42,16 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Theory]
-    [InlineData("port 7000\nnosuchdirective yes\n", 2, "nosuchdirective")]
-    [InlineData("hz 10\nmaxmemory lots\n", 2, "maxmemory")]
-    [InlineData("\n\n\nhz 10 20\n", 4, "hz")]
-    [InlineData("appendonly maybe\n", 1, "appendonly")]
-    public void Bad_directive_exits_non_zero_naming_file_line_and_directive(string text, int line, string directive)
+    [InlineData("port 7000\nnosuchdirective yes\n", 2, "nosuchdirective yes")]
+    [InlineData("hz 10\nmaxmemory lots\n", 2, "maxmemory lots")]
+    [InlineData("\n\n\nhz 10 20\n", 4, "hz 10 20")]
+    [InlineData("appendonly maybe\n", 1, "appendonly maybe")]
+    public void Bad_directive_exits_non_zero_with_redis_fatal_error_naming_line_and_directive(string text, int line, string shown)
     {
         string file = WriteConfig(text);
         using var node = NodeProcess.Start([file, "--port", "{port}"], waitUntilReady: false);
         Assert.NotEqual(0, node.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"{file}, line {line}", node.Output);
-        Assert.Contains(directive, node.Output);
+        Assert.Contains($"*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line {line}\n>>> '{shown}'\n", node.Output.ReplaceLineEndings("\n"));
         Assert.DoesNotContain("Ready to accept connections", node.Output);
     }
 
