@@ -103,44 +103,100 @@ internal static class CommandDocs
         }
     }
 
-    /// <summary>The key spec Redis would give for fixed key positions (none when the command takes no key).</summary>
+    /// <summary>The key-specs element of COMMAND INFO, as Redis's addReplyCommandKeySpecs.</summary>
     private static void WriteKeySpecs(ReplyWriter r, CommandSpec spec)
     {
-        if (spec.FirstKey <= 0)
+        var specs = spec.KeySpecs;
+        r.WriteSetHeader(specs.Count);
+        foreach (var ks in specs)
         {
-            r.WriteSetHeader(0);
-            return;
+            r.WriteMapHeader(ks.Notes is null ? 3 : 4);
+            if (ks.Notes is not null)
+            {
+                r.WriteBulk("notes"u8);
+                r.WriteBulk(ks.Notes);
+            }
+            r.WriteBulk("flags"u8);
+            WriteKeyFlags(r, ks.Flags);
+            r.WriteBulk("begin_search"u8);
+            r.WriteMapHeader(2);
+            r.WriteBulk("type"u8);
+            switch (ks.BeginSearch)
+            {
+                case BeginSearchKind.Index:
+                    r.WriteBulk("index"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(1);
+                    r.WriteBulk("index"u8);
+                    r.WriteInteger(ks.Index);
+                    break;
+                case BeginSearchKind.Keyword:
+                    r.WriteBulk("keyword"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(2);
+                    r.WriteBulk("keyword"u8);
+                    r.WriteBulk(ks.Keyword);
+                    r.WriteBulk("startfrom"u8);
+                    r.WriteInteger(ks.StartFrom);
+                    break;
+                default:
+                    r.WriteBulk("unknown"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(0);
+                    break;
+            }
+            r.WriteBulk("find_keys"u8);
+            r.WriteMapHeader(2);
+            r.WriteBulk("type"u8);
+            switch (ks.FindKeys)
+            {
+                case FindKeysKind.Range:
+                    r.WriteBulk("range"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(3);
+                    r.WriteBulk("lastkey"u8);
+                    r.WriteInteger(ks.LastKey);
+                    r.WriteBulk("keystep"u8);
+                    r.WriteInteger(ks.KeyStep);
+                    r.WriteBulk("limit"u8);
+                    r.WriteInteger(ks.Limit);
+                    break;
+                case FindKeysKind.KeyNum:
+                    r.WriteBulk("keynum"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(3);
+                    r.WriteBulk("keynumidx"u8);
+                    r.WriteInteger(ks.KeyNumIndex);
+                    r.WriteBulk("firstkey"u8);
+                    r.WriteInteger(ks.FirstKey);
+                    r.WriteBulk("keystep"u8);
+                    r.WriteInteger(ks.KeyStep);
+                    break;
+                default:
+                    r.WriteBulk("unknown"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(0);
+                    break;
+            }
         }
-        r.WriteSetHeader(1);
-        r.WriteMapHeader(3);
-        r.WriteBulk("flags"u8);
-        var flags = spec.KeySpecFlags.Length > 0 ? spec.KeySpecFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            : (spec.Flags & CommandFlags.Write) != 0 ? ["RW", "update"] : ["RO", "access"];
-        r.WriteSetHeader(flags.Length);
-        foreach (var flag in flags)
+    }
+
+    /// <summary>Key flags as a set of names in Redis's order (COMMAND INFO key specs, COMMAND GETKEYSANDFLAGS).</summary>
+    public static void WriteKeyFlags(ReplyWriter r, KeyFlags flags)
+    {
+        int count = 0;
+        foreach (var (flag, _) in KeySpec.FlagNames)
         {
-            r.WriteSimple(flag);
+            count += (flags & flag) != 0 ? 1 : 0;
         }
-        r.WriteBulk("begin_search"u8);
-        r.WriteMapHeader(2);
-        r.WriteBulk("type"u8);
-        r.WriteBulk("index"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteMapHeader(1);
-        r.WriteBulk("index"u8);
-        r.WriteInteger(spec.FirstKey);
-        r.WriteBulk("find_keys"u8);
-        r.WriteMapHeader(2);
-        r.WriteBulk("type"u8);
-        r.WriteBulk("range"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteMapHeader(3);
-        r.WriteBulk("lastkey"u8);
-        r.WriteInteger(spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
-        r.WriteBulk("keystep"u8);
-        r.WriteInteger(spec.KeyStep);
-        r.WriteBulk("limit"u8);
-        r.WriteInteger(0);
+        r.WriteSetHeader(count);
+        foreach (var (flag, name) in KeySpec.FlagNames)
+        {
+            if ((flags & flag) != 0)
+            {
+                r.WriteSimple(name);
+            }
+        }
     }
 
     /// <summary>One command's COMMAND DOCS value (the map after its name).</summary>

@@ -15,14 +15,18 @@ internal static class SortCommands
     [
         new("sort", -2, Sort)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.MovableKeys, Keys = (1, 1, 1),
+            KeySpecs = [KeySpec.Range("RO access", 1), KeySpec.Unknown("RO access", "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), KeySpec.Unknown("OW update", "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")],
+            GetKeysProcedure = KeyExtractor.SortKeys,
+            Flags = CommandFlags.Write | CommandFlags.DenyOom,
             Acl = "@write @set @sortedset @list @slow @dangerous",
             Summary = "Sort the elements in a list, set or sorted set", Complexity = SortComplexity,
             Syntax = "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
         },
         new("sort_ro", -2, SortReadOnly)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.MovableKeys, Keys = (1, 1, 1),
+            KeySpecs = [KeySpec.Range("RO access", 1), KeySpec.Unknown("RO access", "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")],
+            GetKeysProcedure = KeyExtractor.SortReadOnlyKeys,
+            Flags = CommandFlags.ReadOnly,
             Acl = "@read @set @sortedset @list @slow @dangerous",
             Summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", Since = "7.0.0", Complexity = SortComplexity,
             Syntax = "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]",
