@@ -203,6 +203,7 @@ internal static class CommandDocs
     public static void WriteDocs(ReplyWriter r, CommandSpec spec)
     {
         var arguments = ParseSyntax(spec.Syntax);
+        AssignKeySpecs(arguments, spec, []);
         int fields = 4 + (arguments.Count > 0 ? 1 : 0) + (spec.Subcommands.Count > 0 ? 1 : 0);
         r.WriteMapHeader(fields);
         r.WriteBulk("summary"u8);
@@ -244,7 +245,7 @@ internal static class CommandDocs
             {
                 flags.Add("multiple");
             }
-            bool isKey = arg.Type == "key";
+            bool isKey = arg.KeySpecIndex is not null;
             int fields = 2 + (isKey ? 1 : 0) + (arg.Token is null ? 0 : 1) + (flags.Count > 0 ? 1 : 0) + (arg.Arguments.Count > 0 ? 1 : 0);
             r.WriteMapHeader(fields);
             r.WriteBulk("name"u8);
@@ -254,7 +255,7 @@ internal static class CommandDocs
             if (isKey)
             {
                 r.WriteBulk("key_spec_index"u8);
-                r.WriteInteger(0);
+                r.WriteInteger(arg.KeySpecIndex!.Value);
             }
             if (arg.Token is not null)
             {
@@ -278,6 +279,40 @@ internal static class CommandDocs
         }
     }
 
+    /// <summary>Names Redis's documentation gives key arguments that the syntax does not spell "...key".</summary>
+    private static readonly HashSet<string> KeyArgumentNames = new(StringComparer.Ordinal) { "source", "destination", "dst", "src" };
+
+    /// <summary>
+    /// Links key arguments to the command's key specs in order of appearance, as Redis's documentation does: each
+    /// differently named key argument takes the next spec; patterns name keys only where a spec cannot say them (SORT's BY/GET).
+    /// </summary>
+    private static void AssignKeySpecs(List<ArgumentDoc> arguments, CommandSpec spec, Dictionary<string, int> assigned)
+    {
+        var specs = spec.KeySpecs;
+        if (specs.Count == 0)
+        {
+            return;
+        }
+        foreach (var arg in arguments)
+        {
+            if (arg.Type == "string" && KeyArgumentNames.Contains(arg.Name))
+            {
+                arg.Type = "key";
+            }
+            bool namesKeys = arg.Type == "key" || (arg.Type == "pattern" && specs.Any(k => k.BeginSearch == BeginSearchKind.Unknown));
+            if (namesKeys)
+            {
+                if (!assigned.TryGetValue(arg.Name, out int index))
+                {
+                    index = Math.Min(assigned.Count, specs.Count - 1);
+                    assigned[arg.Name] = index;
+                }
+                arg.KeySpecIndex = index;
+            }
+            AssignKeySpecs(arg.Arguments, spec, assigned);
+        }
+    }
+
     /// <summary>One argument as COMMAND DOCS describes it.</summary>
     internal sealed class ArgumentDoc(string name, string type)
     {
@@ -290,6 +325,9 @@ internal static class CommandDocs
         public bool Optional { get; set; }
 
         public bool Multiple { get; set; }
+
+        /// <summary>The key spec that finds this argument (key arguments, and SORT's BY/GET patterns), or null.</summary>
+        public int? KeySpecIndex { get; set; }
 
         public List<ArgumentDoc> Arguments { get; init; } = [];
     }

@@ -40,20 +40,20 @@ internal static class KeyCommands
         },
         new("rename", 3, (s, a) => Rename(s, a, onlyIfNew: false))
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("OW update", 2)],
             Flags = CommandFlags.Write, Acl = "@keyspace @write @slow", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("OW update", 2)],
             Summary = "Rename a key", Syntax = "key newkey",
         },
         new("renamenx", 3, (s, a) => Rename(s, a, onlyIfNew: true))
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("OW insert", 2)],
             Flags = CommandFlags.Write | CommandFlags.Fast, Acl = "@keyspace @write @fast", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("OW insert", 2)],
             Summary = "Rename a key, only if the new key does not exist", Syntax = "key newkey",
         },
         new("copy", -3, Copy)
         {
-            KeySpecs = [KeySpec.Range("RO access", 1), KeySpec.Range("OW update", 2)],
             Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@keyspace @write @slow", Since = "6.2.0",
+            KeySpecs = [KeySpec.Range("RO access", 1), KeySpec.Range("OW update", 2)],
             Complexity = "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
             Summary = "Copy a key", Syntax = "source destination [DB destination-db] [REPLACE]",
         },

@@ -114,35 +114,62 @@ public sealed record KeySpec
     /// <summary>Keys from a fixed position: <paramref name="lastKey"/> relative to it (negative: from the end).</summary>
     public static KeySpec Range(string flags, int index, int lastKey = 0, int keyStep = 1, int limit = 0) => new()
     {
-        Flags = ParseFlags(flags), BeginSearch = BeginSearchKind.Index, Index = index,
-        FindKeys = FindKeysKind.Range, LastKey = lastKey, KeyStep = keyStep, Limit = limit,
+        Flags = ParseFlags(flags),
+        BeginSearch = BeginSearchKind.Index,
+        Index = index,
+        FindKeys = FindKeysKind.Range,
+        LastKey = lastKey,
+        KeyStep = keyStep,
+        Limit = limit,
     };
 
     /// <summary>Keys from a fixed position whose count is an argument (e.g. "numkeys key [key ...]").</summary>
     public static KeySpec KeyNum(string flags, int index, int keyNumIndex = 0, int firstKey = 1, int keyStep = 1) => new()
     {
-        Flags = ParseFlags(flags), BeginSearch = BeginSearchKind.Index, Index = index,
-        FindKeys = FindKeysKind.KeyNum, KeyNumIndex = keyNumIndex, FirstKey = firstKey, KeyStep = keyStep,
+        Flags = ParseFlags(flags),
+        BeginSearch = BeginSearchKind.Index,
+        Index = index,
+        FindKeys = FindKeysKind.KeyNum,
+        KeyNumIndex = keyNumIndex,
+        FirstKey = firstKey,
+        KeyStep = keyStep,
     };
 
     /// <summary>Keys after a keyword (e.g. "STREAMS key [key ...]").</summary>
     public static KeySpec KeywordRange(string flags, string keyword, int startFrom, int lastKey = 0, int keyStep = 1, int limit = 0) => new()
     {
-        Flags = ParseFlags(flags), BeginSearch = BeginSearchKind.Keyword, Keyword = keyword, KeywordBytes = Encoding.ASCII.GetBytes(keyword),
-        StartFrom = startFrom, FindKeys = FindKeysKind.Range, LastKey = lastKey, KeyStep = keyStep, Limit = limit,
+        Flags = ParseFlags(flags),
+        BeginSearch = BeginSearchKind.Keyword,
+        Keyword = keyword,
+        KeywordBytes = Encoding.ASCII.GetBytes(keyword),
+        StartFrom = startFrom,
+        FindKeys = FindKeysKind.Range,
+        LastKey = lastKey,
+        KeyStep = keyStep,
+        Limit = limit,
     };
 
     /// <summary>Keys after a keyword, their count an argument.</summary>
     public static KeySpec KeywordKeyNum(string flags, string keyword, int startFrom, int keyNumIndex = 0, int firstKey = 1, int keyStep = 1) => new()
     {
-        Flags = ParseFlags(flags), BeginSearch = BeginSearchKind.Keyword, Keyword = keyword, KeywordBytes = Encoding.ASCII.GetBytes(keyword),
-        StartFrom = startFrom, FindKeys = FindKeysKind.KeyNum, KeyNumIndex = keyNumIndex, FirstKey = firstKey, KeyStep = keyStep,
+        Flags = ParseFlags(flags),
+        BeginSearch = BeginSearchKind.Keyword,
+        Keyword = keyword,
+        KeywordBytes = Encoding.ASCII.GetBytes(keyword),
+        StartFrom = startFrom,
+        FindKeys = FindKeysKind.KeyNum,
+        KeyNumIndex = keyNumIndex,
+        FirstKey = firstKey,
+        KeyStep = keyStep,
     };
 
     /// <summary>Keys a spec cannot locate (SORT's BY/GET/STORE): the command's getkeys procedure finds them.</summary>
     public static KeySpec Unknown(string flags, string notes) => new()
     {
-        Flags = ParseFlags(flags), Notes = notes, BeginSearch = BeginSearchKind.Unknown, FindKeys = FindKeysKind.Unknown,
+        Flags = ParseFlags(flags),
+        Notes = notes,
+        BeginSearch = BeginSearchKind.Unknown,
+        FindKeys = FindKeysKind.Unknown,
     };
 
     /// <summary>Flag names in COMMAND INFO's order.</summary>

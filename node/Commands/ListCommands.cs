@@ -90,22 +90,22 @@ internal static class ListCommands
         },
         new("lmove", 5, Lmove)
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @list @slow", Since = "6.2.0",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Pop an element from a list, push it to another list and return it", Complexity = "O(1)",
             Syntax = "source destination LEFT | RIGHT LEFT | RIGHT",
         },
         new("rpoplpush", 3, Rpoplpush)
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @list @slow", Since = "1.2.0",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Remove the last element in a list, prepend it to another list and return it", Complexity = "O(1)", Syntax = "source destination",
         },
         new("lmpop", -4, (s, a) => Mpop(s, a, numKeysIndex: 1, blocking: false))
         {
+            Flags = CommandFlags.Write, Acl = "@write @list @slow", Since = "7.0.0",
             KeySpecs = [KeySpec.KeyNum("RW access delete", 1)],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 1, 2),
-            Flags = CommandFlags.Write, Acl = "@write @list @slow", Since = "7.0.0",
             Summary = "Pop elements from a list", Complexity = MpopComplexity, Syntax = "numkeys key [key ...] LEFT | RIGHT [COUNT count]",
         },
         new("blpop", -3, (s, a) => Bpop(s, a, left: true))
@@ -120,22 +120,22 @@ internal static class ListCommands
         },
         new("blmove", 6, Blmove)
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Flags = BlockingWrite | CommandFlags.DenyOom, Acl = "@write @list @slow @blocking", Since = "6.2.0", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Pop an element from a list, push it to another list and return it; or block until one is available",
             Syntax = "source destination LEFT | RIGHT LEFT | RIGHT timeout",
         },
         new("brpoplpush", 4, Brpoplpush)
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Flags = BlockingWrite | CommandFlags.DenyOom, Acl = "@write @list @slow @blocking", Since = "2.2.0", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Pop an element from a list, push it to another list and return it; or block until one is available", Syntax = "source destination timeout",
         },
         new("blmpop", -5, (s, a) => Mpop(s, a, numKeysIndex: 2, blocking: true))
         {
+            Flags = CommandFlags.Write | CommandFlags.Blocking, Acl = "@write @list @slow @blocking", Since = "7.0.0",
             KeySpecs = [KeySpec.KeyNum("RW access delete", 2)],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
-            Flags = CommandFlags.Write | CommandFlags.Blocking, Acl = "@write @list @slow @blocking", Since = "7.0.0",
             Summary = "Pop elements from a list, or block until one is available", Complexity = MpopComplexity,
             Syntax = "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]",
         },

@@ -58,8 +58,8 @@ internal static class SetCommands
         },
         new("smove", 4, SMove)
         {
-            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Flags = CommandFlags.Write | CommandFlags.Fast, Acl = "@write @set @fast", Syntax = "source destination member",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Move a member from one set to another", Complexity = "O(1)",
         },
         new("sinter", -2, SInter)
@@ -69,15 +69,15 @@ internal static class SetCommands
         },
         new("sintercard", -3, SInterCard)
         {
+            Flags = CommandFlags.ReadOnly, Acl = "@read @set @slow", Since = "7.0.0", Syntax = "numkeys key [key ...] [LIMIT limit]",
             KeySpecs = [KeySpec.KeyNum("RO access", 1)],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 1, 2),
-            Flags = CommandFlags.ReadOnly, Acl = "@read @set @slow", Since = "7.0.0", Syntax = "numkeys key [key ...] [LIMIT limit]",
             Summary = "Intersect multiple sets and return the cardinality of the result", Complexity = MultiKeyComplexityInter,
         },
         new("sinterstore", -3, SInterStore)
         {
-            KeySpecs = [KeySpec.Range("RW update", 1), KeySpec.Range("RO access", 2, -1)],
             Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            KeySpecs = [KeySpec.Range("RW update", 1), KeySpec.Range("RO access", 2, -1)],
             Summary = "Intersect multiple sets and store the resulting set in a key", Complexity = MultiKeyComplexityInter,
         },
         new("sunion", -2, SUnion)
@@ -87,8 +87,8 @@ internal static class SetCommands
         },
         new("sunionstore", -3, SUnionStore)
         {
-            KeySpecs = [KeySpec.Range("OW update", 1), KeySpec.Range("RO access", 2, -1)],
             Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            KeySpecs = [KeySpec.Range("OW update", 1), KeySpec.Range("RO access", 2, -1)],
             Summary = "Add multiple sets and store the resulting set in a key", Complexity = MultiKeyComplexityUnion,
         },
         new("sdiff", -2, SDiff)
@@ -98,8 +98,8 @@ internal static class SetCommands
         },
         new("sdiffstore", -3, SDiffStore)
         {
-            KeySpecs = [KeySpec.Range("OW update", 1), KeySpec.Range("RO access", 2, -1)],
             Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            KeySpecs = [KeySpec.Range("OW update", 1), KeySpec.Range("RO access", 2, -1)],
             Summary = "Subtract multiple sets and store the resulting set in a key", Complexity = MultiKeyComplexityUnion,
         },
         new("sscan", -3, SScan)

@@ -19,9 +19,9 @@ internal static class StringCommands
         },
         new("set", -3, Set)
         {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @string @slow",
             KeySpecs = [KeySpec.Range("RW access update variable_flags", 1) with { Notes = "RW and ACCESS due to the optional `GET` argument" }],
             GetKeysProcedure = KeyExtractor.SetKeys,
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @string @slow",
             Summary = "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Complexity = "O(1)",
             Syntax = "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         },
@@ -52,8 +52,8 @@ internal static class StringCommands
         },
         new("getex", -2, GetEx)
         {
-            KeySpecs = [KeySpec.Range("RW access update", 1) with { Notes = "RW and UPDATE because it changes the TTL" }],
             Flags = CommandFlags.Write | CommandFlags.Fast, Acl = "@write @string @fast",
+            KeySpecs = [KeySpec.Range("RW access update", 1) with { Notes = "RW and UPDATE because it changes the TTL" }],
             Summary = "Get the value of a key and optionally set its expiration", Since = "6.2.0", Complexity = "O(1)",
             Syntax = "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
         },
