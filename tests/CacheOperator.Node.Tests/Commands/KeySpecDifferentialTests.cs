@@ -1,3 +1,6 @@
+using System.Text;
+using CacheOperator.Node.Commands;
+using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Tests.Infrastructure;
 
 namespace CacheOperator.Node.Tests.Commands;
@@ -99,6 +102,95 @@ public class KeySpecDifferentialTests(RedisAndNode servers) : IClassFixture<Redi
         Assert.True(differences.Count == 0, string.Join('\n', differences));
         Assert.True(withSpecs > 100, $"only {withSpecs} commands with key specs compared");
     }
+
+    /// <summary>
+    /// The extractor itself against every key spec redis-server 7.0.15 has, including the kinds no command of the node
+    /// uses yet (keyword begin search, range limits, not_key, incomplete): each redis command's specs, read from its
+    /// COMMAND INFO, are given to <see cref="KeyExtractor"/> with lines generated from its COMMAND DOCS. Where the specs
+    /// find keys, redis answers from the same specs, so keys and flags must equal its GETKEYSANDFLAGS; where they cannot,
+    /// redis falls back to a getkeys procedure the node does not have for that command, and the line is not compared.
+    /// The legacy first/last/step and movablekeys derived from the specs must equal redis's too.
+    /// </summary>
+    [Fact]
+    public void The_extractor_reads_every_redis_key_spec_as_redis_does()
+    {
+        using var redis = servers.Redis.Client();
+        redis.Call("HELLO", "3");
+        var docs = Pairs(redis.Call("COMMAND", "DOCS"));
+        var infos = redis.Call("COMMAND", "INFO").Elements.SelectMany(i => new[] { i }.Concat(i.Elements[9].Elements)).ToList();
+        var differences = new List<string>();
+        var keys = new KeyBuffer();
+        int compared = 0;
+        var kindsSeen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var info in infos)
+        {
+            string name = info.Elements[0].Text!;
+            var specs = info.Elements[8].Elements.Select(ToKeySpec).ToList();
+            var command = new CommandSpec(name, (int)info.Elements[1].Integer, null) { KeySpecs = specs };
+            long[] legacy = [info.Elements[3].Integer, info.Elements[4].Integer, info.Elements[5].Integer];
+            bool movable = info.Elements[2].Elements.Any(f => f.Text == "movablekeys");
+            if (!legacy.SequenceEqual([command.FirstKey, command.LastKey, command.KeyStep]) || movable != ((command.Flags & CommandFlags.MovableKeys) != 0))
+            {
+                differences.Add($"{name}: redis {string.Join('/', legacy)} movable={movable}, node {command.FirstKey}/{command.LastKey}/{command.KeyStep} flags={command.Flags}");
+            }
+            if (specs.Count == 0 || IsContainer(docs, name))
+            {
+                continue;
+            }
+            string[] prefix = name.Split('|');
+            var lines = CommandLines(ArgumentsOf(docs, name)).Select(l => (string[])[.. prefix, .. l]).ToList();
+            var replies = Pipeline(redis, lines.Select(l => (string[])["COMMAND", "GETKEYSANDFLAGS", .. l]).ToList());
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var args = new ArgList(lines[i].Select(Encoding.UTF8.GetBytes).ToArray());
+                if (KeyExtractor.GetKeys(command, args, keys) == 0)
+                {
+                    continue;
+                }
+                compared++;
+                specs.ForEach(k => kindsSeen.Add($"{k.BeginSearch}/{k.FindKeys}"));
+                var ours = Enumerable.Range(0, keys.Count).Select(k => $"{lines[i][keys[k].Position]} [{string.Join(' ', FlagNames(keys[k].Flags))}]");
+                var theirs = replies[i].Kind == RespKind.Array
+                    ? replies[i].Elements.Select(e => $"{e.Elements[0].Text} [{string.Join(' ', e.Elements[1].Elements.Select(f => f.Text))}]")
+                    : [replies[i].ToString()];
+                if (!ours.SequenceEqual(theirs))
+                {
+                    differences.Add($"{string.Join(' ', lines[i])}\n  redis: {string.Join(", ", theirs)}\n  node:  {string.Join(", ", ours)}");
+                }
+            }
+        }
+        Assert.True(differences.Count == 0, string.Join('\n', differences.Take(30)));
+        Assert.True(compared > 500, $"only {compared} lines compared");
+        Assert.Superset(new HashSet<string> { "Index/Range", "Index/KeyNum", "Keyword/Range" }, kindsSeen);
+    }
+
+    /// <summary>A key spec of redis's COMMAND INFO as the node's model.</summary>
+    private static KeySpec ToKeySpec(RespValue reply)
+    {
+        var map = Pairs(reply);
+        string flags = string.Join(' ', map["flags"].Elements.Select(f => f.Text));
+        var begin = Pairs(map["begin_search"]);
+        var beginSpec = Pairs(begin["spec"]);
+        var find = Pairs(map["find_keys"]);
+        var findSpec = Pairs(find["spec"]);
+        int Find(string field) => (int)findSpec[field].Integer;
+        var spec = (begin["type"].Text, find["type"].Text) switch
+        {
+            ("index", "range") => KeySpec.Range(flags, (int)beginSpec["index"].Integer, Find("lastkey"), Find("keystep"), Find("limit")),
+            ("index", "keynum") => KeySpec.KeyNum(flags, (int)beginSpec["index"].Integer, Find("keynumidx"), Find("firstkey"), Find("keystep")),
+            ("keyword", "range") => KeySpec.KeywordRange(flags, beginSpec["keyword"].Text!, (int)beginSpec["startfrom"].Integer, Find("lastkey"), Find("keystep"), Find("limit")),
+            ("keyword", "keynum") => KeySpec.KeywordKeyNum(flags, beginSpec["keyword"].Text!, (int)beginSpec["startfrom"].Integer, Find("keynumidx"), Find("firstkey"), Find("keystep")),
+            _ => KeySpec.Unknown(flags, ""),
+        };
+        return spec with { Notes = map.TryGetValue("notes", out var notes) ? notes.Text : null };
+    }
+
+    private static IEnumerable<string> FlagNames(KeyFlags flags) =>
+        new (KeyFlags Flag, string Name)[]
+        {
+            (KeyFlags.RO, "RO"), (KeyFlags.RW, "RW"), (KeyFlags.OW, "OW"), (KeyFlags.RM, "RM"), (KeyFlags.Access, "access"), (KeyFlags.Update, "update"),
+            (KeyFlags.Insert, "insert"), (KeyFlags.Delete, "delete"), (KeyFlags.NotKey, "not_key"), (KeyFlags.Incomplete, "incomplete"), (KeyFlags.VariableFlags, "variable_flags"),
+        }.Where(f => (flags & f.Flag) != 0).Select(f => f.Name);
 
     /// <summary>Names (with subcommands as "container|sub") that both servers list.</summary>
     private static List<string> CommonCommands(RespClient redis, RespClient node)
