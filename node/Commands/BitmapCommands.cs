@@ -20,7 +20,7 @@ internal static class BitmapCommands
     [
         new("setbit", 4, SetBit)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @bitmap @slow",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @bitmap @slow",
             Summary = "Sets or clears the bit at offset in the string value stored at key", Since = "2.2.0", Complexity = "O(1)",
             Syntax = "key offset value",
         },

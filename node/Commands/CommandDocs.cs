@@ -103,50 +103,107 @@ internal static class CommandDocs
         }
     }
 
-    /// <summary>The key spec Redis would give for fixed key positions (none when the command takes no key).</summary>
+    /// <summary>The key-specs element of COMMAND INFO, as Redis's addReplyCommandKeySpecs.</summary>
     private static void WriteKeySpecs(ReplyWriter r, CommandSpec spec)
     {
-        if (spec.FirstKey <= 0)
+        var specs = spec.KeySpecs;
+        r.WriteSetHeader(specs.Count);
+        foreach (var ks in specs)
         {
-            r.WriteSetHeader(0);
-            return;
+            r.WriteMapHeader(ks.Notes is null ? 3 : 4);
+            if (ks.Notes is not null)
+            {
+                r.WriteBulk("notes"u8);
+                r.WriteBulk(ks.Notes);
+            }
+            r.WriteBulk("flags"u8);
+            WriteKeyFlags(r, ks.Flags);
+            r.WriteBulk("begin_search"u8);
+            r.WriteMapHeader(2);
+            r.WriteBulk("type"u8);
+            switch (ks.BeginSearch)
+            {
+                case BeginSearchKind.Index:
+                    r.WriteBulk("index"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(1);
+                    r.WriteBulk("index"u8);
+                    r.WriteInteger(ks.Index);
+                    break;
+                case BeginSearchKind.Keyword:
+                    r.WriteBulk("keyword"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(2);
+                    r.WriteBulk("keyword"u8);
+                    r.WriteBulk(ks.Keyword);
+                    r.WriteBulk("startfrom"u8);
+                    r.WriteInteger(ks.StartFrom);
+                    break;
+                default:
+                    r.WriteBulk("unknown"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(0);
+                    break;
+            }
+            r.WriteBulk("find_keys"u8);
+            r.WriteMapHeader(2);
+            r.WriteBulk("type"u8);
+            switch (ks.FindKeys)
+            {
+                case FindKeysKind.Range:
+                    r.WriteBulk("range"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(3);
+                    r.WriteBulk("lastkey"u8);
+                    r.WriteInteger(ks.LastKey);
+                    r.WriteBulk("keystep"u8);
+                    r.WriteInteger(ks.KeyStep);
+                    r.WriteBulk("limit"u8);
+                    r.WriteInteger(ks.Limit);
+                    break;
+                case FindKeysKind.KeyNum:
+                    r.WriteBulk("keynum"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(3);
+                    r.WriteBulk("keynumidx"u8);
+                    r.WriteInteger(ks.KeyNumIndex);
+                    r.WriteBulk("firstkey"u8);
+                    r.WriteInteger(ks.FirstKey);
+                    r.WriteBulk("keystep"u8);
+                    r.WriteInteger(ks.KeyStep);
+                    break;
+                default:
+                    r.WriteBulk("unknown"u8);
+                    r.WriteBulk("spec"u8);
+                    r.WriteMapHeader(0);
+                    break;
+            }
         }
-        r.WriteSetHeader(1);
-        r.WriteMapHeader(3);
-        r.WriteBulk("flags"u8);
-        var flags = spec.KeySpecFlags.Length > 0 ? spec.KeySpecFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            : (spec.Flags & CommandFlags.Write) != 0 ? ["RW", "update"] : ["RO", "access"];
-        r.WriteSetHeader(flags.Length);
-        foreach (var flag in flags)
+    }
+
+    /// <summary>Key flags as a set of names in Redis's order (COMMAND INFO key specs, COMMAND GETKEYSANDFLAGS).</summary>
+    public static void WriteKeyFlags(ReplyWriter r, KeyFlags flags)
+    {
+        int count = 0;
+        foreach (var (flag, _) in KeySpec.FlagNames)
         {
-            r.WriteSimple(flag);
+            count += (flags & flag) != 0 ? 1 : 0;
         }
-        r.WriteBulk("begin_search"u8);
-        r.WriteMapHeader(2);
-        r.WriteBulk("type"u8);
-        r.WriteBulk("index"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteMapHeader(1);
-        r.WriteBulk("index"u8);
-        r.WriteInteger(spec.FirstKey);
-        r.WriteBulk("find_keys"u8);
-        r.WriteMapHeader(2);
-        r.WriteBulk("type"u8);
-        r.WriteBulk("range"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteMapHeader(3);
-        r.WriteBulk("lastkey"u8);
-        r.WriteInteger(spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
-        r.WriteBulk("keystep"u8);
-        r.WriteInteger(spec.KeyStep);
-        r.WriteBulk("limit"u8);
-        r.WriteInteger(0);
+        r.WriteSetHeader(count);
+        foreach (var (flag, name) in KeySpec.FlagNames)
+        {
+            if ((flags & flag) != 0)
+            {
+                r.WriteSimple(name);
+            }
+        }
     }
 
     /// <summary>One command's COMMAND DOCS value (the map after its name).</summary>
     public static void WriteDocs(ReplyWriter r, CommandSpec spec)
     {
         var arguments = ParseSyntax(spec.Syntax);
+        AssignKeySpecs(arguments, spec, []);
         int fields = 4 + (arguments.Count > 0 ? 1 : 0) + (spec.Subcommands.Count > 0 ? 1 : 0);
         r.WriteMapHeader(fields);
         r.WriteBulk("summary"u8);
@@ -188,7 +245,7 @@ internal static class CommandDocs
             {
                 flags.Add("multiple");
             }
-            bool isKey = arg.Type == "key";
+            bool isKey = arg.KeySpecIndex is not null;
             int fields = 2 + (isKey ? 1 : 0) + (arg.Token is null ? 0 : 1) + (flags.Count > 0 ? 1 : 0) + (arg.Arguments.Count > 0 ? 1 : 0);
             r.WriteMapHeader(fields);
             r.WriteBulk("name"u8);
@@ -198,7 +255,7 @@ internal static class CommandDocs
             if (isKey)
             {
                 r.WriteBulk("key_spec_index"u8);
-                r.WriteInteger(0);
+                r.WriteInteger(arg.KeySpecIndex!.Value);
             }
             if (arg.Token is not null)
             {
@@ -222,6 +279,40 @@ internal static class CommandDocs
         }
     }
 
+    /// <summary>Names Redis's documentation gives key arguments that the syntax does not spell "...key".</summary>
+    private static readonly HashSet<string> KeyArgumentNames = new(StringComparer.Ordinal) { "source", "destination", "dst", "src" };
+
+    /// <summary>
+    /// Links key arguments to the command's key specs in order of appearance, as Redis's documentation does: each
+    /// differently named key argument takes the next spec; patterns name keys only where a spec cannot say them (SORT's BY/GET).
+    /// </summary>
+    private static void AssignKeySpecs(List<ArgumentDoc> arguments, CommandSpec spec, Dictionary<string, int> assigned)
+    {
+        var specs = spec.KeySpecs;
+        if (specs.Count == 0)
+        {
+            return;
+        }
+        foreach (var arg in arguments)
+        {
+            if (arg.Type == "string" && KeyArgumentNames.Contains(arg.Name))
+            {
+                arg.Type = "key";
+            }
+            bool namesKeys = arg.Type == "key" || (arg.Type == "pattern" && specs.Any(k => k.BeginSearch == BeginSearchKind.Unknown));
+            if (namesKeys)
+            {
+                if (!assigned.TryGetValue(arg.Name, out int index))
+                {
+                    index = Math.Min(assigned.Count, specs.Count - 1);
+                    assigned[arg.Name] = index;
+                }
+                arg.KeySpecIndex = index;
+            }
+            AssignKeySpecs(arg.Arguments, spec, assigned);
+        }
+    }
+
     /// <summary>One argument as COMMAND DOCS describes it.</summary>
     internal sealed class ArgumentDoc(string name, string type)
     {
@@ -234,6 +325,9 @@ internal static class CommandDocs
         public bool Optional { get; set; }
 
         public bool Multiple { get; set; }
+
+        /// <summary>The key spec that finds this argument (key arguments, and SORT's BY/GET patterns), or null.</summary>
+        public int? KeySpecIndex { get; set; }
 
         public List<ArgumentDoc> Arguments { get; init; } = [];
     }

@@ -86,32 +86,55 @@ public sealed class CommandSpec
     /// <summary>What runs it; null for a container whose subcommands run.</summary>
     public CommandHandler? Handler { get; }
 
-    /// <summary>Properties.</summary>
-    public CommandFlags Flags { get; init; }
+    /// <summary>Properties; movablekeys is derived from the key specs, as Redis does.</summary>
+    public CommandFlags Flags
+    {
+        get => _flags | Layout.MovableFlag;
+        init => _flags = value & ~CommandFlags.MovableKeys;
+    }
 
-    /// <summary>Position of the first key (0: none).</summary>
-    public int FirstKey { get; init; }
-
-    /// <summary>Position of the last key (-1: the last argument).</summary>
-    public int LastKey { get; init; }
-
-    /// <summary>Distance between keys.</summary>
-    public int KeyStep { get; init; }
-
-    /// <summary>Shorthand for FirstKey, LastKey and KeyStep.</summary>
+    /// <summary>
+    /// Shorthand for one key spec of keys at fixed positions (first, last: -1 for the last argument, step), with the
+    /// flags of <see cref="KeySpecFlags"/>; (0, 0, 0) for none. Commands whose keys need more set <see cref="KeySpecs"/>.
+    /// </summary>
     public (int First, int Last, int Step) Keys
     {
-        init => (FirstKey, LastKey, KeyStep) = value;
+        init => _keys = value;
     }
+
+    /// <summary>Flags of the <see cref="Keys"/> shorthand's spec, like "RW access update"; empty derives them from the command flags.</summary>
+    public string KeySpecFlags { get; init; } = "";
+
+    /// <summary>Where the keys are and how they are used, as Redis 7.0's key specs (COMMAND INFO, GETKEYS, memory accounting).</summary>
+    public IReadOnlyList<KeySpec> KeySpecs
+    {
+        get => Layout.Specs;
+        init => _keySpecs = value;
+    }
+
+    /// <summary>Finds keys where the specs cannot (Redis's getkeys_proc), or null; see <see cref="KeyExtractor"/>.</summary>
+    public GetKeysProcedure? GetKeysProcedure { get; init; }
+
+    /// <summary>Legacy first key position for COMMAND INFO (0: none), derived from the specs as Redis does.</summary>
+    public int FirstKey => Layout.FirstKey;
+
+    /// <summary>Legacy last key position (negative: from the end).</summary>
+    public int LastKey => Layout.LastKey;
+
+    /// <summary>Legacy distance between keys.</summary>
+    public int KeyStep => Layout.KeyStep;
+
+    /// <summary>At least one spec names real keys (not only not_key ones).</summary>
+    internal bool HasKeySpecs => Layout.HasKeySpecs;
+
+    /// <summary>A spec's flags depend on the arguments, so the getkeys procedure gives them.</summary>
+    internal bool HasVariableKeyFlags => Layout.HasVariableFlags;
 
     /// <summary>ACL categories, space separated, like "@read @string @fast".</summary>
     public string Acl { get; init; } = "";
 
     /// <summary>Command tips for clients, space separated, like "nondeterministic_output request_policy:all_shards".</summary>
     public string Tips { get; init; } = "";
-
-    /// <summary>Flags of the key spec, space separated, like "RW access update"; empty derives them from the command flags.</summary>
-    public string KeySpecFlags { get; init; } = "";
 
     /// <summary>One sentence, as COMMAND DOCS gives it.</summary>
     public string Summary { get; init; } = "";
@@ -136,6 +159,20 @@ public sealed class CommandSpec
 
     internal CommandTable.Lookup? SubcommandLookup { get; set; }
 
+    private readonly CommandFlags _flags;
+    private readonly (int First, int Last, int Step) _keys;
+    private readonly IReadOnlyList<KeySpec>? _keySpecs;
+    private KeyLayout? _layout;
+
+    // Built on first use, after the object initializer has set every property (idempotent, so a race only builds it twice).
+    private KeyLayout Layout => _layout ??= new KeyLayout(this);
+
+    internal IReadOnlyList<KeySpec>? ExplicitKeySpecs => _keySpecs;
+
+    internal (int First, int Last, int Step) ShorthandKeys => _keys;
+
+    internal CommandFlags DeclaredFlags => _flags;
+
     /// <summary>Name shown in errors and stats: "get", "config|get".</summary>
     public override string ToString() => Name;
 }
@@ -157,4 +194,100 @@ public sealed class CommandStats
 
     /// <summary>The metrics label naming the command (cmd="get"), built once so recording a duration allocates nothing.</summary>
     public KeyValuePair<string, object?> MetricTag;
+}
+
+/// <summary>A command's key specs and what Redis derives from them once: the legacy range and movablekeys.</summary>
+internal sealed class KeyLayout
+{
+    public KeyLayout(CommandSpec command)
+    {
+        Specs = command.ExplicitKeySpecs ?? ShorthandSpecs(command);
+        foreach (var spec in Specs)
+        {
+            HasKeySpecs |= (spec.Flags & KeyFlags.NotKey) == 0;
+            HasVariableFlags |= (spec.Flags & KeyFlags.VariableFlags) != 0;
+        }
+        bool movable = PopulateLegacyRange();
+        MovableFlag = movable ? CommandFlags.MovableKeys : CommandFlags.None;
+    }
+
+    public IReadOnlyList<KeySpec> Specs { get; }
+
+    public int FirstKey { get; private set; }
+
+    public int LastKey { get; private set; }
+
+    public int KeyStep { get; private set; }
+
+    public CommandFlags MovableFlag { get; }
+
+    public bool HasKeySpecs { get; }
+
+    public bool HasVariableFlags { get; }
+
+    private static KeySpec[] ShorthandSpecs(CommandSpec command)
+    {
+        var (first, last, step) = command.ShorthandKeys;
+        if (first <= 0)
+        {
+            return [];
+        }
+        string flags = command.KeySpecFlags.Length > 0 ? command.KeySpecFlags
+            : (command.DeclaredFlags & CommandFlags.Write) != 0 ? "RW update" : "RO access";
+        return [KeySpec.Range(flags, first, last < 0 ? last : last - first, step)];
+    }
+
+    /// <summary>Redis's populateCommandLegacyRangeSpec: first/last/step covering the plain consecutive range specs; true when keys move.</summary>
+    private bool PopulateLegacyRange()
+    {
+        if (Specs.Count == 0)
+        {
+            return false;
+        }
+        if (Specs.Count == 1 && IsPlainRange(Specs[0]))
+        {
+            SetLegacy(Specs[0].Index, Specs[0].LastKey, Specs[0].KeyStep);
+            return (Specs[0].Flags & KeyFlags.Incomplete) != 0;
+        }
+        bool movable = false;
+        int first = int.MaxValue;
+        uint last = 0;
+        uint previousLast = 0;
+        foreach (var spec in Specs)
+        {
+            if (!IsPlainRange(spec))
+            {
+                movable = true;
+                continue;
+            }
+            if (spec.KeyStep != 1 || (previousLast != 0 && previousLast != (uint)(spec.Index - 1)))
+            {
+                movable = true;
+                continue;
+            }
+            movable |= (spec.Flags & KeyFlags.Incomplete) != 0;
+            first = Math.Min(first, spec.Index);
+            int absoluteLast = spec.LastKey >= 0 ? spec.LastKey + spec.Index : spec.LastKey;
+            // Unsigned, as Redis compares: a negative (from the end) last key wins over any position.
+            last = Math.Max(last, (uint)absoluteLast);
+            previousLast = last;
+        }
+        if (first == int.MaxValue)
+        {
+            return true;
+        }
+        int lastKey = (int)last;
+        SetLegacy(first, lastKey < 0 ? lastKey : lastKey - first, 1);
+        return movable;
+    }
+
+    private static bool IsPlainRange(KeySpec spec) => spec.BeginSearch == BeginSearchKind.Index && spec.FindKeys == FindKeysKind.Range;
+
+    /// <summary>COMMAND INFO's first/last/step from a range relative to its first key.</summary>
+    private void SetLegacy(int first, int relativeLast, int step)
+    {
+        FirstKey = first;
+        LastKey = relativeLast >= 0 ? relativeLast + first : relativeLast;
+        KeyStep = step;
+    }
 }

@@ -24,7 +24,7 @@ internal static class DiagnosticCommands
             [
                 new("memory|usage", -3, MemoryUsage)
                 {
-                    Flags = CommandFlags.ReadOnly, Keys = (2, 2, 1), Acl = "@read @slow", Since = "4.0.0", Summary = "Estimates the memory usage of a key.",
+                    Flags = CommandFlags.ReadOnly, Keys = (2, 2, 1), KeySpecFlags = "RO", Acl = "@read @slow", Since = "4.0.0", Summary = "Estimates the memory usage of a key.",
                     Complexity = "O(N) where N is the number of samples.", Syntax = "key [SAMPLES count]",
                 },
                 new("memory|stats", 2, MemoryStats)

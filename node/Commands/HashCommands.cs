@@ -26,7 +26,7 @@ internal static class HashCommands
         },
         new("hsetnx", 4, HSetNx)
         {
-            Flags = WriteFast, Keys = (1, 1, 1), Acl = "@write @hash @fast", Since = "2.0.0", Syntax = "key field value",
+            Flags = WriteFast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @hash @fast", Since = "2.0.0", Syntax = "key field value",
             Summary = "Set the value of a hash field, only if the field does not exist", Complexity = "O(1)",
         },
         new("hget", 3, HGet)
@@ -56,32 +56,32 @@ internal static class HashCommands
         },
         new("hdel", -3, HDel)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @hash @fast", Since = "2.0.0", Syntax = "key field [field ...]",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW delete", Acl = "@write @hash @fast", Since = "2.0.0", Syntax = "key field [field ...]",
             Summary = "Delete one or more hash fields", Complexity = "O(N) where N is the number of fields to be removed.",
         },
         new("hexists", 3, HExists)
         {
-            Flags = ReadFast, Keys = (1, 1, 1), Acl = "@read @hash @fast", Since = "2.0.0", Syntax = "key field",
+            Flags = ReadFast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @hash @fast", Since = "2.0.0", Syntax = "key field",
             Summary = "Determine if a hash field exists", Complexity = "O(1)",
         },
         new("hlen", 2, HLen)
         {
-            Flags = ReadFast, Keys = (1, 1, 1), Acl = "@read @hash @fast", Since = "2.0.0", Syntax = "key",
+            Flags = ReadFast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @hash @fast", Since = "2.0.0", Syntax = "key",
             Summary = "Get the number of fields in a hash", Complexity = "O(1)",
         },
         new("hstrlen", 3, HStrLen)
         {
-            Flags = ReadFast, Keys = (1, 1, 1), Acl = "@read @hash @fast", Since = "3.2.0", Syntax = "key field",
+            Flags = ReadFast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @hash @fast", Since = "3.2.0", Syntax = "key field",
             Summary = "Get the length of the value of a hash field", Complexity = "O(1)",
         },
         new("hincrby", 4, HIncrBy)
         {
-            Flags = WriteFast, Keys = (1, 1, 1), Acl = "@write @hash @fast", Since = "2.0.0", Syntax = "key field increment",
+            Flags = WriteFast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @hash @fast", Since = "2.0.0", Syntax = "key field increment",
             Summary = "Increment the integer value of a hash field by the given number", Complexity = "O(1)",
         },
         new("hincrbyfloat", 4, HIncrByFloat)
         {
-            Flags = WriteFast, Keys = (1, 1, 1), Acl = "@write @hash @fast", Since = "2.6.0", Syntax = "key field increment",
+            Flags = WriteFast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @hash @fast", Since = "2.6.0", Syntax = "key field increment",
             Summary = "Increment the float value of a hash field by the given amount", Complexity = "O(1)",
         },
         new("hrandfield", -2, HRandField)

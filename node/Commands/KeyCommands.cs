@@ -19,44 +19,47 @@ internal static class KeyCommands
     [
         new("del", -2, Del)
         {
-            Flags = CommandFlags.Write, Keys = (1, -1, 1), Acl = "@keyspace @write @slow", Complexity = "O(N) where N is the number of keys that will be removed.",
+            Flags = CommandFlags.Write, Keys = (1, -1, 1), KeySpecFlags = "RM delete", Acl = "@keyspace @write @slow", Complexity = "O(N) where N is the number of keys that will be removed.",
             Summary = "Deletes one or more keys.", Syntax = "key [key ...]",
         },
         new("unlink", -2, Del)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, -1, 1), Acl = "@keyspace @write @fast", Since = "4.0.0",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, -1, 1), KeySpecFlags = "RM delete", Acl = "@keyspace @write @fast", Since = "4.0.0",
             Complexity = "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
             Summary = "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", Syntax = "key [key ...]",
         },
         new("exists", -2, Exists)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, -1, 1), Acl = "@keyspace @read @fast", Complexity = "O(N) where N is the number of keys to check.",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, -1, 1), KeySpecFlags = "RO", Acl = "@keyspace @read @fast", Complexity = "O(N) where N is the number of keys to check.",
             Summary = "Determines whether one or more keys exist.", Syntax = "key [key ...]",
         },
         new("type", 2, Type)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@keyspace @read @fast", Complexity = "O(1)",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@keyspace @read @fast", Complexity = "O(1)",
             Summary = "Determine the type stored at key", Syntax = "key",
         },
         new("rename", 3, (s, a) => Rename(s, a, onlyIfNew: false))
         {
-            Flags = CommandFlags.Write, Keys = (1, 2, 1), Acl = "@keyspace @write @slow", Complexity = "O(1)",
+            Flags = CommandFlags.Write, Acl = "@keyspace @write @slow", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("OW update", 2)],
             Summary = "Rename a key", Syntax = "key newkey",
         },
         new("renamenx", 3, (s, a) => Rename(s, a, onlyIfNew: true))
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 2, 1), Acl = "@keyspace @write @fast", Complexity = "O(1)",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Acl = "@keyspace @write @fast", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("OW insert", 2)],
             Summary = "Rename a key, only if the new key does not exist", Syntax = "key newkey",
         },
         new("copy", -3, Copy)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 2, 1), Acl = "@keyspace @write @slow", Since = "6.2.0",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@keyspace @write @slow", Since = "6.2.0",
+            KeySpecs = [KeySpec.Range("RO access", 1), KeySpec.Range("OW update", 2)],
             Complexity = "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
             Summary = "Copy a key", Syntax = "source destination [DB destination-db] [REPLACE]",
         },
         new("move", 3, Move)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@keyspace @write @fast", Complexity = "O(1)",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@keyspace @write @fast", Complexity = "O(1)",
             Summary = "Move a key to another database", Syntax = "key db",
         },
         new("keys", 2, Keys)
@@ -78,7 +81,7 @@ internal static class KeyCommands
         },
         new("touch", -2, Touch)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, -1, 1), Acl = "@keyspace @read @fast", Since = "3.2.1",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, -1, 1), KeySpecFlags = "RO", Acl = "@keyspace @read @fast", Since = "3.2.1",
             Complexity = "O(N) where N is the number of keys that will be touched.",
             Summary = "Alters the last access time of a key(s). Returns the number of existing keys specified.", Syntax = "key [key ...]",
         },
@@ -142,6 +145,7 @@ internal static class KeyCommands
         {
             Flags = CommandFlags.ReadOnly,
             Keys = (2, 2, 1),
+            KeySpecFlags = "RO",
             Acl = "@keyspace @read @slow",
             Since = since,
             Complexity = "O(1)",

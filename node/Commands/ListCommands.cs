@@ -15,37 +15,37 @@ internal static class ListCommands
     [
         new("lpush", -3, (s, a) => Push(s, a, left: true, onlyIfExists: false))
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @list @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @list @fast",
             Summary = "Prepend one or multiple elements to a list", Complexity = PushComplexity, Syntax = "key element [element ...]",
         },
         new("rpush", -3, (s, a) => Push(s, a, left: false, onlyIfExists: false))
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @list @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @list @fast",
             Summary = "Append one or multiple elements to a list", Complexity = PushComplexity, Syntax = "key element [element ...]",
         },
         new("lpushx", -3, (s, a) => Push(s, a, left: true, onlyIfExists: true))
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @list @fast", Since = "2.2.0",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @list @fast", Since = "2.2.0",
             Summary = "Prepend an element to a list, only if the list exists", Complexity = PushComplexity, Syntax = "key element [element ...]",
         },
         new("rpushx", -3, (s, a) => Push(s, a, left: false, onlyIfExists: true))
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @list @fast", Since = "2.2.0",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @list @fast", Since = "2.2.0",
             Summary = "Append an element to a list, only if the list exists", Complexity = PushComplexity, Syntax = "key element [element ...]",
         },
         new("lpop", -2, (s, a) => Pop(s, a, left: true))
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @list @fast",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access delete", Acl = "@write @list @fast",
             Summary = "Remove and get the first elements in a list", Complexity = "O(N) where N is the number of elements returned", Syntax = "key [count]",
         },
         new("rpop", -2, (s, a) => Pop(s, a, left: false))
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @list @fast",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access delete", Acl = "@write @list @fast",
             Summary = "Remove and get the last elements in a list", Complexity = "O(N) where N is the number of elements returned", Syntax = "key [count]",
         },
         new("llen", 2, Llen)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@read @list @fast",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @list @fast",
             Summary = "Get the length of a list", Complexity = "O(1)", Syntax = "key",
         },
         new("lindex", 3, Lindex)
@@ -67,19 +67,19 @@ internal static class ListCommands
         },
         new("ltrim", 4, Ltrim)
         {
-            Flags = CommandFlags.Write, Keys = (1, 1, 1), Acl = "@write @list @slow", Summary = "Trim a list to the specified range",
+            Flags = CommandFlags.Write, Keys = (1, 1, 1), KeySpecFlags = "RW delete", Acl = "@write @list @slow", Summary = "Trim a list to the specified range",
             Complexity = "O(N) where N is the number of elements to be removed by the operation.", Syntax = "key start stop",
         },
         new("linsert", 5, Linsert)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @list @slow", Since = "2.2.0",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @list @slow", Since = "2.2.0",
             Summary = "Insert an element before or after another element in a list",
             Complexity = "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
             Syntax = "key BEFORE | AFTER pivot element",
         },
         new("lrem", 4, Lrem)
         {
-            Flags = CommandFlags.Write, Keys = (1, 1, 1), Acl = "@write @list @slow", Summary = "Remove elements from a list",
+            Flags = CommandFlags.Write, Keys = (1, 1, 1), KeySpecFlags = "RW delete", Acl = "@write @list @slow", Summary = "Remove elements from a list",
             Complexity = "O(N+M) where N is the length of the list and M is the number of elements removed.", Syntax = "key count element",
         },
         new("lpos", -3, Lpos)
@@ -90,44 +90,52 @@ internal static class ListCommands
         },
         new("lmove", 5, Lmove)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 2, 1), Acl = "@write @list @slow", Since = "6.2.0",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @list @slow", Since = "6.2.0",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Pop an element from a list, push it to another list and return it", Complexity = "O(1)",
             Syntax = "source destination LEFT | RIGHT LEFT | RIGHT",
         },
         new("rpoplpush", 3, Rpoplpush)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 2, 1), Acl = "@write @list @slow", Since = "1.2.0",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @list @slow", Since = "1.2.0",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Remove the last element in a list, prepend it to another list and return it", Complexity = "O(1)", Syntax = "source destination",
         },
         new("lmpop", -4, (s, a) => Mpop(s, a, numKeysIndex: 1, blocking: false))
         {
-            Flags = CommandFlags.Write | CommandFlags.MovableKeys, Acl = "@write @list @slow", Since = "7.0.0",
+            Flags = CommandFlags.Write, Acl = "@write @list @slow", Since = "7.0.0",
+            KeySpecs = [KeySpec.KeyNum("RW access delete", 1)],
+            GetKeysProcedure = KeyExtractor.NumKeys(0, 1, 2),
             Summary = "Pop elements from a list", Complexity = MpopComplexity, Syntax = "numkeys key [key ...] LEFT | RIGHT [COUNT count]",
         },
         new("blpop", -3, (s, a) => Bpop(s, a, left: true))
         {
-            Flags = BlockingWrite, Keys = (1, -2, 1), Acl = "@write @list @slow @blocking", Since = "2.0.0", Complexity = "O(N) where N is the number of provided keys.",
+            Flags = BlockingWrite, Keys = (1, -2, 1), KeySpecFlags = "RW access delete", Acl = "@write @list @slow @blocking", Since = "2.0.0", Complexity = "O(N) where N is the number of provided keys.",
             Summary = "Remove and get the first element in a list, or block until one is available", Syntax = "key [key ...] timeout",
         },
         new("brpop", -3, (s, a) => Bpop(s, a, left: false))
         {
-            Flags = BlockingWrite, Keys = (1, -2, 1), Acl = "@write @list @slow @blocking", Since = "2.0.0", Complexity = "O(N) where N is the number of provided keys.",
+            Flags = BlockingWrite, Keys = (1, -2, 1), KeySpecFlags = "RW access delete", Acl = "@write @list @slow @blocking", Since = "2.0.0", Complexity = "O(N) where N is the number of provided keys.",
             Summary = "Remove and get the last element in a list, or block until one is available", Syntax = "key [key ...] timeout",
         },
         new("blmove", 6, Blmove)
         {
-            Flags = BlockingWrite | CommandFlags.DenyOom, Keys = (1, 2, 1), Acl = "@write @list @slow @blocking", Since = "6.2.0", Complexity = "O(1)",
+            Flags = BlockingWrite | CommandFlags.DenyOom, Acl = "@write @list @slow @blocking", Since = "6.2.0", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Pop an element from a list, push it to another list and return it; or block until one is available",
             Syntax = "source destination LEFT | RIGHT LEFT | RIGHT timeout",
         },
         new("brpoplpush", 4, Brpoplpush)
         {
-            Flags = BlockingWrite | CommandFlags.DenyOom, Keys = (1, 2, 1), Acl = "@write @list @slow @blocking", Since = "2.2.0", Complexity = "O(1)",
+            Flags = BlockingWrite | CommandFlags.DenyOom, Acl = "@write @list @slow @blocking", Since = "2.2.0", Complexity = "O(1)",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Pop an element from a list, push it to another list and return it; or block until one is available", Syntax = "source destination timeout",
         },
         new("blmpop", -5, (s, a) => Mpop(s, a, numKeysIndex: 2, blocking: true))
         {
-            Flags = CommandFlags.Write | CommandFlags.Blocking | CommandFlags.MovableKeys, Acl = "@write @list @slow @blocking", Since = "7.0.0",
+            Flags = CommandFlags.Write | CommandFlags.Blocking, Acl = "@write @list @slow @blocking", Since = "7.0.0",
+            KeySpecs = [KeySpec.KeyNum("RW access delete", 2)],
+            GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
             Summary = "Pop elements from a list, or block until one is available", Complexity = MpopComplexity,
             Syntax = "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]",
         },

@@ -91,6 +91,11 @@ internal static class ServerCommands
                     Flags = Introspection, Acl = "@slow @connection", Since = "2.8.13", Summary = "Extracts the key names from an arbitrary command.",
                     Complexity = "O(N) where N is the number of arguments to the command", Syntax = "command [arg [arg ...]]",
                 },
+                new("command|getkeysandflags", -4, CommandGetKeysAndFlags)
+                {
+                    Flags = Introspection, Acl = "@slow @connection", Since = "7.0.0", Summary = "Extract keys and access flags given a full Redis command",
+                    Complexity = "O(N) where N is the number of arguments to the command",
+                },
                 new("command|help", 2, CommandHelp)
                 {
                     Flags = Introspection, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns helpful text about the different subcommands.", Complexity = "O(1)",
@@ -397,40 +402,55 @@ internal static class ServerCommands
         }
     }
 
-    /// <summary>Keys of a command line from the command's fixed key positions.</summary>
-    private static void CommandGetKeys(Session s, ArgList a)
+    /// <summary>COMMAND GETKEYS: the keys of a full command line, as the key extractor finds them.</summary>
+    private static void CommandGetKeys(Session s, ArgList a) => WriteKeysOf(s, a, withFlags: false);
+
+    /// <summary>COMMAND GETKEYSANDFLAGS: each key with its key-spec flags.</summary>
+    private static void CommandGetKeysAndFlags(Session s, ArgList a) => WriteKeysOf(s, a, withFlags: true);
+
+    /// <summary>Redis's getKeysSubcommandImpl: the command (or subcommand) first, then whether it has keys, then its arity.</summary>
+    private static void WriteKeysOf(Session s, ArgList a, bool withFlags)
     {
         var spec = s.Server.Commands.Find(a[2]);
+        int count = a.Count - 2;
+        if (spec is not null && spec.Subcommands.Count > 0 && count >= 2)
+        {
+            spec = CommandTable.FindSubcommand(spec, a[3]);
+        }
         if (spec is null)
         {
             s.Reply.WriteError("ERR Invalid command specified");
             return;
         }
-        int count = a.Count - 2;
-        if (spec.Subcommands.Count > 0 && count >= 2 && CommandTable.FindSubcommand(spec, a[3]) is { } sub)
+        if (!KeyExtractor.HasKeys(spec))
         {
-            spec = sub;
+            s.Reply.WriteError("ERR The command has no key arguments");
+            return;
         }
         if (spec.Arity > 0 ? count != spec.Arity : count < -spec.Arity)
         {
             s.Reply.WriteError("ERR Invalid number of arguments specified for command");
             return;
         }
-        if (spec.FirstKey <= 0)
+        var keys = new KeyBuffer();
+        int found = KeyExtractor.GetKeys(spec, new CommandLine(a, 2), keys);
+        if (found == 0)
         {
-            s.Reply.WriteError("ERR The command has no key arguments");
+            s.Reply.WriteError("ERR Invalid arguments specified for command");
             return;
         }
-        int last = spec.LastKey < 0 ? count + spec.LastKey : Math.Min(spec.LastKey, count - 1);
-        var keys = new List<int>();
-        for (int i = spec.FirstKey; i <= last; i += Math.Max(1, spec.KeyStep))
+        s.Reply.WriteArrayHeader(found);
+        for (int i = 0; i < found; i++)
         {
-            keys.Add(i + 2);
-        }
-        s.Reply.WriteArrayHeader(keys.Count);
-        foreach (int index in keys)
-        {
-            s.Reply.WriteBulk(a[index]);
+            var key = a[keys[i].Position + 2];
+            if (!withFlags)
+            {
+                s.Reply.WriteBulk(key);
+                continue;
+            }
+            s.Reply.WriteArrayHeader(2);
+            s.Reply.WriteBulk(key);
+            CommandDocs.WriteKeyFlags(s.Reply, keys[i].Flags);
         }
     }
 
@@ -450,5 +470,7 @@ internal static class ServerCommands
         "    If no command names are given, documentation details for all",
         "    commands are returned.",
         "GETKEYS <full-command>",
-        "    Return the keys from a full Redis command.");
+        "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.");
 }

@@ -15,18 +15,18 @@ internal static class SetCommands
     [
         new("sadd", -3, SAdd)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @set @fast", Syntax = "key member [member ...]",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @set @fast", Syntax = "key member [member ...]",
             Summary = "Add one or more members to a set",
             Complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         },
         new("srem", -3, SRem)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @set @fast", Syntax = "key member [member ...]",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW delete", Acl = "@write @set @fast", Syntax = "key member [member ...]",
             Summary = "Remove one or more members from a set", Complexity = "O(N) where N is the number of members to be removed.",
         },
         new("sismember", 3, SIsMember)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@read @set @fast", Syntax = "key member",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @set @fast", Syntax = "key member",
             Summary = "Determine if a given value is a member of a set", Complexity = "O(1)",
         },
         new("smismember", -3, SMIsMember)
@@ -41,12 +41,12 @@ internal static class SetCommands
         },
         new("scard", 2, SCard)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@read @set @fast", Syntax = "key",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @set @fast", Syntax = "key",
             Summary = "Get the number of members in a set", Complexity = "O(1)",
         },
         new("spop", -2, SPop)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @set @fast", Syntax = "key [count]",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access delete", Acl = "@write @set @fast", Syntax = "key [count]",
             Summary = "Remove and return one or multiple random members from a set",
             Complexity = "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
         },
@@ -58,7 +58,8 @@ internal static class SetCommands
         },
         new("smove", 4, SMove)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 2, 1), Acl = "@write @set @fast", Syntax = "source destination member",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Acl = "@write @set @fast", Syntax = "source destination member",
+            KeySpecs = [KeySpec.Range("RW access delete", 1), KeySpec.Range("RW insert", 2)],
             Summary = "Move a member from one set to another", Complexity = "O(1)",
         },
         new("sinter", -2, SInter)
@@ -68,12 +69,15 @@ internal static class SetCommands
         },
         new("sintercard", -3, SInterCard)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.MovableKeys, Acl = "@read @set @slow", Since = "7.0.0", Syntax = "numkeys key [key ...] [LIMIT limit]",
+            Flags = CommandFlags.ReadOnly, Acl = "@read @set @slow", Since = "7.0.0", Syntax = "numkeys key [key ...] [LIMIT limit]",
+            KeySpecs = [KeySpec.KeyNum("RO access", 1)],
+            GetKeysProcedure = KeyExtractor.NumKeys(0, 1, 2),
             Summary = "Intersect multiple sets and return the cardinality of the result", Complexity = MultiKeyComplexityInter,
         },
         new("sinterstore", -3, SInterStore)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 1), Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            KeySpecs = [KeySpec.Range("RW update", 1), KeySpec.Range("RO access", 2, -1)],
             Summary = "Intersect multiple sets and store the resulting set in a key", Complexity = MultiKeyComplexityInter,
         },
         new("sunion", -2, SUnion)
@@ -83,7 +87,8 @@ internal static class SetCommands
         },
         new("sunionstore", -3, SUnionStore)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 1), Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            KeySpecs = [KeySpec.Range("OW update", 1), KeySpec.Range("RO access", 2, -1)],
             Summary = "Add multiple sets and store the resulting set in a key", Complexity = MultiKeyComplexityUnion,
         },
         new("sdiff", -2, SDiff)
@@ -93,7 +98,8 @@ internal static class SetCommands
         },
         new("sdiffstore", -3, SDiffStore)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 1), Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @set @slow", Syntax = "destination key [key ...]",
+            KeySpecs = [KeySpec.Range("OW update", 1), KeySpec.Range("RO access", 2, -1)],
             Summary = "Subtract multiple sets and store the resulting set in a key", Complexity = MultiKeyComplexityUnion,
         },
         new("sscan", -3, SScan)

@@ -19,38 +19,41 @@ internal static class StringCommands
         },
         new("set", -3, Set)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @string @slow",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @string @slow",
+            KeySpecs = [KeySpec.Range("RW access update variable_flags", 1) with { Notes = "RW and ACCESS due to the optional `GET` argument" }],
+            GetKeysProcedure = KeyExtractor.SetKeys,
             Summary = "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Complexity = "O(1)",
             Syntax = "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         },
         new("setnx", 3, SetNx)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "OW insert", Acl = "@write @string @fast",
             Summary = "Set the value of a key, only if the key does not exist", Complexity = "O(1)", Syntax = "key value",
         },
         new("setex", 4, SetEx)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @string @slow",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), KeySpecFlags = "OW update", Acl = "@write @string @slow",
             Summary = "Set the value and expiration of a key", Since = "2.0.0", Complexity = "O(1)", Syntax = "key seconds value",
         },
         new("psetex", 4, PSetEx)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), Acl = "@write @string @slow",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, 1, 1), KeySpecFlags = "OW update", Acl = "@write @string @slow",
             Summary = "Set the value and expiration in milliseconds of a key", Since = "2.6.0", Complexity = "O(1)", Syntax = "key milliseconds value",
         },
         new("getset", 3, GetSet)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @string @fast",
             Summary = "Set the string value of a key and return its old value", Complexity = "O(1)", Syntax = "key value",
         },
         new("getdel", 2, GetDel)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access delete", Acl = "@write @string @fast",
             Summary = "Get the value of a key and delete the key", Since = "6.2.0", Complexity = "O(1)", Syntax = "key",
         },
         new("getex", -2, GetEx)
         {
-            Flags = CommandFlags.Write | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.Fast, Acl = "@write @string @fast",
+            KeySpecs = [KeySpec.Range("RW access update", 1) with { Notes = "RW and UPDATE because it changes the TTL" }],
             Summary = "Get the value of a key and optionally set its expiration", Since = "6.2.0", Complexity = "O(1)",
             Syntax = "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
         },
@@ -61,51 +64,51 @@ internal static class StringCommands
         },
         new("mset", -3, MSet)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 2), Acl = "@write @string @slow",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 2), KeySpecFlags = "OW update", Acl = "@write @string @slow",
             Summary = "Set multiple keys to multiple values", Since = "1.0.1", Complexity = "O(N) where N is the number of keys to set.",
             Syntax = "key value [key value ...]",
         },
         new("msetnx", -3, MSetNx)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 2), Acl = "@write @string @slow",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Keys = (1, -1, 2), KeySpecFlags = "OW insert", Acl = "@write @string @slow",
             Summary = "Set multiple keys to multiple values, only if none of the keys exist", Since = "1.0.1",
             Complexity = "O(N) where N is the number of keys to set.", Syntax = "key value [key value ...]",
         },
         new("incr", 2, Incr)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @string @fast",
             Summary = "Increment the integer value of a key by one", Complexity = "O(1)", Syntax = "key",
         },
         new("decr", 2, Decr)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @string @fast",
             Summary = "Decrement the integer value of a key by one", Complexity = "O(1)", Syntax = "key",
         },
         new("incrby", 3, IncrBy)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @string @fast",
             Summary = "Increment the integer value of a key by the given amount", Complexity = "O(1)", Syntax = "key increment",
         },
         new("decrby", 3, DecrBy)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @string @fast",
             Summary = "Decrement the integer value of a key by the given number", Complexity = "O(1)", Syntax = "key decrement",
         },
         new("incrbyfloat", 3, IncrByFloat)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW access update", Acl = "@write @string @fast",
             Summary = "Increment the float value of a key by the given amount", Since = "2.6.0", Complexity = "O(1)", Syntax = "key increment",
         },
         new("append", 3, Append)
         {
-            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@write @string @fast",
+            Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RW insert", Acl = "@write @string @fast",
             Summary = "Append a value to a key", Since = "2.0.0",
             Complexity = "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
             Syntax = "key value",
         },
         new("strlen", 2, StrLen)
         {
-            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), Acl = "@read @string @fast",
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RO", Acl = "@read @string @fast",
             Summary = "Get the length of the value stored in a key", Since = "2.2.0", Complexity = "O(1)", Syntax = "key",
         },
         new("getrange", 4, GetRange)

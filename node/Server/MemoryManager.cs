@@ -111,38 +111,22 @@ public sealed class MemoryManager
         return fits;
     }
 
+    /// <summary>Found keys of the command that just ran, reused so that re-charging allocates nothing.</summary>
+    [ThreadStatic]
+    private static KeyBuffer? t_writtenKeys;
+
     /// <summary>
-    /// Re-charges the keys a write command may have changed in place: the keys its spec declares,
-    /// or, for commands whose keys move (the spec declares none), every argument that names a key
+    /// Re-charges the keys a write command may have changed in place: the keys the key extractor finds
     /// (re-charging an unchanged key is harmless).
     /// </summary>
     public static void AfterWrite(Session session, CommandSpec spec, ArgList args)
     {
+        var keys = t_writtenKeys ??= new KeyBuffer();
+        int count = KeyExtractor.GetKeys(spec, args, keys);
         var db = session.Db;
-        int first = spec.FirstKey;
-        if (first <= 0)
+        for (int i = 0; i < count; i++)
         {
-            if ((spec.Flags & CommandFlags.MovableKeys) != 0)
-            {
-                for (int i = 1; i < args.Count; i++)
-                {
-                    db.Recharge(args[i]);
-                }
-            }
-            return;
-        }
-        int last = spec.LastKey < 0 ? args.Count + spec.LastKey : Math.Min(spec.LastKey, args.Count - 1);
-        int step = Math.Max(1, spec.KeyStep);
-        for (int i = first; i <= last; i += step)
-        {
-            db.Recharge(args[i]);
-        }
-        if ((spec.Flags & CommandFlags.MovableKeys) != 0)
-        {
-            for (int i = last + 1; i < args.Count; i++)
-            {
-                db.Recharge(args[i]);
-            }
+            db.Recharge(args[keys[i].Position]);
         }
     }
 
