@@ -631,7 +631,7 @@ internal static class ListCommands
             return;
         }
         byte[] destination = a[2].ToArray();
-        s.Keyspace.Blocking.Block(s, [a[1].ToArray()], timeoutMs, (client, key) =>
+        s.Server.Blocking.Block(s, [a[1].ToArray()], timeoutMs, (client, key) =>
         {
             var list = FindListToServe(client.Db, key);
             if (list is null)
@@ -697,7 +697,7 @@ internal static class ListCommands
             s.Reply.WriteNullArray();
             return;
         }
-        s.Keyspace.Blocking.Block(s, a, first, last, wait, (client, key) =>
+        s.Server.Blocking.Block(s, a, first, last, wait, (client, key) =>
         {
             var list = FindListToServe(client.Db, key);
             if (list is null)

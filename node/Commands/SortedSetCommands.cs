@@ -1011,7 +1011,7 @@ internal static class SortedSetCommands
             s.Reply.WriteNullArray();
             return;
         }
-        s.Keyspace.Blocking.Block(s, a, first, last, wait, (client, key) =>
+        s.Server.Blocking.Block(s, a, first, last, wait, (client, key) =>
         {
             var db = client.Db;
             int index = db.Find(key, touch: false);

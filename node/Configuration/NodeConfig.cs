@@ -40,6 +40,9 @@ public sealed class NodeConfig
         SlowlogLogSlowerThan = Add(new Directive("slowlog-log-slower-than", DirectiveKind.Integer, "10000", true, "Commands slower than this many microseconds enter the slow log (-1: off, 0: all).") { Min = -1 });
         SlowlogMaxLen = Add(new Directive("slowlog-max-len", DirectiveKind.Integer, "128", true, "Entries the slow log keeps.") { Min = 0 });
         LatencyMonitorThreshold = Add(new Directive("latency-monitor-threshold", DirectiveKind.Integer, "0", true, "Events slower than this many milliseconds are recorded for LATENCY (0: off).") { Min = 0 });
+        LazyFreeLazyExpire = Add(new Directive("lazyfree-lazy-expire", DirectiveKind.Boolean, "no", true, "Expired keys are propagated as UNLINK instead of DEL."));
+        LazyFreeLazyEviction = Add(new Directive("lazyfree-lazy-eviction", DirectiveKind.Boolean, "no", true, "Evicted keys are propagated as UNLINK instead of DEL."));
+        LazyFreeLazyUserDel = Add(new Directive("lazyfree-lazy-user-del", DirectiveKind.Boolean, "no", true, "GETDEL propagates as UNLINK instead of DEL (DEL frees like UNLINK)."));
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
     }
 
@@ -48,6 +51,15 @@ public sealed class NodeConfig
 
     /// <summary>enable-debug-command</summary>
     public Directive EnableDebugCommand { get; }
+
+    /// <summary>lazyfree-lazy-expire</summary>
+    public Directive LazyFreeLazyExpire { get; }
+
+    /// <summary>lazyfree-lazy-eviction</summary>
+    public Directive LazyFreeLazyEviction { get; }
+
+    /// <summary>lazyfree-lazy-user-del</summary>
+    public Directive LazyFreeLazyUserDel { get; }
 
     /// <summary>replica-read-only</summary>
     public Directive ReplicaReadOnly { get; }

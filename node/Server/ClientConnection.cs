@@ -159,11 +159,11 @@ internal sealed class ClientConnection
                 while (next < count)
                 {
                     CommandDispatcher.Execute(Session, _batch.GetCommand(next++));
-                    if (keyspace.Blocking.HasReadyKeys)
+                    if (_server.Blocking.HasReadyKeys)
                     {
                         // Only now that the command (or a whole EXEC) is over do pushed keys go to blocked clients;
                         // commands queued by MULTI have not run, so they have made nothing ready.
-                        keyspace.Blocking.ServeReadyKeys();
+                        _server.Blocking.ServeReadyKeys();
                     }
                     if (Session.Suspension is not null || Session.CloseAfterReply)
                     {
@@ -247,7 +247,7 @@ internal sealed class ClientConnection
         var keyspace = _server.Keyspace;
         lock (keyspace.Sync)
         {
-            keyspace.Blocking.Forget(Session);
+            _server.Blocking.Forget(Session);
             if (Session.Watcher is { } watcher)
             {
                 keyspace.Watches.UnwatchAll(watcher);

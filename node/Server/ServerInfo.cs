@@ -77,7 +77,7 @@ public static class ServerInfo
                     break;
                 case "persistence":
                     fields.Header("Persistence");
-                    AppendPersistence(fields);
+                    AppendPersistence(server, fields);
                     break;
                 case "stats":
                     fields.Header("Stats");
@@ -85,7 +85,7 @@ public static class ServerInfo
                     break;
                 case "replication":
                     fields.Header("Replication");
-                    AppendReplication(fields);
+                    AppendReplication(server, fields);
                     break;
                 case "cpu":
                     fields.Header("CPU");
@@ -245,11 +245,12 @@ public static class ServerInfo
     private static string Percent(long part, long whole) =>
         (whole == 0 ? 0 : part * 100.0 / whole).ToString("F2", CultureInfo.InvariantCulture) + "%";
 
-    private static void AppendPersistence(InfoSection f)
+    private static void AppendPersistence(NodeServer server, InfoSection f)
     {
         // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields).
         f.Add("loading", 0);
         f.Add("async_loading", 0);
+        f.Add("rdb_changes_since_last_save", server.Keyspace.Dirty);
         f.Add("aof_enabled", 0);
     }
 
@@ -275,14 +276,14 @@ public static class ServerInfo
         f.Add("total_error_replies", stats.TotalErrorReplies);
     }
 
-    private static void AppendReplication(InfoSection f)
+    private static void AppendReplication(NodeServer server, InfoSection f)
     {
         f.Add("role", "master");
         f.Add("connected_slaves", 0);
         f.Add("master_failover_state", "no-failover");
         f.Add("master_replid", ReplicationId);
         f.Add("master_replid2", new string('0', 40));
-        f.Add("master_repl_offset", 0);
+        f.Add("master_repl_offset", server.Propagator.Stream.MasterOffset);
         f.Add("second_repl_offset", -1);
         f.Add("repl_backlog_active", 0);
         f.Add("repl_backlog_size", 1048576);

@@ -98,6 +98,15 @@ public sealed class Database(Keyspace keyspace, int id)
         SignalModified(key);
     }
 
+    /// <summary>Removes an entry no command asked to change (expiry, eviction): watchers see it, the change counter does not.</summary>
+    private byte[] Remove(int index)
+    {
+        var key = Table[index].Key!;
+        Table.RemoveAt(index);
+        keyspace.Watches.Touch(this, key);
+        return key;
+    }
+
     /// <summary>Sets (unix ms) or clears (0) the expiry of the entry at <paramref name="index"/>.</summary>
     public void SetExpire(int index, long unixMs)
     {
@@ -110,7 +119,17 @@ public sealed class Database(Keyspace keyspace, int id)
     /// Delete, DeleteAt, SetExpire and Clear call it themselves; a command that changes a collection in
     /// place (a list push, a hash field, a set member) calls it once per modified key.
     /// </summary>
-    public void SignalModified(ReadOnlySpan<byte> key) => keyspace.Watches.Touch(this, key);
+    public void SignalModified(ReadOnlySpan<byte> key)
+    {
+        keyspace.Dirty++;
+        keyspace.Watches.Touch(this, key);
+    }
+
+    /// <summary>
+    /// Counts <paramref name="changes"/> more changes than the one signal a key gets, where Redis's dirty counter
+    /// counts each element (HSET of three fields, a push of five elements).
+    /// </summary>
+    public void CountChanges(long changes) => keyspace.Dirty += changes;
 
     /// <summary>
     /// A collection already stored under <paramref name="key"/> gained elements in place (ZADD to an existing
@@ -128,8 +147,9 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>Deletes an expired entry and counts it.</summary>
     internal void DeleteExpired(int index)
     {
-        DeleteAt(index);
+        var key = Remove(index);
         keyspace.ExpiredKeys++;
+        keyspace.Observer?.KeyExpired(this, key);
     }
 
     /// <summary>
@@ -149,21 +169,24 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>Deletes the entry at <paramref name="index"/> to free memory and counts it.</summary>
     internal void DeleteEvicted(int index)
     {
-        DeleteAt(index);
+        var key = Remove(index);
         keyspace.EvictedKeys++;
+        keyspace.Observer?.KeyEvicted(this, key);
     }
 
     /// <summary>Removes every key.</summary>
     public void Clear()
     {
         keyspace.Watches.TouchDatabase(this, null);
+        keyspace.Dirty += Table.Count;
         Table = new KeyTable();
+        keyspace.Observer?.DatabaseFlushed(this);
     }
 
     /// <summary>A key was stored: watchers see a change, and clients blocked on it may be served.</summary>
     private void KeyWritten(ReadOnlySpan<byte> key)
     {
         SignalModified(key);
-        keyspace.Blocking.SignalReady(this, key);
+        keyspace.Observer?.KeyWritten(this, key);
     }
 }

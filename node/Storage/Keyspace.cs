@@ -1,5 +1,3 @@
-using CacheOperator.Node.Server;
-
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
@@ -23,15 +21,21 @@ public sealed class Keyspace
             _databases[i] = new Database(this, i);
         }
         Watches = new WatchedKeys(count);
-        Blocking = new BlockingKeys(this);
         SyncWallClock();
     }
 
     /// <summary>Keys clients WATCH; every write touches it through <see cref="Database.SignalModified"/>.</summary>
     public WatchedKeys Watches { get; }
 
-    /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
-    public BlockingKeys Blocking { get; }
+    /// <summary>Who hears of keys written, expired, evicted and of flushed or swapped databases (the server layer).</summary>
+    public IKeyspaceObserver? Observer { get; set; }
+
+    /// <summary>
+    /// Changes made by commands since start, as Redis's server.dirty (INFO rdb_changes_since_last_save): every
+    /// key written, deleted or given an expiry counts; deletions by expiry and eviction do not. The dispatcher
+    /// propagates a command exactly when it moved this counter.
+    /// </summary>
+    public long Dirty { get; set; }
 
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
@@ -154,9 +158,8 @@ public sealed class Keyspace
         Watches.TouchDatabase(_databases[a], _databases[b]);
         Watches.TouchDatabase(_databases[b], _databases[a]);
         (_databases[a].Table, _databases[b].Table) = (_databases[b].Table, _databases[a].Table);
-        // Clients stay in their database: those waiting for keys the new contents hold can be served.
-        Blocking.SignalDatabase(_databases[a]);
-        Blocking.SignalDatabase(_databases[b]);
+        Dirty++;
+        Observer?.DatabasesSwapped(_databases[a], _databases[b]);
     }
 
     /// <summary>Total keys across databases.</summary>
