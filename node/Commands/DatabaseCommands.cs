@@ -97,6 +97,8 @@ internal static class DatabaseCommands
             return;
         }
         s.Db.Clear();
+        // Propagated even when the database was empty already, as Redis does.
+        s.Server.Propagator.Force();
         s.Reply.WriteOk();
     }
 
@@ -110,6 +112,9 @@ internal static class DatabaseCommands
         {
             s.Keyspace[i].Clear();
         }
+        // Redis counts the flush itself as one more change (it would save a snapshot), and propagates it always.
+        s.Keyspace.Dirty++;
+        s.Server.Propagator.Force();
         s.Reply.WriteOk();
     }
 

@@ -314,6 +314,7 @@ internal static class HashCommands
         var text = result.ToRedisText();
         hash.Set(a[2], text);
         Settle(s, a, 1, index, hash);
+        s.Server.Propagator.Rewrite("HSET"u8)?.Add(a[1]).Add(a[2]).Add(text);
         s.Reply.WriteBulk(text);
     }
 

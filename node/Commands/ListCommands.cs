@@ -623,6 +623,7 @@ internal static class ListCommands
         if (source is not null)
         {
             Move(s.Db, s.Reply, a[1], source, a[2], fromLeft, toLeft);
+            PropagateAsLmove(s, a[1], a[2], fromLeft, toLeft);
             return;
         }
         if (s.DenyBlocking)
@@ -639,9 +640,14 @@ internal static class ListCommands
                 return false;
             }
             Move(client.Db, client.Reply, key, list, destination, fromLeft, toLeft);
+            PropagateAsLmove(s, key, destination, fromLeft, toLeft);
             return true;
         });
     }
+
+    /// <summary>A blocking move goes to the change stream as the LMOVE it performed, which never waits.</summary>
+    private static void PropagateAsLmove(Session s, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, bool fromLeft, bool toLeft) =>
+        s.Server.Propagator.Rewrite("LMOVE"u8)?.Add(source).Add(destination).Add(fromLeft ? "LEFT"u8 : "RIGHT"u8).Add(toLeft ? "LEFT"u8 : "RIGHT"u8);
 
     /// <summary>Writes a BLPOP reply: the key and the popped element.</summary>
     private static void PopWithKey(Database db, ReplyWriter reply, ReadOnlySpan<byte> key, ListValue list, bool left)
@@ -667,7 +673,12 @@ internal static class ListCommands
         {
             return;
         }
-        PopFirstOrBlock(s, a, 1, a.Count - 2, timeoutMs, (db, reply, key, list) => PopWithKey(db, reply, key, list, left));
+        PopFirstOrBlock(s, a, 1, a.Count - 2, timeoutMs, (db, reply, key, list) =>
+        {
+            PopWithKey(db, reply, key, list, left);
+            // Served at once or later, it propagates as the pop it did, which never waits.
+            s.Server.Propagator.Rewrite(left ? "LPOP"u8 : "RPOP"u8)?.Add(key);
+        });
     }
 
     /// <summary>Writes the reply for a list known to hold data.</summary>
@@ -753,7 +764,11 @@ internal static class ListCommands
         {
             return;
         }
-        PopFirstOrBlock(s, a, numKeysIndex + 1, whereIndex - 1, blocking ? timeoutMs : null,
-            (db, reply, key, list) => PopRangeWithKey(db, reply, key, list, left, count));
+        PopFirstOrBlock(s, a, numKeysIndex + 1, whereIndex - 1, blocking ? timeoutMs : null, (db, reply, key, list) =>
+        {
+            PopRangeWithKey(db, reply, key, list, left, count);
+            // As Redis: the key found and the count, as the LPOP/RPOP a replica applies without choosing.
+            s.Server.Propagator.Rewrite(left ? "LPOP"u8 : "RPOP"u8)?.Add(key).Add(count);
+        });
     }
 }

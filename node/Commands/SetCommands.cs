@@ -1,4 +1,5 @@
 using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Replication;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
 using static CacheOperator.Node.Commands.CollectionCommandHelpers;
@@ -213,7 +214,8 @@ internal static class SetCommands
                 s.Reply.WriteNullBulk();
                 return;
             }
-            PopOne(s, set);
+            // The random choice is made here, once: replicas remove the member chosen.
+            PopOne(s, set, s.Server.Propagator.Rewrite("SREM"u8)?.Add(a[1]));
             Settle(s, a, 1, index, set);
             return;
         }
@@ -227,20 +229,26 @@ internal static class SetCommands
             // Everything goes: reply with the whole set and delete the key.
             WriteWholeSet(s, set);
             s.Db.DeleteAt(index);
+            s.Server.Propagator.Rewrite("DEL"u8)?.Add(a[1]);
             return;
         }
         s.Reply.WriteSetHeader((int)count);
+        var removed = s.Server.Propagator.Rewrite("SREM"u8)?.Add(a[1]);
         for (long i = 0; i < count; i++)
         {
-            PopOne(s, set);
+            PopOne(s, set, removed);
         }
         s.Db.SignalModified(a[1]);
     }
 
-    private static void PopOne(Session s, SetValue set)
+    /// <summary>Pops a random member into the reply, and into <paramref name="removed"/> (the SREM for the change stream) when recording.</summary>
+    private static void PopOne(Session s, SetValue set, PropagatedCommand? removed)
     {
         int position = Random.Shared.Next((int)set.Count);
-        WriteMember(s, set, position);
+        Span<byte> scratch = stackalloc byte[SetValue.ScratchLength];
+        var member = set.MemberAt(position, scratch);
+        s.Reply.WriteBulk(member);
+        removed?.Add(member);
         set.RemovePosition(position);
     }
 

@@ -1003,6 +1003,7 @@ internal static class SortedSetCommands
             if (set is not null)
             {
                 PopAndReply(s.Db, s.Reply, a[i], set, index, max, count, shape);
+                PropagateAsPop(s, a[i], max, count, shape);
                 return;
             }
         }
@@ -1020,8 +1021,19 @@ internal static class SortedSetCommands
                 return false;
             }
             PopAndReply(db, client.Reply, key, set, index, max, count, shape);
+            PropagateAsPop(s, key, max, count, shape);
             return true;
         });
+    }
+
+    /// <summary>ZMPOP and the blocking pops go to the change stream as the ZPOPMIN/ZPOPMAX of the key they found, which never waits.</summary>
+    private static void PropagateAsPop(Session s, ReadOnlySpan<byte> key, bool max, long count, ZPopReplyShape shape)
+    {
+        var rewrite = s.Server.Propagator.Rewrite(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8)?.Add(key);
+        if (shape == ZPopReplyShape.KeyThenPairs)
+        {
+            rewrite?.Add(count);
+        }
     }
 
     /// <summary>
