@@ -96,6 +96,7 @@ internal static class DatabaseCommands
         {
             return;
         }
+        s.Db.CountChanges(s.Db.Count);
         s.Db.Clear();
         // Propagated even when the database was empty already, as Redis does.
         s.Server.Propagator.Force();
@@ -110,10 +111,10 @@ internal static class DatabaseCommands
         }
         for (int i = 0; i < s.Keyspace.DatabaseCount; i++)
         {
+            s.Db.CountChanges(s.Keyspace[i].Count);
             s.Keyspace[i].Clear();
         }
-        // Redis counts the flush itself as one more change (it would save a snapshot), and propagates it always.
-        s.Keyspace.Dirty++;
+        // Propagated even when every database was empty already, as Redis does.
         s.Server.Propagator.Force();
         s.Reply.WriteOk();
     }

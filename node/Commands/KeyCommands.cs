@@ -160,6 +160,7 @@ internal static class KeyCommands
                 deleted++;
             }
         }
+        s.Db.CountChanges(deleted);
         s.Reply.WriteInteger(deleted);
     }
 

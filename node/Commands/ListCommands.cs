@@ -202,6 +202,7 @@ internal static class ListCommands
         {
             list.Push(a[i], left);
         }
+        s.Db.CountChanges(a.Count - 2);
         if (created)
         {
             s.Db.Add(a.Detach(1), list);
@@ -253,7 +254,7 @@ internal static class ListCommands
         }
         else
         {
-            WritePopped(s.Reply, list, left, count);
+            WritePopped(s.Db, s.Reply, list, left, count);
         }
         Shrunk(s.Db, a[1], list);
     }
@@ -269,10 +270,11 @@ internal static class ListCommands
         return false;
     }
 
-    /// <summary>Pops up to <paramref name="count"/> elements and writes them as an array.</summary>
-    private static void WritePopped(ReplyWriter reply, ListValue list, bool left, long count)
+    /// <summary>Pops up to <paramref name="count"/> elements and writes them as an array; each counts as a change, as in Redis.</summary>
+    private static void WritePopped(Database db, ReplyWriter reply, ListValue list, bool left, long count)
     {
         int n = (int)Math.Min(count, list.Length);
+        db.CountChanges(n);
         reply.WriteArrayHeader(n);
         for (int i = 0; i < n; i++)
         {
@@ -377,6 +379,8 @@ internal static class ListCommands
         }
         if (list is not null)
         {
+            // Redis counts each element trimmed away.
+            s.Db.CountChanges(list.Length);
             if (TryClampRange(start, stop, list.Length, out int first, out int last))
             {
                 list.Trim(first, last);
@@ -385,6 +389,7 @@ internal static class ListCommands
             {
                 list.Clear();
             }
+            s.Db.CountChanges(-list.Length);
             Shrunk(s.Db, a[1], list);
         }
         s.Reply.WriteOk();
@@ -663,7 +668,7 @@ internal static class ListCommands
     {
         reply.WriteArrayHeader(2);
         reply.WriteBulk(key);
-        WritePopped(reply, list, left, count);
+        WritePopped(db, reply, list, left, count);
         Shrunk(db, key, list);
     }
 

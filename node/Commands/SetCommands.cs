@@ -120,6 +120,7 @@ internal static class SetCommands
                 added++;
             }
         }
+        s.Db.CountChanges(added);
         Settle(s, a, 1, index, set, changed: added > 0);
         s.Reply.WriteInteger(added);
     }
@@ -140,6 +141,7 @@ internal static class SetCommands
                     removed++;
                 }
             }
+            s.Db.CountChanges(removed);
             Settle(s, a, 1, index, set, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
@@ -228,11 +230,13 @@ internal static class SetCommands
         {
             // Everything goes: reply with the whole set and delete the key.
             WriteWholeSet(s, set);
+            s.Db.CountChanges(set.Count);
             s.Db.DeleteAt(index);
             s.Server.Propagator.Rewrite("DEL"u8)?.Add(a[1]);
             return;
         }
         s.Reply.WriteSetHeader((int)count);
+        s.Db.CountChanges(count);
         var removed = s.Server.Propagator.Rewrite("SREM"u8)?.Add(a[1]);
         for (long i = 0; i < count; i++)
         {
@@ -340,6 +344,8 @@ internal static class SetCommands
         destination ??= new SetValue();
         bool added = destination.Add(a[3]);
         Settle(s, a, 2, destinationIndex, destination, changed: added);
+        // Redis counts the removal, and the insertion when the member was new there.
+        s.Db.CountChanges(added ? 2 : 1);
         s.Reply.WriteInteger(1);
     }
 

@@ -323,6 +323,8 @@ internal static class SortedSetCommands
     /// </summary>
     private static void Grown(Session s, ReadOnlySpan<byte> key, bool created, long changes)
     {
+        // Redis counts each member added or updated.
+        s.Db.CountChanges(changes);
         if (!created && changes > 0)
         {
             s.Db.SignalGrown(key);
@@ -870,6 +872,7 @@ internal static class SortedSetCommands
             {
                 Shrunk(s.Db, set, index);
             }
+            s.Db.CountChanges(removed);
         }
         s.Reply.WriteInteger(removed);
     }
@@ -921,6 +924,7 @@ internal static class SortedSetCommands
             return;
         }
         set.RemoveRange(begin, end);
+        s.Db.CountChanges(end - begin);
         Shrunk(s.Db, set, index);
         s.Reply.WriteInteger(end - begin);
     }
@@ -1097,6 +1101,8 @@ internal static class SortedSetCommands
     internal static void PopAndReply(Database db, ReplyWriter reply, ReadOnlySpan<byte> key, SortedSetValue set, int index, bool max, long count, ZPopReplyShape shape)
     {
         long taken = Math.Min(count, set.Count);
+        // Redis counts each member popped.
+        db.CountChanges(taken);
         switch (shape)
         {
             case ZPopReplyShape.Flat:

@@ -466,6 +466,7 @@ internal static class StringCommands
         {
             StoreString(s, a, i, s.Db.Find(a[i]), a.Detach(i + 1), keepTtl: false);
         }
+        s.Db.CountChanges(a.Count / 2);
     }
 
     private static void Incr(Session s, ArgList a) => IncrementBy(s, a, 1);

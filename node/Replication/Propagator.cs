@@ -7,7 +7,7 @@ namespace CacheOperator.Node.Replication;
 /// <summary>
 /// The one write path into the <see cref="ChangeStream"/>, as Redis's call()/alsoPropagate: the dispatcher
 /// brackets every command with <see cref="BeginCommand"/> and <see cref="EndCommand(Database, ArgList, bool, long)"/>;
-/// a command that moved the keyspace's dirty counter is recorded as its arguments, or as the rewrite its handler
+/// a command that moved the keyspace's change counter is recorded as its arguments, or as the rewrite its handler
 /// asked for (<see cref="Rewrite"/>), after anything it propagated itself (<see cref="Also"/>) and any key that
 /// expired under it. What one outermost command (or EXEC, or the serving of a blocked client) recorded is one
 /// execution unit: published alone when it is one command, wrapped in MULTI ... EXEC when it is several.
@@ -33,14 +33,15 @@ public sealed class Propagator(Keyspace keyspace)
     /// <summary>True when changes are recorded (somebody subscribes to the stream).</summary>
     public bool IsRecording => Stream.HasSubscribers;
 
-    /// <summary>Called before a command's handler runs; returns the dirty counter to hand to <c>EndCommand</c>.</summary>
+    /// <summary>Called before a command's handler runs; returns the change counter to hand to <c>EndCommand</c>.</summary>
     public long BeginCommand()
     {
         _depth++;
         _rewrite = null;
         _prevented = false;
         _forced = false;
-        return keyspace.Dirty;
+        keyspace.DeclaredChanges = -1;
+        return keyspace.Changes;
     }
 
     /// <summary>
@@ -48,9 +49,14 @@ public sealed class Propagator(Keyspace keyspace)
     /// when it changed something, unless <paramref name="propagatesItself"/> is false (EXEC: its commands are recorded
     /// one by one); publishes the unit when this was the outermost command.
     /// </summary>
-    public void EndCommand(Database db, ArgList args, bool propagatesItself, long dirtyBefore)
+    public void EndCommand(Database db, ArgList args, bool propagatesItself, long changesBefore)
     {
-        if (IsRecording && propagatesItself && !_prevented && (_forced || keyspace.Dirty != dirtyBefore))
+        bool changed = keyspace.Changes != changesBefore;
+        if (propagatesItself)
+        {
+            CountDirty(changed);
+        }
+        if (IsRecording && propagatesItself && !_prevented && (_forced || changed))
         {
             _pending.Add((db.Id, _rewrite is null ? args.ToArrays() : null, _rewrite));
         }
@@ -61,9 +67,11 @@ public sealed class Propagator(Keyspace keyspace)
     /// Called after a command with no arguments of its own was run for a client (a blocked client served from a key):
     /// records the rewrite its code asked for, if it changed something.
     /// </summary>
-    public void EndCommand(Database db, long dirtyBefore)
+    public void EndCommand(Database db, long changesBefore)
     {
-        if (IsRecording && !_prevented && _rewrite is { } rewrite && (_forced || keyspace.Dirty != dirtyBefore))
+        bool changed = keyspace.Changes != changesBefore;
+        CountDirty(changed);
+        if (IsRecording && !_prevented && _rewrite is { } rewrite && (_forced || changed))
         {
             _pending.Add((db.Id, null, rewrite));
         }
@@ -119,6 +127,14 @@ public sealed class Propagator(Keyspace keyspace)
         {
             Publish();
         }
+    }
+
+    /// <summary>Redis's server.dirty: what the command declared, or one when it changed anything.</summary>
+    private void CountDirty(bool changed)
+    {
+        long declared = keyspace.DeclaredChanges;
+        keyspace.Dirty += declared >= 0 ? declared : changed ? 1 : 0;
+        keyspace.DeclaredChanges = -1;
     }
 
     private void Finish()

@@ -121,15 +121,16 @@ public sealed class Database(Keyspace keyspace, int id)
     /// </summary>
     public void SignalModified(ReadOnlySpan<byte> key)
     {
-        keyspace.Dirty++;
+        keyspace.Changes++;
         keyspace.Watches.Touch(this, key);
     }
 
     /// <summary>
-    /// Counts <paramref name="changes"/> more changes than the one signal a key gets, where Redis's dirty counter
-    /// counts each element (HSET of three fields, a push of five elements).
+    /// Declares that the running command made <paramref name="changes"/> changes, where Redis's dirty counter counts
+    /// more than one for a command (each key of MSET or DEL, each element pushed, each field set); added up over
+    /// the command's calls. A command that declares nothing counts one when it changed anything.
     /// </summary>
-    public void CountChanges(long changes) => keyspace.Dirty += changes;
+    public void CountChanges(long changes) => keyspace.DeclaredChanges = Math.Max(0, keyspace.DeclaredChanges) + changes;
 
     /// <summary>
     /// A collection already stored under <paramref name="key"/> gained elements in place (ZADD to an existing
@@ -178,7 +179,10 @@ public sealed class Database(Keyspace keyspace, int id)
     public void Clear()
     {
         keyspace.Watches.TouchDatabase(this, null);
-        keyspace.Dirty += Table.Count;
+        if (Table.Count > 0)
+        {
+            keyspace.Changes++;
+        }
         Table = new KeyTable();
         keyspace.Observer?.DatabaseFlushed(this);
     }

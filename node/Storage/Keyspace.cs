@@ -31,11 +31,19 @@ public sealed class Keyspace
     public IKeyspaceObserver? Observer { get; set; }
 
     /// <summary>
-    /// Changes made by commands since start, as Redis's server.dirty (INFO rdb_changes_since_last_save): every
-    /// key written, deleted or given an expiry counts; deletions by expiry and eviction do not. The dispatcher
-    /// propagates a command exactly when it moved this counter.
+    /// Signals of change by commands: every key written, deleted or given an expiry counts; deletions by expiry
+    /// and eviction do not. A command changed the data exactly when it moved this counter (then it is propagated).
+    /// </summary>
+    public long Changes { get; internal set; }
+
+    /// <summary>
+    /// Changes as Redis's server.dirty counts them (INFO rdb_changes_since_last_save): one per command that
+    /// changed something, or the number the command declared (<see cref="Database.CountChanges"/>).
     /// </summary>
     public long Dirty { get; set; }
+
+    /// <summary>What the running command declared with <see cref="Database.CountChanges"/>; -1 when it declared nothing.</summary>
+    public long DeclaredChanges { get; set; } = -1;
 
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
@@ -158,7 +166,7 @@ public sealed class Keyspace
         Watches.TouchDatabase(_databases[a], _databases[b]);
         Watches.TouchDatabase(_databases[b], _databases[a]);
         (_databases[a].Table, _databases[b].Table) = (_databases[b].Table, _databases[a].Table);
-        Dirty++;
+        Changes++;
         Observer?.DatabasesSwapped(_databases[a], _databases[b]);
     }
 
