@@ -247,7 +247,8 @@ public static class ServerInfo
 
     private static void AppendPersistence(NodeServer server, InfoSection f)
     {
-        // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields).
+        // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields); without
+        // snapshots the change counter counts from start.
         f.Add("loading", 0);
         f.Add("async_loading", 0);
         f.Add("rdb_changes_since_last_save", server.Keyspace.Dirty);
