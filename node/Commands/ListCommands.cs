@@ -621,6 +621,8 @@ internal static class ListCommands
     /// <summary>BLMOVE and BRPOPLPUSH: move at once when the source has data, otherwise wait for it.</summary>
     private static void BlockingMove(Session s, ArgList a, bool fromLeft, bool toLeft, ReadOnlySpan<byte> timeout)
     {
+        // BRPOPLPUSH goes to the stream as RPOPLPUSH, BLMOVE as LMOVE, as Redis sends them.
+        bool asRpoplpush = a.Count == 4;
         if (!BlockingTimeout.TryParse(s, timeout, out long timeoutMs) || !TryFindList(s, a[1], forRead: false, out var source))
         {
             return;
@@ -628,7 +630,7 @@ internal static class ListCommands
         if (source is not null)
         {
             Move(s.Db, s.Reply, a[1], source, a[2], fromLeft, toLeft);
-            PropagateAsLmove(s, a[1], a[2], fromLeft, toLeft);
+            PropagateAsMove(s, a[1], a[2], fromLeft, toLeft, asRpoplpush);
             return;
         }
         if (s.DenyBlocking)
@@ -645,14 +647,23 @@ internal static class ListCommands
                 return false;
             }
             Move(client.Db, client.Reply, key, list, destination, fromLeft, toLeft);
-            PropagateAsLmove(s, key, destination, fromLeft, toLeft);
+            PropagateAsMove(s, key, destination, fromLeft, toLeft, asRpoplpush);
             return true;
         });
     }
 
-    /// <summary>A blocking move goes to the change stream as the LMOVE it performed, which never waits.</summary>
-    private static void PropagateAsLmove(Session s, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, bool fromLeft, bool toLeft) =>
-        s.Server.Propagator.Rewrite("LMOVE"u8)?.Add(source).Add(destination).Add(fromLeft ? "LEFT"u8 : "RIGHT"u8).Add(toLeft ? "LEFT"u8 : "RIGHT"u8);
+    /// <summary>A blocking move goes to the change stream as the move it performed, which never waits.</summary>
+    private static void PropagateAsMove(Session s, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, bool fromLeft, bool toLeft, bool asRpoplpush)
+    {
+        if (asRpoplpush)
+        {
+            s.Server.Propagator.Rewrite("RPOPLPUSH"u8)?.Add(source).Add(destination);
+        }
+        else
+        {
+            s.Server.Propagator.Rewrite("LMOVE"u8)?.Add(source).Add(destination).Add(fromLeft ? "LEFT"u8 : "RIGHT"u8).Add(toLeft ? "LEFT"u8 : "RIGHT"u8);
+        }
+    }
 
     /// <summary>Writes a BLPOP reply: the key and the popped element.</summary>
     private static void PopWithKey(Database db, ReplyWriter reply, ReadOnlySpan<byte> key, ListValue list, bool left)
@@ -771,9 +782,10 @@ internal static class ListCommands
         }
         PopFirstOrBlock(s, a, numKeysIndex + 1, whereIndex - 1, blocking ? timeoutMs : null, (db, reply, key, list) =>
         {
+            long popped = Math.Min(count, list.Length);
             PopRangeWithKey(db, reply, key, list, left, count);
-            // As Redis: the key found and the count, as the LPOP/RPOP a replica applies without choosing.
-            s.Server.Propagator.Rewrite(left ? "LPOP"u8 : "RPOP"u8)?.Add(key).Add(count);
+            // As Redis: the key found and how many it gave, as the LPOP/RPOP a replica applies without choosing.
+            s.Server.Propagator.Rewrite(left ? "LPOP"u8 : "RPOP"u8)?.Add(key).Add(popped);
         });
     }
 }

@@ -1006,8 +1006,8 @@ internal static class SortedSetCommands
             }
             if (set is not null)
             {
+                PropagateAsPop(s, a[i], max, Math.Min(count, set.Count), shape);
                 PopAndReply(s.Db, s.Reply, a[i], set, index, max, count, shape);
-                PropagateAsPop(s, a[i], max, count, shape);
                 return;
             }
         }
@@ -1024,13 +1024,13 @@ internal static class SortedSetCommands
             {
                 return false;
             }
+            PropagateAsPop(s, key, max, Math.Min(count, set.Count), shape);
             PopAndReply(db, client.Reply, key, set, index, max, count, shape);
-            PropagateAsPop(s, key, max, count, shape);
             return true;
         });
     }
 
-    /// <summary>ZMPOP and the blocking pops go to the change stream as the ZPOPMIN/ZPOPMAX of the key they found, which never waits.</summary>
+    /// <summary>ZMPOP and the blocking pops go to the change stream as the ZPOPMIN/ZPOPMAX of the key they found and how many it gave, which never waits.</summary>
     private static void PropagateAsPop(Session s, ReadOnlySpan<byte> key, bool max, long count, ZPopReplyShape shape)
     {
         var rewrite = s.Server.Propagator.Rewrite(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8)?.Add(key);

@@ -196,7 +196,7 @@ public class RewriteTests
         c.Call("BZMPOP", "1", "2", "empty", "z", "MAX");
         c.Call("BLPOP", "empty", "0.01");
         Assert.Equal(
-            ["LPOP l", "RPOP l", "LMOVE l l2 LEFT RIGHT", "LMOVE l l2 RIGHT LEFT", "LPOP l 5", "RPOP l2 1",
+            ["LPOP l", "RPOP l", "LMOVE l l2 LEFT RIGHT", "RPOPLPUSH l l2", "LPOP l 1", "RPOP l2 1",
              "ZPOPMIN z", "ZPOPMAX z", "ZPOPMIN z 1", "ZPOPMAX z 1"],
             stream.Take());
     }
