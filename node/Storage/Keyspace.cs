@@ -57,6 +57,9 @@ public sealed class Keyspace
     /// <summary>Value stamped on entries when accessed (seconds, for LRU).</summary>
     public uint AccessClock { get; private set; }
 
+    /// <summary>False after DEBUG SET-ACTIVE-EXPIRE 0: expired keys are only removed when read.</summary>
+    public bool ActiveExpiryEnabled { get; set; } = true;
+
     /// <summary>Keys removed because their time ran out.</summary>
     public long ExpiredKeys { get; internal set; }
 

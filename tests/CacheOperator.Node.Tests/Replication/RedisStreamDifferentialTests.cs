@@ -35,14 +35,14 @@ public class RedisStreamDifferentialTests
         string dir = Directory.CreateTempSubdirectory("redis-feed-").FullName;
         try
         {
-            using var redis = RedisServerProcess.Start("--dir", dir, "--repl-diskless-sync", "no");
+            using var redis = RedisServerProcess.Start("--dir", dir, "--repl-diskless-sync", "no", "--enable-debug-command", "yes");
             using var feed = RedisReplicationFeed.Attach(redis.Port);
             using (var r1 = redis.Client())
             using (var r2 = redis.Client())
             {
                 Run(r1, r2);
             }
-            await using var node = TestNode.Start();
+            await using var node = TestNode.Start("--enable-debug-command", "yes");
             var capture = StreamCapture.Attach(node.Server);
             using (var n1 = node.Client())
             using (var n2 = node.Client())
@@ -67,6 +67,7 @@ public class RedisStreamDifferentialTests
         {
             c.Call(command);
         }
+        LazyExpiry(c);
         other.Call("SELECT", "5");
         other.Send("BLMPOP", "0", "2", "q1", "q2", "RIGHT", "COUNT", "2");
         Wait.Until(() => c.Call("INFO", "clients").Text!.Contains("blocked_clients:1\r\n", StringComparison.Ordinal), "BLMPOP blocks");
@@ -74,6 +75,41 @@ public class RedisStreamDifferentialTests
         c.Call("LPUSH", "q2", "a", "b", "c");
         Assert.Equal("q2", other.Read().Elements[0].Text);
         c.Call("SET", "sentinel", "1");
+    }
+
+    /// <summary>
+    /// Keys that expired and are then read, written or found inside a transaction: the deletions go out
+    /// with the command that found them. The active cycle is off, so only commands find them.
+    /// </summary>
+    private static void LazyExpiry(RespClient c)
+    {
+        c.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+        c.Call("SELECT", "6");
+        foreach (var key in new[] { "e1", "e2", "e3", "e4", "e5" })
+        {
+            c.Call("SET", key, "v", "PX", "1");
+        }
+        long setAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        // The server's own clock says when the keys are past their time (reading them would expire them).
+        Wait.Until(() => ServerMs(c) > setAt + 20, "the keys are past their time");
+        c.Call("GET", "e1");
+        c.Call("SET", "e2", "new");
+        c.Call("RPUSH", "e3", "x");
+        c.Call("MULTI");
+        c.Call("EXISTS", "e4");
+        c.Call("SET", "other", "1");
+        c.Call("EXEC");
+        c.Call("MULTI");
+        c.Call("GET", "e5");
+        c.Call("EXEC");
+        c.Call("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+        c.Call("SELECT", "0");
+    }
+
+    private static long ServerMs(RespClient c)
+    {
+        var time = c.Call("TIME").Texts;
+        return long.Parse(time[0]!, CultureInfo.InvariantCulture) * 1000 + long.Parse(time[1]!, CultureInfo.InvariantCulture) / 1000;
     }
 
     /// <summary>Equal command by command; numbers that are unix times in ms (after 2020) may differ by a minute.</summary>
