@@ -93,8 +93,21 @@ public sealed class Workload(int seed, RespClient main, RespClient other, bool i
 
     private string[] Command()
     {
-        switch (_random.Next(46))
+        switch (_random.Next(58))
         {
+            case 46: return ["SETBIT", Key("s"), Text(_random.Next(64)), Pick("0", "1")];
+            case 47: return ["LSET", Key("l"), Text(_random.Next(-2, 3)), Value()];
+            case 48: return ["LINSERT", Key("l"), Pick("BEFORE", "AFTER"), Value(), Value()];
+            case 49: return ["HSETNX", Key("h"), Member(), Value()];
+            case 50: return ["HMSET", Key("h"), Member(), Value()];
+            case 51: return ["ZADD", Key("z"), .. Pick<string[]>([], ["NX"], ["XX"], ["GT"], ["LT", "CH"], ["INCR"]), Score(), Member()];
+            case 52: return [Pick("ZREMRANGEBYRANK", "ZREMRANGEBYSCORE"), Key("z"), Pick("0", "1"), Pick("1", "5")];
+            // Lex ranges are defined for members of one score only (mixed scores differ between Redis and the node).
+            case 53: return Pick<string[]>(["ZADD", Key("zl"), "0", Member()], ["ZREMRANGEBYLEX", Key("zl"), "[m1", "[m5"]);
+            case 54: return ["ZDIFFSTORE", Key("z"), "2", Key("z"), Key("z")];
+            case 55: return ["SORT", Key(Pick("l", "t")), .. Pick<string[]>(["ALPHA"], ["BY", "nosort", "ALPHA"], ["ALPHA", "DESC", "LIMIT", "0", "3"]), "STORE", Key("l")];
+            case 56: return [Pick("LPUSHX", "RPUSHX"), Key("l"), Value()];
+            case 57: return Pick<string[]>(["MSETNX", Key("s"), Value(), Key("s"), Value()], ["DECRBY", Key("n"), "3"], ["RPOPLPUSH", Key("l"), Key("l")]);
             case 0: return ["SET", Key("s"), Value(), .. _random.Next(2) == 0 ? Ttl(forSet: true) : [], .. Pick<string[]>([], ["NX"], ["XX"], ["GET"])];
             case 1: return ["SETEX", Key("s"), Text(1000 + _random.Next(1000)), Value()];
             case 2: return ["PSETEX", Key(Pick("s", "e")), Pick("2000000", "3000000"), Value()];
