@@ -237,10 +237,12 @@ internal static class SetCommands
         }
         s.Reply.WriteSetHeader((int)count);
         s.Db.CountChanges(count);
-        var removed = s.Server.Propagator.Rewrite("SREM"u8)?.Add(a[1]);
+        // As Redis 7.0: one SREM per member chosen, instead of the SPOP (several go out as one MULTI/EXEC).
+        var propagator = s.Server.Propagator;
+        propagator.Prevent();
         for (long i = 0; i < count; i++)
         {
-            PopOne(s, set, removed);
+            PopOne(s, set, propagator.Also(s.Db, "SREM"u8)?.Add(a[1]));
         }
         s.Db.SignalModified(a[1]);
     }
