@@ -59,6 +59,7 @@ public static class CommandDispatcher
             return;
         }
         session.Reply.LastErrorPrefix = null;
+        long dirty = server.Propagator.BeginCommand();
         try
         {
             spec.Handler!(session, args);
@@ -72,6 +73,8 @@ public static class CommandDispatcher
             session.Reply.WriteError($"ERR internal error while running '{spec.Name}'");
             session.CloseAfterReply = true;
         }
+        // The one place a client's command reaches the change stream: as run, or as its handler rewrote it.
+        server.Propagator.EndCommand(session.Db, args, (spec.Flags & CommandFlags.TransactionControl) == 0, dirty);
         long elapsed = Stopwatch.GetTimestamp() - started;
         if ((spec.Flags & CommandFlags.Write) != 0)
         {

@@ -96,7 +96,10 @@ internal static class DatabaseCommands
         {
             return;
         }
+        s.Db.CountChanges(s.Db.Count);
         s.Db.Clear();
+        // Propagated even when the database was empty already, as Redis does.
+        s.Server.Propagator.Force();
         s.Reply.WriteOk();
     }
 
@@ -108,8 +111,11 @@ internal static class DatabaseCommands
         }
         for (int i = 0; i < s.Keyspace.DatabaseCount; i++)
         {
+            s.Db.CountChanges(s.Keyspace[i].Count);
             s.Keyspace[i].Clear();
         }
+        // Propagated even when every database was empty already, as Redis does.
+        s.Server.Propagator.Force();
         s.Reply.WriteOk();
     }
 

@@ -118,9 +118,9 @@ internal static class DumpCommands
         if (ttl != 0 && ttl <= s.Keyspace.NowMs)
         {
             // Already expired: the key ends up absent (an old one replaced is deleted), and the answer is still OK.
-            if (replace)
+            if (replace && db.Delete(a[1]))
             {
-                db.Delete(a[1]);
+                s.Server.Propagator.Rewrite("DEL"u8)?.Add(a[1]);
             }
             s.Reply.WriteOk();
             return;
@@ -129,6 +129,16 @@ internal static class DumpCommands
         if (ttl != 0)
         {
             db.SetExpire(index, ttl);
+            if (!absTtl && s.Server.Propagator.Rewrite("RESTORE"u8) is { } rewrite)
+            {
+                // The relative TTL becomes the absolute time, so a replica applying it later expires the key at the same instant.
+                rewrite.Add(a[1]).Add(ttl);
+                for (int i = 3; i < a.Count; i++)
+                {
+                    rewrite.Add(a[i]);
+                }
+                rewrite.Add("ABSTTL"u8);
+            }
         }
         // As Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME otherwise.
         ref var entry = ref db.Table[index];

@@ -134,6 +134,8 @@ internal static class HashCommands
                 added++;
             }
         }
+        // Redis counts every field set, new or not.
+        s.Db.CountChanges((a.Count - 2) / 2);
         Settle(s, a, 1, index, hash);
         return true;
     }
@@ -227,6 +229,7 @@ internal static class HashCommands
                     removed++;
                 }
             }
+            s.Db.CountChanges(removed);
             Settle(s, a, 1, index, hash, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
@@ -314,6 +317,7 @@ internal static class HashCommands
         var text = result.ToRedisText();
         hash.Set(a[2], text);
         Settle(s, a, 1, index, hash);
+        s.Server.Propagator.Rewrite("HSET"u8)?.Add(a[1]).Add(a[2]).Add(text);
         s.Reply.WriteBulk(text);
     }
 

@@ -164,6 +164,7 @@ internal static class KeyCommands
                 deleted++;
             }
         }
+        s.Db.CountChanges(deleted);
         s.Reply.WriteInteger(deleted);
     }
 
@@ -581,13 +582,21 @@ internal static class KeyCommands
             s.Reply.WriteInteger(0);
             return;
         }
+        var propagator = s.Server.Propagator;
         if (when <= s.Keyspace.NowMs)
         {
             db.DeleteAt(index);
+            propagator.Rewrite(s.Server.Config.LazyFreeLazyExpire.Number != 0 ? "UNLINK"u8 : "DEL"u8)?.Add(a[1]);
         }
         else
         {
             db.SetExpire(index, when);
+            // Relative and second times become PEXPIREAT at the absolute millisecond; the options stay.
+            var rewrite = propagator.Rewrite("PEXPIREAT"u8)?.Add(a[1]).Add(when);
+            for (int i = 3; rewrite is not null && i < a.Count; i++)
+            {
+                rewrite.Add(a[i]);
+            }
         }
         s.Reply.WriteInteger(1);
     }

@@ -210,6 +210,7 @@ internal static class ListCommands
         {
             list.Push(a[i], left);
         }
+        s.Db.CountChanges(a.Count - 2);
         if (created)
         {
             s.Db.Add(a.Detach(1), list);
@@ -261,7 +262,7 @@ internal static class ListCommands
         }
         else
         {
-            WritePopped(s.Reply, list, left, count);
+            WritePopped(s.Db, s.Reply, list, left, count);
         }
         Shrunk(s.Db, a[1], list);
     }
@@ -277,10 +278,11 @@ internal static class ListCommands
         return false;
     }
 
-    /// <summary>Pops up to <paramref name="count"/> elements and writes them as an array.</summary>
-    private static void WritePopped(ReplyWriter reply, ListValue list, bool left, long count)
+    /// <summary>Pops up to <paramref name="count"/> elements and writes them as an array; each counts as a change, as in Redis.</summary>
+    private static void WritePopped(Database db, ReplyWriter reply, ListValue list, bool left, long count)
     {
         int n = (int)Math.Min(count, list.Length);
+        db.CountChanges(n);
         reply.WriteArrayHeader(n);
         for (int i = 0; i < n; i++)
         {
@@ -385,6 +387,8 @@ internal static class ListCommands
         }
         if (list is not null)
         {
+            // Redis counts each element trimmed away.
+            s.Db.CountChanges(list.Length);
             if (TryClampRange(start, stop, list.Length, out int first, out int last))
             {
                 list.Trim(first, last);
@@ -393,6 +397,7 @@ internal static class ListCommands
             {
                 list.Clear();
             }
+            s.Db.CountChanges(-list.Length);
             Shrunk(s.Db, a[1], list);
         }
         s.Reply.WriteOk();
@@ -624,6 +629,8 @@ internal static class ListCommands
     /// <summary>BLMOVE and BRPOPLPUSH: move at once when the source has data, otherwise wait for it.</summary>
     private static void BlockingMove(Session s, ArgList a, bool fromLeft, bool toLeft, ReadOnlySpan<byte> timeout)
     {
+        // BRPOPLPUSH goes to the stream as RPOPLPUSH, BLMOVE as LMOVE, as Redis sends them.
+        bool asRpoplpush = a.Count == 4;
         if (!BlockingTimeout.TryParse(s, timeout, out long timeoutMs) || !TryFindList(s, a[1], forRead: false, out var source))
         {
             return;
@@ -631,6 +638,7 @@ internal static class ListCommands
         if (source is not null)
         {
             Move(s.Db, s.Reply, a[1], source, a[2], fromLeft, toLeft);
+            PropagateAsMove(s, a[1], a[2], fromLeft, toLeft, asRpoplpush);
             return;
         }
         if (s.DenyBlocking)
@@ -639,7 +647,7 @@ internal static class ListCommands
             return;
         }
         byte[] destination = a[2].ToArray();
-        s.Keyspace.Blocking.Block(s, [a[1].ToArray()], timeoutMs, (client, key) =>
+        s.Server.Blocking.Block(s, [a[1].ToArray()], timeoutMs, (client, key) =>
         {
             var list = FindListToServe(client.Db, key);
             if (list is null)
@@ -647,8 +655,22 @@ internal static class ListCommands
                 return false;
             }
             Move(client.Db, client.Reply, key, list, destination, fromLeft, toLeft);
+            PropagateAsMove(s, key, destination, fromLeft, toLeft, asRpoplpush);
             return true;
         });
+    }
+
+    /// <summary>A blocking move goes to the change stream as the move it performed, which never waits.</summary>
+    private static void PropagateAsMove(Session s, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, bool fromLeft, bool toLeft, bool asRpoplpush)
+    {
+        if (asRpoplpush)
+        {
+            s.Server.Propagator.Rewrite("RPOPLPUSH"u8)?.Add(source).Add(destination);
+        }
+        else
+        {
+            s.Server.Propagator.Rewrite("LMOVE"u8)?.Add(source).Add(destination).Add(fromLeft ? "LEFT"u8 : "RIGHT"u8).Add(toLeft ? "LEFT"u8 : "RIGHT"u8);
+        }
     }
 
     /// <summary>Writes a BLPOP reply: the key and the popped element.</summary>
@@ -665,7 +687,7 @@ internal static class ListCommands
     {
         reply.WriteArrayHeader(2);
         reply.WriteBulk(key);
-        WritePopped(reply, list, left, count);
+        WritePopped(db, reply, list, left, count);
         Shrunk(db, key, list);
     }
 
@@ -675,7 +697,12 @@ internal static class ListCommands
         {
             return;
         }
-        PopFirstOrBlock(s, a, 1, a.Count - 2, timeoutMs, (db, reply, key, list) => PopWithKey(db, reply, key, list, left));
+        PopFirstOrBlock(s, a, 1, a.Count - 2, timeoutMs, (db, reply, key, list) =>
+        {
+            PopWithKey(db, reply, key, list, left);
+            // Served at once or later, it propagates as the pop it did, which never waits.
+            s.Server.Propagator.Rewrite(left ? "LPOP"u8 : "RPOP"u8)?.Add(key);
+        });
     }
 
     /// <summary>Writes the reply for a list known to hold data.</summary>
@@ -705,7 +732,7 @@ internal static class ListCommands
             s.Reply.WriteNullArray();
             return;
         }
-        s.Keyspace.Blocking.Block(s, a, first, last, wait, (client, key) =>
+        s.Server.Blocking.Block(s, a, first, last, wait, (client, key) =>
         {
             var list = FindListToServe(client.Db, key);
             if (list is null)
@@ -761,7 +788,12 @@ internal static class ListCommands
         {
             return;
         }
-        PopFirstOrBlock(s, a, numKeysIndex + 1, whereIndex - 1, blocking ? timeoutMs : null,
-            (db, reply, key, list) => PopRangeWithKey(db, reply, key, list, left, count));
+        PopFirstOrBlock(s, a, numKeysIndex + 1, whereIndex - 1, blocking ? timeoutMs : null, (db, reply, key, list) =>
+        {
+            long popped = Math.Min(count, list.Length);
+            PopRangeWithKey(db, reply, key, list, left, count);
+            // As Redis: the key found and how many it gave, as the LPOP/RPOP a replica applies without choosing.
+            s.Server.Propagator.Rewrite(left ? "LPOP"u8 : "RPOP"u8)?.Add(key).Add(popped);
+        });
     }
 }

@@ -155,8 +155,19 @@ internal static class ServerCommands
         if (a.Count == 2 && a.Is(1, "HELP"u8))
         {
             HelpReply.Write(s, "DEBUG",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.");
+            return;
+        }
+        if (a.Count == 3 && a.Is(1, "SET-ACTIVE-EXPIRE"u8))
+        {
+            // As Redis's atoi: anything but a non-zero number turns the cycle off.
+            s.Keyspace.ActiveExpiryEnabled = NumberFormat.TryParseInt64(a[2], out long on) && on != 0;
+            s.Reply.WriteOk();
             return;
         }
         if (a.Count == 3 && a.Is(1, "SLEEP"u8))

@@ -1,4 +1,5 @@
 using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Replication;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
 using static CacheOperator.Node.Commands.CollectionCommandHelpers;
@@ -125,6 +126,7 @@ internal static class SetCommands
                 added++;
             }
         }
+        s.Db.CountChanges(added);
         Settle(s, a, 1, index, set, changed: added > 0);
         s.Reply.WriteInteger(added);
     }
@@ -145,6 +147,7 @@ internal static class SetCommands
                     removed++;
                 }
             }
+            s.Db.CountChanges(removed);
             Settle(s, a, 1, index, set, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
@@ -219,7 +222,8 @@ internal static class SetCommands
                 s.Reply.WriteNullBulk();
                 return;
             }
-            PopOne(s, set);
+            // The random choice is made here, once: replicas remove the member chosen.
+            PopOne(s, set, s.Server.Propagator.Rewrite("SREM"u8)?.Add(a[1]));
             Settle(s, a, 1, index, set);
             return;
         }
@@ -232,21 +236,31 @@ internal static class SetCommands
         {
             // Everything goes: reply with the whole set and delete the key.
             WriteWholeSet(s, set);
+            s.Db.CountChanges(set.Count);
             s.Db.DeleteAt(index);
+            s.Server.Propagator.Rewrite("DEL"u8)?.Add(a[1]);
             return;
         }
         s.Reply.WriteSetHeader((int)count);
+        s.Db.CountChanges(count);
+        // As Redis 7.0: one SREM per member chosen, instead of the SPOP (several go out as one MULTI/EXEC).
+        var propagator = s.Server.Propagator;
+        propagator.Prevent();
         for (long i = 0; i < count; i++)
         {
-            PopOne(s, set);
+            PopOne(s, set, propagator.Also(s.Db, "SREM"u8)?.Add(a[1]));
         }
         s.Db.SignalModified(a[1]);
     }
 
-    private static void PopOne(Session s, SetValue set)
+    /// <summary>Pops a random member into the reply, and into <paramref name="removed"/> (the SREM for the change stream) when recording.</summary>
+    private static void PopOne(Session s, SetValue set, PropagatedCommand? removed)
     {
         int position = Random.Shared.Next((int)set.Count);
-        WriteMember(s, set, position);
+        Span<byte> scratch = stackalloc byte[SetValue.ScratchLength];
+        var member = set.MemberAt(position, scratch);
+        s.Reply.WriteBulk(member);
+        removed?.Add(member);
         set.RemovePosition(position);
     }
 
@@ -338,6 +352,8 @@ internal static class SetCommands
         destination ??= new SetValue(s.Keyspace.EncodingLimits);
         bool added = destination.Add(a[3]);
         Settle(s, a, 2, destinationIndex, destination, changed: added);
+        // Redis counts the removal, and the insertion when the member was new there.
+        s.Db.CountChanges(added ? 2 : 1);
         s.Reply.WriteInteger(1);
     }
 

@@ -324,6 +324,8 @@ internal static class SortedSetCommands
     /// </summary>
     private static void Grown(Session s, ReadOnlySpan<byte> key, bool created, long changes)
     {
+        // Redis counts each member added or updated.
+        s.Db.CountChanges(changes);
         if (!created && changes > 0)
         {
             s.Db.SignalGrown(key);
@@ -871,6 +873,7 @@ internal static class SortedSetCommands
             {
                 Shrunk(s.Db, set, index);
             }
+            s.Db.CountChanges(removed);
         }
         s.Reply.WriteInteger(removed);
     }
@@ -922,6 +925,7 @@ internal static class SortedSetCommands
             return;
         }
         set.RemoveRange(begin, end);
+        s.Db.CountChanges(end - begin);
         Shrunk(s.Db, set, index);
         s.Reply.WriteInteger(end - begin);
     }
@@ -1003,6 +1007,7 @@ internal static class SortedSetCommands
             }
             if (set is not null)
             {
+                PropagateAsPop(s, a[i], max, Math.Min(count, set.Count), shape);
                 PopAndReply(s.Db, s.Reply, a[i], set, index, max, count, shape);
                 return;
             }
@@ -1012,7 +1017,7 @@ internal static class SortedSetCommands
             s.Reply.WriteNullArray();
             return;
         }
-        s.Keyspace.Blocking.Block(s, a, first, last, wait, (client, key) =>
+        s.Server.Blocking.Block(s, a, first, last, wait, (client, key) =>
         {
             var db = client.Db;
             int index = db.Find(key, touch: false);
@@ -1020,9 +1025,20 @@ internal static class SortedSetCommands
             {
                 return false;
             }
+            PropagateAsPop(s, key, max, Math.Min(count, set.Count), shape);
             PopAndReply(db, client.Reply, key, set, index, max, count, shape);
             return true;
         });
+    }
+
+    /// <summary>ZMPOP and the blocking pops go to the change stream as the ZPOPMIN/ZPOPMAX of the key they found and how many it gave, which never waits.</summary>
+    private static void PropagateAsPop(Session s, ReadOnlySpan<byte> key, bool max, long count, ZPopReplyShape shape)
+    {
+        var rewrite = s.Server.Propagator.Rewrite(max ? "ZPOPMAX"u8 : "ZPOPMIN"u8)?.Add(key);
+        if (shape == ZPopReplyShape.KeyThenPairs)
+        {
+            rewrite?.Add(count);
+        }
     }
 
     /// <summary>
@@ -1086,6 +1102,8 @@ internal static class SortedSetCommands
     internal static void PopAndReply(Database db, ReplyWriter reply, ReadOnlySpan<byte> key, SortedSetValue set, int index, bool max, long count, ZPopReplyShape shape)
     {
         long taken = Math.Min(count, set.Count);
+        // Redis counts each member popped.
+        db.CountChanges(taken);
         switch (shape)
         {
             case ZPopReplyShape.Flat:

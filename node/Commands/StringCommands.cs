@@ -255,6 +255,8 @@ internal static class StringCommands
             index = StoreString(s, a, 1, index, value ?? a.Detach(2), keepTtl: (options.Flags & StringOptions.KeepTtl) != 0);
             if (expireAt != 0)
             {
+                // A relative time becomes absolute, so a replica applying it later sets the same instant.
+                s.Server.Propagator.Rewrite("SET"u8)?.Add(a[1]).Add(a[2]).Add("PXAT"u8).Add(expireAt);
                 ApplyExpiry(s, index, expireAt);
             }
         }
@@ -298,13 +300,17 @@ internal static class StringCommands
         return index;
     }
 
-    /// <summary>Sets an absolute expiry; a time already past removes the key at once, as Redis's GETEX does.</summary>
+    /// <summary>
+    /// Sets an absolute expiry; a time already past removes the key at once, as Redis's GETEX does, and the
+    /// change stream carries that deletion instead of the command.
+    /// </summary>
     private static void ApplyExpiry(Session s, int index, long expireAt)
     {
         s.Db.SetExpire(index, expireAt);
         if (expireAt <= s.Keyspace.NowMs)
         {
             s.Db.DeleteExpired(index);
+            s.Server.Propagator.Prevent();
         }
     }
 
@@ -345,6 +351,7 @@ internal static class StringCommands
         }
         int index = StoreString(s, a, 1, s.Db.Find(a[1]), a.Detach(3), keepTtl: true);
         s.Db.SetExpire(index, expireAt);
+        s.Server.Propagator.Rewrite("SET"u8)?.Add(a[1]).Add(a[3]).Add("PXAT"u8).Add(expireAt);
         s.Reply.WriteOk();
     }
 
@@ -376,6 +383,7 @@ internal static class StringCommands
         }
         s.Reply.WriteBulk(value);
         s.Db.DeleteAt(index);
+        s.Server.Propagator.Rewrite(s.Server.Config.LazyFreeLazyUserDel.Number != 0 ? "UNLINK"u8 : "DEL"u8)?.Add(a[1]);
     }
 
     private static void GetEx(Session s, ArgList a)
@@ -403,11 +411,13 @@ internal static class StringCommands
         s.Reply.WriteBulk(value);
         if (expireAt != 0)
         {
+            s.Server.Propagator.Rewrite("PEXPIREAT"u8)?.Add(a[1]).Add(expireAt);
             ApplyExpiry(s, index, expireAt);
         }
-        else if ((options.Flags & StringOptions.Persist) != 0)
+        else if ((options.Flags & StringOptions.Persist) != 0 && s.Db.Table[index].HasExpiry)
         {
             s.Db.SetExpire(index, 0);
+            s.Server.Propagator.Rewrite("PERSIST"u8)?.Add(a[1]);
         }
     }
 
@@ -459,6 +469,7 @@ internal static class StringCommands
         {
             StoreString(s, a, i, s.Db.Find(a[i]), a.Detach(i + 1), keepTtl: false);
         }
+        s.Db.CountChanges(a.Count / 2);
     }
 
     private static void Incr(Session s, ArgList a) => IncrementBy(s, a, 1);
@@ -547,6 +558,8 @@ internal static class StringCommands
         }
         var text = sum.ToRedisText();
         StoreString(s, a, 1, index, text, keepTtl: true);
+        // The sum as text, so a replica with other float arithmetic stores the same bytes.
+        s.Server.Propagator.Rewrite("SET"u8)?.Add(a[1]).Add(text).Add("KEEPTTL"u8);
         s.Reply.WriteBulk(text);
     }
 

@@ -55,6 +55,9 @@ public sealed class NodeConfig
         {
             Choices = ["epoll", "sockets"],
         });
+        LazyFreeLazyExpire = Add(new Directive("lazyfree-lazy-expire", DirectiveKind.Boolean, "no", true, "Expired keys are propagated as UNLINK instead of DEL."));
+        LazyFreeLazyEviction = Add(new Directive("lazyfree-lazy-eviction", DirectiveKind.Boolean, "no", true, "Evicted keys are propagated as UNLINK instead of DEL."));
+        LazyFreeLazyUserDel = Add(new Directive("lazyfree-lazy-user-del", DirectiveKind.Boolean, "no", true, "GETDEL propagates as UNLINK instead of DEL (DEL frees like UNLINK)."));
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
 
         // Encodings of small collections, with Redis 7.0's ranges and its *-ziplist-* aliases. The server copies
@@ -105,6 +108,15 @@ public sealed class NodeConfig
 
     /// <summary>enable-debug-command</summary>
     public Directive EnableDebugCommand { get; }
+
+    /// <summary>lazyfree-lazy-expire</summary>
+    public Directive LazyFreeLazyExpire { get; }
+
+    /// <summary>lazyfree-lazy-eviction</summary>
+    public Directive LazyFreeLazyEviction { get; }
+
+    /// <summary>lazyfree-lazy-user-del</summary>
+    public Directive LazyFreeLazyUserDel { get; }
 
     /// <summary>replica-read-only</summary>
     public Directive ReplicaReadOnly { get; }

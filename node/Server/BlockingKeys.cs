@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Replication;
 using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Server;
@@ -92,7 +93,7 @@ public sealed class BlockedClient
 /// <summary>
 /// Clients blocked on keys, per database and key in the order they blocked, and the keys that received
 /// data since the last command. Like Redis's blocking_keys and ready_keys: a write that creates a key
-/// someone waits for marks it ready (<see cref="SignalReady"/>, called by <see cref="Database"/>); once the
+/// someone waits for marks it ready (<see cref="SignalReady"/>, through the keyspace observer); once the
 /// command (or the whole EXEC) is over, the connection calls <see cref="ServeReadyKeys"/>, which gives each
 /// ready key's data to its waiters first come, first served. Everything runs under the keyspace lock.
 /// </summary>
@@ -102,15 +103,17 @@ public sealed class BlockingKeys
     private const long MaxTimerMs = 0xfffffffe;
 
     private readonly Keyspace _keyspace;
+    private readonly Propagator _propagator;
     private readonly Dictionary<byte[], LinkedList<BlockedClient>>?[] _waiters;
     private readonly HashSet<byte[]>?[] _readyByDb;
     private List<(Database Db, byte[] Key)> _ready = [];
     private List<(Database Db, byte[] Key)> _serving = [];
 
-    /// <summary>An empty registry for <paramref name="keyspace"/>.</summary>
-    public BlockingKeys(Keyspace keyspace)
+    /// <summary>An empty registry for <paramref name="keyspace"/>; the pops that serve clients go to <paramref name="propagator"/>.</summary>
+    public BlockingKeys(Keyspace keyspace, Propagator propagator)
     {
         _keyspace = keyspace;
+        _propagator = propagator;
         _waiters = new Dictionary<byte[], LinkedList<BlockedClient>>?[keyspace.DatabaseCount];
         _readyByDb = new HashSet<byte[]>?[keyspace.DatabaseCount];
     }
@@ -239,7 +242,11 @@ public sealed class BlockingKeys
         {
             var next = node.Next;
             var client = node.Value;
-            if (client.Serve(client, key))
+            // Serving is a command of its own for the change stream: the pop propagates in its non-blocking form.
+            long dirty = _propagator.BeginCommand();
+            bool served = client.Serve(client, key);
+            _propagator.EndCommand(db, dirty);
+            if (served)
             {
                 // Serving ran outside the dispatcher, so the popped key's memory charge is settled here.
                 db.Recharge(key);

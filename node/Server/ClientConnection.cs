@@ -230,7 +230,7 @@ internal sealed class ClientConnection
         var keyspace = _server.Keyspace;
         lock (keyspace.Sync)
         {
-            keyspace.Blocking.Forget(Session);
+            _server.Blocking.Forget(Session);
             if (Session.Watcher is { } watcher)
             {
                 keyspace.Watches.UnwatchAll(watcher);

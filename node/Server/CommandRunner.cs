@@ -37,7 +37,7 @@ public static class CommandRunner
     public static void RunLocked(Session session, ArgList args)
     {
         CommandDispatcher.Execute(session, args);
-        var blocking = session.Keyspace.Blocking;
+        var blocking = session.Server.Blocking;
         if (blocking.HasReadyKeys)
         {
             // Only now that the command (or a whole EXEC) is over do pushed keys go to blocked clients;

@@ -33,6 +33,9 @@ public sealed class NodeServer : IAsyncDisposable
         Config = config;
         Log = log ?? new NodeLog();
         Keyspace = new Keyspace((int)config.Databases.Number);
+        Propagator = new Propagator(Keyspace);
+        Blocking = new BlockingKeys(Keyspace, Propagator);
+        Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config);
         Commands = new CommandTable();
         // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
         RunId = Random.Shared.GetHexString(40, lowercase: true);
@@ -71,6 +74,12 @@ public sealed class NodeServer : IAsyncDisposable
         limits.ZsetMaxListpackValue = Config.ZsetMaxListpackValue.Number;
         limits.SetMaxIntsetEntries = Config.SetMaxIntsetEntries.Number;
     }
+
+    /// <summary>The write path: every change, as commands for the change stream (replicas, AOF).</summary>
+    public Propagator Propagator { get; }
+
+    /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
+    public BlockingKeys Blocking { get; }
 
     /// <summary>maxmemory accounting and eviction.</summary>
     public MemoryManager Memory { get; }

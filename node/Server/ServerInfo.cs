@@ -74,7 +74,7 @@ public static class ServerInfo
                     break;
                 case "persistence":
                     fields.Header("Persistence");
-                    AppendPersistence(fields);
+                    AppendPersistence(server, fields);
                     break;
                 case "stats":
                     fields.Header("Stats");
@@ -242,11 +242,13 @@ public static class ServerInfo
     private static string Percent(long part, long whole) =>
         (whole == 0 ? 0 : part * 100.0 / whole).ToString("F2", CultureInfo.InvariantCulture) + "%";
 
-    private static void AppendPersistence(InfoSection f)
+    private static void AppendPersistence(NodeServer server, InfoSection f)
     {
-        // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields).
+        // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields); without
+        // snapshots the change counter counts from start.
         f.Add("loading", 0);
         f.Add("async_loading", 0);
+        f.Add("rdb_changes_since_last_save", server.Keyspace.Dirty);
         f.Add("aof_enabled", 0);
     }
 
@@ -279,7 +281,7 @@ public static class ServerInfo
         f.Add("master_failover_state", "no-failover");
         f.Add("master_replid", server.Replication.Id);
         f.Add("master_replid2", server.Replication.Id2);
-        f.Add("master_repl_offset", 0);
+        f.Add("master_repl_offset", server.Propagator.Stream.MasterOffset);
         f.Add("second_repl_offset", server.Replication.SecondOffset);
         f.Add("repl_backlog_active", 0);
         f.Add("repl_backlog_size", 1048576);

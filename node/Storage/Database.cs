@@ -98,6 +98,15 @@ public sealed class Database(Keyspace keyspace, int id)
         SignalModified(key);
     }
 
+    /// <summary>Removes an entry no command asked to change (expiry, eviction): watchers see it, the change counter does not.</summary>
+    private byte[] Remove(int index)
+    {
+        var key = Table[index].Key!;
+        Table.RemoveAt(index);
+        keyspace.Watches.Touch(this, key);
+        return key;
+    }
+
     /// <summary>Sets (unix ms) or clears (0) the expiry of the entry at <paramref name="index"/>.</summary>
     public void SetExpire(int index, long unixMs)
     {
@@ -110,7 +119,18 @@ public sealed class Database(Keyspace keyspace, int id)
     /// Delete, DeleteAt, SetExpire and Clear call it themselves; a command that changes a collection in
     /// place (a list push, a hash field, a set member) calls it once per modified key.
     /// </summary>
-    public void SignalModified(ReadOnlySpan<byte> key) => keyspace.Watches.Touch(this, key);
+    public void SignalModified(ReadOnlySpan<byte> key)
+    {
+        keyspace.Changes++;
+        keyspace.Watches.Touch(this, key);
+    }
+
+    /// <summary>
+    /// Declares that the running command made <paramref name="changes"/> changes, where Redis's dirty counter counts
+    /// more than one for a command (each key of MSET or DEL, each element pushed, each field set); added up over
+    /// the command's calls. A command that declares nothing counts one when it changed anything.
+    /// </summary>
+    public void CountChanges(long changes) => keyspace.DeclaredChanges = Math.Max(0, keyspace.DeclaredChanges) + changes;
 
     /// <summary>
     /// A collection already stored under <paramref name="key"/> gained elements in place (ZADD to an existing
@@ -128,8 +148,9 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>Deletes an expired entry and counts it.</summary>
     internal void DeleteExpired(int index)
     {
-        DeleteAt(index);
+        var key = Remove(index);
         keyspace.ExpiredKeys++;
+        keyspace.Observer?.KeyExpired(this, key);
     }
 
     /// <summary>
@@ -149,21 +170,27 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>Deletes the entry at <paramref name="index"/> to free memory and counts it.</summary>
     internal void DeleteEvicted(int index)
     {
-        DeleteAt(index);
+        var key = Remove(index);
         keyspace.EvictedKeys++;
+        keyspace.Observer?.KeyEvicted(this, key);
     }
 
     /// <summary>Removes every key.</summary>
     public void Clear()
     {
         keyspace.Watches.TouchDatabase(this, null);
+        if (Table.Count > 0)
+        {
+            keyspace.Changes++;
+        }
         Table = new KeyTable();
+        keyspace.Observer?.DatabaseFlushed(this);
     }
 
     /// <summary>A key was stored: watchers see a change, and clients blocked on it may be served.</summary>
     private void KeyWritten(ReadOnlySpan<byte> key)
     {
         SignalModified(key);
-        keyspace.Blocking.SignalReady(this, key);
+        keyspace.Observer?.KeyWritten(this, key);
     }
 }

@@ -1,5 +1,3 @@
-using CacheOperator.Node.Server;
-
 namespace CacheOperator.Node.Storage;
 
 /// <summary>
@@ -23,7 +21,6 @@ public sealed class Keyspace
             _databases[i] = new Database(this, i);
         }
         Watches = new WatchedKeys(count);
-        Blocking = new BlockingKeys(this);
         SyncWallClock();
     }
 
@@ -33,8 +30,23 @@ public sealed class Keyspace
     /// <summary>Keys clients WATCH; every write touches it through <see cref="Database.SignalModified"/>.</summary>
     public WatchedKeys Watches { get; }
 
-    /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
-    public BlockingKeys Blocking { get; }
+    /// <summary>Who hears of keys written, expired, evicted and of flushed or swapped databases (the server layer).</summary>
+    public IKeyspaceObserver? Observer { get; set; }
+
+    /// <summary>
+    /// Signals of change by commands: every key written, deleted or given an expiry counts; deletions by expiry
+    /// and eviction do not. A command changed the data exactly when it moved this counter (then it is propagated).
+    /// </summary>
+    public long Changes { get; internal set; }
+
+    /// <summary>
+    /// Changes as Redis's server.dirty counts them (INFO rdb_changes_since_last_save): one per command that
+    /// changed something, or the number the command declared (<see cref="Database.CountChanges"/>).
+    /// </summary>
+    public long Dirty { get; set; }
+
+    /// <summary>What the running command declared with <see cref="Database.CountChanges"/>; -1 when it declared nothing.</summary>
+    public long DeclaredChanges { get; set; } = -1;
 
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
@@ -47,6 +59,9 @@ public sealed class Keyspace
 
     /// <summary>Value stamped on entries when accessed (seconds, for LRU).</summary>
     public uint AccessClock { get; private set; }
+
+    /// <summary>False after DEBUG SET-ACTIVE-EXPIRE 0: expired keys are only removed when read.</summary>
+    public bool ActiveExpiryEnabled { get; set; } = true;
 
     /// <summary>Keys removed because their time ran out.</summary>
     public long ExpiredKeys { get; internal set; }
@@ -157,9 +172,8 @@ public sealed class Keyspace
         Watches.TouchDatabase(_databases[a], _databases[b]);
         Watches.TouchDatabase(_databases[b], _databases[a]);
         (_databases[a].Table, _databases[b].Table) = (_databases[b].Table, _databases[a].Table);
-        // Clients stay in their database: those waiting for keys the new contents hold can be served.
-        Blocking.SignalDatabase(_databases[a]);
-        Blocking.SignalDatabase(_databases[b]);
+        Changes++;
+        Observer?.DatabasesSwapped(_databases[a], _databases[b]);
     }
 
     /// <summary>Total keys across databases.</summary>

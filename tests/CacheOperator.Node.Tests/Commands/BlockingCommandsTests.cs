@@ -5,7 +5,7 @@ namespace CacheOperator.Node.Tests.Commands;
 
 public class BlockingCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
 {
-    private int BlockedCount => servers.Node.Server.Keyspace.Blocking.BlockedCount;
+    private int BlockedCount => servers.Node.Server.Blocking.BlockedCount;
 
     /// <summary>Polls until <paramref name="condition"/> holds; fails after a generous time.</summary>
     /// <summary>Sends a blocking command and waits until the node holds one more blocked client.</summary>

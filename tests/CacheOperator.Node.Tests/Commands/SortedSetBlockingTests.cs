@@ -5,7 +5,7 @@ namespace CacheOperator.Node.Tests.Commands;
 /// <summary>BZPOPMIN, BZPOPMAX and BZMPOP: differential for what answers at once, and waits over real sockets.</summary>
 public class SortedSetBlockingTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
 {
-    private int BlockedCount => servers.Node.Server.Keyspace.Blocking.BlockedCount;
+    private int BlockedCount => servers.Node.Server.Blocking.BlockedCount;
 
     /// <summary>Sends a blocking command on a fresh connection and waits until the node holds one more blocked client.</summary>
     private RespClient Block(params string[] command)

@@ -1,0 +1,24 @@
+namespace CacheOperator.Node.Storage;
+
+/// <summary>
+/// What the layer hosting the keyspace learns of its changes: the one seam through which blocked clients
+/// are woken, the change stream receives deletions nobody asked for, and (next) keyspace notifications go out.
+/// Called under the keyspace lock, synchronously, in the order the changes happen.
+/// </summary>
+public interface IKeyspaceObserver
+{
+    /// <summary>A key was created or given a new value or elements (clients blocked on it may be served).</summary>
+    void KeyWritten(Database db, ReadOnlySpan<byte> key);
+
+    /// <summary>A key was deleted because its time ran out (read lazily or found by the active cycle).</summary>
+    void KeyExpired(Database db, ReadOnlySpan<byte> key);
+
+    /// <summary>A key was deleted to stay under maxmemory.</summary>
+    void KeyEvicted(Database db, ReadOnlySpan<byte> key);
+
+    /// <summary>Every key of <paramref name="db"/> was removed (FLUSHDB, FLUSHALL).</summary>
+    void DatabaseFlushed(Database db);
+
+    /// <summary>The contents of two databases were exchanged (SWAPDB).</summary>
+    void DatabasesSwapped(Database a, Database b);
+}
