@@ -40,6 +40,9 @@ public sealed class NodeConfig
         SlowlogLogSlowerThan = Add(new Directive("slowlog-log-slower-than", DirectiveKind.Integer, "10000", true, "Commands slower than this many microseconds enter the slow log (-1: off, 0: all).") { Min = -1 });
         SlowlogMaxLen = Add(new Directive("slowlog-max-len", DirectiveKind.Integer, "128", true, "Entries the slow log keeps.") { Min = 0 });
         LatencyMonitorThreshold = Add(new Directive("latency-monitor-threshold", DirectiveKind.Integer, "0", true, "Events slower than this many milliseconds are recorded for LATENCY (0: off).") { Min = 0 });
+        ClientOutputBufferLimit = Add(new Directive("client-output-buffer-limit", DirectiveKind.Text, OutputBufferLimits.Default, true,
+            "Per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds of what may wait to be sent; a client over them is closed.")
+            .WithMerge((current, value) => (OutputBufferLimits.Merge(current, value, out var error), error)));
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
     }
 
@@ -48,6 +51,9 @@ public sealed class NodeConfig
 
     /// <summary>enable-debug-command</summary>
     public Directive EnableDebugCommand { get; }
+
+    /// <summary>client-output-buffer-limit</summary>
+    public Directive ClientOutputBufferLimit { get; }
 
     /// <summary>replica-read-only</summary>
     public Directive ReplicaReadOnly { get; }

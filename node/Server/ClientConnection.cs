@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Server.Transport;
 
 namespace CacheOperator.Node.Server;
 
@@ -50,6 +51,9 @@ internal sealed class ClientConnection
             Abort = Abort,
             Fd = socket.Handle.ToInt64(),
         };
+        // Pushes wake the request loop with a cancelled read: on the epoll loop's thread (where the loop runs
+        // inline), or from the thread pool, never on the pushing thread, which holds the keyspace lock.
+        Session.Outbound.Wake = transport is EpollConnection epoll ? epoll.WakeReader : WakeFromPool;
     }
 
     public Session Session { get; }
@@ -121,6 +125,7 @@ internal sealed class ClientConnection
                 consumed = buffer.End;
             }
             leftover = buffer.Slice(consumed).Length;
+            Session.QueryBufferBytes = leftover;
             _reader.AdvanceTo(consumed, buffer.End);
 
             if (_batch.CommandCount > 0)
@@ -130,6 +135,10 @@ internal sealed class ClientConnection
                 {
                     return;
                 }
+            }
+            else if (Session.Outbound.PendingBytes > 0 && !await SendPushesAsync())
+            {
+                return;
             }
             if (error is not null)
             {
@@ -156,9 +165,22 @@ internal sealed class ClientConnection
         {
             lock (keyspace.Sync)
             {
+                // Pushes queued since this client last ran go before the replies to its new commands.
+                Session.Outbound.DrainTo(Session.Reply);
                 while (next < count)
                 {
                     CommandDispatcher.Execute(Session, _batch.GetCommand(next++));
+                    if (Session.Postponed)
+                    {
+                        // Held by CLIENT PAUSE: the same command runs again once the pause ends.
+                        Session.Postponed = false;
+                        next--;
+                    }
+                    if (Session.Outbound.PendingBytes > 0)
+                    {
+                        // A monitor sees its own commands right after their replies.
+                        Session.Outbound.DrainTo(Session.Reply);
+                    }
                     if (keyspace.Blocking.HasReadyKeys)
                     {
                         // Only now that the command (or a whole EXEC) is over do pushed keys go to blocked clients;
@@ -174,12 +196,8 @@ internal sealed class ClientConnection
             if (Session.Suspension is { } suspension)
             {
                 Session.Suspension = null;
+                // Whoever answers the wait writes to the outbound queue, which the next turn drains.
                 await _writer.FlushAsync();
-                lock (keyspace.Sync)
-                {
-                    // The earlier replies are out: whoever answers the wait may now write to the pipe.
-                    Session.Blocked?.Arm();
-                }
                 Session.IsBlocked = true;
                 try
                 {
@@ -234,19 +252,38 @@ internal sealed class ClientConnection
                 return false;
             }
             _heldRead = result;
+            // Nobody else writes the pipe during the wait (the answer is queued too), so pushes may go out now.
+            if (result.IsCanceled && Session.Outbound.PendingBytes > 0 && !await SendPushesAsync())
+            {
+                return false;
+            }
         }
     }
+
+    /// <summary>Sends what the outbound queue holds while the client sends nothing; false when the connection must close.</summary>
+    private async ValueTask<bool> SendPushesAsync()
+    {
+        lock (_server.Keyspace.Sync)
+        {
+            Session.Outbound.DrainTo(Session.Reply);
+        }
+        var flush = await _writer.FlushAsync();
+        return !flush.IsCompleted && !flush.IsCanceled;
+    }
+
+    private void WakeFromPool() => ThreadPool.UnsafeQueueUserWorkItem(static reader => reader.CancelPendingRead(), _reader, preferLocal: false);
 
     /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
     private void ForgetKeyState()
     {
-        if (Session.Blocked is null && Session.Watcher is null)
+        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor)
         {
             return;
         }
         var keyspace = _server.Keyspace;
         lock (keyspace.Sync)
         {
+            _server.Monitors.Remove(Session);
             keyspace.Blocking.Forget(Session);
             if (Session.Watcher is { } watcher)
             {

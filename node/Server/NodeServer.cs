@@ -43,6 +43,9 @@ public sealed class NodeServer : IAsyncDisposable
         {
             directive.Changed += d => Log.Event(LogLevel.Notice, "config_change", "Configuration changed", ("directive", d.Name), ("value", d.Name == "requirepass" ? "(hidden)" : d.Text));
         }
+        Pause = new ClientPause(Keyspace);
+        OutputLimits = OutputBufferLimits.Parse(config.ClientOutputBufferLimit.Text);
+        config.ClientOutputBufferLimit.Changed += d => OutputLimits = OutputBufferLimits.Parse(d.Text);
         config.MaxMemory.Changed += _ =>
         {
             lock (Keyspace.Sync)
@@ -52,6 +55,18 @@ public sealed class NodeServer : IAsyncDisposable
             }
         };
     }
+
+    /// <summary>CLIENT PAUSE / UNPAUSE.</summary>
+    public ClientPause Pause { get; }
+
+    /// <summary>The MONITOR clients.</summary>
+    public MonitorFeed Monitors { get; } = new();
+
+    /// <summary>client-output-buffer-limit, one limit per <see cref="ClientClass"/>.</summary>
+    public OutputBufferLimit[] OutputLimits { get; private set; }
+
+    /// <summary>A connected client by id, or null.</summary>
+    public Session? FindClient(long id) => _clients.TryGetValue(id, out var client) ? client.Session : null;
 
     /// <summary>maxmemory accounting and eviction.</summary>
     public MemoryManager Memory { get; }
@@ -306,7 +321,8 @@ public sealed class NodeServer : IAsyncDisposable
                 long now = Environment.TickCount64;
                 foreach (var client in _clients.Values)
                 {
-                    if (!client.Session.IsBlocked && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
+                    // As Redis: blocked clients and monitors (replicas) never time out.
+                    if (!client.Session.IsBlocked && !client.Session.IsMonitor && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
                     {
                         Log.Verbose($"Closing idle client id={client.Session.Id}");
                         client.Abort();

@@ -17,6 +17,10 @@ public static class ActiveExpiry
         lock (keyspace.Sync)
         {
             keyspace.SyncWallClock();
+            if (keyspace.ChangesPaused)
+            {
+                return 0;
+            }
             for (int d = 0; d < keyspace.DatabaseCount; d++)
             {
                 var db = keyspace[d];
