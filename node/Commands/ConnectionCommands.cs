@@ -523,7 +523,7 @@ internal static class ConnectionCommands
     {
         if (a.Count > 4)
         {
-            s.Reply.WriteError("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.");
+            s.Reply.WriteError($"ERR unknown subcommand or wrong number of arguments for '{a.GetString(1)}'. Try CLIENT HELP.");
             return;
         }
         var kind = PauseKind.All;
@@ -563,7 +563,7 @@ internal static class ConnectionCommands
     {
         if (a.Count > 4)
         {
-            s.Reply.WriteError("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+            s.Reply.WriteError($"ERR unknown subcommand or wrong number of arguments for '{a.GetString(1)}'. Try CLIENT HELP.");
             return;
         }
         if (!s.TryParseLong(a[2], out long id))

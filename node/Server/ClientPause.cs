@@ -90,6 +90,7 @@ public sealed class ClientPause
         {
             return false;
         }
+        session.LastCommand = spec;
         session.Suspension = _lifted.Task;
         session.Postponed = true;
         return true;
