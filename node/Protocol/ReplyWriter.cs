@@ -13,6 +13,7 @@ public sealed class ReplyWriter
     private readonly PipeWriter _target;
     private PipeWriter _writer;
     private long _bytesBeforeMute;
+    private DiscardingPipeWriter? _discard;
 
     /// <summary>Replies into <paramref name="target"/>.</summary>
     public ReplyWriter(PipeWriter target)
@@ -48,7 +49,7 @@ public sealed class ReplyWriter
             if (value)
             {
                 _bytesBeforeMute = BytesWritten;
-                _writer = DiscardingPipeWriter.Instance;
+                _writer = _discard ??= new DiscardingPipeWriter();
             }
             else
             {
@@ -233,9 +234,6 @@ public sealed class ReplyWriter
 /// <summary>A pipe writer that drops everything: where a muted <see cref="ReplyWriter"/> writes.</summary>
 internal sealed class DiscardingPipeWriter : PipeWriter
 {
-    /// <summary>One per thread would be needed if commands ran concurrently; they run under the keyspace lock.</summary>
-    public static readonly DiscardingPipeWriter Instance = new();
-
     private byte[] _buffer = new byte[4096];
 
     /// <inheritdoc/>
