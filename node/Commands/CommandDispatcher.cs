@@ -13,6 +13,23 @@ public static class CommandDispatcher
     /// <summary>Runs <paramref name="args"/> (name first) for <paramref name="session"/>.</summary>
     public static void Execute(Session session, ArgList args)
     {
+        // CLIENT REPLY OFF/SKIP: the command runs as always into a muted writer (a transaction's commands inherit EXEC's).
+        bool mute = (session.ReplyOff || session.ReplySkip) && !session.Reply.Muted;
+        session.Reply.Muted |= mute;
+        Run(session, args);
+        if (mute)
+        {
+            session.Reply.Muted = false;
+        }
+        if ((session.ReplySkip || session.ReplySkipNext) && !session.DenyBlocking && !session.Postponed)
+        {
+            session.ReplySkip = session.ReplySkipNext;
+            session.ReplySkipNext = false;
+        }
+    }
+
+    private static void Run(Session session, ArgList args)
+    {
         var server = session.Server;
         var spec = server.Commands.Find(args[0]);
         if (spec is null)
@@ -42,10 +59,20 @@ public static class CommandDispatcher
             Reject(session, spec, Errors.WrongArgs(spec.Name));
             return;
         }
+        if (session.IsMonitor && (spec.Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0)
+        {
+            Reject(session, spec, "ERR Replica can't interact with the keyspace");
+            return;
+        }
+        if (server.Pause.Kind != PauseKind.None && server.Pause.Hold(session, spec))
+        {
+            return;
+        }
         if (session.Multi is { } multi && (spec.Flags & CommandFlags.TransactionControl) == 0)
         {
             // Inside MULTI: keep a copy for EXEC, which runs the queue atomically.
             multi.Commands.Add(args.ToArrays());
+            multi.HasWrites |= (spec.Flags & CommandFlags.Write) != 0;
             session.Reply.WriteRaw("+QUEUED\r\n"u8);
             return;
         }
@@ -59,6 +86,7 @@ public static class CommandDispatcher
             return;
         }
         session.Reply.LastErrorPrefix = null;
+        server.Keyspace.NoTouch = session.NoTouch && spec.Name != "touch";
         long dirty = server.Propagator.BeginCommand();
         try
         {
@@ -75,6 +103,7 @@ public static class CommandDispatcher
         }
         // The one place a client's command reaches the change stream: as run, or as its handler rewrote it.
         server.Propagator.EndCommand(session.Db, args, (spec.Flags & CommandFlags.TransactionControl) == 0, dirty);
+        server.Keyspace.NoTouch = false;
         long elapsed = Stopwatch.GetTimestamp() - started;
         if ((spec.Flags & CommandFlags.Write) != 0)
         {
@@ -90,6 +119,13 @@ public static class CommandDispatcher
             spec.Stats.FailedCalls++;
             server.Stats.CountError(session.Reply);
         }
+        // As Redis 7.0's call(): after the command (so SELECT shows the new database and a transaction's
+        // commands come before its EXEC), never administrative commands.
+        if (server.Monitors.Count > 0 && (spec.Flags & (CommandFlags.Admin | CommandFlags.SkipMonitor)) == 0)
+        {
+            server.Monitors.Feed(session, args);
+        }
+        session.RedactedArgs = 0;
     }
 
     private static void Reject(Session session, CommandSpec spec, string error)

@@ -85,6 +85,32 @@ internal static class ConnectionCommands
             Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "7.2.0",
             Summary = "Sets information specific to the client or connection.", Complexity = "O(1)", Syntax = "<LIB-NAME libname | LIB-VER libver>",
         },
+        new("client|pause", -3, ClientPauseCommand)
+        {
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "3.0.0",
+            Summary = "Suspends commands processing.", Complexity = "O(1)", Syntax = "timeout [WRITE | ALL]",
+        },
+        new("client|unpause", 2, ClientUnpause)
+        {
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "6.2.0",
+            Summary = "Resumes processing commands from paused clients.", Complexity = "O(N) Where N is the number of paused clients",
+        },
+        new("client|unblock", -3, ClientUnblock)
+        {
+            Flags = ClientAdmin, Acl = "@admin @slow @dangerous @connection", Since = "5.0.0",
+            Summary = "Unblocks a client blocked by a blocking command from a different connection.",
+            Complexity = "O(log N) where N is the number of client connections", Syntax = "client-id [TIMEOUT | ERROR]",
+        },
+        new("client|reply", 3, ClientReply)
+        {
+            Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "3.2.0",
+            Summary = "Instructs the server whether to reply to commands.", Complexity = "O(1)", Syntax = "<ON | OFF | SKIP>",
+        },
+        new("client|no-touch", 3, ClientNoTouch)
+        {
+            Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "7.2.0",
+            Summary = "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Complexity = "O(1)", Syntax = "<ON | OFF>",
+        },
         new("client|help", 2, ClientHelp)
         {
             Flags = CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns helpful text about the different subcommands.", Complexity = "O(1)",
@@ -132,6 +158,8 @@ internal static class ConnectionCommands
             bool more = i + 1 < a.Count;
             if (a.Is(i, "AUTH"u8) && i + 2 < a.Count)
             {
+                s.Redact(i + 1);
+                s.Redact(i + 2);
                 if (!CheckPassword(s, a[i + 1], a[i + 2]))
                 {
                     return;
@@ -188,6 +216,12 @@ internal static class ConnectionCommands
             s.Reply.WriteError(Errors.Syntax);
             return;
         }
+        // Redis 7.0 hides the arguments from MONITOR once the form is valid, whatever the outcome.
+        s.Redact(1);
+        if (a.Count == 3)
+        {
+            s.Redact(2);
+        }
         if (a.Count == 2 && s.Server.Config.RequirePass.Text.Length == 0)
         {
             s.Reply.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
@@ -237,6 +271,10 @@ internal static class ConnectionCommands
     private static void Reset(Session s, ArgList a)
     {
         TransactionCommands.DiscardState(s);
+        s.Server.Monitors.Remove(s);
+        s.ReplyOff = s.ReplySkip = s.ReplySkipNext = false;
+        s.Reply.Muted = false;
+        s.NoTouch = false;
         s.Reply.Protocol = 2;
         s.Db = s.Keyspace[0];
         s.Name = null;
@@ -481,6 +519,112 @@ internal static class ConnectionCommands
         s.Reply.WriteOk();
     }
 
+    private static void ClientPauseCommand(Session s, ArgList a)
+    {
+        if (a.Count > 4)
+        {
+            s.Reply.WriteError($"ERR unknown subcommand or wrong number of arguments for '{a.GetString(1)}'. Try CLIENT HELP.");
+            return;
+        }
+        var kind = PauseKind.All;
+        if (a.Count == 4)
+        {
+            if (a.Is(3, "WRITE"u8))
+            {
+                kind = PauseKind.Write;
+            }
+            else if (!a.Is(3, "ALL"u8))
+            {
+                s.Reply.WriteError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+                return;
+            }
+        }
+        if (!NumberFormat.TryParseInt64(a[2], out long timeout))
+        {
+            s.Reply.WriteError("ERR timeout is not an integer or out of range");
+            return;
+        }
+        if (timeout < 0)
+        {
+            s.Reply.WriteError("ERR timeout is negative");
+            return;
+        }
+        s.Server.Pause.Pause(timeout, kind);
+        s.Reply.WriteOk();
+    }
+
+    private static void ClientUnpause(Session s, ArgList a)
+    {
+        s.Server.Pause.Unpause();
+        s.Reply.WriteOk();
+    }
+
+    private static void ClientUnblock(Session s, ArgList a)
+    {
+        if (a.Count > 4)
+        {
+            s.Reply.WriteError($"ERR unknown subcommand or wrong number of arguments for '{a.GetString(1)}'. Try CLIENT HELP.");
+            return;
+        }
+        if (!s.TryParseLong(a[2], out long id))
+        {
+            return;
+        }
+        bool error = false;
+        if (a.Count == 4)
+        {
+            error = a.Is(3, "ERROR"u8);
+            if (!error && !a.Is(3, "TIMEOUT"u8))
+            {
+                s.Reply.WriteError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        bool unblocked = s.Server.FindClient(id) is { } target && s.Server.Blocking.Interrupt(target, error);
+        s.Reply.WriteInteger(unblocked ? 1 : 0);
+    }
+
+    /// <summary>CLIENT REPLY: the dispatcher mutes the replies; ON answers OK, OFF and SKIP answer nothing.</summary>
+    private static void ClientReply(Session s, ArgList a)
+    {
+        if (a.Is(2, "ON"u8))
+        {
+            s.ReplyOff = s.ReplySkip = false;
+            s.Reply.Muted = false;
+            s.Reply.WriteOk();
+        }
+        else if (a.Is(2, "OFF"u8))
+        {
+            s.ReplyOff = true;
+        }
+        else if (a.Is(2, "SKIP"u8))
+        {
+            s.ReplySkipNext |= !s.ReplyOff;
+        }
+        else
+        {
+            s.Reply.WriteError(Errors.Syntax);
+        }
+    }
+
+    private static void ClientNoTouch(Session s, ArgList a)
+    {
+        if (a.Is(2, "ON"u8))
+        {
+            s.NoTouch = true;
+        }
+        else if (a.Is(2, "OFF"u8))
+        {
+            s.NoTouch = false;
+        }
+        else
+        {
+            s.Reply.WriteError(Errors.Syntax);
+            return;
+        }
+        s.Reply.WriteOk();
+    }
+
     private static void ClientHelp(Session s, ArgList a) => HelpReply.Write(s, "CLIENT",
         "GETNAME",
         "    Return the name of the current connection.",
@@ -506,14 +650,24 @@ internal static class ConnectionCommands
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
         "SETINFO <option> <value>",
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",
         "    * LIB-VER: the client lib version.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "NO-EVICT (ON|OFF)",
-        "    Protect current client connection from eviction.");
+        "    Protect current client connection from eviction.",
+        "NO-TOUCH (ON|OFF)",
+        "    Will not touch LRU/LFU stats when this mode is on.");
 }
 
 /// <summary>CLIENT LIST and CLIENT INFO lines, with Redis 7.0's fields in order and 7.2's lib-name and lib-ver at the end.</summary>
@@ -524,6 +678,18 @@ internal static class ClientDescription
     {
         long now = Environment.TickCount64;
         var flags = new StringBuilder();
+        if (c.IsMonitor)
+        {
+            flags.Append('O');
+        }
+        if (c.IsPubSub)
+        {
+            flags.Append('P');
+        }
+        if (c.Multi is not null)
+        {
+            flags.Append('x');
+        }
         if (c.IsBlocked)
         {
             flags.Append('b');
@@ -532,18 +698,28 @@ internal static class ClientDescription
         {
             flags.Append('c');
         }
+        if (c.Outbound.Closing)
+        {
+            flags.Append('A');
+        }
         if (c.NoEvict)
         {
             flags.Append('e');
+        }
+        if (c.NoTouch)
+        {
+            flags.Append('T');
         }
         if (flags.Length == 0)
         {
             flags.Append('N');
         }
-        // Buffer and memory fields are not tracked per client (the pipes own the buffers): they read 0.
+        // Replies go straight into the connection's pipe, so omem and oll count what waits in the outbound queue
+        // (pushes, monitor lines) and tot-mem adds the unparsed input; obl (Redis's static reply buffer) stays 0.
+        long omem = c.Outbound.PendingBytes;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} "
-            + $"flags={flags} db={c.Db.Id} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
+            + $"flags={flags} db={c.Db.Id} sub=0 psub=0 ssub=0 multi={c.Multi?.Commands.Count ?? -1} qbuf={c.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll={c.Outbound.PendingMessages} omem={omem} tot-mem={omem + c.QueryBufferBytes} "
             + $"events=r cmd={c.LastCommand?.Name ?? "NULL"} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
     }
 }

@@ -25,6 +25,10 @@ internal static class ServerCommands
             Tips = "nondeterministic_output request_policy:all_shards response_policy:special",
             Syntax = "[section [section ...]]",
         },
+        new("monitor", 1, Monitor)
+        {
+            Flags = AdminFlags, Acl = "@admin @slow @dangerous", Summary = "Listens for all requests received by the server in real-time.",
+        },
         new("time", 1, Time)
         {
             Flags = Introspection | CommandFlags.Fast, Acl = "@fast", Since = "2.6.0", Summary = "Returns the server time.", Complexity = "O(1)",
@@ -133,6 +137,23 @@ internal static class ServerCommands
             sections.Add(a.GetString(i));
         }
         s.Reply.WriteVerbatim(ServerInfo.Build(s.Server, sections));
+    }
+
+    /// <summary>MONITOR: from now on the client gets a line per command any client runs (see <see cref="MonitorFeed"/>).</summary>
+    private static void Monitor(Session s, ArgList a)
+    {
+        if (s.DenyBlocking)
+        {
+            // A client that expects a reply per command (inside EXEC) cannot turn into a stream.
+            s.Reply.WriteError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+            return;
+        }
+        if (s.IsMonitor)
+        {
+            return;
+        }
+        s.Server.Monitors.Add(s);
+        s.Reply.WriteOk();
     }
 
     private static void Time(Session s, ArgList a)

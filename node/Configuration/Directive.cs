@@ -25,6 +25,7 @@ public enum DirectiveKind
 public sealed class Directive
 {
     private Func<string, string?>? _validate;
+    private Func<string, string, (string? Text, string? Error)>? _merge;
 
     internal Directive(string name, DirectiveKind kind, string defaultValue, bool mutable, string description)
     {
@@ -106,6 +107,16 @@ public sealed class Directive
         return this;
     }
 
+    /// <summary>
+    /// For a directive whose value names only what it changes (client-output-buffer-limit): the rule gets the
+    /// current text and the value and returns the full new text, or Redis's error reason.
+    /// </summary>
+    public Directive WithMerge(Func<string, string, (string? Text, string? Error)> merge)
+    {
+        _merge = merge;
+        return this;
+    }
+
     /// <summary>Checks a value without applying it; returns Redis's error reason or null.</summary>
     public string? Validate(string value) => TryParse(value, out _, out _);
 
@@ -182,6 +193,15 @@ public sealed class Directive
                 }
                 text = choice;
                 break;
+        }
+        if (_merge is not null)
+        {
+            var (merged, error) = _merge(Text, text);
+            if (error is not null)
+            {
+                return error;
+            }
+            text = merged!;
         }
         return _validate?.Invoke(text);
     }

@@ -58,6 +58,9 @@ public sealed class NodeConfig
         LazyFreeLazyExpire = Add(new Directive("lazyfree-lazy-expire", DirectiveKind.Boolean, "no", true, "Expired keys are propagated as UNLINK instead of DEL."));
         LazyFreeLazyEviction = Add(new Directive("lazyfree-lazy-eviction", DirectiveKind.Boolean, "no", true, "Evicted keys are propagated as UNLINK instead of DEL."));
         LazyFreeLazyUserDel = Add(new Directive("lazyfree-lazy-user-del", DirectiveKind.Boolean, "no", true, "GETDEL propagates as UNLINK instead of DEL (DEL frees like UNLINK)."));
+        ClientOutputBufferLimit = Add(new Directive("client-output-buffer-limit", DirectiveKind.Text, OutputBufferLimits.Default, true,
+            "Per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds of what may wait to be sent; a client over them is closed.")
+            .WithMerge((current, value) => (OutputBufferLimits.Merge(current, value, out var error), error)));
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
 
         // Encodings of small collections, with Redis 7.0's ranges and its *-ziplist-* aliases. The server copies
@@ -117,6 +120,8 @@ public sealed class NodeConfig
 
     /// <summary>lazyfree-lazy-user-del</summary>
     public Directive LazyFreeLazyUserDel { get; }
+    /// <summary>client-output-buffer-limit</summary>
+    public Directive ClientOutputBufferLimit { get; }
 
     /// <summary>replica-read-only</summary>
     public Directive ReplicaReadOnly { get; }

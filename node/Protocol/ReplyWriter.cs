@@ -7,9 +7,20 @@ namespace CacheOperator.Node.Protocol;
 /// Writes RESP2 or RESP3 replies straight into a connection's <see cref="PipeWriter"/>; the reply
 /// shape for nulls, maps, sets, doubles and booleans follows the protocol the client chose with HELLO.
 /// </summary>
-public sealed class ReplyWriter(PipeWriter writer)
+public sealed class ReplyWriter
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+    private readonly PipeWriter _target;
+    private PipeWriter _writer;
+    private long _bytesBeforeMute;
+    private DiscardingPipeWriter? _discard;
+
+    /// <summary>Replies into <paramref name="target"/>.</summary>
+    public ReplyWriter(PipeWriter target)
+    {
+        _target = target;
+        _writer = target;
+    }
 
     /// <summary>2 (the default) or 3 after HELLO 3.</summary>
     public int Protocol { get; set; } = 2;
@@ -20,7 +31,33 @@ public sealed class ReplyWriter(PipeWriter writer)
     /// <summary>Set by an error reply; the dispatcher reads and clears it to count failed calls.</summary>
     public string? LastErrorPrefix { get; set; }
 
-    internal PipeWriter Pipe => writer;
+    internal PipeWriter Pipe => _target;
+
+    /// <summary>
+    /// While true, replies are dropped (CLIENT REPLY OFF and SKIP) and not counted; the dispatcher sets it
+    /// around a command, so handlers write as always.
+    /// </summary>
+    public bool Muted
+    {
+        get => _writer != _target;
+        set
+        {
+            if (value == Muted)
+            {
+                return;
+            }
+            if (value)
+            {
+                _bytesBeforeMute = BytesWritten;
+                _writer = _discard ??= new DiscardingPipeWriter();
+            }
+            else
+            {
+                BytesWritten = _bytesBeforeMute;
+                _writer = _target;
+            }
+        }
+    }
 
     /// <summary>+OK</summary>
     public void WriteOk() => WriteRaw("+OK\r\n"u8);
@@ -28,7 +65,7 @@ public sealed class ReplyWriter(PipeWriter writer)
     /// <summary>A simple string; must not contain CR or LF.</summary>
     public void WriteSimple(ReadOnlySpan<byte> text)
     {
-        var span = writer.GetSpan(text.Length + 3);
+        var span = _writer.GetSpan(text.Length + 3);
         span[0] = (byte)'+';
         text.CopyTo(span[1..]);
         span[text.Length + 1] = (byte)'\r';
@@ -47,7 +84,7 @@ public sealed class ReplyWriter(PipeWriter writer)
         int space = message.IndexOf(' ');
         LastErrorPrefix = space > 0 ? message[..space] : message;
         int length = Encoding.UTF8.GetByteCount(message);
-        var span = writer.GetSpan(length + 3);
+        var span = _writer.GetSpan(length + 3);
         span[0] = (byte)'-';
         Encoding.UTF8.GetBytes(message, span[1..]);
         span[length + 1] = (byte)'\r';
@@ -63,7 +100,7 @@ public sealed class ReplyWriter(PipeWriter writer)
     {
         if (value.Length <= 4096)
         {
-            var span = writer.GetSpan(value.Length + 24);
+            var span = _writer.GetSpan(value.Length + 24);
             span[0] = (byte)'$';
             value.Length.TryFormat(span[1..], out int digits, default, CultureInfo.InvariantCulture);
             int pos = digits + 1;
@@ -127,7 +164,7 @@ public sealed class ReplyWriter(PipeWriter writer)
         int n = NumberFormat.FormatDoubleG17(value, text);
         if (Protocol == 3)
         {
-            var span = writer.GetSpan(n + 3);
+            var span = _writer.GetSpan(n + 3);
             span[0] = (byte)',';
             text[..n].CopyTo(span[1..]);
             span[n + 1] = (byte)'\r';
@@ -173,13 +210,13 @@ public sealed class ReplyWriter(PipeWriter writer)
     /// <summary>Bytes already in RESP form.</summary>
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
-        writer.Write(bytes);
+        _writer.Write(bytes);
         BytesWritten += bytes.Length;
     }
 
     private void WriteNumberLine(byte prefix, long value)
     {
-        var span = writer.GetSpan(24);
+        var span = _writer.GetSpan(24);
         span[0] = prefix;
         value.TryFormat(span[1..], out int digits, default, CultureInfo.InvariantCulture);
         span[digits + 1] = (byte)'\r';
@@ -189,7 +226,46 @@ public sealed class ReplyWriter(PipeWriter writer)
 
     private void Commit(int count)
     {
-        writer.Advance(count);
+        _writer.Advance(count);
         BytesWritten += count;
+    }
+}
+
+/// <summary>A pipe writer that drops everything: where a muted <see cref="ReplyWriter"/> writes.</summary>
+internal sealed class DiscardingPipeWriter : PipeWriter
+{
+    private byte[] _buffer = new byte[4096];
+
+    /// <inheritdoc/>
+    public override void Advance(int bytes)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override Memory<byte> GetMemory(int sizeHint = 0) => Buffer(sizeHint);
+
+    /// <inheritdoc/>
+    public override Span<byte> GetSpan(int sizeHint = 0) => Buffer(sizeHint).Span;
+
+    /// <inheritdoc/>
+    public override void CancelPendingFlush()
+    {
+    }
+
+    /// <inheritdoc/>
+    public override void Complete(Exception? exception = null)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => new(new FlushResult(false, false));
+
+    private Memory<byte> Buffer(int sizeHint)
+    {
+        if (sizeHint > _buffer.Length)
+        {
+            _buffer = new byte[Math.Max(sizeHint, _buffer.Length * 2)];
+        }
+        return _buffer;
     }
 }

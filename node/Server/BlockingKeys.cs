@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Replication;
 using CacheOperator.Node.Storage;
@@ -15,9 +14,6 @@ public delegate bool BlockedServe(BlockedClient client, byte[] key);
 /// <summary>A client waiting in a blocking command (BLPOP, BLMOVE, BZPOPMIN, ...) for keys to receive data.</summary>
 public sealed class BlockedClient
 {
-    private Pipe? _deferred;
-    private ReplyWriter? _deferredWriter;
-
     internal BlockedClient(Session session, Database db, BlockedServe serve)
     {
         Session = session;
@@ -35,25 +31,10 @@ public sealed class BlockedClient
     public bool Done { get; internal set; }
 
     /// <summary>
-    /// Where the reply goes. Until the connection has flushed the replies that preceded the blocking
-    /// command, a reply is buffered aside so two threads never write to the socket's pipe at once.
+    /// Where the reply goes: the client's outbound queue, which its connection drains once the wait is over,
+    /// so the thread that answers never writes to the connection's pipe.
     /// </summary>
-    public ReplyWriter Reply
-    {
-        get
-        {
-            if (Armed)
-            {
-                return Session.Reply;
-            }
-            if (_deferredWriter is null)
-            {
-                _deferred = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-                _deferredWriter = new ReplyWriter(_deferred.Writer) { Protocol = Session.Reply.Protocol };
-            }
-            return _deferredWriter;
-        }
-    }
+    public ReplyWriter Reply => Session.Outbound.Writer;
 
     internal BlockedServe Serve { get; }
 
@@ -65,29 +46,6 @@ public sealed class BlockedClient
 
     /// <summary>TickCount64 at which it times out; 0 for never.</summary>
     internal long DeadlineMs { get; set; }
-
-    internal bool Armed { get; private set; }
-
-    /// <summary>Called by the connection under the lock once its earlier replies are flushed: replies go straight to the client from now on.</summary>
-    internal void Arm()
-    {
-        Armed = true;
-        if (_deferred is null)
-        {
-            return;
-        }
-        _ = _deferred.Writer.FlushAsync();
-        if (_deferred.Reader.TryRead(out var buffered))
-        {
-            foreach (var segment in buffered.Buffer)
-            {
-                Session.Reply.WriteRaw(segment.Span);
-            }
-            _deferred.Reader.AdvanceTo(buffered.Buffer.End);
-        }
-        _deferred = null;
-        _deferredWriter = null;
-    }
 }
 
 /// <summary>
@@ -231,6 +189,28 @@ public sealed class BlockingKeys
         }
     }
 
+    /// <summary>
+    /// CLIENT UNBLOCK: ends the wait of <paramref name="session"/> as if it timed out, or with
+    /// <c>-UNBLOCKED</c> when <paramref name="error"/>; false when it is not waiting for keys.
+    /// </summary>
+    public bool Interrupt(Session session, bool error)
+    {
+        if (session.Blocked is not { Done: false } client)
+        {
+            return false;
+        }
+        if (error)
+        {
+            client.Reply.WriteError("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        }
+        else
+        {
+            client.Reply.WriteNullArray();
+        }
+        Unblock(client);
+        return true;
+    }
+
     private void ServeKey(Database db, byte[] key)
     {
         if (_waiters[db.Id] is not { } map || !map.TryGetValue(key, out var queue))
@@ -292,6 +272,8 @@ public sealed class BlockingKeys
         client.Queued.Clear();
         client.Timer?.Dispose();
         BlockedCount--;
+        // The answer (if any) is queued; the completion resumes the connection, which drains it.
+        client.Session.Outbound.Send();
         client.Completion.TrySetResult();
     }
 }

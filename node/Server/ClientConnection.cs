@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Server.Transport;
 
 namespace CacheOperator.Node.Server;
 
@@ -49,6 +50,9 @@ internal sealed class ClientConnection
             Abort = Abort,
             Fd = socket.Handle.ToInt64(),
         };
+        // Pushes wake the request loop with a cancelled read: on the epoll loop's thread (where the loop runs
+        // inline), or from the thread pool, never on the pushing thread, which holds the keyspace lock.
+        Session.Outbound.Wake = transport is EpollConnection epoll ? epoll.WakeReader : WakeFromPool;
     }
 
     public Session Session { get; }
@@ -120,6 +124,7 @@ internal sealed class ClientConnection
                 consumed = buffer.End;
             }
             leftover = buffer.Slice(consumed).Length;
+            Session.QueryBufferBytes = leftover;
             _reader.AdvanceTo(consumed, buffer.End);
 
             if (_batch.CommandCount > 0)
@@ -129,6 +134,10 @@ internal sealed class ClientConnection
                 {
                     return;
                 }
+            }
+            else if (Session.Outbound.PendingBytes > 0 && !await SendPushesAsync())
+            {
+                return;
             }
             if (error is not null)
             {
@@ -157,12 +166,8 @@ internal sealed class ClientConnection
             if (Session.Suspension is { } suspension)
             {
                 Session.Suspension = null;
+                // Whoever answers the wait writes to the outbound queue, which the next turn drains.
                 await _writer.FlushAsync();
-                lock (keyspace.Sync)
-                {
-                    // The earlier replies are out: whoever answers the wait may now write to the pipe.
-                    Session.Blocked?.Arm();
-                }
                 Session.IsBlocked = true;
                 try
                 {
@@ -217,19 +222,38 @@ internal sealed class ClientConnection
                 return false;
             }
             _heldRead = result;
+            // Nobody else writes the pipe during the wait (the answer is queued too), so pushes may go out now.
+            if (result.IsCanceled && Session.Outbound.PendingBytes > 0 && !await SendPushesAsync())
+            {
+                return false;
+            }
         }
     }
+
+    /// <summary>Sends what the outbound queue holds while the client sends nothing; false when the connection must close.</summary>
+    private async ValueTask<bool> SendPushesAsync()
+    {
+        lock (_server.Keyspace.Sync)
+        {
+            Session.Outbound.DrainTo(Session.Reply);
+        }
+        var flush = await _writer.FlushAsync();
+        return !flush.IsCompleted && !flush.IsCanceled;
+    }
+
+    private void WakeFromPool() => ThreadPool.UnsafeQueueUserWorkItem(static reader => reader.CancelPendingRead(), _reader, preferLocal: false);
 
     /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
     private void ForgetKeyState()
     {
-        if (Session.Blocked is null && Session.Watcher is null)
+        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor)
         {
             return;
         }
         var keyspace = _server.Keyspace;
         lock (keyspace.Sync)
         {
+            _server.Monitors.Remove(Session);
             _server.Blocking.Forget(Session);
             if (Session.Watcher is { } watcher)
             {

@@ -21,9 +21,17 @@ public static class CommandRunner
         int count = batch.CommandCount;
         lock (session.Keyspace.Sync)
         {
+            // Pushes queued since this client last ran go before the replies to its new commands.
+            session.Outbound.DrainTo(session.Reply);
             while (next < count)
             {
                 RunLocked(session, batch.GetCommand(next++));
+                if (session.Postponed)
+                {
+                    // Held by CLIENT PAUSE: the same command runs again once the pause ends.
+                    session.Postponed = false;
+                    next--;
+                }
                 if (session.Suspension is not null || session.CloseAfterReply)
                 {
                     break;
@@ -37,6 +45,11 @@ public static class CommandRunner
     public static void RunLocked(Session session, ArgList args)
     {
         CommandDispatcher.Execute(session, args);
+        if (session.Outbound.PendingBytes > 0)
+        {
+            // A monitor sees its own commands right after their replies.
+            session.Outbound.DrainTo(session.Reply);
+        }
         var blocking = session.Server.Blocking;
         if (blocking.HasReadyKeys)
         {

@@ -60,12 +60,8 @@ public sealed class LocalClient
                 next = CommandRunner.RunBatch(Session, _batch, next);
                 if (Session.Suspension is { } suspension)
                 {
+                    // Whoever answers the wait writes to the outbound queue, drained before the next command or the end.
                     Session.Suspension = null;
-                    lock (Session.Keyspace.Sync)
-                    {
-                        // Nothing is buffered elsewhere: the wait's reply may go straight to this client's replies.
-                        Session.Blocked?.Arm();
-                    }
                     Session.IsBlocked = true;
                     try
                     {
@@ -114,6 +110,10 @@ public sealed class LocalClient
 
     private byte[] TakeReplies()
     {
+        lock (Session.Keyspace.Sync)
+        {
+            Session.Outbound.DrainTo(Session.Reply);
+        }
         _ = _replies.Writer.FlushAsync();
         if (!_replies.Reader.TryRead(out var read))
         {

@@ -81,7 +81,8 @@ public sealed class MemoryManager
     public bool Admit(CommandSpec spec)
     {
         long limit = _config.MaxMemory.Number;
-        if (limit <= 0 || _keyspace.UsedMemory() <= limit)
+        // CLIENT PAUSE stops eviction as it stops expiry (and holds the writes that would need the memory).
+        if (limit <= 0 || _keyspace.ChangesPaused || _keyspace.UsedMemory() <= limit)
         {
             return true;
         }

@@ -8,4 +8,7 @@ public sealed class MultiState
 
     /// <summary>Set when a command was refused while queueing (unknown, wrong arity): EXEC answers EXECABORT.</summary>
     public bool Failed { get; set; }
+
+    /// <summary>Set when a write command was queued: CLIENT PAUSE WRITE holds the EXEC.</summary>
+    public bool HasWrites { get; set; }
 }

@@ -54,6 +54,9 @@ public sealed class NodeServer : IAsyncDisposable
             directive.Changed += _ => ApplyEncodingLimits();
         }
         ApplyEncodingLimits();
+        Pause = new ClientPause(Keyspace);
+        OutputLimits = OutputBufferLimits.Parse(config.ClientOutputBufferLimit.Text);
+        config.ClientOutputBufferLimit.Changed += d => OutputLimits = OutputBufferLimits.Parse(d.Text);
         config.MaxMemory.Changed += _ =>
         {
             lock (Keyspace.Sync)
@@ -80,6 +83,18 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
     public BlockingKeys Blocking { get; }
+
+    /// <summary>CLIENT PAUSE / UNPAUSE.</summary>
+    public ClientPause Pause { get; }
+
+    /// <summary>The MONITOR clients.</summary>
+    public MonitorFeed Monitors { get; } = new();
+
+    /// <summary>client-output-buffer-limit, one limit per <see cref="ClientClass"/>.</summary>
+    public OutputBufferLimit[] OutputLimits { get; private set; }
+
+    /// <summary>A connected client by id, or null.</summary>
+    public Session? FindClient(long id) => _clients.TryGetValue(id, out var client) ? client.Session : null;
 
     /// <summary>maxmemory accounting and eviction.</summary>
     public MemoryManager Memory { get; }
@@ -346,7 +361,8 @@ public sealed class NodeServer : IAsyncDisposable
                 long now = Environment.TickCount64;
                 foreach (var client in _clients.Values)
                 {
-                    if (!client.Session.IsBlocked && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
+                    // As Redis: blocked clients and monitors (replicas) never time out.
+                    if (!client.Session.IsBlocked && !client.Session.IsMonitor && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
                     {
                         Log.Verbose($"Closing idle client id={client.Session.Id}");
                         client.Abort();

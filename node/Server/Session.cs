@@ -1,4 +1,5 @@
 using CacheOperator.Node.Commands;
+using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Storage;
 
@@ -18,6 +19,52 @@ public sealed class Session
         Authenticated = server.Config.RequirePass.Text.Length == 0;
         CreatedMs = Environment.TickCount64;
         LastInteractionMs = CreatedMs;
+        Outbound = new OutboundQueue(this);
+    }
+
+    /// <summary>What the server sends this client besides its command replies (pushes, monitor lines, a blocked command's answer).</summary>
+    public OutboundQueue Outbound { get; }
+
+    /// <summary>In MONITOR mode (set through <see cref="MonitorFeed"/>).</summary>
+    public bool IsMonitor { get; internal set; }
+
+    /// <summary>Subscribed to channels or patterns (set by pub/sub): its output limits are the pubsub class's.</summary>
+    public bool IsPubSub { get; set; }
+
+    /// <summary>A replica receiving the replication stream (set by replication): the replica class's limits.</summary>
+    public bool IsReplica { get; set; }
+
+    /// <summary>The class whose client-output-buffer-limit applies, as Redis's getClientType (a monitor is a normal client).</summary>
+    public ClientClass Class => IsReplica && !IsMonitor ? ClientClass.Replica : IsPubSub ? ClientClass.PubSub : ClientClass.Normal;
+
+    /// <summary>CLIENT REPLY OFF: no replies until CLIENT REPLY ON.</summary>
+    public bool ReplyOff { get; set; }
+
+    /// <summary>CLIENT REPLY SKIP took effect: the running command's reply is dropped.</summary>
+    public bool ReplySkip { get; set; }
+
+    /// <summary>CLIENT REPLY SKIP was just run: the next command's reply is dropped.</summary>
+    public bool ReplySkipNext { get; set; }
+
+    /// <summary>CLIENT NO-TOUCH ON: this client's commands leave keys' LRU/LFU as they are (TOUCH still updates them).</summary>
+    public bool NoTouch { get; set; }
+
+    /// <summary>Bits of the argument positions a command asked to hide from MONITOR (AUTH and HELLO secrets).</summary>
+    public ulong RedactedArgs { get; set; }
+
+    /// <summary>Set with <see cref="Suspension"/> when CLIENT PAUSE holds the command: it runs again once the pause ends.</summary>
+    public bool Postponed { get; set; }
+
+    /// <summary>Bytes received and not yet parsed into a whole command (CLIENT LIST qbuf).</summary>
+    public long QueryBufferBytes { get; set; }
+
+    /// <summary>Hides argument <paramref name="index"/> from MONITOR, as Redis's redactClientCommandArgument.</summary>
+    public void Redact(int index)
+    {
+        if (index < 64)
+        {
+            RedactedArgs |= 1UL << index;
+        }
     }
 
     /// <summary>The server this client talks to.</summary>

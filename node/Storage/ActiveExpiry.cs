@@ -17,7 +17,7 @@ public static class ActiveExpiry
         lock (keyspace.Sync)
         {
             keyspace.SyncWallClock();
-            if (!keyspace.ActiveExpiryEnabled)
+            if (!keyspace.ActiveExpiryEnabled || keyspace.ChangesPaused)
             {
                 return 0;
             }

@@ -28,10 +28,13 @@ public sealed class Database(Keyspace keyspace, int id)
         ref var entry = ref table[index];
         if (entry.HasExpiry && table.ExpireAt(index) <= keyspace.NowMs)
         {
-            DeleteExpired(index);
+            if (!keyspace.ChangesPaused)
+            {
+                DeleteExpired(index);
+            }
             return -1;
         }
-        if (touch)
+        if (touch && !keyspace.NoTouch)
         {
             entry.Access = keyspace.Touched(entry.Access);
         }

@@ -84,6 +84,15 @@ public sealed class Keyspace
     /// <summary>Random source for LFU increments and eviction sampling (used under <see cref="Sync"/>).</summary>
     public Random Random { get; } = new();
 
+    /// <summary>
+    /// True while CLIENT PAUSE is in force: expired keys read as missing but are not deleted, and neither
+    /// active expiry nor eviction runs, so the dataset does not change (Redis 7.0).
+    /// </summary>
+    public bool ChangesPaused { get; set; }
+
+    /// <summary>True while a command of a CLIENT NO-TOUCH client runs: lookups leave LRU/LFU as they are.</summary>
+    public bool NoTouch { get; set; }
+
     /// <summary>Successful key lookups by read commands.</summary>
     public long Hits { get; set; }
 

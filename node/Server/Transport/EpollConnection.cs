@@ -31,6 +31,7 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
     private bool _inputDone;
     private bool _closed;
     private volatile bool _resumeRequested;
+    private volatile bool _wakeRequested;
 
     public EpollConnection(EpollLoop loop, Socket socket)
     {
@@ -133,6 +134,16 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
             _inputPaused = false;
             UpdateWatch();
         }
+        if (_wakeRequested)
+        {
+            _wakeRequested = false;
+            // The request loop resumes inline here, drains the queue into the output pipe and flushes it.
+            _input.Reader.CancelPendingRead();
+            if (_closed)
+            {
+                return;
+            }
+        }
         if (!_outputArmed || !_outputRead.IsCompleted)
         {
             return;
@@ -149,6 +160,16 @@ internal sealed unsafe class EpollConnection : IDuplexPipe
             return;
         }
         Send(result);
+    }
+
+    /// <summary>
+    /// Any thread: asks the loop to end the request loop's pending read (a cancelled read) so it runs, on the
+    /// loop thread, and sends what the server queued for this client although the client sent nothing.
+    /// </summary>
+    internal void WakeReader()
+    {
+        _wakeRequested = true;
+        _loop.Post(this);
     }
 
     /// <summary>Drops the connection after a failure: the request loop sees its input end with <paramref name="error"/>.</summary>

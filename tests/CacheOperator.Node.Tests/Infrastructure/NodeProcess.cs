@@ -43,7 +43,7 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <summary>Starts the node with <paramref name="args"/>; unless told otherwise, waits until it accepts connections.</summary>
-    public static NodeProcess Start(IEnumerable<string> args, bool waitUntilReady = true, int? port = null)
+    public static NodeProcess Start(IEnumerable<string> args, bool waitUntilReady = true, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         int chosen = port ?? FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -53,6 +53,10 @@ public sealed class NodeProcess : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cache-node.dll"));
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg.Replace("{port}", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));

@@ -20,8 +20,8 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
         { "dbfilename", "x.rdb" },
         { "rdbcompression", "no" },
         { "appendfsync", "always" },
-        { "lazyfree-lazy-eviction", "yes" },
-        { "client-output-buffer-limit", "normal 0 0 0" },
+        { "lazyfree-lazy-server-del", "yes" },
+        { "activedefrag", "yes" },
         { "stream-node-max-entries", "10" },
         { "set-max-listpack-entries", "5" },
     };
@@ -119,7 +119,7 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
 
     [Theory]
     [InlineData("notify-keyspace-events", "KEA")]
-    [InlineData("client-output-buffer-limit", "normal 0 0 0")]
+    [InlineData("activedefrag", "yes")]
     public void Directives_the_node_lacks_are_refused_on_the_command_line(string name, string value) =>
         Assert.Equal($"*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> '{name} \"{value}\"'\nBad directive or wrong number of arguments",
             NodeFatal([$"--{name}", value, "--port", "{port}"]));
