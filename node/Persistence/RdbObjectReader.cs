@@ -174,7 +174,7 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input)
         {
             return null;
         }
-        var zset = count > SortedSetValue.MaxCompactEntries ? SortedSetValue.CreateSkipList() : new SortedSetValue();
+        var zset = new SortedSetValue();
         for (int i = 0; i < count; i++)
         {
             if (TryReadString() is not { } member || !TryReadScore(binaryScores, out double score) || !TryAdd(zset, member, score))
@@ -222,7 +222,7 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input)
         {
             return null;
         }
-        var zset = pairs.Count / 2 > SortedSetValue.MaxCompactEntries ? SortedSetValue.CreateSkipList() : new SortedSetValue();
+        var zset = new SortedSetValue();
         for (int i = 0; i < pairs.Count; i += 2)
         {
             if (!NumberFormat.TryParseDouble(pairs[i + 1], out double score) || !TryAdd(zset, pairs[i], score))
