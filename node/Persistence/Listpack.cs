@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 
@@ -15,58 +16,51 @@ public static class Listpack
     /// <summary>Builds a listpack the way lpAppend does: integer-looking strings are stored as integers.</summary>
     public sealed class Builder
     {
-        private readonly List<byte> _bytes = new(64);
+        private readonly ArrayBufferWriter<byte> _bytes = new(64);
 
         /// <summary>Entries appended so far.</summary>
         public int Count { get; private set; }
 
         /// <summary>Bytes of the listpack if it were finished now.</summary>
-        public int Length => HeaderSize + _bytes.Count + 1;
+        public int Length => HeaderSize + _bytes.WrittenCount + 1;
 
         /// <summary>Appends one element.</summary>
         public void Append(ReadOnlySpan<byte> element)
         {
-            Span<byte> entry = stackalloc byte[9];
-            int start = _bytes.Count;
+            Span<byte> header = stackalloc byte[9];
+            int entryLength;
             if (RdbStrings.TryParseCanonicalInt64(element, out long v))
             {
-                int n = EncodeInteger(v, entry);
-                foreach (byte b in entry[..n])
-                {
-                    _bytes.Add(b);
-                }
+                entryLength = EncodeInteger(v, header);
+                _bytes.Write(header[..entryLength]);
             }
             else
             {
                 int len = element.Length;
+                int headerLength;
                 if (len < 64)
                 {
-                    _bytes.Add((byte)(0x80 | len));
+                    header[0] = (byte)(0x80 | len);
+                    headerLength = 1;
                 }
                 else if (len < 4096)
                 {
-                    _bytes.Add((byte)(0xE0 | (len >> 8)));
-                    _bytes.Add((byte)len);
+                    header[0] = (byte)(0xE0 | (len >> 8));
+                    header[1] = (byte)len;
+                    headerLength = 2;
                 }
                 else
                 {
-                    _bytes.Add(0xF0);
-                    _bytes.Add((byte)len);
-                    _bytes.Add((byte)(len >> 8));
-                    _bytes.Add((byte)(len >> 16));
-                    _bytes.Add((byte)(len >> 24));
+                    header[0] = 0xF0;
+                    BinaryPrimitives.WriteInt32LittleEndian(header[1..], len);
+                    headerLength = 5;
                 }
-                foreach (byte b in element)
-                {
-                    _bytes.Add(b);
-                }
+                _bytes.Write(header[..headerLength]);
+                _bytes.Write(element);
+                entryLength = headerLength + len;
             }
             Span<byte> backlen = stackalloc byte[5];
-            int m = EncodeBacklen(_bytes.Count - start, backlen);
-            foreach (byte b in backlen[..m])
-            {
-                _bytes.Add(b);
-            }
+            _bytes.Write(backlen[..EncodeBacklen(entryLength, backlen)]);
             Count++;
         }
 
@@ -76,7 +70,7 @@ public static class Listpack
             var result = new byte[Length];
             BinaryPrimitives.WriteUInt32LittleEndian(result, (uint)result.Length);
             BinaryPrimitives.WriteUInt16LittleEndian(result.AsSpan(4), (ushort)Math.Min(Count, ushort.MaxValue));
-            _bytes.CopyTo(result, HeaderSize);
+            _bytes.WrittenSpan.CopyTo(result.AsSpan(HeaderSize));
             result[^1] = End;
             return result;
         }
