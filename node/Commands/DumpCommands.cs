@@ -1,10 +1,11 @@
+using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Commands;
 
-/// <summary>DUMP and RESTORE: a value as a versioned, checksummed payload (<see cref="ValueSerializer"/>) and back.</summary>
+/// <summary>DUMP and RESTORE: a value as a versioned, checksummed payload in Redis's own format (<see cref="DumpPayload"/>) and back.</summary>
 internal static class DumpCommands
 {
     public static IEnumerable<CommandSpec> All =>
@@ -33,7 +34,7 @@ internal static class DumpCommands
             s.Reply.WriteNullBulk();
             return;
         }
-        s.Reply.WriteBulk(ValueSerializer.Dump(s.Db.Table[index].Value!));
+        s.Reply.WriteBulk(DumpPayload.Create(s.Db.Table[index].Value!));
     }
 
     /// <summary>Redis 7.0's restoreCommand: options, then the existing key, the TTL, the checksum and the body, in that order.</summary>
@@ -100,12 +101,12 @@ internal static class DumpCommands
             return;
         }
         var payload = a[3];
-        if (!ValueSerializer.VerifyPayload(payload))
+        if (!DumpPayload.Verify(payload))
         {
             s.Reply.WriteError("ERR DUMP payload version or checksum are wrong");
             return;
         }
-        var value = ValueSerializer.Restore(payload, s.Keyspace.EncodingLimits);
+        var value = DumpPayload.Restore(payload, s.Keyspace.EncodingLimits);
         if (value is null)
         {
             s.Reply.WriteError("ERR Bad data format");

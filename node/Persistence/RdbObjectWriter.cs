@@ -1,0 +1,275 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using CacheOperator.Node.Protocol;
+using CacheOperator.Node.Storage;
+
+namespace CacheOperator.Node.Persistence;
+
+/// <summary>
+/// Writes a stored value in Redis's RDB object format (rdb.c's rdbSaveObjectType + rdbSaveObject), the body
+/// of DUMP payloads and of RDB snapshots. Encodings follow what redis-server 7.0 writes for the same value:
+/// strings with integer and LZF encodings, intset sets as SET_INTSET and others as SET, compact hashes and
+/// sorted sets as listpacks (HASH_LISTPACK, ZSET_LISTPACK), large ones as HASH and ZSET_2, lists as
+/// QUICKLIST_2 of packed listpack nodes.
+/// </summary>
+public static class RdbObjectWriter
+{
+    /// <summary>Bytes a quicklist node's listpack may reach, as list-max-listpack-size -2 (8 KiB).</summary>
+    private const int QuicklistNodeBytes = 8192;
+
+    /// <summary>Appends the object type byte and body of <paramref name="value"/> (a string or a collection).</summary>
+    public static void Write(IBufferWriter<byte> output, object value)
+    {
+        switch (value)
+        {
+            case byte[] text:
+                WriteByte(output, RdbType.String);
+                WriteString(output, text);
+                break;
+            case ListValue list:
+                WriteByte(output, RdbType.ListQuicklist2);
+                WriteList(output, list);
+                break;
+            case SetValue set:
+                WriteSet(output, set);
+                break;
+            case SortedSetValue zset:
+                WriteSortedSet(output, zset);
+                break;
+            case HashValue hash:
+                WriteHash(output, hash);
+                break;
+            default:
+                throw new ArgumentException($"Cannot serialize a {value.GetType().Name}", nameof(value));
+        }
+    }
+
+    /// <summary>rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian length.</summary>
+    public static void WriteLength(IBufferWriter<byte> output, ulong length)
+    {
+        var span = output.GetSpan(9);
+        if (length < 1 << 6)
+        {
+            span[0] = (byte)length;
+            output.Advance(1);
+        }
+        else if (length < 1 << 14)
+        {
+            span[0] = (byte)(0x40 | (length >> 8));
+            span[1] = (byte)length;
+            output.Advance(2);
+        }
+        else if (length <= uint.MaxValue)
+        {
+            span[0] = 0x80;
+            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)length);
+            output.Advance(5);
+        }
+        else
+        {
+            span[0] = 0x81;
+            BinaryPrimitives.WriteUInt64BigEndian(span[1..], length);
+            output.Advance(9);
+        }
+    }
+
+    /// <summary>
+    /// rdbSaveRawString: a short string that is an integer within 32 bits as an integer, a string over 20
+    /// bytes LZF-compressed when that saves at least 4 bytes (rdbcompression yes), otherwise length + bytes.
+    /// </summary>
+    public static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<byte> text)
+    {
+        if (text.Length <= 11 && RdbStrings.TryParseCanonicalInt64(text, out long v) && v is >= int.MinValue and <= int.MaxValue)
+        {
+            var span = output.GetSpan(5);
+            if (v is >= sbyte.MinValue and <= sbyte.MaxValue)
+            {
+                span[0] = 0xC0;
+                span[1] = (byte)v;
+                output.Advance(2);
+            }
+            else if (v is >= short.MinValue and <= short.MaxValue)
+            {
+                span[0] = 0xC1;
+                BinaryPrimitives.WriteInt16LittleEndian(span[1..], (short)v);
+                output.Advance(3);
+            }
+            else
+            {
+                span[0] = 0xC2;
+                BinaryPrimitives.WriteInt32LittleEndian(span[1..], (int)v);
+                output.Advance(5);
+            }
+            return;
+        }
+        if (text.Length > 20 && Lzf.Compress(text, text.Length - 4) is { } compressed)
+        {
+            WriteByte(output, 0xC3);
+            WriteLength(output, (ulong)compressed.Length);
+            WriteLength(output, (ulong)text.Length);
+            output.Write(compressed);
+            return;
+        }
+        WriteLength(output, (ulong)text.Length);
+        output.Write(text);
+    }
+
+    private static void WriteList(IBufferWriter<byte> output, ListValue list)
+    {
+        var nodes = new List<byte[]>();
+        var node = new Listpack.Builder();
+        for (int i = 0; i < list.Length; i++)
+        {
+            var element = list[i];
+            // quicklist's own estimate of what an element adds: its length and 8 bytes of header and back-length.
+            if (node.Count > 0 && node.Length + element.Length + 8 > QuicklistNodeBytes)
+            {
+                nodes.Add(node.ToArray());
+                node = new Listpack.Builder();
+            }
+            node.Append(element);
+        }
+        nodes.Add(node.ToArray());
+        WriteLength(output, (ulong)nodes.Count);
+        foreach (var packed in nodes)
+        {
+            WriteLength(output, RdbType.QuicklistNodePacked);
+            WriteString(output, packed);
+        }
+    }
+
+    private static void WriteSet(IBufferWriter<byte> output, SetValue set)
+    {
+        Span<byte> scratch = stackalloc byte[SetValue.ScratchLength];
+        if (set.EncodingName == "intset")
+        {
+            var values = new long[set.Count];
+            for (int i = 0; i < values.Length; i++)
+            {
+                RdbStrings.TryParseCanonicalInt64(set.MemberAt(i, scratch), out values[i]);
+            }
+            Array.Sort(values);
+            WriteByte(output, RdbType.SetIntset);
+            WriteString(output, Intset.Encode(values));
+            return;
+        }
+        WriteByte(output, RdbType.Set);
+        WriteLength(output, (ulong)set.Count);
+        for (int i = 0; i < set.Count; i++)
+        {
+            WriteString(output, set.MemberAt(i, scratch));
+        }
+    }
+
+    private static void WriteSortedSet(IBufferWriter<byte> output, SortedSetValue zset)
+    {
+        if (zset.IsCompact)
+        {
+            var packed = new Listpack.Builder();
+            Span<byte> score = stackalloc byte[64];
+            var ascending = zset.Read(0, descending: false);
+            while (ascending.Next(out var member, out double value))
+            {
+                packed.Append(member);
+                packed.Append(score[..NumberFormat.FormatDoubleD2String(value, score)]);
+            }
+            WriteByte(output, RdbType.SortedSetListpack);
+            WriteString(output, packed.ToArray());
+            return;
+        }
+        // Highest score first, as Redis walks its skiplist from the tail so that loading appends in order.
+        WriteByte(output, RdbType.SortedSet2);
+        WriteLength(output, (ulong)zset.Count);
+        var descending = zset.Read(zset.Count - 1, descending: true);
+        while (descending.Next(out var member, out double value))
+        {
+            WriteString(output, member);
+            BinaryPrimitives.WriteDoubleLittleEndian(output.GetSpan(8), value);
+            output.Advance(8);
+        }
+    }
+
+    private static void WriteHash(IBufferWriter<byte> output, HashValue hash)
+    {
+        if (hash.IsCompact)
+        {
+            var packed = new Listpack.Builder();
+            for (int i = 0; i < hash.Count; i++)
+            {
+                packed.Append(hash.FieldAt(i));
+                packed.Append(hash.ValueAt(i));
+            }
+            WriteByte(output, RdbType.HashListpack);
+            WriteString(output, packed.ToArray());
+            return;
+        }
+        WriteByte(output, RdbType.Hash);
+        WriteLength(output, (ulong)hash.Count);
+        for (int i = 0; i < hash.Count; i++)
+        {
+            WriteString(output, hash.FieldAt(i));
+            WriteString(output, hash.ValueAt(i));
+        }
+    }
+
+    private static void WriteByte(IBufferWriter<byte> output, byte value)
+    {
+        output.GetSpan(1)[0] = value;
+        output.Advance(1);
+    }
+}
+
+/// <summary>RDB object type codes (rdb.h) and quicklist container kinds.</summary>
+public static class RdbType
+{
+    /// <summary>RDB_TYPE_STRING.</summary>
+    public const byte String = 0;
+
+    /// <summary>RDB_TYPE_LIST: count then strings (before quicklists).</summary>
+    public const byte List = 1;
+
+    /// <summary>RDB_TYPE_SET: count then member strings.</summary>
+    public const byte Set = 2;
+
+    /// <summary>RDB_TYPE_ZSET: members with scores as text.</summary>
+    public const byte SortedSet = 3;
+
+    /// <summary>RDB_TYPE_HASH: count then field and value strings.</summary>
+    public const byte Hash = 4;
+
+    /// <summary>RDB_TYPE_ZSET_2: members with binary double scores.</summary>
+    public const byte SortedSet2 = 5;
+
+    /// <summary>RDB_TYPE_HASH_ZIPMAP (not read).</summary>
+    public const byte HashZipmap = 9;
+
+    /// <summary>RDB_TYPE_LIST_ZIPLIST.</summary>
+    public const byte ListZiplist = 10;
+
+    /// <summary>RDB_TYPE_SET_INTSET.</summary>
+    public const byte SetIntset = 11;
+
+    /// <summary>RDB_TYPE_ZSET_ZIPLIST.</summary>
+    public const byte SortedSetZiplist = 12;
+
+    /// <summary>RDB_TYPE_HASH_ZIPLIST.</summary>
+    public const byte HashZiplist = 13;
+
+    /// <summary>RDB_TYPE_LIST_QUICKLIST: nodes of ziplists.</summary>
+    public const byte ListQuicklist = 14;
+
+    /// <summary>RDB_TYPE_HASH_LISTPACK.</summary>
+    public const byte HashListpack = 16;
+
+    /// <summary>RDB_TYPE_ZSET_LISTPACK.</summary>
+    public const byte SortedSetListpack = 17;
+
+    /// <summary>RDB_TYPE_LIST_QUICKLIST_2: nodes of listpacks (packed) or single elements (plain).</summary>
+    public const byte ListQuicklist2 = 18;
+
+    /// <summary>QUICKLIST_NODE_CONTAINER_PLAIN: a node holding one large element as is.</summary>
+    public const ulong QuicklistNodePlain = 1;
+
+    /// <summary>QUICKLIST_NODE_CONTAINER_PACKED: a node holding a listpack.</summary>
+    public const ulong QuicklistNodePacked = 2;
+}
