@@ -13,7 +13,7 @@ namespace CacheOperator.Node.Tests.Replication;
 /// passed, where a replica (which leaves expiry to its master) would not: so "e:" keys only take writes whose
 /// result does not depend on what the key held (SET, PSETEX, RESTORE REPLACE) and reads.
 /// </summary>
-public sealed class Workload(int seed, RespClient main, RespClient other, bool includeRestore)
+public sealed class Workload(int seed, RespClient main, RespClient other)
 {
     /// <summary>The shortest TTL given that is not meant to run out during a test.</summary>
     public const long LongTtlMs = 1_000_000;
@@ -151,7 +151,7 @@ public sealed class Workload(int seed, RespClient main, RespClient other, bool i
             case 40: return ["MOVE", Key(Pick("s", "h", "l", "t", "z", "c")), Text(_random.Next(Databases))];
             case 41: return _random.Next(10) == 0 ? ["SWAPDB", Text(_random.Next(Databases)), Text(_random.Next(Databases))] : ["SET", Key("s"), Value()];
             case 42: return _random.Next(25) == 0 ? ["FLUSHDB"] : ["INCR", Key("n")];
-            case 43: return includeRestore ? Restore() : ["RPUSH", Key("l"), Value()];
+            case 43: return Restore();
             case 44: return ["BLPOP", Key("l"), Key("l"), "0.01"];
             default: return ["SETNX", Key("s"), Value()];
         }
