@@ -86,7 +86,11 @@ public static class CommandDispatcher
             return;
         }
         session.Reply.LastErrorPrefix = null;
-        server.Keyspace.NoTouch = session.NoTouch && spec.Name != "touch";
+        if (session.NoTouch)
+        {
+            // CLIENT NO-TOUCH: this client's commands leave LRU/LFU as they were, except TOUCH itself.
+            server.Keyspace.NoTouch = spec.Name != "touch";
+        }
         long dirty = server.Propagator.BeginCommand();
         try
         {

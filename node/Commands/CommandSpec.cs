@@ -89,8 +89,8 @@ public sealed class CommandSpec
     /// <summary>Properties; movablekeys is derived from the key specs, as Redis does.</summary>
     public CommandFlags Flags
     {
-        get => _flags | Layout.MovableFlag;
-        init => _flags = value & ~CommandFlags.MovableKeys;
+        get => _effectiveFlags;
+        init => _effectiveFlags = _flags = value & ~CommandFlags.MovableKeys;
     }
 
     /// <summary>
@@ -127,6 +127,9 @@ public sealed class CommandSpec
     /// <summary>At least one spec names real keys (not only not_key ones).</summary>
     internal bool HasKeySpecs => Layout.HasKeySpecs;
 
+    /// <summary>The only spec when it is one plain range of keys (index begin, no limit), which the extractor reads directly; else null.</summary>
+    internal KeySpec? SimpleKeyRange => Layout.SimpleRange;
+
     /// <summary>A spec's flags depend on the arguments, so the getkeys procedure gives them.</summary>
     internal bool HasVariableKeyFlags => Layout.HasVariableFlags;
 
@@ -160,6 +163,9 @@ public sealed class CommandSpec
     internal CommandTable.Lookup? SubcommandLookup { get; set; }
 
     private readonly CommandFlags _flags;
+
+    // The declared flags plus movablekeys once the table has sealed the spec: a plain field on the dispatcher's path.
+    private CommandFlags _effectiveFlags;
     private readonly (int First, int Last, int Step) _keys;
     private readonly IReadOnlyList<KeySpec>? _keySpecs;
     private KeyLayout? _layout;
@@ -172,6 +178,9 @@ public sealed class CommandSpec
     internal (int First, int Last, int Step) ShorthandKeys => _keys;
 
     internal CommandFlags DeclaredFlags => _flags;
+
+    /// <summary>Derives what the key specs imply (movablekeys) once every property is set; the table calls it.</summary>
+    internal void Seal() => _effectiveFlags = _flags | Layout.MovableFlag;
 
     /// <summary>Name shown in errors and stats: "get", "config|get".</summary>
     public override string ToString() => Name;
@@ -207,6 +216,11 @@ internal sealed class KeyLayout
             HasKeySpecs |= (spec.Flags & KeyFlags.NotKey) == 0;
             HasVariableFlags |= (spec.Flags & KeyFlags.VariableFlags) != 0;
         }
+        if (Specs is [{ BeginSearch: BeginSearchKind.Index, FindKeys: FindKeysKind.Range, Limit: 0 } only]
+            && (only.Flags & (KeyFlags.NotKey | KeyFlags.Incomplete)) == 0)
+        {
+            SimpleRange = only;
+        }
         bool movable = PopulateLegacyRange();
         MovableFlag = movable ? CommandFlags.MovableKeys : CommandFlags.None;
     }
@@ -224,6 +238,8 @@ internal sealed class KeyLayout
     public bool HasKeySpecs { get; }
 
     public bool HasVariableFlags { get; }
+
+    public KeySpec? SimpleRange { get; }
 
     private static KeySpec[] ShorthandSpecs(CommandSpec command)
     {

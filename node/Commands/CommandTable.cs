@@ -44,9 +44,11 @@ public sealed class CommandTable
             foreach (var spec in commands)
             {
                 spec.Group = group;
+                spec.Seal();
                 foreach (var sub in spec.Subcommands)
                 {
                     sub.Group = group;
+                    sub.Seal();
                 }
                 if (spec.Subcommands.Count > 0)
                 {

@@ -63,12 +63,21 @@ public static class KeyExtractor
     /// <summary>
     /// Fills <paramref name="result"/> with the keys of <paramref name="line"/> (a command line of <paramref name="spec"/>);
     /// returns how many (0: none, or arguments the specs cannot read, which COMMAND GETKEYS reports as invalid).
+    /// With <paramref name="positionsOnly"/> (memory accounting, slot checks) the specs serve even when their flags
+    /// depend on the arguments, which spares SET's procedure; the flags found are then the specs' own.
     /// </summary>
-    public static int GetKeys(CommandSpec spec, CommandLine line, KeyBuffer result)
+    public static int GetKeys(CommandSpec spec, CommandLine line, KeyBuffer result, bool positionsOnly = false)
     {
         result.Clear();
+        if (spec.SimpleKeyRange is { } simple && (positionsOnly || !spec.HasVariableKeyFlags))
+        {
+            // The common case, one spec of keys at fixed steps (GET, SET, MSET, DEL): no walk over a spec list.
+            int argc = line.Count;
+            return AddKeys(simple.Index, simple.LastKey >= 0 ? simple.Index + simple.LastKey : argc + simple.LastKey, simple.KeyStep, argc, simple.Flags, result)
+                ? result.Count : 0;
+        }
         var specs = spec.KeySpecs;
-        if (spec.HasKeySpecs && !spec.HasVariableKeyFlags && TryUseSpecs(specs, line, includeNotKeys: false, result))
+        if (spec.HasKeySpecs && (positionsOnly || !spec.HasVariableKeyFlags) && TryUseSpecs(specs, line, includeNotKeys: false, result))
         {
             return result.Count;
         }
@@ -136,18 +145,24 @@ public static class KeyExtractor
                 return false;
             }
 
-            if (last >= argc || last < first || first >= argc || step <= 0)
+            if (!AddKeys(first, last, step, argc, ks.Flags, result) || (ks.Flags & KeyFlags.Incomplete) != 0)
             {
                 return false;
             }
-            for (int i = first; i <= last; i += step)
-            {
-                result.Add(i, ks.Flags);
-            }
-            if ((ks.Flags & KeyFlags.Incomplete) != 0)
-            {
-                return false;
-            }
+        }
+        return true;
+    }
+
+    /// <summary>Adds the keys at <paramref name="first"/>, every <paramref name="step"/>, up to <paramref name="last"/>; false when that range does not fit the arguments.</summary>
+    private static bool AddKeys(int first, int last, int step, int argc, KeyFlags flags, KeyBuffer result)
+    {
+        if (last >= argc || last < first || first >= argc || step <= 0)
+        {
+            return false;
+        }
+        for (int i = first; i <= last; i += step)
+        {
+            result.Add(i, flags);
         }
         return true;
     }

@@ -112,9 +112,8 @@ public sealed class MemoryManager
         return fits;
     }
 
-    /// <summary>Found keys of the command that just ran, reused so that re-charging allocates nothing.</summary>
-    [ThreadStatic]
-    private static KeyBuffer? t_writtenKeys;
+    /// <summary>Found keys of the command that just ran (used under the keyspace lock), reused so that re-charging allocates nothing.</summary>
+    private readonly KeyBuffer _writtenKeys = new();
 
     /// <summary>
     /// Re-charges the keys a write command may have changed in place: the keys the key extractor finds
@@ -122,8 +121,8 @@ public sealed class MemoryManager
     /// </summary>
     public static void AfterWrite(Session session, CommandSpec spec, ArgList args)
     {
-        var keys = t_writtenKeys ??= new KeyBuffer();
-        int count = KeyExtractor.GetKeys(spec, args, keys);
+        var keys = session.Server.Memory._writtenKeys;
+        int count = KeyExtractor.GetKeys(spec, args, keys, positionsOnly: true);
         var db = session.Db;
         for (int i = 0; i < count; i++)
         {
