@@ -13,9 +13,9 @@ internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagato
 {
     public void KeyWritten(Database db, ReadOnlySpan<byte> key) => blocking.SignalReady(db, key);
 
-    public void KeyExpired(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyExpire.Text == "yes");
+    public void KeyExpired(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyExpire.IsOn);
 
-    public void KeyEvicted(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyEviction.Text == "yes");
+    public void KeyEvicted(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyEviction.IsOn);
 
     public void DatabaseFlushed(Database db)
     {
