@@ -89,7 +89,14 @@ public sealed class CommandSpec
     /// <summary>Properties; movablekeys is derived from the key specs, as Redis does.</summary>
     public CommandFlags Flags
     {
-        get => _effectiveFlags;
+        get
+        {
+            if (!_sealed)
+            {
+                Seal();
+            }
+            return _effectiveFlags;
+        }
         init => _effectiveFlags = _flags = value & ~CommandFlags.MovableKeys;
     }
 
@@ -164,8 +171,9 @@ public sealed class CommandSpec
 
     private readonly CommandFlags _flags;
 
-    // The declared flags plus movablekeys once the table has sealed the spec: a plain field on the dispatcher's path.
+    // The declared flags plus movablekeys, derived once (by the table, or on first use): a field read on the dispatcher's path.
     private CommandFlags _effectiveFlags;
+    private bool _sealed;
     private readonly (int First, int Last, int Step) _keys;
     private readonly IReadOnlyList<KeySpec>? _keySpecs;
     private KeyLayout? _layout;
@@ -179,8 +187,12 @@ public sealed class CommandSpec
 
     internal CommandFlags DeclaredFlags => _flags;
 
-    /// <summary>Derives what the key specs imply (movablekeys) once every property is set; the table calls it.</summary>
-    internal void Seal() => _effectiveFlags = _flags | Layout.MovableFlag;
+    /// <summary>Derives what the key specs imply (movablekeys) once every property is set; the table calls it, or the first read of <see cref="Flags"/>.</summary>
+    internal void Seal()
+    {
+        _effectiveFlags = _flags | Layout.MovableFlag;
+        _sealed = true;
+    }
 
     /// <summary>Name shown in errors and stats: "get", "config|get".</summary>
     public override string ToString() => Name;
