@@ -63,6 +63,9 @@ public enum CommandFlags
 
     /// <summary>Allowed while a script or function is busy (Redis's allow_busy).</summary>
     AllowBusy = 1 << 14,
+
+    /// <summary>The cluster slot check treats the command as if ASKING preceded it (Redis's CMD_ASKING: RESTORE-ASKING).</summary>
+    Asking = 1 << 15,
 }
 
 /// <summary>One command or subcommand: its rules, its documentation, and the method that runs it.</summary>

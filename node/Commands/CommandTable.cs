@@ -29,6 +29,8 @@ public sealed class CommandTable
         ("server", DiagnosticCommands.All),
         ("generic", SortCommands.All),
         ("generic", DumpCommands.All),
+        ("generic", MigrateCommands.All),
+        ("server", MigrateCommands.ServerGroup),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -38,7 +38,7 @@ internal static class DumpCommands
     }
 
     /// <summary>Redis 7.0's restoreCommand: options, then the existing key, the TTL, the checksum and the body, in that order.</summary>
-    private static void Restore(Session s, ArgList a)
+    internal static void Restore(Session s, ArgList a)
     {
         bool replace = false;
         bool absTtl = false;

@@ -87,6 +87,9 @@ public sealed class NodeServer : IAsyncDisposable
     /// <summary>CLIENT PAUSE / UNPAUSE.</summary>
     public ClientPause Pause { get; }
 
+    /// <summary>MIGRATE's cached connections to its targets.</summary>
+    public MigrateConnections MigrateConnections { get; } = new();
+
     /// <summary>The MONITOR clients.</summary>
     public MonitorFeed Monitors { get; } = new();
 
@@ -225,6 +228,7 @@ public sealed class NodeServer : IAsyncDisposable
             {
                 listener.Dispose();
             }
+            MigrateConnections.CloseAll();
             foreach (var client in _clients.Values)
             {
                 client.StopGracefully();
@@ -355,6 +359,7 @@ public sealed class NodeServer : IAsyncDisposable
             GcPauseMonitor.Sample();
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
+            MigrateConnections.CloseIdle(Environment.TickCount64);
             long timeoutSeconds = Config.Timeout.Number;
             if (timeoutSeconds > 0)
             {

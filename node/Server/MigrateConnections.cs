@@ -1,0 +1,214 @@
+using CacheOperator.Client;
+
+namespace CacheOperator.Node.Server;
+
+/// <summary>One cached connection of MIGRATE to a target, with the database it last selected there (Redis's migrateCachedSocket).</summary>
+public sealed class MigrateConnection
+{
+    internal MigrateConnection(string name, RespConnection connection, long nowMs)
+    {
+        Name = name;
+        Connection = connection;
+        LastUseMs = nowMs;
+    }
+
+    /// <summary>"host:port" as MIGRATE's arguments spelled them, the cache key.</summary>
+    public string Name { get; }
+
+    /// <summary>The connection to the target.</summary>
+    public RespConnection Connection { get; }
+
+    /// <summary>The database SELECTed on the target by the last successful MIGRATE, or -1 (SELECT is sent again).</summary>
+    public long LastDb { get; set; } = -1;
+
+    internal long LastUseMs { get; set; }
+
+    /// <summary>A MIGRATE is using it: the background cycle leaves it open however long the MIGRATE waits.</summary>
+    internal bool InUse { get; set; }
+}
+
+/// <summary>
+/// MIGRATE's connections to its targets, as Redis's migrate_cached_sockets: one per "host:port", reused by the
+/// next MIGRATE to the same target, at most <see cref="MaxConnections"/> (a random one is closed to make room),
+/// closed by the background cycle once unused for <see cref="IdleMs"/>. MIGRATE uses a connection under the
+/// keyspace lock; the background cycle closes idle ones from its own thread, hence the cache's own lock.
+/// </summary>
+public sealed class MigrateConnections
+{
+    /// <summary>Redis's MIGRATE_SOCKET_CACHE_ITEMS.</summary>
+    public const int MaxConnections = 64;
+
+    /// <summary>Redis's MIGRATE_SOCKET_CACHE_TTL (10 s).</summary>
+    public const long IdleMs = 10_000;
+
+    private readonly Dictionary<string, MigrateConnection> _byName = new(StringComparer.Ordinal);
+    private readonly Lock _sync = new();
+
+    /// <summary>Connections cached now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _byName.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cached connection to <paramref name="host"/>:<paramref name="port"/>, or a new one connected within
+    /// <paramref name="timeoutMs"/>, blocking the caller meanwhile (as Redis's connBlockingConnect); null when the
+    /// target cannot be reached. A cached connection the target has closed since is replaced by a new one.
+    /// </summary>
+    public MigrateConnection? Get(string host, string port, long timeoutMs)
+    {
+        string name = host + ":" + port;
+        long now = Environment.TickCount64;
+        lock (_sync)
+        {
+            if (_byName.TryGetValue(name, out var cached))
+            {
+                if (cached.Connection.Failure is null)
+                {
+                    cached.LastUseMs = now;
+                    cached.InUse = true;
+                    return cached;
+                }
+                _byName.Remove(name);
+                cached.Connection.Dispose();
+            }
+        }
+        var connection = Connect(host, Atoi(port), timeoutMs);
+        if (connection is null)
+        {
+            return null;
+        }
+        var entry = new MigrateConnection(name, connection, Environment.TickCount64) { InUse = true };
+        lock (_sync)
+        {
+            if (_byName.Count >= MaxConnections)
+            {
+                // Too many: drop one at random, as Redis does.
+                var victim = _byName.Values.ElementAt(Random.Shared.Next(_byName.Count));
+                _byName.Remove(victim.Name);
+                victim.Connection.Dispose();
+            }
+            _byName[name] = entry;
+        }
+        return entry;
+    }
+
+    /// <summary>The MIGRATE that got <paramref name="entry"/> from <see cref="Get"/> is done with it; its idle time starts now.</summary>
+    public void Release(MigrateConnection entry)
+    {
+        lock (_sync)
+        {
+            entry.LastUseMs = Environment.TickCount64;
+            entry.InUse = false;
+        }
+    }
+
+    /// <summary>Closes the connection to "host:port" (after an I/O error, so the next MIGRATE connects and SELECTs afresh).</summary>
+    public void Close(string host, string port)
+    {
+        MigrateConnection? entry;
+        lock (_sync)
+        {
+            if (!_byName.Remove(host + ":" + port, out entry))
+            {
+                return;
+            }
+        }
+        entry.Connection.Dispose();
+    }
+
+    /// <summary>Closes connections unused for longer than <see cref="IdleMs"/> (Redis's migrateCloseTimedoutSockets, run by the background cycle).</summary>
+    public void CloseIdle(long nowMs)
+    {
+        List<MigrateConnection>? idle = null;
+        lock (_sync)
+        {
+            if (_byName.Count == 0)
+            {
+                return;
+            }
+            foreach (var entry in _byName.Values)
+            {
+                if (!entry.InUse && nowMs - entry.LastUseMs > IdleMs)
+                {
+                    (idle ??= []).Add(entry);
+                }
+            }
+            foreach (var entry in idle ?? [])
+            {
+                _byName.Remove(entry.Name);
+            }
+        }
+        foreach (var entry in idle ?? [])
+        {
+            entry.Connection.Dispose();
+        }
+    }
+
+    /// <summary>Closes every connection (shutdown).</summary>
+    public void CloseAll()
+    {
+        MigrateConnection[] all;
+        lock (_sync)
+        {
+            all = [.. _byName.Values];
+            _byName.Clear();
+        }
+        foreach (var entry in all)
+        {
+            entry.Connection.Dispose();
+        }
+    }
+
+    /// <summary>Connects within the timeout, waiting on this thread; null on failure.</summary>
+    private static RespConnection? Connect(string host, int port, long timeoutMs)
+    {
+        if (port is < 1 or > 65535)
+        {
+            return null;
+        }
+        var timeout = TimeSpan.FromMilliseconds(timeoutMs);
+        var connecting = RespConnection.ConnectAsync(new RespConnectionOptions { Host = host, Port = port, ConnectTimeout = timeout });
+        try
+        {
+            // ConnectTimeout ends the attempt; the extra second only guards against a resolver that ignores cancellation.
+            if (connecting.Wait(timeout + TimeSpan.FromSeconds(1)))
+            {
+                return connecting.Result;
+            }
+        }
+        catch (AggregateException)
+        {
+            return null;
+        }
+        _ = connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        return null;
+    }
+
+    /// <summary>C's atoi, as Redis reads MIGRATE's port: leading digits, 0 when there are none.</summary>
+    private static int Atoi(string text)
+    {
+        int i = 0;
+        while (i < text.Length && char.IsWhiteSpace(text[i]))
+        {
+            i++;
+        }
+        bool negative = i < text.Length && text[i] == '-';
+        if (i < text.Length && text[i] is '+' or '-')
+        {
+            i++;
+        }
+        long value = 0;
+        for (; i < text.Length && text[i] is >= '0' and <= '9'; i++)
+        {
+            value = Math.Min(value * 10 + (text[i] - '0'), int.MaxValue);
+        }
+        return (int)(negative ? -value : value);
+    }
+}
