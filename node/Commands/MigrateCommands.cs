@@ -209,10 +209,15 @@ internal static class MigrateCommands
         var connections = s.Server.MigrateConnections;
         for (bool mayRetry = true; ; mayRetry = false)
         {
-            var target = connections.Get(host, port, timeout);
+            var target = connections.Get(host, port, timeout, out bool refused);
+            if (target is null && refused && mayRetry)
+            {
+                continue;
+            }
             if (target is null)
             {
-                s.Reply.WriteError("IOERR error or timeout connecting to the client");
+                // Redis's non-blocking connect "succeeds" against a closed port and its first write fails.
+                s.Reply.WriteError(refused ? "IOERR error or timeout writing to target instance" : "IOERR error or timeout connecting to the client");
                 return;
             }
             var outcome = Transfer(s, a, target, restores, passwordAt, userAt, dbid, copy, timeout, mayRetry);

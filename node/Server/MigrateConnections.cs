@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using CacheOperator.Client;
 
 namespace CacheOperator.Node.Server;
@@ -59,10 +60,13 @@ public sealed class MigrateConnections
     /// <summary>
     /// The cached connection to <paramref name="host"/>:<paramref name="port"/>, or a new one connected within
     /// <paramref name="timeoutMs"/>, blocking the caller meanwhile (as Redis's connBlockingConnect); null when the
-    /// target cannot be reached. A cached connection the target has closed since is replaced by a new one.
+    /// target cannot be reached: <paramref name="refused"/> tells a refused connection (which Redis's non-blocking connect
+    /// only notices when it writes) from a name that does not resolve or a connect that timed out. A cached connection the
+    /// target has closed since is replaced by a new one.
     /// </summary>
-    public MigrateConnection? Get(string host, string port, long timeoutMs)
+    public MigrateConnection? Get(string host, string port, long timeoutMs, out bool refused)
     {
+        refused = false;
         string name = host + ":" + port;
         long now = Environment.TickCount64;
         lock (_sync)
@@ -79,7 +83,7 @@ public sealed class MigrateConnections
                 cached.Connection.Dispose();
             }
         }
-        var connection = Connect(host, Atoi(port), timeoutMs);
+        var connection = Connect(host, Atoi(port), timeoutMs, out refused);
         if (connection is null)
         {
             return null;
@@ -167,14 +171,17 @@ public sealed class MigrateConnections
     }
 
     /// <summary>Connects within the timeout, waiting on this thread; null on failure.</summary>
-    private static RespConnection? Connect(string host, int port, long timeoutMs)
+    private static RespConnection? Connect(string host, int port, long timeoutMs, out bool refused)
     {
-        if (port is < 1 or > 65535)
+        refused = false;
+        if (port < 0)
         {
+            // Redis hands the port to getaddrinfo as text: a negative one does not resolve.
             return null;
         }
         var timeout = TimeSpan.FromMilliseconds(timeoutMs);
-        var connecting = RespConnection.ConnectAsync(new RespConnectionOptions { Host = host, Port = port, ConnectTimeout = timeout });
+        // getaddrinfo keeps the low 16 bits of a larger number, as Redis ends up connecting there.
+        var connecting = RespConnection.ConnectAsync(new RespConnectionOptions { Host = host, Port = port & 0xFFFF, ConnectTimeout = timeout });
         try
         {
             // ConnectTimeout ends the attempt; the extra second only guards against a resolver that ignores cancellation.
@@ -183,8 +190,9 @@ public sealed class MigrateConnections
                 return connecting.Result;
             }
         }
-        catch (AggregateException)
+        catch (AggregateException e)
         {
+            refused = e.InnerException?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable };
             return null;
         }
         _ = connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
