@@ -341,4 +341,26 @@ public class MigrateTests
         Assert.Equal(r.Call("COMMAND", "INFO", "restore-asking").ToString(), n.Call("COMMAND", "INFO", "restore-asking").ToString());
         Assert.Equal(r.Call("COMMAND", "INFO", "migrate").ToString(), n.Call("COMMAND", "INFO", "migrate").ToString());
     }
+    [Fact]
+    public async Task A_node_moves_every_value_type_to_a_node_process_authenticating()
+    {
+        // The target is another process: in one process, nodes share the epoll loop, which the source's MIGRATE blocks.
+        await using var node = TestNode.Start();
+        using var target = NodeProcess.Start(["--port", "{port}"]);
+        using var source = node.Client();
+        using var dest = new RespClient(target.Port);
+        Assert.Equal("OK", dest.Call("CONFIG", "SET", "requirepass", "pw").Text);
+        Assert.Equal("OK", dest.Call("AUTH", "pw").Text);
+        Build(source, BuildEveryType);
+        var expected = EveryTypeKeys.ToDictionary(k => k, k => Contents(source, k));
+
+        Assert.Equal("OK", source.Call(Migrate(target.Port, "", ["0", "5000", "AUTH", "pw", "KEYS", .. EveryTypeKeys])).Text);
+
+        foreach (var key in EveryTypeKeys)
+        {
+            Assert.Equal(expected[key], Contents(dest, key));
+            Assert.Equal(0, source.Call("EXISTS", key).Integer);
+        }
+        Assert.InRange(dest.Call("PTTL", "ttl").Integer, 1, 50000);
+    }
 }
