@@ -180,6 +180,8 @@ public class MigrateTests
         }
         source.Call("SELECT", "0");
         target.Call("SELECT", "0");
+        // One change per key moved, as Redis counts them (and none for COPY).
+        log.Add(source.Call("INFO", "persistence").Text!.Split("\r\n").Single(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal)));
         return log;
     }
 
@@ -362,5 +364,26 @@ public class MigrateTests
             Assert.Equal(0, source.Call("EXISTS", key).Integer);
         }
         Assert.InRange(dest.Call("PTTL", "ttl").Integer, 1, 50000);
+    }
+    [Fact]
+    public async Task Monitor_shows_migrate_with_its_passwords_redacted_as_redis_does()
+    {
+        await using var node = TestNode.Start();
+        using var redis = RedisServerProcess.Start();
+        int deadPort = NodeProcess.FreePort();
+        string Seen(int port)
+        {
+            using var monitor = new RespClient(port);
+            Assert.Equal("OK", monitor.Call("MONITOR").Text);
+            using var client = new RespClient(port);
+            client.Call("SET", "k", "v");
+            client.Call("MIGRATE", "127.0.0.1", deadPort.ToString(CultureInfo.InvariantCulture), "k", "0", "1000", "AUTH2", "user", "secret");
+            client.Call("MIGRATE", "127.0.0.1", deadPort.ToString(CultureInfo.InvariantCulture), "k", "0", "1000", "AUTH", "secret");
+            var lines = new[] { monitor.Read().Text!, monitor.Read().Text!, monitor.Read().Text! };
+            return string.Join("\n", lines.Select(l => l[(l.IndexOf("] ", StringComparison.Ordinal) + 2)..]));
+        }
+        string expected = Seen(redis.Port);
+        Assert.Equal(expected, Seen(node.Port));
+        Assert.Contains("(redacted)", expected, StringComparison.Ordinal);
     }
 }
