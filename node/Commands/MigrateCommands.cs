@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using CacheOperator.Client;
 using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Protocol;
@@ -86,10 +87,10 @@ internal static class MigrateCommands
     /// <summary>
     /// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password] [KEYS key ...],
     /// as Redis 7.0's migrateCommand. Like Redis, it blocks the node while it talks to the target: it runs under the
-    /// keyspace lock and waits on this thread for each reply (at most <c>timeout</c> ms each), so the keys cannot change
-    /// between the DUMP and the DEL and every key ends up in exactly one place. The cached connection (see
-    /// <see cref="MigrateConnections"/>) receives AUTH when asked, SELECT when its database differs, then one RESTORE per
-    /// key, pipelined; each key the target acknowledged is deleted here (unless COPY) and the command propagates as
+    /// keyspace lock and does blocking I/O on this thread (connect, each send and each reply read at most <c>timeout</c> ms),
+    /// so the keys cannot change between the DUMP and the DEL and every key ends up in exactly one place. The cached
+    /// connection (see <see cref="MigrateConnections"/>) receives AUTH when asked, SELECT when its database differs, then one
+    /// RESTORE per key, in one write; each key the target acknowledged is deleted here (unless COPY) and the command propagates as
     /// DEL of exactly those keys. An I/O error before any reply is retried once on a new connection, as Redis does.
     /// </summary>
     private static void Migrate(Session s, ArgList a)
@@ -220,7 +221,7 @@ internal static class MigrateCommands
                 s.Reply.WriteError(refused ? "IOERR error or timeout writing to target instance" : "IOERR error or timeout connecting to the client");
                 return;
             }
-            var outcome = Transfer(s, a, target, restores, passwordAt, userAt, dbid, copy, timeout, mayRetry);
+            var outcome = Transfer(s, a, target, restores, passwordAt, userAt, dbid, copy, timeout, mayRetry, out bool writeError);
             connections.Release(target);
             if (outcome == TransferOutcome.Done)
             {
@@ -229,7 +230,7 @@ internal static class MigrateCommands
             connections.Close(host, port);
             if (outcome == TransferOutcome.TimedOut || !mayRetry)
             {
-                s.Reply.WriteError("IOERR error or timeout reading to target instance");
+                s.Reply.WriteError(writeError ? "IOERR error or timeout writing to target instance" : "IOERR error or timeout reading to target instance");
                 return;
             }
         }
@@ -248,39 +249,50 @@ internal static class MigrateCommands
         TimedOut,
     }
 
-    /// <summary>One attempt over <paramref name="target"/>: sends everything pipelined, reads the replies in order with the timeout each.</summary>
+    /// <summary>One attempt over <paramref name="target"/>: sends everything at once, reads the replies in order with the timeout each.</summary>
     private static TransferOutcome Transfer(
         Session s, ArgList a, MigrateConnection target, List<(int Position, ReadOnlyMemory<byte>[] Command)> restores,
-        int passwordAt, int userAt, long dbid, bool copy, long timeout, bool mayRetry)
+        int passwordAt, int userAt, long dbid, bool copy, long timeout, bool mayRetry, out bool writeError)
     {
-        var connection = target.Connection;
-        Task<RespReply>? auth = null;
-        if (passwordAt > 0)
+        writeError = false;
+        var request = new ArrayBufferWriter<byte>();
+        bool auth = passwordAt > 0;
+        if (auth)
         {
-            auth = userAt > 0
-                ? connection.ExecuteAsync([(ReadOnlyMemory<byte>)"AUTH"u8.ToArray(), a[userAt].ToArray(), a[passwordAt].ToArray()])
-                : connection.ExecuteAsync([(ReadOnlyMemory<byte>)"AUTH"u8.ToArray(), a[passwordAt].ToArray()]);
+            ReadOnlyMemory<byte>[] command = userAt > 0
+                ? ["AUTH"u8.ToArray(), a[userAt].ToArray(), a[passwordAt].ToArray()]
+                : ["AUTH"u8.ToArray(), a[passwordAt].ToArray()];
+            RespCommandEncoder.Write(request, command);
         }
-        Task<RespReply>? select = null;
-        if (target.LastDb != dbid)
+        bool select = target.LastDb != dbid;
+        if (select)
         {
-            select = connection.ExecuteAsync("SELECT", dbid.ToString(CultureInfo.InvariantCulture));
+            RespCommandEncoder.Write(request, ["SELECT", dbid.ToString(CultureInfo.InvariantCulture)]);
         }
-        var replies = new Task<RespReply>[restores.Count];
-        for (int j = 0; j < restores.Count; j++)
+        foreach (var (_, command) in restores)
         {
-            replies[j] = connection.ExecuteAsync(restores[j].Command);
+            RespCommandEncoder.Write(request, command);
+        }
+        try
+        {
+            target.Send(request.WrittenSpan, timeout);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            writeError = true;
+            return IsTimeout(e) ? TransferOutcome.TimedOut : TransferOutcome.Failed;
         }
 
         RespReply? authReply = null;
-        if (auth is not null && (authReply = Await(auth, timeout, out bool authTimedOut)) is null)
-        {
-            return authTimedOut ? TransferOutcome.TimedOut : TransferOutcome.Failed;
-        }
         RespReply? selectReply = null;
-        if (select is not null && (selectReply = Await(select, timeout, out bool selectTimedOut)) is null)
+        try
         {
-            return selectTimedOut ? TransferOutcome.TimedOut : TransferOutcome.Failed;
+            authReply = auth ? target.Read(timeout) : null;
+            selectReply = select ? target.Read(timeout) : null;
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            return IsTimeout(e) ? TransferOutcome.TimedOut : TransferOutcome.Failed;
         }
 
         bool errorFromTarget = false;
@@ -292,10 +304,15 @@ internal static class MigrateCommands
         long deleted = 0;
         for (; answered < restores.Count; answered++)
         {
-            var reply = Await(replies[answered], timeout, out timedOut);
-            if (reply is null)
+            RespReply reply;
+            try
+            {
+                reply = target.Read(timeout);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
             {
                 socketError = true;
+                timedOut = IsTimeout(e);
                 break;
             }
             var error = authReply is { IsError: true } ? authReply : selectReply is { IsError: true } ? selectReply : reply.IsError ? reply : null;
@@ -347,24 +364,9 @@ internal static class MigrateCommands
         return TransferOutcome.Done;
     }
 
-    /// <summary>Waits on this thread for <paramref name="reply"/> up to <paramref name="timeoutMs"/>; null when the connection failed or the time ran out.</summary>
-    private static RespReply? Await(Task<RespReply> reply, long timeoutMs, out bool timedOut)
-    {
-        timedOut = false;
-        try
-        {
-            if (reply.Wait(TimeSpan.FromMilliseconds(timeoutMs)))
-            {
-                return reply.Result;
-            }
-            timedOut = true;
-            return null;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
-    }
+    /// <summary>True when an I/O failure is the timeout running out (Redis's ETIMEDOUT: no retry).</summary>
+    private static bool IsTimeout(Exception e) =>
+        (e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock;
 
     /// <summary>
     /// Redis 7.0 sends RESTORE-ASKING when cluster_enabled. The hook for cluster mode: true once the node runs with

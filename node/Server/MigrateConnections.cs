@@ -1,23 +1,30 @@
+using System.Net;
 using System.Net.Sockets;
 using CacheOperator.Client;
 
 namespace CacheOperator.Node.Server;
 
-/// <summary>One cached connection of MIGRATE to a target, with the database it last selected there (Redis's migrateCachedSocket).</summary>
+/// <summary>
+/// One cached connection of MIGRATE to a target, with the database it last selected there (Redis's migrateCachedSocket):
+/// a blocking socket with our client library's encoder and frame reader on it, read and written synchronously with a
+/// timeout per operation as Redis's syncio does, so that a MIGRATE never waits for the thread pool.
+/// </summary>
 public sealed class MigrateConnection
 {
-    internal MigrateConnection(string name, RespConnection connection, long nowMs)
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly RespFrameReader _reader = new();
+
+    internal MigrateConnection(string name, Socket socket, long nowMs)
     {
         Name = name;
-        Connection = connection;
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
         LastUseMs = nowMs;
     }
 
     /// <summary>"host:port" as MIGRATE's arguments spelled them, the cache key.</summary>
     public string Name { get; }
-
-    /// <summary>The connection to the target.</summary>
-    public RespConnection Connection { get; }
 
     /// <summary>The database SELECTed on the target by the last successful MIGRATE, or -1 (SELECT is sent again).</summary>
     public long LastDb { get; set; } = -1;
@@ -26,6 +33,27 @@ public sealed class MigrateConnection
 
     /// <summary>A MIGRATE is using it: the background cycle leaves it open however long the MIGRATE waits.</summary>
     internal bool InUse { get; set; }
+
+    /// <summary>Sends <paramref name="bytes"/>, each send waiting at most <paramref name="timeoutMs"/>; throws <see cref="SocketException"/> or <see cref="IOException"/>.</summary>
+    public void Send(ReadOnlySpan<byte> bytes, long timeoutMs)
+    {
+        _socket.SendTimeout = (int)Math.Min(timeoutMs, int.MaxValue);
+        while (!bytes.IsEmpty)
+        {
+            int sent = _socket.Send(bytes);
+            bytes = bytes[sent..];
+        }
+    }
+
+    /// <summary>Reads one reply, each receive waiting at most <paramref name="timeoutMs"/>; throws <see cref="IOException"/> on error, end or timeout.</summary>
+    public RespReply Read(long timeoutMs)
+    {
+        _socket.ReceiveTimeout = (int)Math.Min(timeoutMs, int.MaxValue);
+        return _reader.Read(_stream);
+    }
+
+    /// <summary>Closes the connection.</summary>
+    public void Close() => _stream.Dispose();
 }
 
 /// <summary>
@@ -73,22 +101,18 @@ public sealed class MigrateConnections
         {
             if (_byName.TryGetValue(name, out var cached))
             {
-                if (cached.Connection.Failure is null)
-                {
-                    cached.LastUseMs = now;
-                    cached.InUse = true;
-                    return cached;
-                }
-                _byName.Remove(name);
-                cached.Connection.Dispose();
+                // A connection the target closed since fails at its first use, and MIGRATE retries on a new one, as Redis does.
+                cached.LastUseMs = now;
+                cached.InUse = true;
+                return cached;
             }
         }
-        var connection = Connect(host, Atoi(port), timeoutMs, out refused);
-        if (connection is null)
+        var socket = Connect(host, Atoi(port), timeoutMs, out refused);
+        if (socket is null)
         {
             return null;
         }
-        var entry = new MigrateConnection(name, connection, Environment.TickCount64) { InUse = true };
+        var entry = new MigrateConnection(name, socket, Environment.TickCount64) { InUse = true };
         lock (_sync)
         {
             if (_byName.Count >= MaxConnections)
@@ -96,7 +120,7 @@ public sealed class MigrateConnections
                 // Too many: drop one at random, as Redis does.
                 var victim = _byName.Values.ElementAt(Random.Shared.Next(_byName.Count));
                 _byName.Remove(victim.Name);
-                victim.Connection.Dispose();
+                victim.Close();
             }
             _byName[name] = entry;
         }
@@ -124,7 +148,7 @@ public sealed class MigrateConnections
                 return;
             }
         }
-        entry.Connection.Dispose();
+        entry.Close();
     }
 
     /// <summary>Closes connections unused for longer than <see cref="IdleMs"/> (Redis's migrateCloseTimedoutSockets, run by the background cycle).</summary>
@@ -151,7 +175,7 @@ public sealed class MigrateConnections
         }
         foreach (var entry in idle ?? [])
         {
-            entry.Connection.Dispose();
+            entry.Close();
         }
     }
 
@@ -166,12 +190,12 @@ public sealed class MigrateConnections
         }
         foreach (var entry in all)
         {
-            entry.Connection.Dispose();
+            entry.Close();
         }
     }
 
-    /// <summary>Connects within the timeout, waiting on this thread; null on failure.</summary>
-    private static RespConnection? Connect(string host, int port, long timeoutMs, out bool refused)
+    /// <summary>Connects within the timeout on this thread (Redis's connBlockingConnect); null on failure.</summary>
+    private static Socket? Connect(string host, int port, long timeoutMs, out bool refused)
     {
         refused = false;
         if (port < 0)
@@ -179,23 +203,47 @@ public sealed class MigrateConnections
             // Redis hands the port to getaddrinfo as text: a negative one does not resolve.
             return null;
         }
-        var timeout = TimeSpan.FromMilliseconds(timeoutMs);
-        // getaddrinfo keeps the low 16 bits of a larger number, as Redis ends up connecting there.
-        var connecting = RespConnection.ConnectAsync(new RespConnectionOptions { Host = host, Port = port & 0xFFFF, ConnectTimeout = timeout });
+        IPAddress[] addresses;
         try
         {
-            // ConnectTimeout ends the attempt; the extra second only guards against a resolver that ignores cancellation.
-            if (connecting.Wait(timeout + TimeSpan.FromSeconds(1)))
-            {
-                return connecting.Result;
-            }
+            addresses = IPAddress.TryParse(host, out var literal) ? [literal] : Dns.GetHostAddresses(host);
         }
-        catch (AggregateException e)
+        catch (SocketException)
         {
-            refused = e.InnerException?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.AddressNotAvailable };
             return null;
         }
-        _ = connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+            try
+            {
+                try
+                {
+                    // getaddrinfo keeps the low 16 bits of a larger number, as Redis ends up connecting there.
+                    socket.Connect(new IPEndPoint(address, port & 0xFFFF));
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+                {
+                    if (!socket.Poll(TimeSpan.FromMilliseconds(timeoutMs), SelectMode.SelectWrite))
+                    {
+                        socket.Dispose();
+                        return null;
+                    }
+                    var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+                }
+                socket.Blocking = true;
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                refused = e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable;
+            }
+        }
         return null;
     }
 
