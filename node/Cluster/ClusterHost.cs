@@ -9,9 +9,13 @@ internal static class ClusterHost
     /// <summary>The state of a server in cluster mode, wired to its keyspace and log.</summary>
     public static ClusterState Create(NodeServer server)
     {
+        var db = server.Keyspace[0];
         var state = new ClusterState(server.Config)
         {
             LogWarning = message => server.Log.Warning(message),
+            CountKeysInSlot = slot => db.Table.CountInSlot(slot),
+            // As Redis's delKeysInSlot: each key goes to the change stream as DEL.
+            DeleteKeysInSlot = slot => db.DeleteSlot(slot, key => server.Propagator.Deletion(db, key, lazy: false)),
         };
         return state;
     }

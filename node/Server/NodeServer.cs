@@ -33,7 +33,7 @@ public sealed class NodeServer : IAsyncDisposable
     {
         Config = config;
         Log = log ?? new NodeLog();
-        Keyspace = new Keyspace((int)config.Databases.Number);
+        Keyspace = new Keyspace((int)config.Databases.Number, slotIndexed: config.ClusterEnabled.IsOn);
         if (config.ClusterEnabled.IsOn)
         {
             Cluster = ClusterHost.Create(this);
