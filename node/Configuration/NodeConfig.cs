@@ -83,7 +83,104 @@ public sealed class NodeConfig
         { Min = int.MinValue, Max = int.MaxValue, Aliases = ["list-max-ziplist-size"] });
         ListCompressDepth = Add(new Directive("list-compress-depth", DirectiveKind.Integer, "0", true, "Redis's quicklist compression depth (accepted for compatibility; lists are not compressed).")
         { Min = 0, Max = int.MaxValue });
+
+        // Redis Cluster (node/Cluster), with Redis 7.0's defaults, ranges and mutability (config.c).
+        ClusterEnabled = Add(new Directive("cluster-enabled", DirectiveKind.Boolean, "no", false, "Run as a Redis Cluster node: hash slots, redirections, CLUSTER commands, nodes.conf."));
+        ClusterConfigFile = Add(new Directive("cluster-config-file", DirectiveKind.Text, "nodes.conf", false, "The cluster state file (nodes.conf) this node owns, written on every change."));
+        ClusterNodeTimeout = Add(new Directive("cluster-node-timeout", DirectiveKind.Integer, "15000", true, "Milliseconds a node may not answer before it is considered failing.") { Min = 0, Max = long.MaxValue });
+        ClusterPort = Add(new Directive("cluster-port", DirectiveKind.Integer, "0", false, "Cluster bus port (0: the client port + 10000).") { Min = 0, Max = 65535 });
+        ClusterAnnounceIp = Add(new Directive("cluster-announce-ip", DirectiveKind.Text, "", true, "IP address announced to the other nodes (empty: the one they see)."));
+        ClusterAnnouncePort = Add(new Directive("cluster-announce-port", DirectiveKind.Integer, "0", true, "Client port announced to the other nodes (0: the listening port).") { Min = 0, Max = 65535 });
+        ClusterAnnounceTlsPort = Add(new Directive("cluster-announce-tls-port", DirectiveKind.Integer, "0", true, "TLS client port announced (accepted for compatibility; the node has no TLS port).") { Min = 0, Max = 65535 });
+        ClusterAnnounceBusPort = Add(new Directive("cluster-announce-bus-port", DirectiveKind.Integer, "0", true, "Bus port announced to the other nodes (0: the bus port).") { Min = 0, Max = 65535 });
+        ClusterAnnounceHostname = Add(new Directive("cluster-announce-hostname", DirectiveKind.Text, "", true, "Hostname announced to the other nodes and clients (empty: none).")
+            .WithRule(ValidateAnnouncedHostname));
+        ClusterPreferredEndpointType = Add(new Directive("cluster-preferred-endpoint-type", DirectiveKind.Enum, "ip", true, "What redirections and CLUSTER SLOTS name a node by: ip, hostname or unknown-endpoint (\"?\").")
+        {
+            Choices = ["ip", "hostname", "unknown-endpoint"],
+        });
+        ClusterRequireFullCoverage = Add(new Directive("cluster-require-full-coverage", DirectiveKind.Boolean, "yes", true, "The cluster is down while any slot is unassigned or its master failed."));
+        ClusterAllowReadsWhenDown = Add(new Directive("cluster-allow-reads-when-down", DirectiveKind.Boolean, "no", true, "Serve reads of the slots this node owns while the cluster is down."));
+        ClusterAllowPubsubshardWhenDown = Add(new Directive("cluster-allow-pubsubshard-when-down", DirectiveKind.Boolean, "yes", true, "Serve sharded pub/sub while the cluster is down."));
+        ClusterReplicaValidityFactor = Add(new Directive("cluster-replica-validity-factor", DirectiveKind.Integer, "10", true, "A replica disconnected longer than this many node timeouts does not fail over (0: always may).")
+        { Min = 0, Max = int.MaxValue, Aliases = ["cluster-slave-validity-factor"] });
+        ClusterAllowReplicaMigration = Add(new Directive("cluster-allow-replica-migration", DirectiveKind.Boolean, "yes", true, "Replicas may move to masters left without replicas."));
+        ClusterMigrationBarrier = Add(new Directive("cluster-migration-barrier", DirectiveKind.Integer, "1", true, "Replicas a master keeps before one may migrate away.") { Min = 0, Max = int.MaxValue });
+        ClusterReplicaNoFailover = Add(new Directive("cluster-replica-no-failover", DirectiveKind.Boolean, "no", true, "This replica never fails over its master on its own.")
+        { Aliases = ["cluster-slave-no-failover"] });
+        ClusterLinkSendbufLimit = Add(new Directive("cluster-link-sendbuf-limit", DirectiveKind.Memory, "0", true, "Bytes a bus link may have waiting to be sent before it is closed (0: no limit).") { Min = 0, Max = long.MaxValue });
     }
+
+    /// <summary>Redis's isValidAnnouncedHostname: under 256 characters of letters, digits, '-' and '.'.</summary>
+    private static string? ValidateAnnouncedHostname(string value)
+    {
+        if (value.Length >= 256)
+        {
+            return "Hostnames must be less than 256 characters";
+        }
+        foreach (char c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '.')
+            {
+                return "Hostname may only contain alphanumeric characters, hyphens or dots";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>cluster-enabled</summary>
+    public Directive ClusterEnabled { get; }
+
+    /// <summary>cluster-config-file</summary>
+    public Directive ClusterConfigFile { get; }
+
+    /// <summary>cluster-node-timeout (milliseconds)</summary>
+    public Directive ClusterNodeTimeout { get; }
+
+    /// <summary>cluster-port</summary>
+    public Directive ClusterPort { get; }
+
+    /// <summary>cluster-announce-ip</summary>
+    public Directive ClusterAnnounceIp { get; }
+
+    /// <summary>cluster-announce-port</summary>
+    public Directive ClusterAnnouncePort { get; }
+
+    /// <summary>cluster-announce-tls-port</summary>
+    public Directive ClusterAnnounceTlsPort { get; }
+
+    /// <summary>cluster-announce-bus-port</summary>
+    public Directive ClusterAnnounceBusPort { get; }
+
+    /// <summary>cluster-announce-hostname</summary>
+    public Directive ClusterAnnounceHostname { get; }
+
+    /// <summary>cluster-preferred-endpoint-type</summary>
+    public Directive ClusterPreferredEndpointType { get; }
+
+    /// <summary>cluster-require-full-coverage</summary>
+    public Directive ClusterRequireFullCoverage { get; }
+
+    /// <summary>cluster-allow-reads-when-down</summary>
+    public Directive ClusterAllowReadsWhenDown { get; }
+
+    /// <summary>cluster-allow-pubsubshard-when-down</summary>
+    public Directive ClusterAllowPubsubshardWhenDown { get; }
+
+    /// <summary>cluster-replica-validity-factor (alias cluster-slave-validity-factor)</summary>
+    public Directive ClusterReplicaValidityFactor { get; }
+
+    /// <summary>cluster-allow-replica-migration</summary>
+    public Directive ClusterAllowReplicaMigration { get; }
+
+    /// <summary>cluster-migration-barrier</summary>
+    public Directive ClusterMigrationBarrier { get; }
+
+    /// <summary>cluster-replica-no-failover (alias cluster-slave-no-failover)</summary>
+    public Directive ClusterReplicaNoFailover { get; }
+
+    /// <summary>cluster-link-sendbuf-limit</summary>
+    public Directive ClusterLinkSendbufLimit { get; }
 
     /// <summary>hash-max-listpack-entries (alias hash-max-ziplist-entries)</summary>
     public Directive HashMaxListpackEntries { get; }

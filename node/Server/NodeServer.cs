@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using CacheOperator.Node.Cluster;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
@@ -32,7 +33,11 @@ public sealed class NodeServer : IAsyncDisposable
     {
         Config = config;
         Log = log ?? new NodeLog();
-        Keyspace = new Keyspace((int)config.Databases.Number);
+        Keyspace = new Keyspace((int)config.Databases.Number, slotIndexed: config.ClusterEnabled.IsOn);
+        if (config.ClusterEnabled.IsOn)
+        {
+            Cluster = ClusterHost.Create(this);
+        }
         Propagator = new Propagator(Keyspace);
         Blocking = new BlockingKeys(Keyspace, Propagator);
         Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config);
@@ -77,6 +82,9 @@ public sealed class NodeServer : IAsyncDisposable
         limits.ZsetMaxListpackValue = Config.ZsetMaxListpackValue.Number;
         limits.SetMaxIntsetEntries = Config.SetMaxIntsetEntries.Number;
     }
+
+    /// <summary>This node's view of the cluster (cluster-enabled yes), or null in standalone mode. Guarded by the keyspace lock.</summary>
+    public ClusterState? Cluster { get; }
 
     /// <summary>The write path: every change, as commands for the change stream (replicas, AOF).</summary>
     public Propagator Propagator { get; }
@@ -203,6 +211,10 @@ public sealed class NodeServer : IAsyncDisposable
             throw new IOException("No address to listen on (check bind).");
         }
         Port = port;
+        if (Cluster is not null)
+        {
+            ClusterHost.Start(this, Cluster);
+        }
         foreach (var listener in _listeners)
         {
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
@@ -360,6 +372,10 @@ public sealed class NodeServer : IAsyncDisposable
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             MigrateConnections.CloseIdle(Environment.TickCount64);
+            if (Cluster is not null)
+            {
+                ClusterHost.Cron(this, Cluster);
+            }
             long timeoutSeconds = Config.Timeout.Number;
             if (timeoutSeconds > 0)
             {

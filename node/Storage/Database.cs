@@ -11,7 +11,7 @@ public sealed class Database(Keyspace keyspace, int id)
     public int Id { get; } = id;
 
     /// <summary>The key table; replaced whole by FLUSHDB and SWAPDB.</summary>
-    public KeyTable Table { get; internal set; } = new();
+    public KeyTable Table { get; internal set; } = new(slotIndexed: keyspace.SlotIndexed);
 
     /// <summary>Live keys (expired keys nobody touched yet included, as in Redis).</summary>
     public int Count => Table.Count;
@@ -178,6 +178,26 @@ public sealed class Database(Keyspace keyspace, int id)
         keyspace.Observer?.KeyEvicted(this, key);
     }
 
+    /// <summary>
+    /// Deletes every key of hash slot <paramref name="slot"/> (cluster mode), each as a command's deletion (watchers see
+    /// it, it counts as a change), calling <paramref name="deleted"/> with each key; returns how many. Costs the slot's keys.
+    /// </summary>
+    public int DeleteSlot(int slot, Action<byte[]>? deleted = null)
+    {
+        var table = Table;
+        int count = 0;
+        for (int index = table.FirstInSlot(slot); index >= 0;)
+        {
+            int next = table.NextInSlot(index);
+            var key = table[index].Key!;
+            DeleteAt(index);
+            deleted?.Invoke(key);
+            count++;
+            index = next;
+        }
+        return count;
+    }
+
     /// <summary>Removes every key.</summary>
     public void Clear()
     {
@@ -186,7 +206,7 @@ public sealed class Database(Keyspace keyspace, int id)
         {
             keyspace.Changes++;
         }
-        Table = new KeyTable();
+        Table = new KeyTable(slotIndexed: keyspace.SlotIndexed);
         keyspace.Observer?.DatabaseFlushed(this);
     }
 

@@ -60,14 +60,30 @@ public sealed class KeyTable
     private long[] _volatileExpireAt = new long[4];
     private int _volatileCount;
 
-    /// <summary>An empty table.</summary>
-    public KeyTable(int capacity = 16)
+    // Cluster mode only: the keys by hash slot. Null in standalone mode, where it costs one null check per add and remove.
+    private readonly SlotIndex? _slots;
+
+    /// <summary>An empty table; with <paramref name="slotIndexed"/> (cluster mode) it also keeps its keys by hash slot.</summary>
+    public KeyTable(int capacity = 16, bool slotIndexed = false)
     {
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 4));
         _buckets = new int[size];
         _segments = [];
+        _slots = slotIndexed ? new SlotIndex() : null;
         EnsureCapacity(size);
     }
+
+    /// <summary>True when the table keeps its keys by hash slot (cluster mode).</summary>
+    public bool IsSlotIndexed => _slots is not null;
+
+    /// <summary>Keys in hash slot <paramref name="slot"/> (0 when the table keeps no slot index).</summary>
+    public int CountInSlot(int slot) => _slots?.Count(slot) ?? 0;
+
+    /// <summary>The entry index of a key in <paramref name="slot"/>, or -1 when none (walk on with <see cref="NextInSlot"/>).</summary>
+    public int FirstInSlot(int slot) => _slots?.First(slot) ?? -1;
+
+    /// <summary>The entry index of the next key in the slot of the entry at <paramref name="index"/>, or -1 at the end.</summary>
+    public int NextInSlot(int index) => _slots!.Next(index);
 
     /// <summary>Live keys.</summary>
     public int Count => _count;
@@ -170,6 +186,7 @@ public sealed class KeyTable
         bucket = index + 1;
         _count++;
         ChargedBytes += units * 8L;
+        _slots?.Add(index, key);
         return index;
     }
 
@@ -195,6 +212,7 @@ public sealed class KeyTable
         {
             RemoveVolatile(ref e);
         }
+        _slots?.Remove(index, e.Key);
         ChargedBytes -= e.Charged;
         e = default;
         e.Next = _freeList;
@@ -272,6 +290,7 @@ public sealed class KeyTable
     /// <summary>Makes room for <paramref name="capacity"/> entries: the first segment doubles up to full size, then whole segments are added.</summary>
     private void EnsureCapacity(int capacity)
     {
+        _slots?.EnsureCapacity(Math.Max(capacity, SegmentSize));
         if (capacity <= SegmentSize)
         {
             if (_segments.Length == 0)

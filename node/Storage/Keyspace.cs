@@ -12,9 +12,10 @@ public sealed class Keyspace
     /// <summary>The lock held while commands run.</summary>
     public Lock Sync { get; } = new();
 
-    /// <summary>Creates <paramref name="count"/> empty databases.</summary>
-    public Keyspace(int count)
+    /// <summary>Creates <paramref name="count"/> empty databases; with <paramref name="slotIndexed"/> (cluster mode) their tables keep keys by hash slot.</summary>
+    public Keyspace(int count, bool slotIndexed = false)
     {
+        SlotIndexed = slotIndexed;
         _databases = new Database[count];
         for (int i = 0; i < count; i++)
         {
@@ -23,6 +24,9 @@ public sealed class Keyspace
         Watches = new WatchedKeys(count);
         SyncWallClock();
     }
+
+    /// <summary>True in cluster mode: every key table keeps its keys by hash slot (<see cref="KeyTable.CountInSlot"/>).</summary>
+    public bool SlotIndexed { get; }
 
     /// <summary>When collections keep their compact encodings; the server keeps it in step with the configuration.</summary>
     public EncodingLimits EncodingLimits { get; } = new();
