@@ -8,6 +8,8 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# redis-py's cluster client, for Debian's python3 (tests/clients).
+/usr/bin/python3 -c 'import redis.cluster' >/dev/null 2>&1 || missing+=(python3-redis)
 if ((${#missing[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -19,3 +21,5 @@ if ((${#missing[@]})); then
   ($sudo systemctl disable --now prometheus 2>/dev/null || $sudo service prometheus stop 2>/dev/null || true) >/dev/null
 fi
 bash "$(dirname "$0")/install-helm.sh" >/dev/null
+# ioredis, pinned by tests/clients/package-lock.json.
+[ -d "$(dirname "$0")/../tests/clients/node_modules/ioredis" ] || npm ci --prefix "$(dirname "$0")/../tests/clients" --no-audit --no-fund >/dev/null

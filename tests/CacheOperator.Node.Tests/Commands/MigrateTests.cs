@@ -192,14 +192,8 @@ public class MigrateTests
         using var redisSource = RedisServerProcess.Start();
         using var nodeTarget = RedisServerProcess.Start();
         using var redisTarget = RedisServerProcess.Start();
-        // requirepass set after start: RedisServerProcess's readiness probe PINGs without a password.
-        using var nodeAuthTarget = RedisServerProcess.Start();
-        using var redisAuthTarget = RedisServerProcess.Start();
-        foreach (var server in new[] { nodeAuthTarget, redisAuthTarget })
-        {
-            using var admin = server.Client();
-            Assert.Equal("OK", admin.Call("CONFIG", "SET", "requirepass", "pw").Text);
-        }
+        using var nodeAuthTarget = RedisServerProcess.Start("--requirepass", "pw");
+        using var redisAuthTarget = RedisServerProcess.Start("--requirepass", "pw");
         int deadPort = NodeProcess.FreePort();
 
         using var nodeClient = new RespClient(node.Port, TimeSpan.FromSeconds(20));

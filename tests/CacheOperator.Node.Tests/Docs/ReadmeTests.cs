@@ -1,22 +1,12 @@
 using CacheOperator.Node.Commands;
+using CacheOperator.Node.Tests.Infrastructure;
 
 namespace CacheOperator.Node.Tests.Docs;
 
 public class ReadmeTests
 {
-    /// <summary>README.md at the repository root, found by walking up from the test binaries.</summary>
-    internal static string ReadmeText()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "README.md");
-            if (File.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "CacheOperator.sln")))
-            {
-                return File.ReadAllText(candidate);
-            }
-        }
-        throw new FileNotFoundException("README.md next to CacheOperator.sln not found");
-    }
+    /// <summary>README.md at the repository root.</summary>
+    internal static string ReadmeText() => File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
 
     /// <summary>The text between <c>&lt;!-- name --&gt;</c> and <c>&lt;!-- /name --&gt;</c>.</summary>
     internal static string Section(string text, string name)

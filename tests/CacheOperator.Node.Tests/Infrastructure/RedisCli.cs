@@ -6,7 +6,7 @@ namespace CacheOperator.Node.Tests.Infrastructure;
 public static class RedisCli
 {
     /// <summary>Runs <c>redis-cli -p PORT args...</c> (optionally feeding stdin) and returns stdout.</summary>
-    public static string Run(int port, string[] args, string? stdin = null)
+    public static string Run(int port, string[] args, string? stdin = null, int timeoutSeconds = 30)
     {
         var info = new ProcessStartInfo("redis-cli")
         {
@@ -29,13 +29,16 @@ public static class RedisCli
         }
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+        if (!process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
         {
             process.Kill();
             throw new TimeoutException("redis-cli did not finish");
         }
         return output.Result + error.Result;
     }
+
+    /// <summary>Runs <c>redis-cli --cluster SUBCOMMAND args...</c> (the cluster manager; slow steps get minutes) and returns what it printed.</summary>
+    public static string Cluster(string subcommand, params string[] args) => Run(0, ["--cluster", subcommand, .. args], timeoutSeconds: 300);
 
     /// <summary>Runs one command and returns its trimmed output.</summary>
     public static string Command(int port, params string[] args) => Run(port, args).TrimEnd('\n');

@@ -41,10 +41,17 @@ public sealed class RedisServerProcess : IDisposable
             try
             {
                 using var probe = new RespClient(port);
-                if (probe.Call("PING").Text == "PONG")
+                // With requirepass the server is ready when it refuses PING for want of AUTH.
+                var reply = probe.Call("PING").Text;
+                if (reply == "PONG" || reply?.StartsWith("NOAUTH", StringComparison.Ordinal) == true)
                 {
                     break;
                 }
+                if (DateTime.UtcNow > deadline || process.HasExited)
+                {
+                    throw new InvalidOperationException($"redis-server on port {port} is not ready: {reply}");
+                }
+                Thread.Sleep(50);
             }
             catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
             {
