@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
@@ -85,6 +86,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>This node's view of the cluster (cluster-enabled yes), or null in standalone mode. Guarded by the keyspace lock.</summary>
     public ClusterState? Cluster { get; }
+
+    /// <summary>The cluster bus (cluster-enabled yes), or null in standalone mode.</summary>
+    internal ClusterBus? Bus { get; private set; }
 
     /// <summary>The write path: every change, as commands for the change stream (replicas, AOF).</summary>
     public Propagator Propagator { get; }
@@ -214,6 +218,8 @@ public sealed class NodeServer : IAsyncDisposable
         if (Cluster is not null)
         {
             ClusterHost.Start(this, Cluster);
+            Bus = new ClusterBus(Cluster, Keyspace.Sync, Log, () => Propagator.Stream.MasterOffset);
+            Bus.Start(_listeners.Select(l => ((IPEndPoint)l.LocalEndPoint!).Address), Cluster.BusPort(Port));
         }
         foreach (var listener in _listeners)
         {
@@ -241,6 +247,10 @@ public sealed class NodeServer : IAsyncDisposable
                 listener.Dispose();
             }
             MigrateConnections.CloseAll();
+            if (Bus is not null)
+            {
+                await Bus.DisposeAsync();
+            }
             foreach (var client in _clients.Values)
             {
                 client.StopGracefully();
