@@ -75,6 +75,113 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         Assert.True(View(node, s => s.MessagesReceived[0] > 0 && s.MessagesReceived[1] > 0 && s.MessagesSent[0] > 0 && s.MessagesSent[1] > 0));
     }
 
+    private static void AddSlots(TestNode node, int first, int last)
+    {
+        lock (node.Server.Keyspace.Sync)
+        {
+            var state = node.Server.Cluster!;
+            for (int slot = first; slot <= last; slot++)
+            {
+                Assert.True(state.AddSlot(state.Myself, slot));
+            }
+            state.DoPending();
+        }
+    }
+
+    private static bool RedisOk(ClusterRedis redis) => redis.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok\r\n", StringComparison.Ordinal);
+
+    private static string? OwnerInOurView(TestNode node, int slot) => View(node, s => s.OwnerOf(slot)?.Id);
+
+    /// <summary>Our node and two redis nodes met, slots split three ways, cluster ok everywhere.</summary>
+    private (TestNode Node, ClusterRedis A, ClusterRedis B) FormMixedCluster()
+    {
+        var node = StartNode();
+        var a = StartRedis();
+        var b = StartRedis();
+        string nodeId = MyId(node), aId = a.MyId(), bId = b.MyId();
+        Meet(node, a.Port, a.BusPort);
+        a.Call("CLUSTER", "MEET", "127.0.0.1", b.Port.ToString(), b.BusPort.ToString());
+        Wait.Until(() => Knows(node, aId) && Knows(node, bId) && RedisKnows(a, nodeId) && RedisKnows(b, nodeId) && RedisKnows(a, bId) && RedisKnows(b, aId), "all three know each other");
+
+        AddSlots(node, 0, 5460);
+        Assert.Equal("OK", a.Call("CLUSTER", "ADDSLOTSRANGE", "5461", "10922").Text);
+        Assert.Equal("OK", b.Call("CLUSTER", "ADDSLOTSRANGE", "10923", "16383").Text);
+        Wait.Until(() => a.NodeLine(nodeId)!.EndsWith(" connected 0-5460", StringComparison.Ordinal) && b.NodeLine(nodeId)!.EndsWith(" connected 0-5460", StringComparison.Ordinal), "redis sees our slots");
+        Wait.Until(() => OwnerInOurView(node, 5461) == aId && OwnerInOurView(node, 10922) == aId && OwnerInOurView(node, 10923) == bId && OwnerInOurView(node, 16383) == bId, "we see redis's slots");
+        Wait.Until(() => View(node, s => s.IsOk) && RedisOk(a) && RedisOk(b), "cluster_state:ok everywhere");
+        return (node, a, b);
+    }
+
+    [Fact]
+    public void Slots_spread_both_ways_and_the_cluster_becomes_ok()
+    {
+        var (node, a, b) = FormMixedCluster();
+        Assert.Equal(0, node.Server.Bus!.RejectedTotal);
+        // Views agree: every slot has the same owner on all three.
+        string nodeId = MyId(node), aId = a.MyId(), bId = b.MyId();
+        foreach (int slot in new[] { 0, 5460, 5461, 10922, 10923, 16383 })
+        {
+            string expected = slot <= 5460 ? nodeId : slot <= 10922 ? aId : bId;
+            Assert.Equal(expected, OwnerInOurView(node, slot));
+        }
+        Assert.Contains(" connected 5461-10922", a.NodeLine(aId)!);
+        Assert.Contains(" connected 10923-16383", a.NodeLine(bId)!);
+    }
+
+    [Fact]
+    public void A_killed_redis_node_is_marked_fail_by_our_node()
+    {
+        var (node, a, b) = FormMixedCluster();
+        string bId = b.MyId();
+        b.Dispose(); // SIGKILL
+        WaitLong(() => View(node, s => s.Find(bId)!.IsFailed), "our node flags b as fail");
+        WaitLong(() => a.NodeLine(bId)!.Contains("master,fail ", StringComparison.Ordinal), "a flags b as fail");
+        Wait.Until(() => !View(node, s => s.IsOk), "our node sees the cluster down (b's slots are lost)");
+    }
+
+    [Fact]
+    public async Task Our_killed_node_is_marked_fail_by_redis()
+    {
+        var (node, a, b) = FormMixedCluster();
+        string nodeId = MyId(node);
+        _nodes.Remove(node);
+        await node.DisposeAsync();
+        WaitLong(() => a.NodeLine(nodeId)!.Contains("master,fail ", StringComparison.Ordinal) && b.NodeLine(nodeId)!.Contains("master,fail ", StringComparison.Ordinal), "both redis nodes flag our node as fail");
+    }
+
+    [Fact]
+    public async Task Three_of_our_nodes_form_a_cluster_and_detect_a_failure()
+    {
+        var n1 = StartNode();
+        var n2 = StartNode();
+        var n3 = StartNode();
+        string id1 = MyId(n1), id2 = MyId(n2), id3 = MyId(n3);
+        Meet(n1, n2.Port, BusPort(n2));
+        Meet(n1, n3.Port, BusPort(n3));
+        Wait.Until(() => Knows(n1, id2) && Knows(n1, id3) && Knows(n2, id1) && Knows(n2, id3) && Knows(n3, id1) && Knows(n3, id2), "all three know each other");
+        AddSlots(n1, 0, 5460);
+        AddSlots(n2, 5461, 10922);
+        AddSlots(n3, 10923, 16383);
+        Wait.Until(() => new[] { n1, n2, n3 }.All(n => View(n, s => s.IsOk && s.OwnerOf(0)?.Id == id1 && s.OwnerOf(6000)?.Id == id2 && s.OwnerOf(16000)?.Id == id3)), "all ok, same owners");
+        // Distinct config epochs once masters with the same epoch met (collision handling).
+        Wait.Until(() => new[] { n1, n2, n3 }.Select(n => View(n, s => s.Myself.ConfigEpoch)).Distinct().Count() == 3, "config epochs made distinct");
+
+        _nodes.Remove(n3);
+        await n3.DisposeAsync();
+        WaitLong(() => View(n1, s => s.Find(id3)!.IsFailed) && View(n2, s => s.Find(id3)!.IsFailed), "n1 and n2 flag n3 as fail");
+    }
+
+    /// <summary>Failure detection takes the node timeout (2 s) plus gossip rounds: a deadline of node-timeout * 3 past the usual one.</summary>
+    private static void WaitLong(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}");
+            Thread.Sleep(50);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)
