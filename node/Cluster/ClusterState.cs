@@ -94,6 +94,12 @@ public sealed class ClusterState
     /// <summary>Number of keys in a slot (the host wires it to the keyspace's slot index).</summary>
     public Func<int, int>? CountKeysInSlot { get; set; }
 
+    /// <summary>Asks the bus runtime to send a PONG to every node now (after a slot was taken over by hand); null without a bus.</summary>
+    public Action? BroadcastPong { get; set; }
+
+    /// <summary>The bus links for CLUSTER LINKS, as the bus runtime sees them; null without a bus (no links).</summary>
+    public Func<IReadOnlyList<ClusterLinkInfo>>? DescribeLinks { get; set; }
+
     /// <summary>Where warnings go (the host wires it to the node log).</summary>
     public Action<string>? LogWarning { get; set; }
 
@@ -749,6 +755,15 @@ public sealed class ClusterState
     /// <summary>The port the bus listens on: cluster-port, or the client port + 10000.</summary>
     public int BusPort(int listeningPort) => Config.ClusterPort.Number != 0 ? (int)Config.ClusterPort.Number : listeningPort + 10000;
 }
+
+/// <summary>One bus link as CLUSTER LINKS shows it (Redis's addReplyClusterLinkDescription).</summary>
+/// <param name="Inbound">Accepted from the node ("from") rather than opened to it ("to").</param>
+/// <param name="NodeId">The node at the other end.</param>
+/// <param name="CreatedMs">When the link was created (unix ms).</param>
+/// <param name="Events">"r", "w", "rw" or "": the events the link waits for.</param>
+/// <param name="SendBufferAllocated">Bytes allocated for the send buffer.</param>
+/// <param name="SendBufferUsed">Bytes waiting in the send buffer.</param>
+public sealed record ClusterLinkInfo(bool Inbound, string NodeId, long CreatedMs, string Events, long SendBufferAllocated, long SendBufferUsed);
 
 /// <summary>Cluster bus message types (CLUSTERMSG_TYPE_*), and their names in CLUSTER INFO.</summary>
 public static class BusMessageTypes

@@ -130,6 +130,12 @@ public sealed class Session
     /// <summary>The wait of the blocking command this client is in (or was last in), for the connection and the registry.</summary>
     public BlockedClient? Blocked { get; internal set; }
 
+    /// <summary>ASKING was sent (cluster mode): the next command may use an importing slot; cleared after it (after EXEC inside MULTI).</summary>
+    public bool Asking { get; set; }
+
+    /// <summary>READONLY was sent (cluster mode): reads of the master's slots are served by this replica.</summary>
+    public bool ReadOnlyReplica { get; set; }
+
     /// <summary>The transaction being queued after MULTI; null outside one.</summary>
     public MultiState? Multi { get; set; }
 
