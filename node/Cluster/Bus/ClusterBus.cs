@@ -38,6 +38,8 @@ internal sealed class ClusterBus : IAsyncDisposable
         _sync = sync;
         _log = log;
         _replicationOffset = replicationOffset ?? (() => 0);
+        state.BroadcastPong = BroadcastPong;
+        state.DescribeLinks = DescribeLinks;
     }
 
     /// <summary>The port the bus listens on.</summary>
@@ -438,6 +440,25 @@ internal sealed class ClusterBus : IAsyncDisposable
                 SendPing(link, ClusterMessageType.Pong);
             }
         }
+    }
+
+    /// <summary>The links for CLUSTER LINKS, per node its outbound ("to") then its inbound ("from") link. Under the lock.</summary>
+    private IReadOnlyList<ClusterLinkInfo> DescribeLinks()
+    {
+        var links = new List<ClusterLinkInfo>();
+        foreach (var node in _state.Nodes)
+        {
+            foreach (var link in new[] { _outbound.GetValueOrDefault(node), _inbound.GetValueOrDefault(node) })
+            {
+                if (link is null)
+                {
+                    continue;
+                }
+                long queued = link.QueuedBytes;
+                links.Add(new ClusterLinkInfo(link.Inbound, node.Id, link.CreatedMs, queued > 0 ? "rw" : "r", queued, queued));
+            }
+        }
+        return links;
     }
 
     private void SendFail(ClusterNode failing)
