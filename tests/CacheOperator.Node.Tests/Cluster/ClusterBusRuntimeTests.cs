@@ -1,4 +1,5 @@
 using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Tests.Infrastructure;
 
 namespace CacheOperator.Node.Tests.Cluster;
@@ -169,6 +170,52 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         _nodes.Remove(n3);
         await n3.DisposeAsync();
         WaitLong(() => View(n1, s => s.Find(id3)!.IsFailed) && View(n2, s => s.Find(id3)!.IsFailed), "n1 and n2 flag n3 as fail");
+    }
+
+    [Fact]
+    public void Failover_votes_once_per_epoch_and_once_per_master_in_two_node_timeouts()
+    {
+        var node = StartNode();
+        AddSlots(node, 0, 100);
+        using var master = new FakeBusPeer { ConfigEpoch = 1 };
+        using var replica = new FakeBusPeer { Flags = 2, SlaveOf = master.Name, ConfigEpoch = 1 };
+        for (int slot = 101; slot <= 200; slot++)
+        {
+            master.Slots[slot >> 3] |= (byte)(1 << (slot & 7));
+            replica.Slots[slot >> 3] |= (byte)(1 << (slot & 7));
+        }
+        master.Connect(BusPort(node), master.Header(ClusterMessageType.Meet));
+        var link = replica.Connect(BusPort(node), replica.Header(ClusterMessageType.Meet));
+        Wait.Until(() => Knows(node, master.Name) && Knows(node, replica.Name) && View(node, s => s.Find(replica.Name)!.Master?.Id == master.Name && s.OwnerOf(150)?.Id == master.Name), "our node knows the master with its slots and its replica");
+
+        // The master stops answering; the replica's FAIL about it is taken.
+        master.Dispose();
+        var fail = replica.Header(ClusterMessageType.Fail);
+        fail.FailingNode = master.Name;
+        link.Send(ClusterMessageCodec.Encode(fail));
+        Wait.Until(() => View(node, s => s.Find(master.Name)!.IsFailed), "our node flags the master FAIL");
+
+        long received = View(node, s => s.MessagesReceived[5]);
+        ulong epoch = View(node, s => s.CurrentEpoch) + 1;
+        void RequestVote(ulong currentEpoch)
+        {
+            var request = replica.Header(ClusterMessageType.FailoverAuthRequest);
+            request.CurrentEpoch = currentEpoch;
+            link.Send(ClusterMessageCodec.Encode(request));
+            received++;
+            Wait.Until(() => View(node, s => s.MessagesReceived[5]) == received, "the request is processed");
+        }
+
+        RequestVote(epoch);
+        Wait.Until(() => replica.OfType(ClusterMessageType.FailoverAuthAck).Count == 1, "our master votes");
+        var ack = replica.OfType(ClusterMessageType.FailoverAuthAck)[0].Message;
+        Assert.Equal(MyId(node), ack.Sender);
+        Assert.Equal(epoch, ack.CurrentEpoch);
+        Assert.Equal(epoch, View(node, s => s.LastVoteEpoch));
+
+        RequestVote(epoch);     // same epoch: already voted
+        RequestVote(epoch + 1); // new epoch, same master within node_timeout * 2: refused
+        Assert.Equal(1, View(node, s => s.MessagesSent[6]));
     }
 
     /// <summary>Failure detection takes the node timeout (2 s) plus gossip rounds: a deadline of node-timeout * 3 past the usual one.</summary>

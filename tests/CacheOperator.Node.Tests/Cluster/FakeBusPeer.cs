@@ -41,6 +41,12 @@ internal sealed class FakeBusPeer : IDisposable
     /// <summary>Its configEpoch.</summary>
     public ulong ConfigEpoch { get; set; }
 
+    /// <summary>Its flags in headers (CLUSTER_NODE_*; 1: master).</summary>
+    public ushort Flags { get; init; } = 1;
+
+    /// <summary>Its master's name when it plays a replica.</summary>
+    public string? SlaveOf { get; init; }
+
     /// <summary>Every frame received, in order, with its decoded form.</summary>
     public ConcurrentQueue<(byte[] Raw, ClusterMessage Message)> Received { get; } = new();
 
@@ -54,7 +60,8 @@ internal sealed class FakeBusPeer : IDisposable
         Port = ClientPort,
         CPort = BusPort,
         Sender = Name,
-        Flags = 1, // master
+        Flags = Flags,
+        SlaveOf = SlaveOf,
         ConfigEpoch = ConfigEpoch,
         Slots = (byte[])Slots.Clone(),
     };
