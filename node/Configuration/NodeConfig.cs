@@ -109,6 +109,8 @@ public sealed class NodeConfig
         ClusterReplicaNoFailover = Add(new Directive("cluster-replica-no-failover", DirectiveKind.Boolean, "no", true, "This replica never fails over its master on its own.")
         { Aliases = ["cluster-slave-no-failover"] });
         ClusterLinkSendbufLimit = Add(new Directive("cluster-link-sendbuf-limit", DirectiveKind.Memory, "0", true, "Bytes a bus link may have waiting to be sent before it is closed (0: no limit).") { Min = 0, Max = long.MaxValue });
+        ClusterHostnameResolve = Add(new Directive("cluster-hostname-resolve", DirectiveKind.Text, "", true,
+            "Not a Redis directive: 'name=ip,name=ip' consulted before DNS when a node unreachable at its IP is looked up by its announced hostname (a resolver tests control)."));
     }
 
     /// <summary>Redis's isValidAnnouncedHostname: under 256 characters of letters, digits, '-' and '.'.</summary>
@@ -181,6 +183,9 @@ public sealed class NodeConfig
 
     /// <summary>cluster-link-sendbuf-limit</summary>
     public Directive ClusterLinkSendbufLimit { get; }
+
+    /// <summary>cluster-hostname-resolve: hostname-to-IP pairs tried before DNS (our extension, for tests).</summary>
+    public Directive ClusterHostnameResolve { get; }
 
     /// <summary>hash-max-listpack-entries (alias hash-max-ziplist-entries)</summary>
     public Directive HashMaxListpackEntries { get; }

@@ -27,6 +27,9 @@ internal sealed class ClusterBus : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
+    private readonly Dictionary<ClusterNode, int> _connectFailures = [];
+    private readonly Dictionary<string, IPAddress> _resolved = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _resolving = new(StringComparer.OrdinalIgnoreCase);
     private readonly long[] _rejected = new long[Enum.GetValues<BusRejection>().Length];
     private long _iteration;
     private int _pfailNodes;
@@ -144,10 +147,31 @@ internal sealed class ClusterBus : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens the outbound link to <paramref name="node"/> (Redis's clusterNodeCronHandleReconnect). Under the lock.</summary>
+    /// <summary>
+    /// Opens the outbound link to <paramref name="node"/> (Redis's clusterNodeCronHandleReconnect). Under the lock.
+    /// Unlike Redis 7.0, a node with an announced hostname that could not be reached at its IP is tried at the
+    /// address its hostname resolves to every other attempt: after a full restart on new addresses (pods),
+    /// nodes.conf's IPs are stale but the hostnames still lead to the nodes.
+    /// </summary>
     private void CreateOutboundLink(ClusterNode node)
     {
-        if (!IPAddress.TryParse(node.Ip, out var address))
+        bool byHostname = node.Hostname.Length > 0 && _connectFailures.GetValueOrDefault(node) % 2 == 1;
+        IPAddress? address = null;
+        if (!byHostname && !IPAddress.TryParse(node.Ip, out address))
+        {
+            byHostname = node.Hostname.Length > 0;
+        }
+        if (byHostname)
+        {
+            address = Resolve(node.Hostname);
+            if (address is null)
+            {
+                // Resolving (DNS, off the lock); the next cron tick tries again.
+                _connectFailures[node] = _connectFailures.GetValueOrDefault(node) + 1;
+                return;
+            }
+        }
+        if (address is null)
         {
             return;
         }
@@ -172,6 +196,7 @@ internal sealed class ClusterBus : IAsyncDisposable
                     {
                         node.PingSentMs = _state.NowMs;
                     }
+                    _connectFailures[node] = _connectFailures.GetValueOrDefault(node) + 1;
                     FreeLink(link);
                 }
                 return;
@@ -184,6 +209,14 @@ internal sealed class ClusterBus : IAsyncDisposable
                 }
                 link.Connected = true;
                 node.LinkConnected = true;
+                _connectFailures.Remove(node);
+                string reached = BusLink.Normalize(address);
+                if (reached != node.Ip)
+                {
+                    _log.Warning($"Node {node.Id} reached by its hostname {node.Hostname} at {reached} (was {node.Ip})");
+                    node.Ip = reached;
+                    _state.Schedule(ClusterTodo.SaveConfig);
+                }
                 // Redis's clusterLinkConnectHandler: a PING (or MEET) at once, keeping an older ping's time.
                 long oldPingSent = node.PingSentMs;
                 SendPing(link, (node.Flags & ClusterNodeFlags.Meet) != 0 ? ClusterMessageType.Meet : ClusterMessageType.Ping);
@@ -196,6 +229,50 @@ internal sealed class ClusterBus : IAsyncDisposable
             _ = Task.Run(link.WriteLoopAsync);
             await ReadLoopAsync(link).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>
+    /// The address of a hostname: from cluster-hostname-resolve, else from DNS, looked up off the lock and
+    /// cached for the next attempt (null until then). Under the lock.
+    /// </summary>
+    private IPAddress? Resolve(string hostname)
+    {
+        foreach (var pair in _state.Config.ClusterHostnameResolve.Text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq > 0 && pair[..eq].Equals(hostname, StringComparison.OrdinalIgnoreCase) && IPAddress.TryParse(pair[(eq + 1)..], out var mapped))
+            {
+                return mapped;
+            }
+        }
+        if (_resolved.Remove(hostname, out var cached))
+        {
+            return cached;
+        }
+        if (_resolving.Add(hostname))
+        {
+            _ = Task.Run(async () =>
+            {
+                IPAddress? found = null;
+                try
+                {
+                    var addresses = await Dns.GetHostAddressesAsync(hostname, _stop.Token).ConfigureAwait(false);
+                    found = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException or ArgumentException)
+                {
+                }
+                lock (_sync)
+                {
+                    _resolving.Remove(hostname);
+                    if (found is not null)
+                    {
+                        _resolved[hostname] = found;
+                    }
+                }
+            });
+        }
+        return null;
     }
 
     /// <summary>Closes a link and detaches it from its node (Redis's freeClusterLink). Under the lock.</summary>
@@ -236,6 +313,7 @@ internal sealed class ClusterBus : IAsyncDisposable
     private void DeleteNode(ClusterNode node)
     {
         FreeNodeLinks(node);
+        _connectFailures.Remove(node);
         _state.DeleteNode(node);
     }
 
@@ -535,6 +613,11 @@ internal sealed class ClusterBus : IAsyncDisposable
                 FreeLink(link);
                 _state.LinksBufferLimitExceeded++;
             }
+        }
+
+        foreach (var gone in _connectFailures.Keys.Where(n => _state.Find(n.Id) != n).ToList())
+        {
+            _connectFailures.Remove(gone);
         }
 
         int pfail = 0;
