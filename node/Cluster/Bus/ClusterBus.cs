@@ -364,6 +364,13 @@ internal sealed class ClusterBus : IAsyncDisposable
                     {
                         keep = ProcessMessage(link, message!);
                     }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        // A message the rules above did not foresee: drop the link, keep the node up.
+                        _log.Warning($"Cluster bus: could not apply a {message!.Type} message from {message.Sender}: {e.Message}; closing the link");
+                        FreeLink(link);
+                        keep = false;
+                    }
                     finally
                     {
                         _state.DoPending();
@@ -774,6 +781,12 @@ internal sealed class ClusterBus : IAsyncDisposable
                 var linked = link.Node!;
                 if (linked.InHandshake)
                 {
+                    if (sender is null && hdr.Sender == _state.Myself.Id)
+                    {
+                        // We met ourselves (our own address): forget the handshake node.
+                        DeleteNode(linked);
+                        return false;
+                    }
                     if (sender is not null)
                     {
                         // We met a node we know already (by another address): keep the known one.
@@ -1042,7 +1055,8 @@ internal sealed class ClusterBus : IAsyncDisposable
             {
                 // A node the sender knows and we do not: add it under its real id (no handshake: the
                 // address may belong to another cluster by now).
-                var added = _state.CreateNode(g.Name, flags);
+                // Another node's flags for it; never "myself" or a handshake of ours.
+                var added = _state.CreateNode(g.Name, flags & ~(ClusterNodeFlags.Myself | ClusterNodeFlags.Handshake | ClusterNodeFlags.Meet));
                 added.Ip = g.Ip;
                 added.Port = g.Port;
                 added.PPort = g.PPort;

@@ -102,7 +102,7 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         string nodeId = MyId(node), aId = a.MyId(), bId = b.MyId();
         Meet(node, a.Port, a.BusPort);
         a.Call("CLUSTER", "MEET", "127.0.0.1", b.Port.ToString(), b.BusPort.ToString());
-        Wait.Until(() => Knows(node, aId) && Knows(node, bId) && RedisKnows(a, nodeId) && RedisKnows(b, nodeId) && RedisKnows(a, bId) && RedisKnows(b, aId), "all three know each other");
+        WaitLong(() => Knows(node, aId) && Knows(node, bId) && RedisKnows(a, nodeId) && RedisKnows(b, nodeId) && RedisKnows(a, bId) && RedisKnows(b, aId), "all three know each other");
 
         AddSlots(node, 0, 5460);
         Assert.Equal("OK", a.Call("CLUSTER", "ADDSLOTSRANGE", "5461", "10922").Text);
@@ -159,11 +159,11 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         string id1 = MyId(n1), id2 = MyId(n2), id3 = MyId(n3);
         Meet(n1, n2.Port, BusPort(n2));
         Meet(n1, n3.Port, BusPort(n3));
-        Wait.Until(() => Knows(n1, id2) && Knows(n1, id3) && Knows(n2, id1) && Knows(n2, id3) && Knows(n3, id1) && Knows(n3, id2), "all three know each other");
+        WaitLong(() => Knows(n1, id2) && Knows(n1, id3) && Knows(n2, id1) && Knows(n2, id3) && Knows(n3, id1) && Knows(n3, id2), "all three know each other");
         AddSlots(n1, 0, 5460);
         AddSlots(n2, 5461, 10922);
         AddSlots(n3, 10923, 16383);
-        Wait.Until(() => new[] { n1, n2, n3 }.All(n => View(n, s => s.IsOk && s.OwnerOf(0)?.Id == id1 && s.OwnerOf(6000)?.Id == id2 && s.OwnerOf(16000)?.Id == id3)), "all ok, same owners");
+        WaitLong(() => new[] { n1, n2, n3 }.All(n => View(n, s => s.IsOk && s.OwnerOf(0)?.Id == id1 && s.OwnerOf(6000)?.Id == id2 && s.OwnerOf(16000)?.Id == id3)), "all ok, same owners");
         // Distinct config epochs once masters with the same epoch met (collision handling).
         Wait.Until(() => new[] { n1, n2, n3 }.Select(n => View(n, s => s.Myself.ConfigEpoch)).Distinct().Count() == 3, "config epochs made distinct");
 
@@ -218,7 +218,16 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         Assert.Equal(1, View(node, s => s.MessagesSent[6]));
     }
 
-    /// <summary>Failure detection takes the node timeout (2 s) plus gossip rounds: a deadline of node-timeout * 3 past the usual one.</summary>
+    [Fact]
+    public void Meeting_itself_leaves_only_itself()
+    {
+        var node = StartNode();
+        Meet(node, node.Port, BusPort(node));
+        Wait.Until(() => View(node, s => s.Nodes.Count == 1 && s.Nodes.Single().IsMyself), "the handshake node about ourselves is dropped");
+        Assert.Equal(0, node.Server.Bus!.RejectedTotal);
+    }
+
+    /// <summary>Failure detection and gossip take node timeouts (2 s) and ping rounds, slower on a loaded machine: a 30 s deadline.</summary>
     private static void WaitLong(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
