@@ -198,6 +198,21 @@ public sealed class ClusterDifferentialTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_replica_serves_reads_after_readonly_as_redis()
+    {
+        var (redis, node) = Connect();
+        MeetDeadNode(redis, node);
+        AssertSame(redis, node,
+            ["CONFIG", "SET", "cluster-require-full-coverage", "no"], ["CONFIG", "SET", "cluster-allow-reads-when-down", "yes"],
+            ["CLUSTER", "SETSLOT", "12182", "NODE", "<other>"], ["CLUSTER", "SETSLOT", "5061", "NODE", "<other>"],
+            ["CLUSTER", "REPLICATE", "<other>"], ["CLUSTER", "NODES"], ["CLUSTER", "REPLICAS", "<other>"], ["CLUSTER", "REPLICATE", "<me>"],
+            ["CLUSTER", "SETSLOT", "1", "STABLE"], ["CLUSTER", "FORGET", "<other>"],
+            ["GET", "foo"], ["SET", "foo", "1"], ["READONLY"], ["GET", "foo"], ["MGET", "foo", "{foo}2"], ["SET", "foo", "1"],
+            ["MULTI"], ["GET", "foo"], ["EXEC"], ["MULTI"], ["GET", "foo"], ["SET", "{foo}x", "1"], ["EXEC"],
+            ["GET", "bar"], ["READWRITE"], ["GET", "foo"], ["GET", "bar"], ["CLUSTER", "INFO"]);
+    }
+
+    [Fact]
     public void A_cluster_down_answers_as_redis()
     {
         var (redis, node) = Connect();
