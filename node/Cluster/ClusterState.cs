@@ -76,8 +76,8 @@ public sealed class ClusterState
     /// <summary>True when the cluster is ok (cluster_state:ok), false in fail.</summary>
     public bool IsOk { get; private set; }
 
-    /// <summary>Masters serving at least one slot.</summary>
-    public int Size { get; private set; }
+    /// <summary>Masters serving at least one slot (1 until first computed, as Redis's clusterInit sets it).</summary>
+    public int Size { get; private set; } = 1;
 
     /// <summary>Work left for <see cref="DoPending"/>.</summary>
     public ClusterTodo Pending { get; private set; }
@@ -102,6 +102,9 @@ public sealed class ClusterState
 
     /// <summary>Where warnings go (the host wires it to the node log).</summary>
     public Action<string>? LogWarning { get; set; }
+
+    /// <summary>The slot check's reusable key list (used under the keyspace lock), so checking allocates nothing.</summary>
+    internal Commands.KeyBuffer RoutingKeys { get; } = new();
 
     /// <summary>MOVED redirections sent.</summary>
     public long MovedRedirections { get; set; }

@@ -197,8 +197,11 @@ internal static class ClusterCommands
         return (int)slot;
     }
 
-    /// <summary>Ends a command that changed the state: the state is recomputed and nodes.conf written now (Redis does it before sleeping).</summary>
-    private static void Done(ClusterState state) => state.DoPending();
+    /// <summary>
+    /// Ends a command that changed the state: the state update and nodes.conf write it scheduled run once the client's
+    /// batch of commands is done (CommandRunner, as Redis's clusterBeforeSleep), or at the next cron tick for other callers.
+    /// </summary>
+    private static void Done(ClusterState state) => state.Schedule(ClusterTodo.SaveConfig);
 
     private static void Help(Session s, ArgList a)
     {

@@ -13,6 +13,16 @@ public static class CommandDispatcher
     /// <summary>Runs <paramref name="args"/> (name first) for <paramref name="session"/>.</summary>
     public static void Execute(Session session, ArgList args)
     {
+        if (session.Asking)
+        {
+            ExecuteAfterAsking(session, args);
+            return;
+        }
+        RunMuted(session, args);
+    }
+
+    private static void RunMuted(Session session, ArgList args)
+    {
         // CLIENT REPLY OFF/SKIP: the command runs as always into a muted writer (a transaction's commands inherit EXEC's).
         bool mute = (session.ReplyOff || session.ReplySkip) && !session.Reply.Muted;
         session.Reply.Muted |= mute;
@@ -25,6 +35,18 @@ public static class CommandDispatcher
         {
             session.ReplySkip = session.ReplySkipNext;
             session.ReplySkipNext = false;
+        }
+    }
+
+    /// <summary>A command after ASKING: the flag lasts for this one command (for a transaction, until its EXEC), as Redis's resetClient.</summary>
+    private static void ExecuteAfterAsking(Session session, ArgList args)
+    {
+        // The slot check reads the flag while the command runs.
+        RunMuted(session, args);
+        bool isAsking = args[0].Length == 6 && Ascii.EqualsIgnoreCase(args[0], "asking"u8);
+        if (!isAsking && session.Multi is null)
+        {
+            session.Asking = false;
         }
     }
 
@@ -62,6 +84,11 @@ public static class CommandDispatcher
         if (session.IsMonitor && (spec.Flags & (CommandFlags.Write | CommandFlags.ReadOnly)) != 0)
         {
             Reject(session, spec, "ERR Replica can't interact with the keyspace");
+            return;
+        }
+        // Cluster mode: one step decides whether this node serves the keys (Redis's getNodeByQuery); standalone pays one branch.
+        if (server.Cluster is { } cluster && !RoutedHere(cluster, session, spec, args))
+        {
             return;
         }
         if (server.Pause.Kind != PauseKind.None && server.Pause.Hold(session, spec))
@@ -130,6 +157,29 @@ public static class CommandDispatcher
             server.Monitors.Feed(session, args);
         }
         session.RedactedArgs = 0;
+    }
+
+    /// <summary>
+    /// The cluster slot check for commands with keys and EXEC: false after answering with the redirection or error. A
+    /// refused EXEC discards the transaction; a refused command being queued dooms it (EXECABORT).
+    /// </summary>
+    private static bool RoutedHere(Cluster.ClusterState cluster, Session session, CommandSpec spec, ArgList args)
+    {
+        bool isExec = spec.Name == "exec";
+        if (!isExec && !KeyExtractor.HasKeys(spec))
+        {
+            return true;
+        }
+        if (Cluster.ClusterRouting.Check(cluster, session, spec, args, isExec, out string? error))
+        {
+            return true;
+        }
+        if (isExec)
+        {
+            TransactionCommands.DiscardState(session);
+        }
+        Reject(session, spec, error!);
+        return false;
     }
 
     private static void Reject(Session session, CommandSpec spec, string error)

@@ -251,6 +251,20 @@ internal static class ConnectionCommands
 
     private static void Select(Session s, ArgList a)
     {
+        if (s.Server.Cluster is not null)
+        {
+            // As Redis: the number is read first, then cluster mode allows database 0 only.
+            if (!NumberFormat.TryParseInt64(a[1], out long id) || id is < int.MinValue or > int.MaxValue)
+            {
+                s.Reply.WriteError(Errors.NotInteger);
+                return;
+            }
+            if (id != 0)
+            {
+                s.Reply.WriteError("ERR SELECT is not allowed in cluster mode");
+                return;
+            }
+        }
         if (DatabaseCommands.TryGetDatabase(s, a[1], out var db))
         {
             s.Db = db;

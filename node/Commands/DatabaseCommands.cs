@@ -121,6 +121,11 @@ internal static class DatabaseCommands
 
     private static void SwapDb(Session s, ArgList a)
     {
+        if (s.Server.Cluster is not null)
+        {
+            s.Reply.WriteError("ERR SWAPDB is not allowed in cluster mode");
+            return;
+        }
         if (!TryParseDbIndex(s, a[1], "ERR invalid first DB index", out int first)
             || !TryParseDbIndex(s, a[2], "ERR invalid second DB index", out int second))
         {

@@ -297,6 +297,11 @@ internal static class KeyCommands
                 return;
             }
         }
+        if (s.Server.Cluster is not null && (source.Id != 0 || destination.Id != 0))
+        {
+            s.Reply.WriteError("ERR Copying to another database is not allowed in cluster mode");
+            return;
+        }
         if (source == destination && a[1].SequenceEqual(a[2]))
         {
             s.Reply.WriteError(SameObject);
@@ -338,6 +343,11 @@ internal static class KeyCommands
 
     private static void Move(Session s, ArgList a)
     {
+        if (s.Server.Cluster is not null)
+        {
+            s.Reply.WriteError("ERR MOVE is not allowed in cluster mode");
+            return;
+        }
         if (!DatabaseCommands.TryGetDatabase(s, a[2], out var destination))
         {
             return;

@@ -124,7 +124,7 @@ public sealed class NodeConfig
         {
             if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '.')
             {
-                return "Hostname may only contain alphanumeric characters, hyphens or dots";
+                return "Hostnames may only contain alphanumeric characters, hyphens or dots";
             }
         }
         return null;

@@ -37,6 +37,11 @@ public static class CommandRunner
                     break;
                 }
             }
+            // As Redis's clusterBeforeSleep: what the batch's commands changed in the cluster view is applied and saved once.
+            if (session.Server.Cluster is { Pending: not Cluster.ClusterTodo.None } cluster)
+            {
+                cluster.DoPending();
+            }
         }
         return next;
     }

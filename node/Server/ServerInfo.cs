@@ -101,7 +101,7 @@ public static class ServerInfo
                     break;
                 case "cluster":
                     fields.Header("Cluster");
-                    fields.Add("cluster_enabled", 0);
+                    fields.Add("cluster_enabled", server.Cluster is null ? 0 : 1);
                     break;
                 case "keyspace":
                     fields.Header("Keyspace");
@@ -171,7 +171,7 @@ public static class ServerInfo
         f.Add("redis_git_sha1", "00000000");
         f.Add("redis_git_dirty", 0);
         f.Add("redis_build_id", "0");
-        f.Add("redis_mode", "standalone");
+        f.Add("redis_mode", server.Cluster is null ? "standalone" : "cluster");
         f.Add("os", $"{(OperatingSystem.IsLinux() ? "Linux" : RuntimeInformation.OSDescription.Split(' ')[0])} {OsRelease()} {Architecture()}");
         f.Add("arch_bits", IntPtr.Size * 8);
         f.Add("monotonic_clock", "POSIX clock_gettime");
@@ -194,7 +194,8 @@ public static class ServerInfo
     private static void AppendClients(NodeServer server, InfoSection f)
     {
         f.Add("connected_clients", server.ClientCount);
-        f.Add("cluster_connections", 0);
+        // As Redis's getClusterConnectionsCount: two bus links per other known node.
+        f.Add("cluster_connections", server.Cluster is { } cluster ? (cluster.Nodes.Count - 1) * 2 : 0);
         f.Add("maxclients", server.Config.MaxClients.Number);
         f.Add("client_recent_max_input_buffer", 0);
         f.Add("client_recent_max_output_buffer", 0);
