@@ -16,7 +16,7 @@ public sealed class ClusterMembershipTests : IDisposable
     private readonly List<ClusterMember> _members = [];
 
     /// <summary>The member kinds of each cluster; the last member is the one killed.</summary>
-    public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis" };
+    public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis", "Node,Node,Node", "Redis,Redis,Node", "Node,Node,Redis" };
 
     [Theory]
     [MemberData(nameof(Clusters))]
@@ -55,19 +55,32 @@ public sealed class ClusterMembershipTests : IDisposable
         var members = StartMembers(kinds);
         await FormWithClientLibrary(members);
 
-        var views = members.Select(m => string.Join("\n", m.Nodes()
-            .Select(n => $"{n.Id} {n.Address.Split(',')[0]} {string.Join(',', n.Flags.Where(f => f != "myself").Order())} {n.Master} {n.ConfigEpoch} {string.Join(' ', n.Slots)}")
-            .Order())).ToList();
-        Assert.All(views, v => Assert.Equal(views[0], v));
+        // Config epochs settle after formation (collisions are resolved by gossip): poll until every view is the same.
+        List<string> views = [], slotsViews = [];
+        ClusterWait.Until(
+            () =>
+            {
+                views = members.Select(NodesView).ToList();
+                slotsViews = members.Select(SlotsView).ToList();
+                return views.All(v => v == views[0]) && slotsViews.All(v => v == slotsViews[0]);
+            },
+            "CLUSTER NODES and CLUSTER SLOTS agree on every member",
+            describe: () => string.Join("\n---\n", views.Concat(slotsViews)));
+        Assert.Equal(3, views[0].Split('\n').Select(l => l.Split(' ')[4]).Distinct().Count());
+    }
 
-        var slotsViews = members.Select(m =>
-        {
-            using var client = m.Client();
-            return string.Join("\n", client.Call("CLUSTER", "SLOTS").Elements
-                .Select(range => string.Join(' ', range.Elements.Take(2).Select(e => e.Integer)) + " " + string.Join(' ', range.Elements[2].Texts))
-                .Order());
-        }).ToList();
-        Assert.All(slotsViews, v => Assert.Equal(slotsViews[0], v));
+    /// <summary>CLUSTER NODES as every member should agree on it: sorted, without myself and the ping times.</summary>
+    private static string NodesView(ClusterMember member) => string.Join("\n", member.Nodes()
+        .Select(n => $"{n.Id} {n.Address.Split(',')[0]} {string.Join(',', n.Flags.Where(f => f != "myself").Order())} {n.Master} {n.ConfigEpoch} {string.Join(' ', n.Slots)}")
+        .Order());
+
+    /// <summary>CLUSTER SLOTS as ranges with their master's ip, port and id, sorted.</summary>
+    private static string SlotsView(ClusterMember member)
+    {
+        using var client = member.Client();
+        return string.Join("\n", client.Call("CLUSTER", "SLOTS").Elements
+            .Select(range => string.Join(' ', range.Elements.Take(2).Select(e => e.Integer)) + " " + string.Join(' ', range.Elements[2].Texts))
+            .Order());
     }
 
     [Theory]

@@ -15,7 +15,7 @@ public sealed class ClusterToolingTests : IDisposable
     private readonly List<ClusterMember> _members = [];
 
     /// <summary>The member kinds of each cluster the tests run on.</summary>
-    public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis" };
+    public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis", "Node,Node,Node", "Redis,Redis,Node", "Node,Node,Redis" };
 
     [Theory]
     [MemberData(nameof(Clusters))]
