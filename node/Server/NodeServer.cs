@@ -219,7 +219,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             ClusterHost.Start(this, Cluster);
             Bus = new ClusterBus(Cluster, Keyspace.Sync, Log, () => Propagator.Stream.MasterOffset);
-            Bus.Start(_listeners.Select(l => ((IPEndPoint)l.LocalEndPoint!).Address), Cluster.BusPort(Port));
+            Bus.Start(_listeners.Select(l => ((IPEndPoint)l.LocalEndPoint!).Address), Cluster.BusPort(Port), fallBack: Config.ClusterPort.Number == 0);
         }
         foreach (var listener in _listeners)
         {

@@ -56,9 +56,18 @@ internal sealed class ClusterBus : IAsyncDisposable
 
     private long NodeTimeout => _state.Config.ClusterNodeTimeout.Number;
 
-    /// <summary>Listens on <paramref name="port"/> at each of <paramref name="addresses"/> and starts the cron.</summary>
-    public void Start(IEnumerable<IPAddress> addresses, int port)
+    /// <summary>
+    /// Listens on <paramref name="port"/> at each of <paramref name="addresses"/> and starts the cron. With
+    /// <paramref name="fallBack"/> (no cluster-port set: the port is client port + 10000), a port out of range or
+    /// taken makes the bus listen on a free port instead, logged, where Redis would refuse to start.
+    /// </summary>
+    public void Start(IEnumerable<IPAddress> addresses, int port, bool fallBack = false)
     {
+        if (fallBack && port > 65535)
+        {
+            _log.Warning($"Cluster bus port {port} (port + 10000) is out of range: listening on a free port instead (set cluster-port)");
+            port = 0;
+        }
         foreach (var address in addresses)
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -74,6 +83,21 @@ internal sealed class ClusterBus : IAsyncDisposable
                 port = ((IPEndPoint)socket.LocalEndPoint!).Port;
                 _listeners.Add(socket);
             }
+            catch (SocketException e) when (fallBack && port != 0 && _listeners.Count == 0)
+            {
+                socket.Dispose();
+                _log.Warning($"Cluster bus port {port} (port + 10000) is not free ({e.Message}): listening on a free port instead (set cluster-port)");
+                port = 0;
+                socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                if (address.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    socket.DualMode = false;
+                }
+                socket.Bind(new IPEndPoint(address, 0));
+                socket.Listen(511);
+                port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                _listeners.Add(socket);
+            }
             catch (SocketException e)
             {
                 socket.Dispose();
@@ -81,6 +105,16 @@ internal sealed class ClusterBus : IAsyncDisposable
             }
         }
         Port = port;
+        lock (_sync)
+        {
+            // The port really used is the one announced, unless cluster-announce-bus-port says otherwise.
+            if (_state.Config.ClusterAnnounceBusPort.Number == 0 && _state.Myself.CPort != port)
+            {
+                _state.Myself.CPort = port;
+                _state.Schedule(ClusterTodo.SaveConfig);
+                _state.DoPending();
+            }
+        }
         foreach (var listener in _listeners)
         {
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
@@ -191,11 +225,9 @@ internal sealed class ClusterBus : IAsyncDisposable
             {
                 lock (_sync)
                 {
-                    // As Redis when connect() fails: without a ping in flight failure detection could not start.
-                    if (!link.Closed && node.PingSentMs == 0)
-                    {
-                        node.PingSentMs = _state.NowMs;
-                    }
+                    // As Redis's asynchronous connect failure: no ping time is invented. The cron pass that opened
+                    // the link already pinged through it (queued) when the node's pong was old, which starts the
+                    // failure detection clock.
                     _connectFailures[node] = _connectFailures.GetValueOrDefault(node) + 1;
                     FreeLink(link);
                 }

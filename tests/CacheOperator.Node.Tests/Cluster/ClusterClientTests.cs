@@ -54,14 +54,19 @@ public sealed class ClusterClientTests : IDisposable
         await using var b = StartNode("b.conf");
         using var clientA = a.Client();
         using var clientB = b.Client();
-        // Each owns half the slots and knows the other only as a handshake node at its address (no bus needed):
-        // MOVED redirections point at the right node.
+        // Each owns half the slots and meets the other over the bus; SETSLOT NODE then names the other's real
+        // id (the bus also spreads the claims): MOVED redirections point at the right node.
         Assert.Equal("OK", clientA.Call("CLUSTER", "ADDSLOTSRANGE", "0", "8191").Text);
         Assert.Equal("OK", clientB.Call("CLUSTER", "ADDSLOTSRANGE", "8192", "16383").Text);
         foreach (var (client, other, first, last) in new[] { (clientA, b, 8192, 16383), (clientB, a, 0, 8191) })
         {
-            Assert.Equal("OK", client.Call("CLUSTER", "MEET", "127.0.0.1", other.Port.ToString(CultureInfo.InvariantCulture)).Text);
-            string otherId = client.Call("CLUSTER", "NODES").Text!.Split('\n').Single(l => l.Contains("handshake", StringComparison.Ordinal))[..40];
+            Assert.Equal("OK", client.Call("CLUSTER", "MEET", "127.0.0.1", other.Port.ToString(CultureInfo.InvariantCulture), other.Server.Bus!.Port.ToString(CultureInfo.InvariantCulture)).Text);
+            string otherId;
+            using (var otherClient = other.Client())
+            {
+                otherId = otherClient.Call("CLUSTER", "MYID").Text!;
+            }
+            Wait.Until(() => client.Call("CLUSTER", "NODES").Text!.Contains(otherId + " ", StringComparison.Ordinal), "the handshake with the other node completes");
             // Pipelined: all requests, then all replies.
             for (int slot = first; slot <= last; slot++)
             {
