@@ -7,7 +7,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// <summary>
 /// A redis-server 7.0.15 and a node, both with cluster-enabled yes and their own nodes.conf, set up by the same CLUSTER
 /// commands and given the same command scripts; replies are compared with each server's own node ids and ports masked.
-/// The other node a slot moves to is a handshake node (CLUSTER MEET to a port where nothing listens): both keep it for the
+/// The other node a slot moves to is a handshake node (CLUSTER MEET to an address where nothing listens): both keep it for the
 /// node timeout, so slots can be given to it and migrated to it the same way on both.
 /// </summary>
 public sealed class ClusterDifferentialTests : IAsyncLifetime
@@ -16,6 +16,9 @@ public sealed class ClusterDifferentialTests : IAsyncLifetime
     private RedisServerProcess _redis = null!;
     private TestNode _node = null!;
     private readonly int _deadPort = NodeProcess.FreePort();
+
+    // An address no test binds: a free port on 127.0.0.1 says nothing of its port+10000, where another test's bus may listen.
+    private const string DeadAddress = "127.0.0.253";
 
     public Task InitializeAsync()
     {
@@ -116,7 +119,7 @@ public sealed class ClusterDifferentialTests : IAsyncLifetime
     {
         foreach (var side in new[] { redis, node })
         {
-            Assert.Equal("OK", side.Client.Call("CLUSTER", "MEET", "127.0.0.1", _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Text);
+            Assert.Equal("OK", side.Client.Call("CLUSTER", "MEET", DeadAddress, _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Text);
             string line = side.Client.Call("CLUSTER", "NODES").Text!.Split('\n').Single(l => l.Contains("handshake", StringComparison.Ordinal));
             side.OtherId = line[..40];
         }
