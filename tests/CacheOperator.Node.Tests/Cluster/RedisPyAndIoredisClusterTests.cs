@@ -9,7 +9,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// (Debian's python3-redis) and ioredis's Cluster (npm, tests/clients), each writing and reading keys
 /// across all slots, a hash-tagged multi-key command, a pipeline and the cross-slot error.
 /// </summary>
-public sealed class ClusterClientsTests : IDisposable
+public sealed class RedisPyAndIoredisClusterTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("cluster-clients-").FullName;
     private readonly List<ClusterMember> _members = [];
