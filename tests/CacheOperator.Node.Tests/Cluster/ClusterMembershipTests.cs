@@ -12,8 +12,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// </summary>
 public sealed class ClusterMembershipTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("cluster-membership-").FullName;
-    private readonly List<ClusterMember> _members = [];
+    private readonly ClusterMembers _members = new();
 
     /// <summary>The member kinds of each cluster; the last member is the one killed.</summary>
     public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis", "Node,Node,Node", "Redis,Redis,Node", "Node,Node,Redis" };
@@ -22,7 +21,7 @@ public sealed class ClusterMembershipTests : IDisposable
     [MemberData(nameof(Clusters))]
     public async Task Formed_by_meet_and_addslotsrange_through_the_client_library(string kinds)
     {
-        var members = StartMembers(kinds);
+        var members = _members.Start(kinds);
         await FormWithClientLibrary(members);
 
         // Every member redirects a key it does not own to the owner all agree on.
@@ -52,7 +51,7 @@ public sealed class ClusterMembershipTests : IDisposable
     [MemberData(nameof(Clusters))]
     public async Task Views_agree_on_every_member(string kinds)
     {
-        var members = StartMembers(kinds);
+        var members = _members.Start(kinds);
         await FormWithClientLibrary(members);
 
         // Config epochs settle after formation (collisions are resolved by gossip): poll until every view is the same.
@@ -87,7 +86,7 @@ public sealed class ClusterMembershipTests : IDisposable
     [MemberData(nameof(Clusters))]
     public async Task A_killed_member_is_marked_fail_by_all_and_rejoins_with_its_id(string kinds)
     {
-        var members = StartMembers(kinds);
+        var members = _members.Start(kinds);
         await FormWithClientLibrary(members);
         var victim = members[^1];
         var survivors = members.Take(members.Count - 1).ToList();
@@ -106,21 +105,7 @@ public sealed class ClusterMembershipTests : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var member in _members)
-        {
-            member.Dispose();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
-
-    private List<ClusterMember> StartMembers(string kinds)
-    {
-        var members = kinds.Split(',').Select(k => ClusterMember.Start(Enum.Parse<MemberKind>(k), _directory)).ToList();
-        _members.AddRange(members);
-        return members;
-    }
+    public void Dispose() => _members.Dispose();
 
     /// <summary>What the operator does: MEET every member from the first, then give each a third of the slots.</summary>
     private static async Task FormWithClientLibrary(IReadOnlyList<ClusterMember> members)

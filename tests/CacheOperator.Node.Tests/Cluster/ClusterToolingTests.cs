@@ -11,8 +11,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// </summary>
 public sealed class ClusterToolingTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("cluster-tooling-").FullName;
-    private readonly List<ClusterMember> _members = [];
+    private readonly ClusterMembers _members = new();
 
     /// <summary>The member kinds of each cluster the tests run on.</summary>
     public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis", "Node,Node,Node", "Redis,Redis,Node", "Node,Node,Redis" };
@@ -27,7 +26,7 @@ public sealed class ClusterToolingTests : IDisposable
     [MemberData(nameof(RedisSourceClusters))]
     public async Task Create_write_reshard_under_writes_and_check(string kinds)
     {
-        var members = StartMembers(kinds);
+        var members = _members.Start(kinds);
         Create(members);
 
         await using var client = await Connect(members);
@@ -85,7 +84,7 @@ public sealed class ClusterToolingTests : IDisposable
     [InlineData("Redis,Redis,Redis")]
     public async Task Add_node_rebalance_and_del_node(string kinds)
     {
-        var members = StartMembers(kinds);
+        var members = _members.Start(kinds);
         Create(members);
         await using (var client = await Connect(members))
         {
@@ -95,8 +94,7 @@ public sealed class ClusterToolingTests : IDisposable
         }
 
         // A fourth, empty master of the first kind joins, takes a share, then leaves again.
-        var added = ClusterMember.Start(members[0].Kind, _directory);
-        _members.Add(added);
+        var added = _members.Add(members[0].Kind);
         var addOutput = RedisCli.Cluster("add-node", added.Address, members[0].Address);
         Assert.Contains("[OK] New node added correctly.", addOutput, StringComparison.Ordinal);
         var all = members.Append(added).ToList();
@@ -123,7 +121,7 @@ public sealed class ClusterToolingTests : IDisposable
     [MemberData(nameof(Clusters))]
     public void Fix_closes_a_slot_left_migrating(string kinds)
     {
-        var members = StartMembers(kinds);
+        var members = _members.Start(kinds);
         Create(members);
         var owner = members.First(m => m.Nodes().Single(n => n.Flags.Contains("myself")).Slots.Contains("0-5460"));
         var other = members.First(m => m != owner);
@@ -147,21 +145,7 @@ public sealed class ClusterToolingTests : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var member in _members)
-        {
-            member.Dispose();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
-
-    private List<ClusterMember> StartMembers(string kinds)
-    {
-        var members = kinds.Split(',').Select(k => ClusterMember.Start(Enum.Parse<MemberKind>(k), _directory)).ToList();
-        _members.AddRange(members);
-        return members;
-    }
+    public void Dispose() => _members.Dispose();
 
     private static void Create(IReadOnlyList<ClusterMember> members)
     {

@@ -11,8 +11,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// </summary>
 public sealed class RedisPyAndIoredisClusterTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("cluster-clients-").FullName;
-    private readonly List<ClusterMember> _members = [];
+    private readonly ClusterMembers _members = new();
 
     /// <summary>The member kinds of each cluster the clients run against.</summary>
     public static TheoryData<string> Clusters => new() { "Redis,Redis,Redis", "Node,Node,Node", "Redis,Redis,Node", "Node,Node,Redis" };
@@ -28,19 +27,11 @@ public sealed class RedisPyAndIoredisClusterTests : IDisposable
         AssertClientSucceeds(kinds, "node", Path.Combine(RepoPaths.Root, "tests", "clients", "cluster_ioredis.js"));
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var member in _members)
-        {
-            member.Dispose();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _members.Dispose();
 
     private void AssertClientSucceeds(string kinds, string program, string script)
     {
-        var members = kinds.Split(',').Select(k => ClusterMember.Start(Enum.Parse<MemberKind>(k), _directory)).ToList();
-        _members.AddRange(members);
+        var members = _members.Start(kinds);
         var created = RedisCli.Cluster("create", [.. members.Select(m => m.Address), "--cluster-yes"]);
         Assert.Contains("[OK] All 16384 slots covered.", created, StringComparison.Ordinal);
         ClusterWait.UntilConverged(members);

@@ -243,3 +243,33 @@ public static class ClusterWait
         }
     }
 }
+
+/// <summary>The cluster members one test starts, in a temporary directory of their own; all killed and the directory removed on dispose.</summary>
+public sealed class ClusterMembers : IDisposable
+{
+    private readonly List<ClusterMember> _started = [];
+
+    /// <summary>Where their nodes.conf files live.</summary>
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("cluster-").FullName;
+
+    /// <summary>Starts one member per kind in <paramref name="kinds"/> ("Redis,Node,...").</summary>
+    public List<ClusterMember> Start(string kinds) => kinds.Split(',').Select(k => Add(Enum.Parse<MemberKind>(k))).ToList();
+
+    /// <summary>Starts one more member of <paramref name="kind"/>.</summary>
+    public ClusterMember Add(MemberKind kind)
+    {
+        var member = ClusterMember.Start(kind, Directory);
+        _started.Add(member);
+        return member;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var member in _started)
+        {
+            member.Dispose();
+        }
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
