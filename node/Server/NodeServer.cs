@@ -185,28 +185,18 @@ public sealed class NodeServer : IAsyncDisposable
                 "::*" => IPAddress.IPv6Any,
                 _ => IPAddress.TryParse(host, out var parsed) ? parsed : throw new ConfigException($"bind: '{host}' is not an IP address"),
             };
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                if (address.AddressFamily == AddressFamily.InterNetworkV6)
-                {
-                    // IPv4 has its own listener; keep the IPv6 one from claiming v4-mapped addresses.
-                    socket.DualMode = false;
-                }
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                socket.Bind(new IPEndPoint(address, port));
-                socket.Listen(511);
+                var socket = ListeningSocket.Open(address, port);
                 port = ((IPEndPoint)socket.LocalEndPoint!).Port;
                 _listeners.Add(socket);
             }
             catch (SocketException e) when (optional)
             {
-                socket.Dispose();
                 Log.Verbose($"Optional bind {host} skipped: {e.Message}");
             }
             catch (SocketException e)
             {
-                socket.Dispose();
                 throw new IOException($"Could not listen on {host}:{port}: {e.Message}", e);
             }
         }

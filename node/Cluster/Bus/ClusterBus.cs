@@ -70,39 +70,20 @@ internal sealed class ClusterBus : IAsyncDisposable
         }
         foreach (var address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                if (address.AddressFamily == AddressFamily.InterNetworkV6)
-                {
-                    socket.DualMode = false;
-                }
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                socket.Bind(new IPEndPoint(address, port));
-                socket.Listen(511);
-                port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-                _listeners.Add(socket);
+                _listeners.Add(ListeningSocket.Open(address, port));
             }
             catch (SocketException e) when (fallBack && port != 0 && _listeners.Count == 0)
             {
-                socket.Dispose();
                 _log.Warning($"Cluster bus port {port} (port + 10000) is not free ({e.Message}): listening on a free port instead (set cluster-port)");
-                port = 0;
-                socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                if (address.AddressFamily == AddressFamily.InterNetworkV6)
-                {
-                    socket.DualMode = false;
-                }
-                socket.Bind(new IPEndPoint(address, 0));
-                socket.Listen(511);
-                port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-                _listeners.Add(socket);
+                _listeners.Add(ListeningSocket.Open(address, 0));
             }
             catch (SocketException e)
             {
-                socket.Dispose();
                 throw new IOException($"Could not listen on the cluster bus port {address}:{port}: {e.Message}", e);
             }
+            port = ((IPEndPoint)_listeners[^1].LocalEndPoint!).Port;
         }
         Port = port;
         lock (_sync)
