@@ -1,5 +1,6 @@
 using System.Globalization;
 using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Cluster;
 

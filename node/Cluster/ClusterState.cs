@@ -1,5 +1,6 @@
 using System.Net;
 using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Cluster;
 

@@ -1,3 +1,4 @@
+using CacheOperator.Node.Storage;
 namespace CacheOperator.Node.Cluster;
 
 /// <summary>A set of hash slots as a 16384-bit bitmap, bit order as Redis's (slot s is bit s%8 of byte s/8), so it copies to and from the bus's slot bitmaps as is.</summary>

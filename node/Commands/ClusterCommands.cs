@@ -2,6 +2,7 @@ using System.Globalization;
 using CacheOperator.Node.Cluster;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Commands;
 
@@ -177,6 +178,17 @@ internal static class ClusterCommands
             s.Reply.WriteError(Disabled);
         }
         return state;
+    }
+
+    /// <summary>The node named by argument <paramref name="at"/>, or null after answering Redis's unknown-node error.</summary>
+    private static ClusterNode? NamedNode(Session s, ClusterState state, ArgList a, int at)
+    {
+        var node = state.Find(a[at]);
+        if (node is null)
+        {
+            s.Reply.WriteError($"ERR Unknown node {a.GetString(at)}");
+        }
+        return node;
     }
 
     /// <summary>Redis's addReplySubcommandSyntaxError.</summary>
@@ -659,9 +671,8 @@ internal static class ClusterCommands
         }
         else if (action == "node" && a.Count == 5)
         {
-            if (state.Find(a[4]) is not { } node)
+            if (NamedNode(s, state, a, 4) is not { } node)
             {
-                s.Reply.WriteError($"ERR Unknown node {a.GetString(4)}");
                 return;
             }
             if (node.IsReplica)
@@ -851,10 +862,8 @@ internal static class ClusterCommands
         {
             return;
         }
-        var node = state.Find(a[2]);
-        if (node is null)
+        if (NamedNode(s, state, a, 2) is not { } node)
         {
-            s.Reply.WriteError($"ERR Unknown node {a.GetString(2)}");
             return;
         }
         if (node == state.Myself)
@@ -878,10 +887,8 @@ internal static class ClusterCommands
         {
             return;
         }
-        var node = state.Find(a[2]);
-        if (node is null)
+        if (NamedNode(s, state, a, 2) is not { } node)
         {
-            s.Reply.WriteError($"ERR Unknown node {a.GetString(2)}");
             return;
         }
         if (node == state.Myself)
@@ -910,10 +917,8 @@ internal static class ClusterCommands
         {
             return;
         }
-        var node = state.Find(a[2]);
-        if (node is null)
+        if (NamedNode(s, state, a, 2) is not { } node)
         {
-            s.Reply.WriteError($"ERR Unknown node {a.GetString(2)}");
             return;
         }
         if (node.IsReplica)
@@ -937,9 +942,8 @@ internal static class ClusterCommands
         {
             return;
         }
-        if (state.Find(a[2]) is not { } node)
+        if (NamedNode(s, state, a, 2) is not { } node)
         {
-            s.Reply.WriteError($"ERR Unknown node {a.GetString(2)}");
             return;
         }
         s.Reply.WriteInteger(node.CountFailureReports(state.Config.ClusterNodeTimeout.Number, state.NowMs));

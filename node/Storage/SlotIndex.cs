@@ -1,4 +1,3 @@
-using CacheOperator.Node.Cluster;
 
 namespace CacheOperator.Node.Storage;
 

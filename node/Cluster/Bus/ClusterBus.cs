@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using CacheOperator.Node.Server;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Cluster.Bus;
 

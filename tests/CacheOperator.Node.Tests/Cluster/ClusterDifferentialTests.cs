@@ -1,5 +1,6 @@
 using System.Text;
 using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Storage;
 using CacheOperator.Node.Tests.Infrastructure;
 
 namespace CacheOperator.Node.Tests.Cluster;

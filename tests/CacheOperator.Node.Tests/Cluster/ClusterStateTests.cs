@@ -1,5 +1,6 @@
 using CacheOperator.Node.Cluster;
 using CacheOperator.Node.Configuration;
+using CacheOperator.Node.Storage;
 using CacheOperator.Node.Tests.Infrastructure;
 
 namespace CacheOperator.Node.Tests.Cluster;

@@ -1,5 +1,6 @@
 using System.Text;
 using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Tests.Cluster;
 

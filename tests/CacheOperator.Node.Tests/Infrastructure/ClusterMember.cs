@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace CacheOperator.Node.Tests.Infrastructure;
@@ -21,7 +20,7 @@ public enum MemberKind
 public sealed class ClusterMember : IDisposable
 {
     private readonly string[] _extra;
-    private Process? _redis;
+    private RedisServerProcess? _redis;
     private NodeProcess? _node;
 
     private ClusterMember(MemberKind kind, string directory, int nodeTimeoutMs, string[] extra)
@@ -73,16 +72,8 @@ public sealed class ClusterMember : IDisposable
     /// <summary>Kills the process at once (SIGKILL), as a crashed pod.</summary>
     public void Kill()
     {
-        if (_redis is { } redis)
-        {
-            if (!redis.HasExited)
-            {
-                redis.Kill();
-                redis.WaitForExit();
-            }
-            redis.Dispose();
-            _redis = null;
-        }
+        _redis?.Dispose();
+        _redis = null;
         _node?.Dispose();
         _node = null;
     }
@@ -123,8 +114,6 @@ public sealed class ClusterMember : IDisposable
     {
         var options = new List<string>
         {
-            "--port", Port.ToString(CultureInfo.InvariantCulture),
-            "--bind", "127.0.0.1",
             "--cluster-enabled", "yes",
             "--cluster-config-file", ConfigFile,
             "--cluster-port", BusPort.ToString(CultureInfo.InvariantCulture),
@@ -133,42 +122,11 @@ public sealed class ClusterMember : IDisposable
         options.AddRange(_extra);
         if (Kind == MemberKind.Node)
         {
-            _node = NodeProcess.Start(options, port: Port);
+            _node = NodeProcess.Start(["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. options], port: Port);
             return;
         }
-        var info = new ProcessStartInfo("redis-server")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            // redis-server writes nodes.conf relative to its working directory unless given a path.
-            WorkingDirectory = Path.GetDirectoryName(ConfigFile)!,
-        };
-        foreach (var option in options.Concat(["--save", "", "--appendonly", "no"]))
-        {
-            info.ArgumentList.Add(option);
-        }
-        _redis = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
-        _redis.OutputDataReceived += (_, _) => { };
-        _redis.ErrorDataReceived += (_, _) => { };
-        _redis.BeginOutputReadLine();
-        _redis.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            try
-            {
-                using var probe = new RespClient(Port);
-                if (probe.Call("PING").Text == "PONG")
-                {
-                    return;
-                }
-            }
-            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline && !_redis.HasExited)
-            {
-                Thread.Sleep(50);
-            }
-        }
+        // redis-server writes nodes.conf relative to its working directory unless given a path.
+        _redis = RedisServerProcess.StartOn(Port, Path.GetDirectoryName(ConfigFile)!, [.. options]);
     }
 }
 

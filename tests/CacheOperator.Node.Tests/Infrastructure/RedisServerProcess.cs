@@ -16,15 +16,21 @@ public sealed class RedisServerProcess : IDisposable
     /// <summary>Its port.</summary>
     public int Port { get; }
 
+    /// <summary>True once the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Starts redis-server without persistence; extra directives as "--name", "value".</summary>
-    public static RedisServerProcess Start(params string[] options)
+    public static RedisServerProcess Start(params string[] options) => StartOn(NodeProcess.FreePort(), null, options);
+
+    /// <summary>Starts redis-server on <paramref name="port"/>, in <paramref name="workingDirectory"/> when given, and waits until it answers.</summary>
+    public static RedisServerProcess StartOn(int port, string? workingDirectory, params string[] options)
     {
-        int port = NodeProcess.FreePort();
         var info = new ProcessStartInfo("redis-server")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" }.Concat(options))
         {

@@ -1,4 +1,4 @@
-namespace CacheOperator.Node.Cluster;
+namespace CacheOperator.Node.Storage;
 
 /// <summary>Redis Cluster's key to hash slot mapping: CRC16 (XMODEM, Redis's crc16.c) of the key or of its <c>{hash tag}</c>, modulo 16384.</summary>
 public static class HashSlot
