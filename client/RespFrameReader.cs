@@ -46,6 +46,41 @@ public sealed class RespFrameReader
         return _buffer.AsMemory(_end);
     }
 
+    /// <summary>The bytes received and not yet read, for consumers of raw data (a replica reading its master's snapshot).</summary>
+    public ReadOnlyMemory<byte> Buffered => _buffer.AsMemory(_start, _end - _start);
+
+    /// <summary>Drops the first <paramref name="count"/> bytes of <see cref="Buffered"/> (read raw by the caller).</summary>
+    public void Consume(int count)
+    {
+        _start += count;
+        _scanner = default;
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+    }
+
+    /// <summary>
+    /// Length of the complete frames at the start of <see cref="Buffered"/> (0 while the first is incomplete), not
+    /// consumed: a stream consumer applies them as raw bytes and then calls <see cref="Consume"/>.
+    /// </summary>
+    public int ScanFrames()
+    {
+        int total = 0;
+        var data = _buffer.AsSpan(_start, _end - _start);
+        while (total < data.Length)
+        {
+            var scanner = default(RespFrameScanner);
+            int length = scanner.Scan(data[total..]);
+            if (length < 0)
+            {
+                break;
+            }
+            total += length;
+        }
+        return total;
+    }
+
     /// <summary>Records that <paramref name="count"/> bytes were received into <see cref="GetReceiveMemory"/>.</summary>
     public void Advance(int count) => _end += count;
 

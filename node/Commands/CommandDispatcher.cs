@@ -91,6 +91,10 @@ public static class CommandDispatcher
         {
             return;
         }
+        if (!session.IsMaster && !ReplicationAllows(session, spec))
+        {
+            return;
+        }
         if (server.Pause.Kind != PauseKind.None && server.Pause.Hold(session, spec))
         {
             return;
@@ -107,7 +111,7 @@ public static class CommandDispatcher
         session.LastCommand = spec;
         long started = Stopwatch.GetTimestamp();
         server.Keyspace.UpdateClock(started);
-        if (server.Config.MaxMemory.Number > 0 && !server.Memory.Admit(spec))
+        if (server.Config.MaxMemory.Number > 0 && !session.IsMaster && !server.Memory.Admit(spec))
         {
             Reject(session, spec, MemoryManager.OomError);
             return;
@@ -118,6 +122,8 @@ public static class CommandDispatcher
             // CLIENT NO-TOUCH: this client's commands leave LRU/LFU as they were, except TOUCH itself.
             server.Keyspace.NoTouch = spec.Name != "touch";
         }
+        // The master's commands see keys a replica hides as expired (it deletes them with its own DELs).
+        server.Keyspace.ApplyingMaster = session.IsMaster;
         long dirty = server.Propagator.BeginCommand();
         try
         {
@@ -135,6 +141,7 @@ public static class CommandDispatcher
         // The one place a client's command reaches the change stream: as run, or as its handler rewrote it.
         server.Propagator.EndCommand(session.Db, args, (spec.Flags & CommandFlags.TransactionControl) == 0, dirty);
         server.Keyspace.NoTouch = false;
+        server.Keyspace.ApplyingMaster = false;
         long elapsed = Stopwatch.GetTimestamp() - started;
         if ((spec.Flags & CommandFlags.Write) != 0)
         {
@@ -180,6 +187,37 @@ public static class CommandDispatcher
         }
         Reject(session, spec, error!);
         return false;
+    }
+
+    /// <summary>
+    /// Redis's processCommand checks for replication, in its order: too few good replicas for a write (-NOREPLICAS), a
+    /// write on a read-only replica (-READONLY), a replica whose link is down with replica-serve-stale-data no (-MASTERDOWN).
+    /// A write is a write command, or EXEC of a transaction that queued one.
+    /// </summary>
+    private static bool ReplicationAllows(Session session, CommandSpec spec)
+    {
+        var replicator = session.Server.Replicator;
+        bool write = (spec.Flags & CommandFlags.Write) != 0 || (spec.Name == "exec" && session.Multi is { HasWrites: true });
+        if (write && replicator.TooFewReplicas)
+        {
+            Reject(session, spec, "NOREPLICAS Not enough good replicas to write.");
+            return false;
+        }
+        if (replicator.Link is not { } link)
+        {
+            return true;
+        }
+        if (write && session.Server.Config.ReplicaReadOnly.IsOn)
+        {
+            Reject(session, spec, "READONLY You can't write against a read only replica.");
+            return false;
+        }
+        if (!link.IsUp && (spec.Flags & CommandFlags.Stale) == 0 && !session.Server.Config.ReplicaServeStaleData.IsOn)
+        {
+            Reject(session, spec, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+            return false;
+        }
+        return true;
     }
 
     private static void Reject(Session session, CommandSpec spec, string error)

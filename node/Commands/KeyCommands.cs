@@ -486,7 +486,7 @@ internal static class KeyCommands
     private static void RandomKey(Session s, ArgList a)
     {
         var db = s.Db;
-        while (true)
+        for (int tries = 0; ; tries++)
         {
             int index = db.Table.RandomIndex(Random.Shared);
             if (index < 0)
@@ -494,7 +494,8 @@ internal static class KeyCommands
                 s.Reply.WriteNullBulk();
                 return;
             }
-            if (db.IsExpired(index))
+            // As Redis: a replica cannot delete expired keys, so after many expired picks it returns one (no endless loop).
+            if (db.IsExpired(index) && !(s.Keyspace.ExpiresFollowMaster && tries >= 100))
             {
                 db.DeleteExpired(index);
                 continue;

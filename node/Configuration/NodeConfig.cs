@@ -61,7 +61,27 @@ public sealed class NodeConfig
         ClientOutputBufferLimit = Add(new Directive("client-output-buffer-limit", DirectiveKind.Text, OutputBufferLimits.Default, true,
             "Per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds of what may wait to be sent; a client over them is closed.")
             .WithMerge((current, value) => (OutputBufferLimits.Merge(current, value, out var error), error)));
-        ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis)."));
+        ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis).")
+        { Aliases = ["slave-read-only"] });
+
+        // Replication, with Redis 7.0's defaults, ranges and slave-* aliases.
+        ReplicaOf = Add(new Directive("replicaof", DirectiveKind.Text, "", false, "\"host port\": start as a replica of that master (REPLICAOF at run time).")
+        { MultipleArguments = true, Aliases = ["slaveof"] });
+        MasterAuth = Add(new Directive("masterauth", DirectiveKind.Text, "", true, "Password a replica gives its master (AUTH)."));
+        MasterUser = Add(new Directive("masteruser", DirectiveKind.Text, "", true, "User a replica authenticates as with its master (AUTH user password)."));
+        ReplBacklogSize = Add(new Directive("repl-backlog-size", DirectiveKind.Memory, "1mb", true, "Bytes of the replication stream kept for replicas that reconnect (partial resync).") { Min = 1, Max = long.MaxValue });
+        ReplBacklogTtl = Add(new Directive("repl-backlog-ttl", DirectiveKind.Integer, "3600", true, "Seconds without replicas after which a master frees its backlog (0: never).") { Min = 0, Max = int.MaxValue });
+        ReplPingReplicaPeriod = Add(new Directive("repl-ping-replica-period", DirectiveKind.Integer, "10", true, "Seconds between the master's PINGs to its replicas.")
+        { Min = 1, Max = int.MaxValue, Aliases = ["repl-ping-slave-period"] });
+        ReplTimeout = Add(new Directive("repl-timeout", DirectiveKind.Integer, "60", true, "Seconds of silence after which a replication link is considered down.") { Min = 1, Max = int.MaxValue });
+        ReplicaServeStaleData = Add(new Directive("replica-serve-stale-data", DirectiveKind.Boolean, "yes", true, "A replica whose link is down still serves reads (no: -MASTERDOWN).")
+        { Aliases = ["slave-serve-stale-data"] });
+        MinReplicasToWrite = Add(new Directive("min-replicas-to-write", DirectiveKind.Integer, "0", true, "Writes are refused (-NOREPLICAS) with fewer good replicas than this (0: off).")
+        { Min = 0, Max = int.MaxValue, Aliases = ["min-slaves-to-write"] });
+        MinReplicasMaxLag = Add(new Directive("min-replicas-max-lag", DirectiveKind.Integer, "10", true, "Seconds since its last ACK within which a replica counts as good.")
+        { Min = 0, Max = int.MaxValue, Aliases = ["min-slaves-max-lag"] });
+        ReplicaPriority = Add(new Directive("replica-priority", DirectiveKind.Integer, "100", true, "Promotion priority reported in INFO (lower first; 0: never).")
+        { Min = 0, Max = int.MaxValue, Aliases = ["slave-priority"] });
 
         // Encodings of small collections, with Redis 7.0's ranges and its *-ziplist-* aliases. The server copies
         // them into the keyspace's EncodingLimits, which the hash, sorted set and set values read as they are written.
@@ -225,8 +245,41 @@ public sealed class NodeConfig
     /// <summary>client-output-buffer-limit</summary>
     public Directive ClientOutputBufferLimit { get; }
 
-    /// <summary>replica-read-only</summary>
+    /// <summary>replica-read-only (alias slave-read-only)</summary>
     public Directive ReplicaReadOnly { get; }
+
+    /// <summary>replicaof (alias slaveof): "host port" to start as a replica.</summary>
+    public Directive ReplicaOf { get; }
+
+    /// <summary>masterauth</summary>
+    public Directive MasterAuth { get; }
+
+    /// <summary>masteruser</summary>
+    public Directive MasterUser { get; }
+
+    /// <summary>repl-backlog-size</summary>
+    public Directive ReplBacklogSize { get; }
+
+    /// <summary>repl-backlog-ttl</summary>
+    public Directive ReplBacklogTtl { get; }
+
+    /// <summary>repl-ping-replica-period (alias repl-ping-slave-period)</summary>
+    public Directive ReplPingReplicaPeriod { get; }
+
+    /// <summary>repl-timeout</summary>
+    public Directive ReplTimeout { get; }
+
+    /// <summary>replica-serve-stale-data (alias slave-serve-stale-data)</summary>
+    public Directive ReplicaServeStaleData { get; }
+
+    /// <summary>min-replicas-to-write (alias min-slaves-to-write)</summary>
+    public Directive MinReplicasToWrite { get; }
+
+    /// <summary>min-replicas-max-lag (alias min-slaves-max-lag)</summary>
+    public Directive MinReplicasMaxLag { get; }
+
+    /// <summary>replica-priority (alias slave-priority)</summary>
+    public Directive ReplicaPriority { get; }
 
     /// <summary>maxmemory-samples</summary>
     public Directive MaxMemorySamples { get; }

@@ -25,8 +25,37 @@ public sealed class ChangeStream
     /// <summary>True when somebody listens; the write path records nothing otherwise.</summary>
     public bool HasSubscribers => _subscribers.Length > 0;
 
-    /// <summary>Bytes emitted since start (INFO master_repl_offset).</summary>
+    /// <summary>Bytes emitted since start (INFO master_repl_offset); on a replica, the master's offset of the bytes applied.</summary>
     public long MasterOffset { get; private set; }
+
+    /// <summary>A replica takes its master's offset after a full sync (under the keyspace lock).</summary>
+    public void SetOffset(long offset) => MasterOffset = offset;
+
+    /// <summary>The next command goes after a SELECT (a promoted replica: its master chose the database so far).</summary>
+    public void ForgetSelectedDb() => _selectedDb = -1;
+
+    /// <summary>
+    /// Hands bytes of the master's stream, as received, to the subscribers and advances the offset by them: a
+    /// replica's stream is its master's, byte for byte, so that offsets agree along a chain (under the keyspace lock).
+    /// </summary>
+    public void PublishVerbatim(ReadOnlySpan<byte> commands)
+    {
+        MasterOffset += commands.Length;
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.Receive(commands);
+        }
+    }
+
+    /// <summary>
+    /// Emits a command that changes no key, outside any command (the master's PING and REPLCONF GETACK to its
+    /// replicas), in whatever database is selected (under the keyspace lock).
+    /// </summary>
+    public void PublishCommand(params byte[][] argv)
+    {
+        Append(-1, argv);
+        Publish();
+    }
 
     /// <summary>Adds a subscriber; the next command it receives is preceded by a SELECT (call under the keyspace lock).</summary>
     public void Subscribe(IChangeSubscriber subscriber)

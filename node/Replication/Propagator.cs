@@ -30,8 +30,14 @@ public sealed class Propagator(Keyspace keyspace)
     /// <summary>The stream the changes go to.</summary>
     public ChangeStream Stream { get; } = new();
 
-    /// <summary>True when changes are recorded (somebody subscribes to the stream).</summary>
-    public bool IsRecording => Stream.HasSubscribers;
+    /// <summary>True when changes are recorded (somebody subscribes to the stream and this node is not a replica).</summary>
+    public bool IsRecording => Stream.HasSubscribers && !FollowsMaster;
+
+    /// <summary>
+    /// Set while this node is a replica: its stream is its master's, passed on verbatim, so its own commands
+    /// (the master's applied, or local writes on a writable replica) record nothing, as in Redis.
+    /// </summary>
+    public bool FollowsMaster { get; set; }
 
     /// <summary>Called before a command's handler runs; returns the change counter to hand to <c>EndCommand</c>.</summary>
     public long BeginCommand()

@@ -246,13 +246,14 @@ internal sealed class ClientConnection
     /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
     private void ForgetKeyState()
     {
-        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor)
+        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null)
         {
             return;
         }
         var keyspace = _server.Keyspace;
         lock (keyspace.Sync)
         {
+            _server.Replicator.Forget(Session);
             _server.Monitors.Remove(Session);
             _server.Blocking.Forget(Session);
             if (Session.Watcher is { } watcher)

@@ -82,7 +82,7 @@ public sealed class MemoryManager
     {
         long limit = _config.MaxMemory.Number;
         // CLIENT PAUSE stops eviction as it stops expiry (and holds the writes that would need the memory).
-        if (limit <= 0 || _keyspace.ChangesPaused || _keyspace.UsedMemory() <= limit)
+        if (limit <= 0 || _keyspace.ChangesPaused || _keyspace.ExpiresFollowMaster || _keyspace.UsedMemory() <= limit)
         {
             return true;
         }

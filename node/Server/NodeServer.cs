@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -46,6 +47,7 @@ public sealed class NodeServer : IAsyncDisposable
         // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
         RunId = Random.Shared.GetHexString(40, lowercase: true);
         Replication = new ReplicationIds();
+        Replicator = new Replicator(this);
         _epoll = EpollLoop.IsSupported && config.NetworkTransport.Text == "epoll" ? EpollLoop.Shared : null;
         StartedAt = DateTimeOffset.UtcNow;
         Memory = new MemoryManager(Keyspace, config, Log);
@@ -147,6 +149,9 @@ public sealed class NodeServer : IAsyncDisposable
     /// <summary>This node's replication history ids (INFO replication's master_replid and master_replid2).</summary>
     public ReplicationIds Replication { get; }
 
+    /// <summary>Replication in both roles: the backlog and replicas served, the link to a master.</summary>
+    public Replicator Replicator { get; }
+
     /// <summary>The network engine clients are served by: "epoll" (Linux x64) or "sockets".</summary>
     public string TransportName => _epoll is null ? "sockets" : "epoll";
 
@@ -217,6 +222,13 @@ public sealed class NodeServer : IAsyncDisposable
         }
         GcPauseMonitor.Start();
         _loops.Add(Task.Run(CronLoopAsync));
+        if (Config.ReplicaOf.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var masterHost, var masterPort])
+        {
+            lock (Keyspace.Sync)
+            {
+                Replicator.Follow(masterHost, int.TryParse(masterPort, CultureInfo.InvariantCulture, out int p) ? p : throw new ConfigException($"replicaof: '{masterPort}' is not a port"));
+            }
+        }
         Log.Event(LogLevel.Notice, "startup", "Ready to accept connections",
             ("port", Port), ("pid", Environment.ProcessId), ("maxmemory", Config.MaxMemory.Number), ("maxmemory_policy", Config.MaxMemoryPolicy.Text));
     }
@@ -237,6 +249,7 @@ public sealed class NodeServer : IAsyncDisposable
                 listener.Dispose();
             }
             MigrateConnections.CloseAll();
+            Replicator.Stop();
             if (Bus is not null)
             {
                 await Bus.DisposeAsync();
@@ -372,6 +385,7 @@ public sealed class NodeServer : IAsyncDisposable
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             MigrateConnections.CloseIdle(Environment.TickCount64);
+            Replicator.Cron();
             if (Cluster is not null)
             {
                 ClusterHost.Cron(this, Cluster);
@@ -383,7 +397,7 @@ public sealed class NodeServer : IAsyncDisposable
                 foreach (var client in _clients.Values)
                 {
                     // As Redis: blocked clients and monitors (replicas) never time out.
-                    if (!client.Session.IsBlocked && !client.Session.IsMonitor && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
+                    if (!client.Session.IsBlocked && !client.Session.IsMonitor && !client.Session.IsReplica && now - client.Session.LastInteractionMs > timeoutSeconds * 1000)
                     {
                         Log.Verbose($"Closing idle client id={client.Session.Id}");
                         client.Abort();

@@ -262,6 +262,9 @@ public static class ServerInfo
         f.Add("total_net_input_bytes", Interlocked.Read(ref stats.NetInputBytes));
         f.Add("total_net_output_bytes", server.NetOutputBytes);
         f.Add("rejected_connections", Interlocked.Read(ref stats.RejectedConnections));
+        f.Add("sync_full", server.Replicator.SyncFull);
+        f.Add("sync_partial_ok", server.Replicator.SyncPartialOk);
+        f.Add("sync_partial_err", server.Replicator.SyncPartialErr);
         f.Add("expired_keys", server.Keyspace.ExpiredKeys);
         f.Add("evicted_keys", server.Keyspace.EvictedKeys);
         f.Add("evicted_clients", 0);
@@ -277,17 +280,71 @@ public static class ServerInfo
 
     private static void AppendReplication(NodeServer server, InfoSection f)
     {
-        f.Add("role", "master");
-        f.Add("connected_slaves", 0);
+        var replicator = server.Replicator;
+        long offset = server.Propagator.Stream.MasterOffset;
+        long now = Environment.TickCount64;
+        if (replicator.Link is { } link)
+        {
+            f.Add("role", "slave");
+            f.Add("master_host", link.Host);
+            f.Add("master_port", link.Port);
+            f.Add("master_link_status", link.IsUp ? "up" : "down");
+            f.Add("master_last_io_seconds_ago", link.IsUp && link.LastIoMs > 0 ? (now - link.LastIoMs) / 1000 : -1);
+            bool syncing = link.State == Replication.MasterLinkState.Sync;
+            f.Add("master_sync_in_progress", syncing ? 1 : 0);
+            f.Add("slave_read_repl_offset", link.IsUp ? link.ReadOffset : offset);
+            f.Add("slave_repl_offset", offset);
+            if (syncing)
+            {
+                long total = link.SyncTotalBytes;
+                long read = link.SyncReadBytes;
+                f.Add("master_sync_total_bytes", total);
+                f.Add("master_sync_read_bytes", read);
+                f.Add("master_sync_left_bytes", total - read);
+                f.Add("master_sync_perc", (total <= 0 ? 0 : read * 100.0 / total).ToString("F2", CultureInfo.InvariantCulture));
+                f.Add("master_sync_last_io_seconds_ago", (now - link.LastIoMs) / 1000);
+            }
+            if (!link.IsUp)
+            {
+                f.Add("master_link_down_since_seconds", link.DownSinceMs > 0 ? (now - link.DownSinceMs) / 1000 : -1);
+            }
+            f.Add("slave_priority", server.Config.ReplicaPriority.Number);
+            f.Add("slave_read_only", server.Config.ReplicaReadOnly.IsOn ? 1 : 0);
+            f.Add("replica_announced", 1);
+        }
+        else
+        {
+            f.Add("role", "master");
+        }
+        var replicas = replicator.Replicas;
+        f.Add("connected_slaves", replicas.Count);
+        if (server.Config.MinReplicasToWrite.Number > 0 && server.Config.MinReplicasMaxLag.Number > 0)
+        {
+            f.Add("min_slaves_good_slaves", replicator.GoodReplicas);
+        }
+        for (int i = 0; i < replicas.Count; i++)
+        {
+            var r = replicas[i];
+            string state = r.State switch
+            {
+                Replication.ReplicaState.WaitBgsave => "wait_bgsave",
+                Replication.ReplicaState.SendBulk => "send_bulk",
+                Replication.ReplicaState.Online => "online",
+                _ => "handshake",
+            };
+            f.Add("slave" + i.ToString(CultureInfo.InvariantCulture),
+                string.Create(CultureInfo.InvariantCulture, $"ip={r.Ip},port={r.ListeningPort},state={state},offset={r.AckOffset},lag={r.LagSeconds}"));
+        }
         f.Add("master_failover_state", "no-failover");
         f.Add("master_replid", server.Replication.Id);
         f.Add("master_replid2", server.Replication.Id2);
-        f.Add("master_repl_offset", server.Propagator.Stream.MasterOffset);
+        f.Add("master_repl_offset", offset);
         f.Add("second_repl_offset", server.Replication.SecondOffset);
-        f.Add("repl_backlog_active", 0);
-        f.Add("repl_backlog_size", 1048576);
-        f.Add("repl_backlog_first_byte_offset", 0);
-        f.Add("repl_backlog_histlen", 0);
+        var backlog = replicator.Backlog;
+        f.Add("repl_backlog_active", backlog is null ? 0 : 1);
+        f.Add("repl_backlog_size", backlog?.Size ?? server.Config.ReplBacklogSize.Number);
+        f.Add("repl_backlog_first_byte_offset", backlog?.FirstByteOffset ?? 0);
+        f.Add("repl_backlog_histlen", backlog?.HistoryLength ?? 0);
     }
 
     private static void AppendCpu(InfoSection f)

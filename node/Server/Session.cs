@@ -37,6 +37,12 @@ public sealed class Session
     /// <summary>The class whose client-output-buffer-limit applies, as Redis's getClientType (a monitor is a normal client).</summary>
     public ClientClass Class => IsReplica && !IsMonitor ? ClientClass.Replica : IsPubSub ? ClientClass.PubSub : ClientClass.Normal;
 
+    /// <summary>This replica's master applying its stream (never refused as read-only, stale or over memory; sees expired keys).</summary>
+    public bool IsMaster { get; internal set; }
+
+    /// <summary>What a replica connected here announced (REPLCONF) and, after PSYNC, its feed of the stream; null for other clients.</summary>
+    public Replication.ReplicaFeed? Replica { get; set; }
+
     /// <summary>CLIENT REPLY OFF: no replies until CLIENT REPLY ON.</summary>
     public bool ReplyOff { get; set; }
 

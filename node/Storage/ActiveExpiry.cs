@@ -17,7 +17,7 @@ public static class ActiveExpiry
         lock (keyspace.Sync)
         {
             keyspace.SyncWallClock();
-            if (!keyspace.ActiveExpiryEnabled || keyspace.ChangesPaused)
+            if (!keyspace.ActiveExpiryEnabled || keyspace.ChangesPaused || keyspace.ExpiresFollowMaster)
             {
                 return 0;
             }

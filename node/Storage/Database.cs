@@ -26,9 +26,9 @@ public sealed class Database(Keyspace keyspace, int id)
             return -1;
         }
         ref var entry = ref table[index];
-        if (entry.HasExpiry && table.ExpireAt(index) <= keyspace.NowMs)
+        if (entry.HasExpiry && table.ExpireAt(index) <= keyspace.NowMs && !keyspace.ApplyingMaster)
         {
-            if (!keyspace.ChangesPaused)
+            if (!keyspace.ChangesPaused && !keyspace.ExpiresFollowMaster)
             {
                 DeleteExpired(index);
             }
@@ -145,12 +145,16 @@ public sealed class Database(Keyspace keyspace, int id)
     public bool IsExpired(int index)
     {
         long at = Table.ExpireAt(index);
-        return at != 0 && at <= keyspace.NowMs;
+        return at != 0 && at <= keyspace.NowMs && !keyspace.ApplyingMaster;
     }
 
-    /// <summary>Deletes an expired entry and counts it.</summary>
+    /// <summary>Deletes an expired entry and counts it (a replica keeps it: its master's DEL removes it).</summary>
     internal void DeleteExpired(int index)
     {
+        if (keyspace.ExpiresFollowMaster)
+        {
+            return;
+        }
         var key = Remove(index);
         keyspace.ExpiredKeys++;
         keyspace.Observer?.KeyExpired(this, key);

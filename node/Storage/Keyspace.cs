@@ -94,6 +94,15 @@ public sealed class Keyspace
     /// </summary>
     public bool ChangesPaused { get; set; }
 
+    /// <summary>
+    /// True while this node is a replica: its master decides when keys expire (and sends DELs), so expired keys read as
+    /// missing but are never deleted here, and neither active expiry nor eviction runs (Redis 7.0's replicas).
+    /// </summary>
+    public bool ExpiresFollowMaster { get; set; }
+
+    /// <summary>True while a command of a replica's master runs: keys past their expiry are still there for it.</summary>
+    public bool ApplyingMaster { get; set; }
+
     /// <summary>True while a command of a CLIENT NO-TOUCH client runs: lookups leave LRU/LFU as they are.</summary>
     public bool NoTouch { get; set; }
 
