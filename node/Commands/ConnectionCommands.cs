@@ -304,14 +304,13 @@ internal static class ConnectionCommands
     private static void ClientListCommand(Session s, ArgList a)
     {
         HashSet<long>? ids = null;
-        bool onlyOtherTypes = false;
+        string? type = null;
         if (a.Count == 4 && a.Is(2, "TYPE"u8))
         {
-            if (!TryParseClientType(s, a, 3, out bool normal))
+            if (!TryParseClientType(s, a, 3, out type))
             {
                 return;
             }
-            onlyOtherTypes = !normal;
         }
         else if (a.Count >= 4 && a.Is(2, "ID"u8))
         {
@@ -334,8 +333,7 @@ internal static class ConnectionCommands
         var text = new StringBuilder();
         foreach (var client in s.Server.Clients)
         {
-            // Every client is a normal one until replicas and pub/sub exist.
-            if (onlyOtherTypes || (ids is not null && !ids.Contains(client.Id)))
+            if ((type is not null && TypeOf(client) != type) || (ids is not null && !ids.Contains(client.Id)))
             {
                 continue;
             }
@@ -344,17 +342,21 @@ internal static class ConnectionCommands
         s.Reply.WriteVerbatim(text.ToString());
     }
 
-    /// <summary>Reads a client type name; <paramref name="normal"/> tells whether it is "normal" (the only type that has members).</summary>
-    private static bool TryParseClientType(Session s, ArgList a, int index, out bool normal)
+    /// <summary>Reads a client type name as <see cref="TypeOf"/> names it (slave is replica).</summary>
+    private static bool TryParseClientType(Session s, ArgList a, int index, out string? type)
     {
-        normal = a.Is(index, "NORMAL"u8);
-        if (normal || a.Is(index, "MASTER"u8) || a.Is(index, "REPLICA"u8) || a.Is(index, "SLAVE"u8) || a.Is(index, "PUBSUB"u8))
+        type = a.Is(index, "NORMAL"u8) ? "normal" : a.Is(index, "MASTER"u8) ? "master" : a.Is(index, "REPLICA"u8) || a.Is(index, "SLAVE"u8) ? "replica"
+            : a.Is(index, "PUBSUB"u8) ? "pubsub" : null;
+        if (type is not null)
         {
             return true;
         }
         s.Reply.WriteError($"ERR Unknown client type '{a.GetString(index)}'");
         return false;
     }
+
+    /// <summary>Redis's getClientType: the master's link, a replica (not a monitor), a pub/sub subscriber, or normal.</summary>
+    private static string TypeOf(Session c) => c.IsMaster ? "master" : c.IsReplica && !c.IsMonitor ? "replica" : c.IsPubSub ? "pubsub" : "normal";
 
     private static void ClientKill(Session s, ArgList a)
     {
@@ -373,7 +375,7 @@ internal static class ConnectionCommands
             return;
         }
         long? id = null;
-        bool? normalType = null;
+        string? type = null;
         string? address2 = null, localAddress = null, user = null;
         bool skipMe = true;
         for (int i = 2; i < a.Count; i += 2)
@@ -394,11 +396,10 @@ internal static class ConnectionCommands
             }
             else if (a.Is(i, "TYPE"u8))
             {
-                if (!TryParseClientType(s, a, i + 1, out bool normal))
+                if (!TryParseClientType(s, a, i + 1, out type))
                 {
                     return;
                 }
-                normalType = normal;
             }
             else if (a.Is(i, "ADDR"u8))
             {
@@ -441,11 +442,17 @@ internal static class ConnectionCommands
         }
         var victims = s.Server.Clients.Where(c =>
             (id is null || c.Id == id)
-            && normalType != false
+            && (type is null || TypeOf(c) == type)
             && (address2 is null || c.RemoteAddress == address2)
             && (localAddress is null || c.LocalAddress == localAddress)
             && !(skipMe && c == s)).ToList();
-        s.Reply.WriteInteger(victims.Count);
+        // The master's link is no connection of the listeners: killing it drops the link, which reconnects (as Redis).
+        bool master = type == "master" && id is null && address2 is null && localAddress is null && s.Server.Replicator.Link is { IsUp: true };
+        s.Reply.WriteInteger(victims.Count + (master ? 1 : 0));
+        if (master)
+        {
+            s.Server.Replicator.Link!.Disconnect();
+        }
         foreach (var victim in victims)
         {
             Kill(s, victim);
@@ -695,6 +702,10 @@ internal static class ClientDescription
         if (c.IsMonitor)
         {
             flags.Append('O');
+        }
+        else if (c.IsReplica)
+        {
+            flags.Append('S');
         }
         if (c.IsPubSub)
         {

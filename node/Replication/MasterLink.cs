@@ -96,6 +96,9 @@ public sealed class MasterLink
         Drop();
     }
 
+    /// <summary>Closes the connection; the link reconnects a second later and continues (CLIENT KILL TYPE master).</summary>
+    public void Disconnect() => Drop();
+
     /// <summary>The server's cycle (under the keyspace lock): drops a silent master after repl-timeout.</summary>
     internal void Cron(long now)
     {
