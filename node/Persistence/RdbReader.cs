@@ -33,8 +33,38 @@ public sealed class RdbReadResult
     public bool ChecksumVerified { get; set; }
 }
 
-/// <summary>What loading a file into a keyspace did.</summary>
-public sealed record RdbLoadResult(RdbReadResult File, long KeysLoaded, long KeysExpired);
+/// <summary>A file read into fresh key tables, not yet in the keyspace (<see cref="SwapInto"/>).</summary>
+public sealed class RdbLoadResult
+{
+    private readonly KeyTable[] _tables;
+
+    internal RdbLoadResult(RdbReadResult file, KeyTable[] tables, long loaded, long expired)
+    {
+        File = file;
+        _tables = tables;
+        KeysLoaded = loaded;
+        KeysExpired = expired;
+    }
+
+    /// <summary>What the file held besides keys.</summary>
+    public RdbReadResult File { get; }
+
+    /// <summary>Keys kept.</summary>
+    public long KeysLoaded { get; }
+
+    /// <summary>Keys dropped because their expiry had passed.</summary>
+    public long KeysExpired { get; }
+
+    /// <summary>Replaces every database's contents with the file's (as a flush: watchers see it). Call under the keyspace lock.</summary>
+    public void SwapInto(Keyspace keyspace)
+    {
+        for (int db = 0; db < keyspace.DatabaseCount; db++)
+        {
+            keyspace[db].Clear();
+            keyspace[db].Table = _tables[db];
+        }
+    }
+}
 
 /// <summary>
 /// Reads an RDB file (rdb.c's rdbLoadRio) of versions 1 to 10: every opcode and every object type and
@@ -70,27 +100,34 @@ public sealed class RdbReader
     /// <paramref name="verifyChecksum"/> (rdbchecksum yes) and the file has one. Throws <see cref="RdbFormatException"/>
     /// on anything but a whole, intact file; the sink may have received entries by then, so it must not publish them before this returns.
     /// </summary>
-    public static RdbReadResult Read(Stream input, EncodingLimits limits, IRdbSink sink, bool verifyChecksum = true, int databases = int.MaxValue)
-        => new RdbReader(input, limits).ReadFile(sink, verifyChecksum, databases);
+    /// <remarks><paramref name="progress"/> hears the bytes read so far after each key.</remarks>
+    public static RdbReadResult Read(Stream input, EncodingLimits limits, IRdbSink sink, bool verifyChecksum = true, int databases = int.MaxValue, Action<long>? progress = null)
+        => new RdbReader(input, limits).ReadFile(sink, verifyChecksum, databases, progress);
+
+    /// <summary>
+    /// Reads the file into fresh tables for <paramref name="keyspace"/>'s databases without touching them (no lock
+    /// needed); <see cref="RdbLoadResult.SwapInto"/> then installs them. Keys whose expiry is at or before
+    /// <paramref name="nowMs"/> are dropped, as a master does (0 keeps them all).
+    /// </summary>
+    public static RdbLoadResult ReadTables(Stream input, Keyspace keyspace, long nowMs, bool verifyChecksum = true, Action<long>? progress = null)
+    {
+        var sink = new TableSink(keyspace, nowMs);
+        var file = Read(input, keyspace.EncodingLimits, sink, verifyChecksum, keyspace.DatabaseCount, progress);
+        return new RdbLoadResult(file, sink.Tables, sink.Loaded, sink.Expired);
+    }
 
     /// <summary>
     /// Loads the file into <paramref name="keyspace"/>: keys are read into fresh tables that replace the databases' only
-    /// when the whole file was read and verified, so a bad file leaves the keyspace as it was. Keys whose expiry is
-    /// at or before <paramref name="nowMs"/> are dropped, as a master does (pass 0 to keep them all). Call under the keyspace lock.
+    /// when the whole file was read and verified, so a bad file leaves the keyspace as it was. Call under the keyspace lock.
     /// </summary>
     public static RdbLoadResult LoadInto(Stream input, Keyspace keyspace, long nowMs, bool verifyChecksum = true)
     {
-        var sink = new TableSink(keyspace, nowMs);
-        var file = Read(input, keyspace.EncodingLimits, sink, verifyChecksum, keyspace.DatabaseCount);
-        for (int db = 0; db < keyspace.DatabaseCount; db++)
-        {
-            keyspace[db].Clear();
-            keyspace[db].Table = sink.Tables[db];
-        }
-        return new RdbLoadResult(file, sink.Loaded, sink.Expired);
+        var result = ReadTables(input, keyspace, nowMs, verifyChecksum);
+        result.SwapInto(keyspace);
+        return result;
     }
 
-    private RdbReadResult ReadFile(IRdbSink sink, bool verifyChecksum, int databases)
+    private RdbReadResult ReadFile(IRdbSink sink, bool verifyChecksum, int databases, Action<long>? progress)
     {
         var magic = Take(9, "the header");
         if (!magic[..5].SequenceEqual("REDIS"u8))
@@ -153,6 +190,7 @@ public sealed class RdbReader
                 default:
                     ReadEntry(type, db, expireAtMs, sink);
                     result.Keys++;
+                    progress?.Invoke(_consumed);
                     expireAtMs = 0;
                     continue;
             }
