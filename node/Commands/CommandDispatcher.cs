@@ -91,6 +91,17 @@ public static class CommandDispatcher
         {
             return;
         }
+        if (server.Snapshots.IsLoading && (spec.Flags & CommandFlags.Loading) == 0)
+        {
+            Reject(session, spec, Errors.Loading);
+            return;
+        }
+        if (server.Snapshots.DeniesWrites && ((spec.Flags & CommandFlags.Write) != 0 || spec.Name == "ping"))
+        {
+            // Redis's writeCommandsDeniedByDiskError: PING too, so that monitoring notices.
+            Reject(session, spec, Errors.BgsaveFailed);
+            return;
+        }
         if (!session.IsMaster && !ReplicationAllows(session, spec))
         {
             return;

@@ -32,6 +32,7 @@ public sealed class CommandTable
         ("generic", MigrateCommands.All),
         ("server", MigrateCommands.ServerGroup),
         ("server", ReplicationCommands.All),
+        ("server", PersistenceCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

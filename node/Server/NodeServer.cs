@@ -7,6 +7,7 @@ using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
+using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Replication;
 using CacheOperator.Node.Server.Transport;
 using CacheOperator.Node.Storage;
@@ -48,6 +49,15 @@ public sealed class NodeServer : IAsyncDisposable
         RunId = Random.Shared.GetHexString(40, lowercase: true);
         Replication = new ReplicationIds();
         Replicator = new Replicator(this);
+        Snapshots = new SnapshotService(Keyspace, config, Log, Propagator.Stream, Replication);
+        // Full syncs: the master's snapshot goes to the replica's socket; a replica loads its master's with expired keys
+        // kept (nowMs 0), since the master's DELs remove them.
+        Replicator.StartSnapshot = destination => Snapshots.StartBackgroundSave(destination) is { } save ? (save.Offset, save.Completion) : null;
+        Replicator.LoadSnapshot = input =>
+        {
+            var loaded = RdbReader.ReadTables(input, Keyspace, nowMs: 0);
+            return () => loaded.SwapInto(Keyspace);
+        };
         _epoll = EpollLoop.IsSupported && config.NetworkTransport.Text == "epoll" ? EpollLoop.Shared : null;
         StartedAt = DateTimeOffset.UtcNow;
         Memory = new MemoryManager(Keyspace, config, Log);
@@ -94,6 +104,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>The write path: every change, as commands for the change stream (replicas, AOF).</summary>
     public Propagator Propagator { get; }
+
+    /// <summary>RDB snapshots: SAVE, BGSAVE, the save rules, loading at start-up.</summary>
+    public SnapshotService Snapshots { get; }
 
     /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
     public BlockingKeys Blocking { get; }
@@ -221,6 +234,17 @@ public sealed class NodeServer : IAsyncDisposable
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
         }
         GcPauseMonitor.Start();
+        // As Redis: clients can connect (and are answered -LOADING) while the snapshot loads; the cycle, and with it
+        // the save rules, starts after it.
+        try
+        {
+            Snapshots.LoadAtStartup();
+        }
+        catch (IOException)
+        {
+            RequestShutdown("the snapshot could not be loaded");
+            throw;
+        }
         _loops.Add(Task.Run(CronLoopAsync));
         if (Config.ReplicaOf.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var masterHost, var masterPort])
         {
@@ -386,6 +410,7 @@ public sealed class NodeServer : IAsyncDisposable
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             MigrateConnections.CloseIdle(Environment.TickCount64);
             Replicator.Cron();
+            Snapshots.Cron();
             if (Cluster is not null)
             {
                 ClusterHost.Cron(this, Cluster);
