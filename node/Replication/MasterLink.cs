@@ -208,7 +208,13 @@ public sealed class MasterLink
             offset = _server.Propagator.Stream.MasterOffset + 1;
         }
         Write(stream, RespCommandEncoder.Encode("PSYNC", replid, offset.ToString(CultureInfo.InvariantCulture)));
-        string answer = await ReadLineAsync(stream, reader, cancel).ConfigureAwait(false);
+        string answer;
+        do
+        {
+            // A master delaying a diskless sync (repl-diskless-sync-delay) sends newlines meanwhile.
+            answer = await ReadLineAsync(stream, reader, cancel).ConfigureAwait(false);
+        }
+        while (answer.Length == 0);
         var words = answer.Split(' ');
         if (words[0] == "+FULLRESYNC" && words.Length == 3 && long.TryParse(words[2], CultureInfo.InvariantCulture, out long masterOffset))
         {
