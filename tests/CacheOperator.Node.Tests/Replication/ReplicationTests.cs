@@ -1,0 +1,251 @@
+using System.Globalization;
+using CacheOperator.Node.Tests.Infrastructure;
+
+namespace CacheOperator.Node.Tests.Replication;
+
+/// <summary>
+/// Replication with real sockets, both ways with redis-server 7.0.15: a full sync of every data type with TTLs, live
+/// writes, then a cut link that continues with a partial resync (the master's sync_partial_ok grows, sync_full does
+/// not); our node replicating our node (read-only replica, ROLE, WAIT, promotion with PSYNC2); INFO replication's
+/// fields against redis-server's.
+/// </summary>
+public sealed class ReplicationTests : IDisposable
+{
+    private readonly List<string> _directories = [];
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var directory in _directories)
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+    [Fact]
+    public async Task RedisServerReplicatesOurNode()
+    {
+        await using var master = TestNode.Start();
+        using var client = master.Client();
+        Populate(client);
+        using var redis = StartRedis("--replicaof", $"127.0.0.1 {master.Port}");
+        using var replica = redis.Client();
+        AssertFullSyncThenLiveThenPartial(client, replica, "redis-server replica of our node");
+    }
+
+    [Fact]
+    public async Task OurNodeReplicatesRedisServer()
+    {
+        using var redis = StartRedis("--repl-diskless-sync-delay", "0");
+        using var client = redis.Client();
+        Populate(client);
+        await using var node = TestNode.Start("--replicaof", $"127.0.0.1 {redis.Port}");
+        using var replica = node.Client();
+        AssertFullSyncThenLiveThenPartial(client, replica, "our node replica of redis-server");
+    }
+
+    [Fact]
+    public async Task OurNodeReplicatesOurNode()
+    {
+        await using var master = TestNode.Start();
+        using var client = master.Client();
+        Populate(client);
+        await using var node = TestNode.Start();
+        using var replica = node.Client();
+        Assert.Equal("OK", replica.Call("REPLICAOF", "127.0.0.1", master.Port.ToString(CultureInfo.InvariantCulture)).Text);
+        AssertFullSyncThenLiveThenPartial(client, replica, "our node replica of our node");
+    }
+
+    [Fact]
+    public async Task ReplicaIsReadOnlyAnswersRoleAndWaitCounts()
+    {
+        await using var master = TestNode.Start("--enable-debug-command", "yes");
+        await using var node = TestNode.Start();
+        using var client = master.Client();
+        using var replica = node.Client();
+        string port = master.Port.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal("OK", replica.Call("REPLICAOF", "127.0.0.1", port).Text);
+        Assert.Equal("OK Already connected to specified master", replica.Call("SLAVEOF", "127.0.0.1", port).Text);
+        Wait.Until(() => Info(replica, "master_link_status") == "up", "the replica's link is up");
+
+        Assert.Equal("READONLY You can't write against a read only replica.", replica.Call("SET", "k", "v").Text);
+        Assert.Equal("OK", replica.Call("MULTI").Text);
+        Assert.Equal("READONLY You can't write against a read only replica.", replica.Call("INCR", "k").Text);
+        Assert.StartsWith("EXECABORT", replica.Call("EXEC").Text);
+        Assert.StartsWith("ERR WAIT cannot be used with replica instances.", replica.Call("WAIT", "1", "0").Text);
+
+        var role = replica.Call("ROLE");
+        Assert.Equal("slave", role.Items![0].Text);
+        Assert.Equal("127.0.0.1", role.Items[1].Text);
+        Assert.Equal(master.Port, role.Items[2].Integer);
+        Assert.Equal("connected", role.Items[3].Text);
+
+        Assert.Equal("OK", client.Call("SET", "k", "v").Text);
+        // WAIT blocks until the replica acknowledges the write (the master asks with REPLCONF GETACK).
+        Assert.Equal(1, client.Call("WAIT", "1", "0").Integer);
+        Assert.Equal("v", replica.Call("GET", "k").Text);
+        // More replicas than there are: the timeout answers with how many acknowledged.
+        Assert.Equal(1, client.Call("WAIT", "2", "100").Integer);
+        var masterRole = client.Call("ROLE");
+        Assert.Equal("master", masterRole.Items![0].Text);
+        Assert.Single(masterRole.Items[2].Items!);
+
+        // A key past its expiry that the master has not deleted yet: the replica hides it but keeps it until the master's DEL.
+        Assert.Equal("OK", client.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0").Text);
+        Assert.Equal("OK", client.Call("SET", "short", "x", "PX", "50").Text);
+        Assert.Equal(1, client.Call("WAIT", "1", "0").Integer);
+        long keys = replica.Call("DBSIZE").Integer;
+        Wait.Until(() => replica.Call("GET", "short").Kind == RespKind.Null, "the replica hides the expired key");
+        Assert.Equal(keys, replica.Call("DBSIZE").Integer);
+        Assert.Equal(RespKind.Null, client.Call("GET", "short").Kind);
+        Wait.Until(() => replica.Call("DBSIZE").Integer == keys - 1, "the master's DEL removes the key from the replica");
+
+        // min-replicas-to-write with one good replica allows writes; with two, refuses them.
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "min-replicas-to-write", "1").Text);
+        Wait.Until(() => client.Call("SET", "m", "1").Text == "OK", "a write is allowed with one good replica");
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "min-replicas-to-write", "2").Text);
+        Assert.Equal("NOREPLICAS Not enough good replicas to write.", client.Call("SET", "m", "2").Text);
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "min-replicas-to-write", "0").Text);
+
+        // replica-serve-stale-data no: a replica whose link is down refuses reads.
+        Assert.Equal("OK", replica.Call("CONFIG", "SET", "replica-serve-stale-data", "no").Text);
+        Assert.Equal("OK", replica.Call("REPLICAOF", "127.0.0.1", "1").Text);
+        Assert.Equal("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", replica.Call("GET", "k").Text);
+        Assert.Equal("OK", replica.Call("CONFIG", "SET", "replica-serve-stale-data", "yes").Text);
+        Assert.Equal("v", replica.Call("GET", "k").Text);
+    }
+
+    [Fact]
+    public async Task PromotedReplicaKeepsTheOldHistoryForItsOwnReplicas()
+    {
+        // redis-server <- our node <- redis-server: promoting the middle one lets the last continue (+CONTINUE <newid>).
+        using var top = StartRedis("--repl-diskless-sync-delay", "0");
+        using var topClient = top.Client();
+        Populate(topClient);
+        await using var middle = TestNode.Start("--replicaof", $"127.0.0.1 {top.Port}");
+        using var middleClient = middle.Client();
+        Wait.Until(() => Info(middleClient, "master_link_status") == "up", "the middle node is in sync");
+        using var bottom = StartRedis("--replicaof", $"127.0.0.1 {middle.Port}");
+        using var bottomClient = bottom.Client();
+        Wait.Until(() => Info(bottomClient, "master_link_status") == "up", "the bottom redis-server is in sync");
+        Assert.Equal("OK", topClient.Call("SET", "chained", "1").Text);
+        Wait.Until(() => bottomClient.Call("GET", "chained").Text == "1", "a write reaches the end of the chain");
+        Assert.Equal(Info(topClient, "master_repl_offset"), Info(middleClient, "master_repl_offset"));
+        string oldId = Info(middleClient, "master_replid")!;
+
+        Assert.Equal("OK", middleClient.Call("REPLICAOF", "NO", "ONE").Text);
+        Assert.Equal("master", Info(middleClient, "role"));
+        Assert.Equal(oldId, Info(middleClient, "master_replid2"));
+        Assert.NotEqual(oldId, Info(middleClient, "master_replid"));
+        Wait.Until(() => Info(bottomClient, "master_link_status") == "up" && Info(bottomClient, "master_replid") == Info(middleClient, "master_replid"),
+            "the bottom redis-server follows the new history");
+        Assert.Equal("1", Info(middleClient, "sync_full"));
+        Assert.Equal("1", Info(middleClient, "sync_partial_ok"));
+        Assert.Equal("OK", middleClient.Call("SET", "after", "1").Text);
+        Wait.Until(() => bottomClient.Call("GET", "after").Text == "1", "writes on the promoted node reach its replica");
+    }
+
+    [Fact]
+    public async Task InfoReplicationHasRedisFieldsInBothRoles()
+    {
+        using var redisMaster = StartRedis("--repl-diskless-sync-delay", "0");
+        using var redisReplica = StartRedis("--replicaof", $"127.0.0.1 {redisMaster.Port}");
+        await using var nodeMaster = TestNode.Start();
+        await using var nodeReplica = TestNode.Start("--replicaof", $"127.0.0.1 {nodeMaster.Port}");
+        using var rm = redisMaster.Client();
+        using var rr = redisReplica.Client();
+        using var nm = nodeMaster.Client();
+        using var nr = nodeReplica.Client();
+        Wait.Until(() => Info(rr, "master_link_status") == "up" && Info(nr, "master_link_status") == "up", "both replicas are in sync");
+        Wait.Until(() => Info(rm, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true
+            && Info(nm, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true, "both masters see their replica online");
+        Assert.Equal(FieldNames(rm), FieldNames(nm));
+        Assert.Equal(FieldNames(rr), FieldNames(nr));
+        string slave0 = Info(nm, "slave0")!;
+        Assert.Matches($"^ip=127.0.0.1,port={nodeReplica.Port},state=online,offset=\\d+,lag=\\d+$", slave0);
+        foreach (var client in new[] { rm, nm })
+        {
+            Assert.Equal("1", Info(client, "sync_full"));
+            Assert.Equal("0", Info(client, "sync_partial_ok"));
+        }
+    }
+
+    /// <summary>
+    /// A redis-server in a directory of its own: a replica keeps the snapshot it receives as dump.rdb in its working
+    /// directory, which another redis-server started there would load.
+    /// </summary>
+    private RedisServerProcess StartRedis(params string[] options)
+    {
+        string directory = Directory.CreateTempSubdirectory("repl-redis-").FullName;
+        _directories.Add(directory);
+        return RedisServerProcess.StartOn(NodeProcess.FreePort(), directory, options);
+    }
+
+    /// <summary>
+    /// Waits for the full sync and compares every database, writes more and compares again, cuts the link on the
+    /// master's side and checks that the replica continued with a partial resync, then compares once more.
+    /// </summary>
+    private static void AssertFullSyncThenLiveThenPartial(RespClient master, RespClient replica, string what)
+    {
+        WaitInSync(master, replica, $"{what}: full sync");
+        Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after the full sync");
+        Assert.Equal("1", Info(master, "sync_full"));
+
+        Populate(master, "live:");
+        Assert.Equal(1, master.Call("DEL", "str:plain").Integer);
+        Assert.Equal(1, master.Call("WAIT", "1", "0").Integer);
+        WaitInSync(master, replica, $"{what}: live writes");
+        Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after live writes");
+
+        long partialBefore = long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture);
+        Assert.Equal(1, master.Call("CLIENT", "KILL", "TYPE", "replica").Integer);
+        Assert.Equal("OK", master.Call("SET", "while:cut", "1").Text);
+        Assert.Equal(1, master.Call("LPUSH", "while:list", "a").Integer);
+        Wait.Until(() => long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture) == partialBefore + 1, $"{what}: the replica continues partially");
+        WaitInSync(master, replica, $"{what}: after the cut");
+        Assert.Equal("1", Info(master, "sync_full"));
+        Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after the partial resync");
+    }
+
+    private static void WaitInSync(RespClient master, RespClient replica, string what) =>
+        Wait.Until(() => Info(replica, "master_link_status") == "up" && Info(replica, "master_repl_offset") == Info(master, "master_repl_offset"), what);
+
+    /// <summary>Every data type in both encodings, some keys with TTLs, in two databases.</summary>
+    private static void Populate(RespClient c, string prefix = "")
+    {
+        string Key(string name) => prefix + name;
+        Assert.Equal("OK", c.Call("SET", Key("str:plain"), "hello").Text);
+        Assert.Equal("OK", c.Call("SET", Key("str:int"), "12345").Text);
+        Assert.Equal("OK", c.Call("SET", Key("str:ttl"), "soon", "PX", "600000").Text);
+        Assert.Equal("OK", c.Call("SET", Key("str:big"), new string('x', 5000)).Text);
+        c.Call("RPUSH", Key("list:small"), "a", "b", "c");
+        c.Call(["RPUSH", Key("list:big"), .. Enumerable.Range(0, 600).Select(i => "element-" + i)]);
+        c.Call("SADD", Key("set:ints"), "1", "2", "3");
+        c.Call(["SADD", Key("set:big"), .. Enumerable.Range(0, 600).Select(i => "m" + i)]);
+        c.Call("HSET", Key("hash:small"), "f1", "v1", "f2", "v2");
+        c.Call(["HSET", Key("hash:big"), .. Enumerable.Range(0, 600).SelectMany(i => new[] { "f" + i, "v" + i })]);
+        c.Call("ZADD", Key("zset:small"), "1", "a", "2.5", "b");
+        c.Call(["ZADD", Key("zset:big"), .. Enumerable.Range(0, 200).SelectMany(i => new[] { i.ToString(CultureInfo.InvariantCulture), "z" + i })]);
+        c.Call("PEXPIRE", Key("hash:small"), "900000");
+        c.Call("PEXPIRE", Key("zset:big"), "900000");
+        Assert.Equal("OK", c.Call("SELECT", "3").Text);
+        Assert.Equal("OK", c.Call("SET", Key("db3:str"), "three", "EX", "1000").Text);
+        c.Call("RPUSH", Key("db3:list"), "x");
+        Assert.Equal("OK", c.Call("SELECT", "0").Text);
+    }
+
+    private static string? Info(RespClient client, string field)
+    {
+        foreach (var line in client.Call("INFO", "everything").Text!.Split("\r\n"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return line[(field.Length + 1)..];
+            }
+        }
+        return null;
+    }
+
+    private static List<string> FieldNames(RespClient client) =>
+        client.Call("INFO", "replication").Text!.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('#')).Select(l => l[..l.IndexOf(':')]).ToList();
+}
