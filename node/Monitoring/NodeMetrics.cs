@@ -79,6 +79,10 @@ public sealed class NodeMetrics : IDisposable
     private static readonly KeyValuePair<string, object?>[][] s_messageTypeTags =
         [.. BusMessageTypes.Names.Select(name => new[] { new KeyValuePair<string, object?>("type", name) })];
 
+    private static readonly KeyValuePair<string, object?> s_moved = new("type", "moved"), s_ask = new("type", "ask");
+    private static readonly KeyValuePair<string, object?> s_sent = new("direction", "sent"), s_received = new("direction", "received");
+    private static readonly KeyValuePair<string, object?> s_ok = new("state", "ok"), s_pfail = new("state", "pfail"), s_fail = new("state", "fail");
+
     private static readonly (BusRejection Reason, KeyValuePair<string, object?>[] Tags)[] s_rejectionTags =
         [.. Enum.GetValues<BusRejection>().Where(r => r != BusRejection.None).Select(r => (r, new[] { new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())) }))];
 
@@ -161,22 +165,15 @@ public sealed class NodeMetrics : IDisposable
         Meter.CreateObservableCounter("cache_cluster_bus_frames_rejected", () => s_rejectionTags.Select(r => new Measurement<long>(server.Bus?.Rejected(r.Reason) ?? 0, r.Tags)),
             description: Help("cache_cluster_bus_frames_rejected_total"));
         Meter.CreateObservableCounter("cache_cluster_redirections", () => (Measurement<long>[])
-            [new(cluster.MovedRedirections, new KeyValuePair<string, object?>("type", "moved")), new(cluster.AskRedirections, new KeyValuePair<string, object?>("type", "ask"))],
-            description: Help("cache_cluster_redirections_total"));
+            [new(cluster.MovedRedirections, s_moved), new(cluster.AskRedirections, s_ask)], description: Help("cache_cluster_redirections_total"));
         Meter.CreateObservableCounter("cache_cluster_migrated_keys", () => (Measurement<long>[])
-            [new(cluster.MigratedKeysSent, new KeyValuePair<string, object?>("direction", "sent")), new(cluster.MigratedKeysReceived, new KeyValuePair<string, object?>("direction", "received"))],
-            description: Help("cache_cluster_migrated_keys_total"));
+            [new(cluster.MigratedKeysSent, s_sent), new(cluster.MigratedKeysReceived, s_received)], description: Help("cache_cluster_migrated_keys_total"));
     }
 
     private static Measurement<long>[] SlotsByState(ClusterState cluster)
     {
         var slots = cluster.CountSlots();
-        return
-        [
-            new(slots.Ok, new KeyValuePair<string, object?>("state", "ok")),
-            new(slots.PFail, new KeyValuePair<string, object?>("state", "pfail")),
-            new(slots.Fail, new KeyValuePair<string, object?>("state", "fail")),
-        ];
+        return [new(slots.Ok, s_ok), new(slots.PFail, s_pfail), new(slots.Fail, s_fail)];
     }
 
     /// <summary>Every type, zeros included, so that a rate starts at the first message of a type.</summary>
