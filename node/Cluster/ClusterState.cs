@@ -196,12 +196,13 @@ public sealed class ClusterState
         }
         if ((todo & (ClusterTodo.SaveConfig | ClusterTodo.FsyncConfig)) != 0)
         {
-            SaveConfig();
+            // As Redis's clusterBeforeSleep: only epoch and vote changes are fsynced; the rest is written (atomically) without.
+            SaveConfig(fsync: (todo & ClusterTodo.FsyncConfig) != 0);
         }
     }
 
-    /// <summary>Writes nodes.conf now when a path is set; false (after logging) when it could not.</summary>
-    public bool SaveConfig()
+    /// <summary>Writes nodes.conf now when a path is set, fsynced if <paramref name="fsync"/>; false (after logging) when it could not.</summary>
+    public bool SaveConfig(bool fsync = true)
     {
         if (ConfigPath is null)
         {
@@ -209,7 +210,7 @@ public sealed class ClusterState
         }
         try
         {
-            ClusterConfigFile.Save(this, ConfigPath);
+            ClusterConfigFile.Save(this, ConfigPath, fsync);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
