@@ -738,39 +738,17 @@ internal static class ClusterCommands
         {
             return;
         }
-        int assigned = 0, ok = 0, pfail = 0, fail = 0;
-        for (int slot = 0; slot < HashSlot.Count; slot++)
-        {
-            if (state.OwnerOf(slot) is not { } owner)
-            {
-                continue;
-            }
-            assigned++;
-            if (owner.IsFailed)
-            {
-                fail++;
-            }
-            else if (owner.IsTimedOut)
-            {
-                pfail++;
-            }
-            else
-            {
-                ok++;
-            }
-        }
-        var me = state.Myself;
-        ulong myEpoch = me.IsReplica && me.Master is { } master ? master.ConfigEpoch : me.ConfigEpoch;
+        var slots = state.CountSlots();
         var info = new StringBuilder();
         info.Append(CultureInfo.InvariantCulture, $"cluster_state:{(state.IsOk ? "ok" : "fail")}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_assigned:{assigned}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_ok:{ok}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_pfail:{pfail}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_fail:{fail}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_assigned:{slots.Assigned}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_ok:{slots.Ok}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_pfail:{slots.PFail}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_fail:{slots.Fail}\r\n")
             .Append(CultureInfo.InvariantCulture, $"cluster_known_nodes:{state.Nodes.Count}\r\n")
             .Append(CultureInfo.InvariantCulture, $"cluster_size:{state.Size}\r\n")
             .Append(CultureInfo.InvariantCulture, $"cluster_current_epoch:{state.CurrentEpoch}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_my_epoch:{myEpoch}\r\n");
+            .Append(CultureInfo.InvariantCulture, $"cluster_my_epoch:{state.MyEpoch}\r\n");
         AppendMessageStats(info, state.MessagesSent, "sent");
         AppendMessageStats(info, state.MessagesReceived, "received");
         info.Append(CultureInfo.InvariantCulture, $"total_cluster_links_buffer_limit_exceeded:{state.LinksBufferLimitExceeded}\r\n");
