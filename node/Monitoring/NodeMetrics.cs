@@ -57,6 +57,23 @@ public sealed class NodeMetrics : IDisposable
     ];
 
     /// <summary>
+    /// The replication metrics, exported while the node replicates (it has a backlog because replicas connected, or it
+    /// is a replica), from the counters INFO replication reports; the per-replica ones while replicas are connected.
+    /// </summary>
+    public static IReadOnlyList<MetricDefinition> ReplicationDefinitions { get; } =
+    [
+        new("cache_replication_replica", MetricKind.Gauge, "", "1 while this node is a replica (INFO role:slave), 0 while it is a master."),
+        new("cache_replication_offset_bytes", MetricKind.Gauge, "", "The replication offset (INFO master_repl_offset)."),
+        new("cache_replication_backlog_bytes", MetricKind.Gauge, "", "Bytes of the stream held for partial resyncs (INFO repl_backlog_histlen)."),
+        new("cache_replication_connected_replicas", MetricKind.Gauge, "", "Replicas connected, syncing or online (INFO connected_slaves)."),
+        new("cache_replication_master_link_up", MetricKind.Gauge, "", "On a replica, 1 while its link to the master is up (INFO master_link_status)."),
+        new("cache_replication_full_syncs_total", MetricKind.Counter, "", "Full resynchronizations served to replicas (INFO sync_full)."),
+        new("cache_replication_partial_syncs_total", MetricKind.Counter, "result", "Partial resynchronization requests, by result: ok, err (INFO sync_partial_ok/err)."),
+        new("cache_replication_replica_lag_bytes", MetricKind.Gauge, "replica", "Per replica (ip:port), bytes of the stream it has not acknowledged yet."),
+        new("cache_replication_replica_ack_age_seconds", MetricKind.Gauge, "replica", "Per replica (ip:port), seconds since its last acknowledgement (INFO slaveN lag)."),
+    ];
+
+    /// <summary>
     /// The metrics a node exports in cluster mode only (cluster-enabled yes), from the counters CLUSTER INFO reports:
     /// the cluster's state as this node sees it, its bus traffic, and what it redirected and migrated.
     /// </summary>
@@ -118,6 +135,37 @@ public sealed class NodeMetrics : IDisposable
         {
             AddClusterInstruments(server, cluster);
         }
+        AddReplicationInstruments(server);
+    }
+
+    /// <summary>The replication instruments: nothing while the node does not replicate, so a plain node exports only the contract's metrics.</summary>
+    private void AddReplicationInstruments(NodeServer server)
+    {
+        var replicator = server.Replicator;
+        var stream = server.Propagator.Stream;
+        bool Active() => replicator.IsReplica || replicator.Backlog is not null;
+        IEnumerable<Measurement<long>> One(Func<long> value) => Active() ? [new Measurement<long>(value())] : [];
+        Meter.CreateObservableGauge("cache_replication_replica", () => One(() => replicator.IsReplica ? 1 : 0), description: Help("cache_replication_replica"));
+        Meter.CreateObservableGauge("cache_replication_offset", () => One(() => stream.MasterOffset), "By", Help("cache_replication_offset_bytes"));
+        Meter.CreateObservableGauge("cache_replication_backlog", () => One(() => replicator.Backlog?.HistoryLength ?? 0), "By", Help("cache_replication_backlog_bytes"));
+        Meter.CreateObservableGauge("cache_replication_connected_replicas", () => One(() => replicator.Replicas.Count), description: Help("cache_replication_connected_replicas"));
+        Meter.CreateObservableGauge("cache_replication_master_link_up", () => One(() => replicator.Link is { IsUp: true } ? 1 : 0), description: Help("cache_replication_master_link_up"));
+        Meter.CreateObservableCounter("cache_replication_full_syncs", () => One(() => replicator.SyncFull), description: Help("cache_replication_full_syncs_total"));
+        Meter.CreateObservableCounter("cache_replication_partial_syncs", () => Active()
+            ? [new Measurement<long>(replicator.SyncPartialOk, new KeyValuePair<string, object?>("result", "ok")), new Measurement<long>(replicator.SyncPartialErr, new KeyValuePair<string, object?>("result", "err"))]
+            : Array.Empty<Measurement<long>>(), description: Help("cache_replication_partial_syncs_total"));
+        Meter.CreateObservableGauge("cache_replication_replica_lag", () => PerReplica(server, f => Math.Max(0, stream.MasterOffset - f.AckOffset)), "By", Help("cache_replication_replica_lag_bytes"));
+        Meter.CreateObservableGauge("cache_replication_replica_ack_age", () => PerReplica(server, f => f.LagSeconds), "s", Help("cache_replication_replica_ack_age_seconds"));
+    }
+
+    /// <summary>One measurement per online replica, labelled ip:port; under the keyspace lock, since the list changes as replicas come and go.</summary>
+    private static Measurement<long>[] PerReplica(NodeServer server, Func<Replication.ReplicaFeed, long> value)
+    {
+        lock (server.Keyspace.Sync)
+        {
+            return server.Replicator.Replicas.Where(f => f.State == Replication.ReplicaState.Online)
+                .Select(f => new Measurement<long>(value(f), new KeyValuePair<string, object?>("replica", $"{f.Ip}:{f.ListeningPort}"))).ToArray();
+        }
     }
 
     /// <summary>The meter's name, which the exporter subscribes to.</summary>
@@ -131,9 +179,9 @@ public sealed class NodeMetrics : IDisposable
     {
         var text = new StringBuilder();
         text.Append("| Metric | Type | Labels | Meaning |\n|---|---|---|---|\n");
-        foreach (var m in Definitions.Concat(ClusterDefinitions))
+        foreach (var m in Definitions.Concat(ReplicationDefinitions).Concat(ClusterDefinitions))
         {
-            string help = (ClusterDefinitions.Contains(m) ? "Cluster mode only. " : "") + m.Help;
+            string help = (ClusterDefinitions.Contains(m) ? "Cluster mode only. " : ReplicationDefinitions.Contains(m) ? "While replicating. " : "") + m.Help;
             text.Append("| `").Append(m.Name).Append("` | ").Append(m.Kind.ToString().ToLowerInvariant()).Append(" | ")
                 .Append(m.Labels.Length == 0 ? "" : "`" + m.Labels + "`").Append(" | ").Append(help.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
         }
@@ -143,7 +191,7 @@ public sealed class NodeMetrics : IDisposable
     /// <inheritdoc/>
     public void Dispose() => Meter.Dispose();
 
-    private static string Help(string name) => Definitions.Concat(ClusterDefinitions).First(d => d.Name == name).Help;
+    private static string Help(string name) => Definitions.Concat(ReplicationDefinitions).Concat(ClusterDefinitions).First(d => d.Name == name).Help;
 
     /// <summary>
     /// The cluster instruments, read from the counters CLUSTER INFO reports (nothing is counted twice). They are read

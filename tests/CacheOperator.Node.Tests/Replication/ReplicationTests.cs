@@ -1,5 +1,6 @@
 using System.Globalization;
 using CacheOperator.Node.Tests.Infrastructure;
+using CacheOperator.Node.Tests.Monitoring;
 
 namespace CacheOperator.Node.Tests.Replication;
 
@@ -167,6 +168,27 @@ public sealed class ReplicationTests : IDisposable
             Assert.Equal("1", Info(client, "sync_full"));
             Assert.Equal("0", Info(client, "sync_partial_ok"));
         }
+    }
+
+    [Fact]
+    public async Task MetricsReportRoleOffsetLagAndSyncs()
+    {
+        await using var master = await MonitoredNode.StartAsync();
+        await using var node = TestNode.Start("--replicaof", $"127.0.0.1 {master.Server.Port}");
+        using var client = master.Client();
+        using var replica = node.Client();
+        Assert.Equal("OK", client.Call("SET", "k", "v").Text);
+        Assert.Equal(1, client.Call("WAIT", "1", "0").Integer);
+        var samples = MonitoredNode.Samples(await master.ScrapeAsync());
+        Assert.Equal(0, samples["cache_replication_replica"]);
+        Assert.Equal(1, samples["cache_replication_connected_replicas"]);
+        Assert.Equal(1, samples["cache_replication_full_syncs_total"]);
+        Assert.Equal(long.Parse(Info(client, "master_repl_offset")!, CultureInfo.InvariantCulture), samples["cache_replication_offset_bytes"]);
+        string label = $"{{replica=\"127.0.0.1:{node.Port}\"}}";
+        Assert.True(samples["cache_replication_replica_lag_bytes" + label] >= 0);
+        Assert.True(samples["cache_replication_replica_ack_age_seconds" + label] >= 0);
+        Assert.True(samples.ContainsKey("cache_replication_partial_syncs_total{result=\"ok\"}"));
+        Assert.Equal(1, node.Server.Replicator.Link!.IsUp ? 1 : 0);
     }
 
     /// <summary>
