@@ -44,6 +44,12 @@ public sealed class MasterLink
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _sendGate = new();
     private Socket? _socket;
+
+    /// <summary>
+    /// The master client, kept across reconnections (Redis's cached master): a partial resync continues in the
+    /// database the stream last selected.
+    /// </summary>
+    private Session? _master;
     private Task? _run;
     private long _lastAckMs;
 
@@ -143,6 +149,11 @@ public sealed class MasterLink
                 Drop();
                 lock (_server.Keyspace.Sync)
                 {
+                    if (_master is { Multi: not null } master)
+                    {
+                        // A transaction cut in half is never completed: the master resends it whole.
+                        Commands.TransactionCommands.DiscardState(master);
+                    }
                     if (State == MasterLinkState.Connected || DownSinceMs == 0)
                     {
                         DownSinceMs = Environment.TickCount64;
@@ -315,6 +326,8 @@ public sealed class MasterLink
         {
             swapIn();
             _replicator.AdoptMaster(replid, masterOffset);
+            // A new history: the stream selects its database afresh.
+            _master = null;
             ReadOffset = masterOffset;
         }
         _server.Log.Event(LogLevel.Notice, "sync_loaded", "MASTER <-> REPLICA sync: Finished with success", ("replid", replid), ("offset", masterOffset));
@@ -323,11 +336,7 @@ public sealed class MasterLink
     /// <summary>Applies the master's commands as they come, whole commands at a time, and passes them on verbatim.</summary>
     private async Task ApplyStreamAsync(NetworkStream stream, RespFrameReader reader, CancellationToken cancel)
     {
-        var session = _server.ConnectLocal().Session;
-        session.IsMaster = true;
-        session.Authenticated = true;
-        // The master reads no replies (REPLCONF ACK goes out by itself).
-        session.ReplyOff = true;
+        var session = _master ??= NewMasterClient();
         var batch = new CommandBatch();
         long maxBulk = _server.Config.ProtoMaxBulkLen.Number;
         while (true)
@@ -361,6 +370,16 @@ public sealed class MasterLink
                 SendAck(stream);
             }
         }
+    }
+
+    private Session NewMasterClient()
+    {
+        var session = _server.ConnectLocal().Session;
+        session.IsMaster = true;
+        session.Authenticated = true;
+        // The master reads no replies (REPLCONF ACK goes out by itself).
+        session.ReplyOff = true;
+        return session;
     }
 
     private static bool IsFrameStart(byte b) => b == (byte)'*';

@@ -219,8 +219,13 @@ public sealed class ReplicationTests : IDisposable
         Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after live writes");
 
         long partialBefore = long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture);
+        // The stream is in database 3 when the link is cut and stays there: the replica's master client keeps its database.
+        Assert.Equal("OK", master.Call("SELECT", "3").Text);
+        Assert.Equal("OK", master.Call("SET", "before:cut", "1").Text);
+        Assert.Equal(1, master.Call("WAIT", "1", "0").Integer);
         Assert.Equal(1, master.Call("CLIENT", "KILL", "TYPE", "replica").Integer);
         Assert.Equal("OK", master.Call("SET", "while:cut", "1").Text);
+        Assert.Equal("OK", master.Call("SELECT", "0").Text);
         Assert.Equal(1, master.Call("LPUSH", "while:list", "a").Integer);
         Wait.Until(() => long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture) == partialBefore + 1, $"{what}: the replica continues partially");
         WaitInSync(master, replica, $"{what}: after the cut");
