@@ -171,6 +171,100 @@ public sealed class ReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task FullSyncUnderAContinuousWriterLosesNothing()
+    {
+        // The snapshot is taken while writes go on; what is written after the snapshot point reaches the replicas
+        // through the held stream, exactly once.
+        await using var master = TestNode.Start();
+        using var client = master.Client();
+        Populate(client);
+        using var stop = new CancellationTokenSource();
+        long written = 0;
+        var writer = Task.Run(() =>
+        {
+            using var w = master.Client();
+            while (!stop.IsCancellationRequested)
+            {
+                long n = Interlocked.Increment(ref written);
+                w.Call("INCR", "counter");
+                w.Call("RPUSH", "log", n.ToString(CultureInfo.InvariantCulture));
+                w.Call("SET", "k" + (n % 500).ToString(CultureInfo.InvariantCulture), n.ToString(CultureInfo.InvariantCulture), "PX", "600000");
+            }
+        });
+        using var redis = StartRedis("--replicaof", $"127.0.0.1 {master.Port}");
+        await using var node = TestNode.Start("--replicaof", $"127.0.0.1 {master.Port}");
+        using var redisClient = redis.Client();
+        using var nodeClient = node.Client();
+        Wait.Until(() => Info(redisClient, "master_link_status") == "up" && Info(nodeClient, "master_link_status") == "up", "both replicas synced under the writer");
+        long before = Interlocked.Read(ref written);
+        Wait.Until(() => Interlocked.Read(ref written) > before + 200, "the writer goes on after the syncs");
+        await stop.CancelAsync();
+        await writer;
+        Assert.Equal(2, client.Call("WAIT", "2", "0").Integer);
+        WaitInSync(client, redisClient, "redis-server replica caught up");
+        WaitInSync(client, nodeClient, "node replica caught up");
+        var expected = Dataset.Read(client);
+        Dataset.Read(redisClient).AssertSameAs(expected, "redis-server replica after a sync under writes");
+        Dataset.Read(nodeClient).AssertSameAs(expected, "node replica after a sync under writes");
+        Assert.Equal(client.Call("GET", "counter").Text, nodeClient.Call("GET", "counter").Text);
+    }
+
+    [Fact]
+    public async Task OldSyncGetsTheSnapshotAsABulkThenTheStream()
+    {
+        await using var master = TestNode.Start();
+        using var client = master.Client();
+        Assert.Equal("OK", client.Call("SET", "k", "v").Text);
+        using var tcp = new System.Net.Sockets.TcpClient("127.0.0.1", master.Port);
+        tcp.ReceiveTimeout = 30_000;
+        var stream = tcp.GetStream();
+        stream.Write("SYNC\r\n"u8);
+        // SYNC: no +FULLRESYNC line, the snapshot as $<len> (no CRLF after it, as Redis), then the stream.
+        var header = new List<byte>();
+        for (int b = stream.ReadByte(); b != '\n'; b = stream.ReadByte())
+        {
+            header.Add((byte)b);
+        }
+        string line = System.Text.Encoding.ASCII.GetString([.. header]).TrimEnd('\r');
+        Assert.StartsWith("$", line, StringComparison.Ordinal);
+        var snapshot = new byte[int.Parse(line[1..], CultureInfo.InvariantCulture)];
+        stream.ReadExactly(snapshot);
+        Assert.Equal("REDIS0010", System.Text.Encoding.ASCII.GetString(snapshot, 0, 9));
+        Assert.Equal("OK", client.Call("SET", "after", "1").Text);
+        var reader = new CacheOperator.Client.RespFrameReader();
+        Assert.Equal("SELECT", RespValue.From(reader.Read(stream)).Items![0].Text);
+        Assert.Equal(new string?[] { "SET", "after", "1" }, RespValue.From(reader.Read(stream)).Texts);
+    }
+
+    [Fact]
+    public async Task ReplconfAndReplicaofErrorsAsRedis()
+    {
+        using var redis = StartRedis();
+        await using var node = TestNode.Start();
+        using var r = redis.Client();
+        using var n = node.Client();
+        string[][] commands =
+        [
+            ["REPLCONF", "listening-port"],
+            ["REPLCONF", "nosuch", "1"],
+            ["REPLCONF", "listening-port", "x"],
+            ["REPLCONF", "listening-port", "6380", "capa", "eof", "capa", "psync2"],
+            ["REPLICAOF", "127.0.0.1", "99999"],
+            ["REPLICAOF", "127.0.0.1", "port"],
+            ["REPLICAOF", "NO", "ONE"],
+            ["WAIT", "x", "0"],
+            ["WAIT", "0", "-1"],
+            ["WAIT", "0", "x"],
+            ["WAIT", "1", "10"],
+        ];
+        foreach (var command in commands)
+        {
+            Assert.Equal(r.Call(command).ToString(), n.Call(command).ToString());
+        }
+        Assert.Equal(r.Call("ROLE").Items![0].Text, n.Call("ROLE").Items![0].Text);
+    }
+
+    [Fact]
     public async Task MetricsReportRoleOffsetLagAndSyncs()
     {
         await using var master = await MonitoredNode.StartAsync();
