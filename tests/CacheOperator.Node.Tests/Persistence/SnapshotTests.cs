@@ -289,6 +289,12 @@ public sealed class SnapshotTests : IDisposable
             Assert.Equal("ok", Info(client, "rdb_last_bgsave_status"));
             Assert.Equal("2", Info(client, "rdb_saves"));
         }
+        foreach (var client in new[] { redisClient, nodeClient })
+        {
+            Assert.Equal("OK", client.Call("MULTI").Text);
+            Assert.Equal("ERR Command not allowed inside a transaction", client.Call("SAVE").Text);
+            Assert.StartsWith("EXECABORT", client.Call("EXEC").Text, StringComparison.Ordinal);
+        }
         var command = new[] { "COMMAND", "INFO", "save", "bgsave", "lastsave" };
         Assert.Equal(redisClient.Call(command).ToString(), nodeClient.Call(command).ToString());
     }
@@ -327,6 +333,24 @@ public sealed class SnapshotTests : IDisposable
             Wait.Until(() => Info(client, "rdb_last_bgsave_status") == "ok", "the background save succeeds");
             Assert.Equal("OK", client.Call("SET", "k", "x").Text);
         }
+    }
+
+    [Fact]
+    public void Save_lines_in_a_file_add_rules_as_redis()
+    {
+        // What redis-server 7.0.15 answers for the same files and options.
+        string file = Path.Combine(_dir, "save.conf");
+        File.WriteAllText(file, "save 900 1\nsave 300 10\n");
+        using (var node = NodeProcess.Start([file, "--port", "{port}", "--bind", "127.0.0.1", "--save", "60", "10000"]))
+        using (var nodeClient = new RespClient(node.Port))
+        {
+            Assert.Equal("900 1 300 10 60 10000", nodeClient.Call("CONFIG", "GET", "save").Texts[1]);
+        }
+        var config = new Configuration.NodeConfig();
+        Configuration.ConfigLoader.ApplyText(config, "save \"\"\nsave 10 1\n");
+        Assert.Equal("10 1", config.Save.Text);
+        Configuration.ConfigLoader.ApplyText(config, "save 5 5\nsave \"\"\n");
+        Assert.Equal("", config.Save.Text);
     }
 
     [Fact]
