@@ -136,36 +136,36 @@ public sealed class SnapshotTests : IDisposable
         using (var node = StartNode("--save", ""))
         using (var client = new RespClient(node.Port))
         {
-            for (int i = 0; i < 40; i++)
+            for (int i = 0; i < 60; i++)
             {
                 client.Call("RPUSH", "list" + i, "a", "b");
             }
             Assert.Equal("OK", client.Call("SAVE").Text);
         }
-        // 40 keys at 100 ms each: about 4 s of loading to observe.
+        // 60 keys at 100 ms each: about 6 s of loading to observe. The listener is open before the load starts.
         using var loading = NodeProcess.Start(["--port", "{port}", "--bind", "127.0.0.1", "--dir", _dir, "--save", "", "--key-load-delay", "100000"], waitUntilReady: false);
         RespValue? reply = null;
-        Wait.Until(() =>
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (reply is null)
         {
             try
             {
                 using var probe = new RespClient(loading.Port);
                 reply = probe.Call("GET", "list0");
-                return true;
             }
-            catch (System.Net.Sockets.SocketException)
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline && !loading.Process.HasExited)
             {
-                return false;
+                Thread.Sleep(10);
             }
-        }, "the node accepts connections");
+        }
         Assert.Equal("LOADING Redis is loading the dataset in memory", reply!.Text);
         using var client2 = new RespClient(loading.Port);
         Assert.Equal("1", Info(client2, "loading"));
         Assert.Contains("loading_eta_seconds", client2.Call("INFO", "persistence").Text, StringComparison.Ordinal);
         Assert.Equal(RespKind.Integer, client2.Call("LASTSAVE").Kind);
-        Wait.Until(() => client2.Call("LLEN", "list39").Integer == 2, "the load ends");
+        Wait.Until(() => client2.Call("LLEN", "list59").Integer == 2, "the load ends");
         Assert.Equal("0", Info(client2, "loading"));
-        Assert.Equal("40", Info(client2, "rdb_last_load_keys_loaded"));
+        Assert.Equal("60", Info(client2, "rdb_last_load_keys_loaded"));
     }
 
     [Fact]
