@@ -1,5 +1,6 @@
 using System.Globalization;
 using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
@@ -938,16 +939,22 @@ internal static class ClusterCommands
             SubcommandSyntaxError(s, a);
             return;
         }
-        bool force = false;
+        var mode = ManualFailoverMode.Default;
         if (a.Count == 3)
         {
-            string option = a.GetString(2).ToLowerInvariant();
-            if (option is not ("force" or "takeover"))
+            if (a.Is(2, "FORCE"u8))
+            {
+                mode = ManualFailoverMode.Force;
+            }
+            else if (a.Is(2, "TAKEOVER"u8))
+            {
+                mode = ManualFailoverMode.Takeover;
+            }
+            else
             {
                 s.Reply.WriteError(Errors.Syntax);
                 return;
             }
-            force = true;
         }
         if (state.Myself.IsMaster)
         {
@@ -959,13 +966,14 @@ internal static class ClusterCommands
             s.Reply.WriteError("ERR I'm a replica but my master is unknown to me");
             return;
         }
-        if (!force && (master.IsFailed || !master.LinkConnected))
+        if (mode == ManualFailoverMode.Default && (master.IsFailed || !master.LinkConnected))
         {
             s.Reply.WriteError("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
             return;
         }
-        // Promotion belongs to replication (the replication issue); the node does not start a failover yet.
-        s.Reply.WriteError("ERR CLUSTER FAILOVER is not supported by this node yet");
+        s.Server.Bus?.StartManualFailover(mode);
+        Done(state);
+        s.Reply.WriteOk();
     }
 
     private static void SetConfigEpoch(Session s, ArgList a)

@@ -112,6 +112,11 @@ public static class CommandDispatcher
         }
         if (session.Multi is { } multi && (spec.Flags & CommandFlags.TransactionControl) == 0)
         {
+            if ((spec.Flags & CommandFlags.NoMulti) != 0)
+            {
+                Reject(session, spec, "ERR Command not allowed inside a transaction");
+                return;
+            }
             // Inside MULTI: keep a copy for EXEC, which runs the queue atomically.
             multi.Commands.Add(args.ToArrays());
             multi.HasWrites |= (spec.Flags & CommandFlags.Write) != 0;

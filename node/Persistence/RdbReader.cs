@@ -148,11 +148,11 @@ public sealed class RdbReader
             switch (type)
             {
                 case RdbOpcode.ExpireTime:
-                    expireAtMs = BinaryPrimitives.ReadInt32LittleEndian(Take(4, "an expiry")) * 1000L;
+                    expireAtMs = AtLeastOne(BinaryPrimitives.ReadInt32LittleEndian(Take(4, "an expiry")) * 1000L);
                     continue;
                 case RdbOpcode.ExpireTimeMs:
                     // Files before version 9 wrote it in the machine's byte order, little-endian on every platform that matters.
-                    expireAtMs = BinaryPrimitives.ReadInt64LittleEndian(Take(8, "an expiry"));
+                    expireAtMs = AtLeastOne(BinaryPrimitives.ReadInt64LittleEndian(Take(8, "an expiry")));
                     continue;
                 case RdbOpcode.Freq:
                     Take(1, "an LFU counter");
@@ -211,6 +211,9 @@ public sealed class RdbReader
         }
         return result;
     }
+
+    /// <summary>An expiry at or before the epoch is long past, not "none" (0 here).</summary>
+    private static long AtLeastOne(long expireAtMs) => Math.Max(1, expireAtMs);
 
     private void ReadEntry(byte type, int db, long expireAtMs, IRdbSink sink)
     {

@@ -1,3 +1,4 @@
+using CacheOperator.Node.Configuration;
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Reconcile;
 
@@ -64,6 +65,22 @@ public class MemoryAndValidationTests
         Assert.Contains("zset-max-listpack-value 1kb\n", plan.NodeConfig);
         Assert.Contains("set-max-intset-entries 1000\n", plan.NodeConfig);
         Assert.Contains("list-max-listpack-size -3\n", plan.NodeConfig);
+    }
+
+    [Fact]
+    public void Snapshots_go_to_the_volume_or_are_off_without_one()
+    {
+        var spec = TestClusters.New().Spec;
+        Assert.Contains("save \"\"\n", SpecValidator.Plan(spec, out _)!.NodeConfig);
+        spec.Config = new() { ["save"] = "900 1" };
+        var config = new NodeConfig();
+        ConfigLoader.ApplyText(config, SpecValidator.Plan(spec, out _)!.NodeConfig);
+        Assert.Equal("900 1", config.Save.Text);
+        spec.Config = null;
+        spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        var plan = SpecValidator.Plan(spec, out _)!.NodeConfig;
+        Assert.Contains("dir /data\n", plan);
+        Assert.DoesNotContain("save", plan);
     }
 
     [Fact]

@@ -49,10 +49,16 @@ public sealed class ClusterToolingTests : IDisposable
             }
         });
 
+        // 1000 slots from the first member to the third and 1000 back (in the mixed rows: from a redis-server to our node
+        // and back, or the other way round).
         var source = members[0].Id();
-        var target = members[1].Id();
-        int targetSlotsBefore = members[1].Nodes().Single(n => n.Id == target).SlotCount;
-        var reshard = RedisCli.Cluster("reshard", members[0].Address, "--cluster-from", source, "--cluster-to", target, "--cluster-slots", "1000", "--cluster-yes");
+        var target = members[2].Id();
+        int sourceSlotsBefore = members[0].Nodes().Single(n => n.Id == source).SlotCount;
+        var there = RedisCli.Cluster("reshard", members[0].Address, "--cluster-from", source, "--cluster-to", target, "--cluster-slots", "1000", "--cluster-yes");
+        ClusterWait.UntilConverged(members);
+        int targetSlotsBetween = members[2].Nodes().Single(n => n.Id == target).SlotCount;
+        var back = RedisCli.Cluster("reshard", members[0].Address, "--cluster-from", target, "--cluster-to", source, "--cluster-slots", "1000", "--cluster-yes");
+        string reshard = there + back;
         stop.Cancel();
         await writer;
         Assert.DoesNotContain("[ERR]", reshard, StringComparison.Ordinal);
@@ -70,7 +76,8 @@ public sealed class ClusterToolingTests : IDisposable
         {
             Assert.Equal(value, (string?)await db.StringGetAsync(key));
         }
-        Assert.Equal(targetSlotsBefore + 1000, members[1].Nodes().Single(n => n.Id == target).SlotCount);
+        Assert.Equal(5461 + 1000, targetSlotsBetween);
+        Assert.Equal(sourceSlotsBefore, members[0].Nodes().Single(n => n.Id == source).SlotCount);
     }
 
     [Theory]

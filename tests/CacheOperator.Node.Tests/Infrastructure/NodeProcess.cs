@@ -70,9 +70,9 @@ public sealed class NodeProcess : IDisposable
         {
             // Snapshots (dump.rdb) go to a directory of the process's own, so that nodes never load each other's data.
             ownDirectory = Directory.CreateTempSubdirectory("node-process-").FullName;
-            int at = info.ArgumentList.Count > 1 && !info.ArgumentList[1].StartsWith('-') ? 2 : 1;
-            info.ArgumentList.Insert(at, "--dir");
-            info.ArgumentList.Insert(at + 1, ownDirectory);
+            // Last, so that the line numbers of Redis's fatal configuration errors stay those of the given options.
+            info.ArgumentList.Add("--dir");
+            info.ArgumentList.Add(ownDirectory);
         }
         if (!info.ArgumentList.Contains("--metrics-port"))
         {

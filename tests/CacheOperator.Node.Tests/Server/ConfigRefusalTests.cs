@@ -16,9 +16,7 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
     public static TheoryData<string, string> UnimplementedDirectives => new()
     {
         { "notify-keyspace-events", "KEA" },
-        { "dir", "/tmp" },
-        { "dbfilename", "x.rdb" },
-        { "rdbcompression", "no" },
+        { "rdb-del-sync-files", "yes" },
         { "appendfsync", "always" },
         { "lazyfree-lazy-server-del", "yes" },
         { "activedefrag", "yes" },
