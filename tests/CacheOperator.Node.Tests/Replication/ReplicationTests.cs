@@ -265,6 +265,19 @@ public sealed class ReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task ReplicasAuthenticateWithMasterauth()
+    {
+        using var redis = StartRedis("--requirepass", "redis-secret", "--repl-diskless-sync-delay", "0");
+        await using var master = TestNode.Start("--requirepass", "node-secret");
+        await using var ofRedis = TestNode.Start("--replicaof", $"127.0.0.1 {redis.Port}", "--masterauth", "redis-secret");
+        using var ofNode = StartRedis("--replicaof", $"127.0.0.1 {master.Port}", "--masterauth", "node-secret");
+        using var c1 = ofRedis.Client();
+        using var c2 = ofNode.Client();
+        Wait.Until(() => Info(c1, "master_link_status") == "up", "our node authenticates with redis-server");
+        Wait.Until(() => Info(c2, "master_link_status") == "up", "redis-server authenticates with our node");
+    }
+
+    [Fact]
     public async Task MetricsReportRoleOffsetLagAndSyncs()
     {
         await using var master = await MonitoredNode.StartAsync();
