@@ -236,10 +236,7 @@ public sealed class MasterLink
         {
             lock (_server.Keyspace.Sync)
             {
-                if (words.Length > 1 && words[1].Length == 40)
-                {
-                    _replicator.ContinueUnder(words[1]);
-                }
+                _replicator.Continue(words.Length > 1 && words[1].Length == 40 ? words[1] : null);
                 ReadOffset = _server.Propagator.Stream.MasterOffset;
             }
             _server.Log.Event(LogLevel.Notice, "partial_resync", "Successful partial resynchronization with master", ("offset", ReadOffset));
@@ -328,6 +325,7 @@ public sealed class MasterLink
             _replicator.AdoptMaster(replid, masterOffset);
             // A new history: the stream selects its database afresh.
             _master = null;
+            _replicator.ForgetResumeDb();
             ReadOffset = masterOffset;
         }
         _server.Log.Event(LogLevel.Notice, "sync_loaded", "MASTER <-> REPLICA sync: Finished with success", ("replid", replid), ("offset", masterOffset));
@@ -375,6 +373,7 @@ public sealed class MasterLink
     private Session NewMasterClient()
     {
         var session = _server.ConnectLocal().Session;
+        session.Db = _server.Keyspace[_replicator.ResumeDb];
         session.IsMaster = true;
         session.Authenticated = true;
         // The master reads no replies (REPLCONF ACK goes out by itself).

@@ -378,19 +378,45 @@ public sealed class Replicator
         DisconnectReplicas();
     }
 
-    /// <summary>The master answered +CONTINUE with another id: its history continues under it (a failover upstream).</summary>
-    internal void ContinueUnder(string replid)
+    /// <summary>
+    /// The master answered +CONTINUE: the history goes on, under <paramref name="replid"/> when it names another one (a
+    /// failover upstream: the old id becomes the second, and this node's replicas reconnect to learn the new one).
+    /// </summary>
+    internal void Continue(string? replid)
     {
-        if (replid == Ids.Id)
+        if (replid is not null && replid != Ids.Id)
         {
-            return;
+            Ids.Shift(Stream.MasterOffset, replid);
+            DisconnectReplicas();
         }
-        Ids.Shift(Stream.MasterOffset, replid);
         if (Backlog is null)
         {
             CreateBacklog();
         }
-        DisconnectReplicas();
+    }
+
+    /// <summary>Database the master's stream had selected when the snapshot this replica started from was taken.</summary>
+    internal int ResumeDb { get; private set; }
+
+    /// <summary>After a full sync the stream starts in database 0.</summary>
+    internal void ForgetResumeDb() => ResumeDb = 0;
+
+    /// <summary>
+    /// A replica restarting from its own snapshot: takes the history and offset the snapshot recorded (AUX repl-id,
+    /// repl-offset, repl-stream-db), so its first PSYNC can continue from the master's backlog, as Redis does.
+    /// </summary>
+    public void ResumeHistory(IReadOnlyDictionary<string, string> aux)
+    {
+        if (aux.TryGetValue("repl-id", out var replid) && replid.Length == 40
+            && aux.TryGetValue("repl-offset", out var offsetText) && long.TryParse(offsetText, CultureInfo.InvariantCulture, out long offset) && offset >= 0)
+        {
+            Ids.Adopt(replid);
+            Ids.ClearId2();
+            Stream.SetOffset(offset);
+            ResumeDb = aux.TryGetValue("repl-stream-db", out var db) && int.TryParse(db, CultureInfo.InvariantCulture, out int n)
+                && n >= 0 && n < _server.Keyspace.DatabaseCount ? n : 0;
+            _server.Log.Event(LogLevel.Notice, "replication_resumed", "Replication history restored from the snapshot", ("replid", replid), ("offset", offset));
+        }
     }
 
     /// <summary>Once a second (the server's cycle): PINGs, the backlog's time to live, replica timeouts, pending snapshots.</summary>

@@ -238,7 +238,14 @@ public sealed class NodeServer : IAsyncDisposable
         // the save rules, starts after it.
         try
         {
-            Snapshots.LoadAtStartup();
+            var loaded = Snapshots.LoadAtStartup();
+            if (loaded is not null && Config.ReplicaOf.Text.Length > 0)
+            {
+                lock (Keyspace.Sync)
+                {
+                    Replicator.ResumeHistory(loaded.File.Aux);
+                }
+            }
         }
         catch (IOException)
         {

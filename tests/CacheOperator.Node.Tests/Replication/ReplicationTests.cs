@@ -265,6 +265,39 @@ public sealed class ReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task ReplicaKilledAndRestartedContinuesFromItsSnapshot()
+    {
+        // kill -9 of a replica process: restarted on its dump.rdb, it asks for the history and offset the snapshot
+        // recorded and continues from the master's backlog, without a second full sync.
+        await using var master = TestNode.Start();
+        using var client = master.Client();
+        Populate(client);
+        string directory = Directory.CreateTempSubdirectory("repl-node-").FullName;
+        _directories.Add(directory);
+        int port = NodeProcess.FreePort();
+        string[] args = ["--port", "{port}", "--bind", "127.0.0.1", "--replicaof", $"127.0.0.1 {master.Port}", "--save", "", "--dir", directory];
+        using (var first = NodeProcess.Start(args, port: port))
+        {
+            using var replica = new RespClient(port);
+            WaitInSync(client, replica, "first run synced");
+            Assert.Equal("OK", replica.Call("SAVE").Text);
+            Populate(client, "after:");
+            WaitInSync(client, replica, "first run applied writes after its snapshot");
+            first.Process.Kill();
+            first.Process.WaitForExit();
+        }
+        Assert.Equal("OK", client.Call("SET", "while:down", "1").Text);
+        Assert.Equal("1", Info(client, "sync_full"));
+        long partialBefore = long.Parse(Info(client, "sync_partial_ok")!, CultureInfo.InvariantCulture);
+        using var second = NodeProcess.Start(args, port: port);
+        using var restarted = new RespClient(port);
+        WaitInSync(client, restarted, "the restarted replica caught up");
+        Assert.Equal("1", Info(client, "sync_full"));
+        Assert.Equal(partialBefore + 1, long.Parse(Info(client, "sync_partial_ok")!, CultureInfo.InvariantCulture));
+        Dataset.Read(restarted).AssertSameAs(Dataset.Read(client), "the restarted replica");
+    }
+
+    [Fact]
     public async Task ReplicasAuthenticateWithMasterauth()
     {
         using var redis = StartRedis("--requirepass", "redis-secret", "--repl-diskless-sync-delay", "0");
