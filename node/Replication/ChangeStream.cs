@@ -28,6 +28,15 @@ public sealed class ChangeStream
     /// <summary>Bytes emitted since start (INFO master_repl_offset); on a replica, the master's offset of the bytes applied.</summary>
     public long MasterOffset { get; private set; }
 
+    /// <summary>
+    /// The database the stream's next command runs in unless it selects another (RDB AUX repl-stream-db): on a replica
+    /// the master client's, else the last one selected (0 when the next command will select one anyway).
+    /// </summary>
+    public int StreamDb => FollowedDb ?? Math.Max(_selectedDb, 0);
+
+    /// <summary>On a replica, the database its master's stream is in (kept by the link after each batch); null on a master.</summary>
+    public int? FollowedDb { get; set; }
+
     /// <summary>A replica takes its master's offset after a full sync (under the keyspace lock).</summary>
     public void SetOffset(long offset) => MasterOffset = offset;
 

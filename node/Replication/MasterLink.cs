@@ -358,6 +358,7 @@ public sealed class MasterLink
                     next = CommandRunner.RunBatch(session, batch, next);
                 }
                 _server.Propagator.Stream.PublishVerbatim(commands.Span);
+                _server.Propagator.Stream.FollowedDb = session.Db.Id;
                 ReadOffset = _server.Propagator.Stream.MasterOffset;
             }
             batch.ClearCompleted();

@@ -354,6 +354,7 @@ public sealed class Replicator
         _server.Keyspace.ExpiresFollowMaster = false;
         Ids.Shift(Stream.MasterOffset);
         Stream.ForgetSelectedDb();
+        Stream.FollowedDb = null;
         // Replicas reconnect and continue under the new id (+CONTINUE <newid>).
         DisconnectReplicas();
         _noReplicasSinceMs = Environment.TickCount64;
