@@ -329,6 +329,7 @@ internal static class ServerCommands
             }
         }
         s.Server.Stats.Reset(s.Server.Clients.Sum(c => c.Reply.BytesWritten));
+        s.Server.Replicator.ResetStats();
         s.Keyspace.Hits = 0;
         s.Keyspace.Misses = 0;
         s.Keyspace.ExpiredKeys = 0;

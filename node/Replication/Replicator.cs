@@ -48,6 +48,14 @@ public sealed class Replicator
     /// <summary>Partial resynchronizations refused (INFO sync_partial_err).</summary>
     public long SyncPartialErr { get; private set; }
 
+    /// <summary>CONFIG RESETSTAT: the sync counters start again from zero.</summary>
+    public void ResetStats()
+    {
+        SyncFull = 0;
+        SyncPartialOk = 0;
+        SyncPartialErr = 0;
+    }
+
     /// <summary>Online replicas whose last ACK is within min-replicas-max-lag (INFO min_slaves_good_slaves).</summary>
     public int GoodReplicas { get; private set; }
 

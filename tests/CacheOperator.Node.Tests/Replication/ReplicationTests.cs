@@ -167,6 +167,8 @@ public sealed class ReplicationTests : IDisposable
         {
             Assert.Equal("1", Info(client, "sync_full"));
             Assert.Equal("0", Info(client, "sync_partial_ok"));
+            Assert.Equal("OK", client.Call("CONFIG", "RESETSTAT").Text);
+            Assert.Equal("0", Info(client, "sync_full"));
         }
     }
 
