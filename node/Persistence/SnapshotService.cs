@@ -323,7 +323,7 @@ public sealed class SnapshotService
     }
 
     private RdbHeader Header(RdbReplicationInfo? replication = null) =>
-        new(ServerInfo.RedisVersion, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _keyspace.UsedMemory(),
+        new(ConfigLoader.RedisVersion, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _keyspace.UsedMemory(),
             replication ?? (_stream.HasSubscribers ? new RdbReplicationInfo(0, _ids.Id, _stream.MasterOffset) : null));
 
     /// <summary>Every database's header and entries as file bytes, in chunks of about <see cref="ChunkBytes"/>.</summary>
