@@ -225,6 +225,7 @@ public static class ClusterConfigFile
                 if (!master.Replicas.Contains(n))
                 {
                     master.Replicas.Add(n);
+                    master.Flags |= ClusterNodeFlags.MigrateTo;
                 }
             }
             // As Redis: a non-zero ping/pong time means "recently", now.

@@ -430,6 +430,8 @@ public sealed class ClusterState
             if (!master.Replicas.Contains(replica))
             {
                 master.Replicas.Add(replica);
+                // A master that has had replicas is one replicas may migrate to once it has none (Redis's clusterNodeAddSlave).
+                master.Flags |= ClusterNodeFlags.MigrateTo;
             }
             replica.ShardId = master.ShardId;
         }

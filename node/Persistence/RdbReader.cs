@@ -10,8 +10,11 @@ public sealed class RdbFormatException(string message) : Exception(message);
 /// <summary>Receives what <see cref="RdbReader"/> reads, entry by entry.</summary>
 public interface IRdbSink
 {
-    /// <summary>One key of database <paramref name="db"/>; <paramref name="expireAtMs"/> is unix milliseconds, 0 for none.</summary>
-    void Entry(int db, byte[] key, object value, long expireAtMs);
+    /// <summary>
+    /// One key of database <paramref name="db"/>; <paramref name="expireAtMs"/> is unix milliseconds, 0 for none; the LRU
+    /// <paramref name="idleSeconds"/> and LFU <paramref name="frequency"/> are -1 when the file has none for the key.
+    /// </summary>
+    void Entry(int db, byte[] key, object value, long expireAtMs, long idleSeconds, int frequency);
 }
 
 /// <summary>What a file held besides its keys.</summary>
@@ -142,6 +145,8 @@ public sealed class RdbReader
         var result = new RdbReadResult { Version = version };
         int db = 0;
         long expireAtMs = 0;
+        long idleSeconds = -1;
+        int frequency = -1;
         while (true)
         {
             byte type = Take(1, "an opcode")[0];
@@ -155,10 +160,10 @@ public sealed class RdbReader
                     expireAtMs = AtLeastOne(BinaryPrimitives.ReadInt64LittleEndian(Take(8, "an expiry")));
                     continue;
                 case RdbOpcode.Freq:
-                    Take(1, "an LFU counter");
+                    frequency = Take(1, "an LFU counter")[0];
                     continue;
                 case RdbOpcode.Idle:
-                    ReadLength("an LRU idle time");
+                    idleSeconds = (long)Math.Min(ReadLength("an LRU idle time"), long.MaxValue);
                     continue;
                 case RdbOpcode.Eof:
                     break;
@@ -188,10 +193,12 @@ public sealed class RdbReader
                     result.FunctionsSkipped++;
                     continue;
                 default:
-                    ReadEntry(type, db, expireAtMs, sink);
+                    ReadEntry(type, db, expireAtMs, idleSeconds, frequency, sink);
                     result.Keys++;
                     progress?.Invoke(_consumed);
                     expireAtMs = 0;
+                    idleSeconds = -1;
+                    frequency = -1;
                     continue;
             }
             break;
@@ -215,7 +222,7 @@ public sealed class RdbReader
     /// <summary>An expiry at or before the epoch is long past, not "none" (0 here).</summary>
     private static long AtLeastOne(long expireAtMs) => Math.Max(1, expireAtMs);
 
-    private void ReadEntry(byte type, int db, long expireAtMs, IRdbSink sink)
+    private void ReadEntry(byte type, int db, long expireAtMs, long idleSeconds, int frequency, IRdbSink sink)
     {
         if (type is not (<= RdbType.Module or (>= RdbType.HashZipmap and <= RdbType.StreamListpacks2)))
         {
@@ -234,7 +241,7 @@ public sealed class RdbReader
         }
         var value = ParseOrThrow((ref RdbObjectReader reader, out object? v) => (v = reader.TryReadBody(type)) is not null,
             $"the value of key '{Printable(key)}'");
-        sink.Entry(db, key, value!, expireAtMs);
+        sink.Entry(db, key, value!, expireAtMs, idleSeconds, frequency);
     }
 
     private byte[] ReadString(string what) =>
@@ -353,7 +360,7 @@ public sealed class RdbReader
 
         public long Expired { get; private set; }
 
-        public void Entry(int db, byte[] key, object value, long expireAtMs)
+        public void Entry(int db, byte[] key, object value, long expireAtMs, long idleSeconds, int frequency)
         {
             if (expireAtMs != 0 && _nowMs != 0 && expireAtMs <= _nowMs)
             {
@@ -366,7 +373,18 @@ public sealed class RdbReader
                 throw new RdbFormatException($"Duplicate key '{Printable(key)}' found in RDB file (database {db}).");
             }
             int index = table.Add(key, value);
-            table[index].Access = _keyspace.NewAccess();
+            // As objectSetLRUOrLFU (and RESTORE): FREQ counts under an LFU policy, IDLE otherwise.
+            uint access = _keyspace.NewAccess();
+            if (_keyspace.UsesLfu && frequency >= 0)
+            {
+                access = (access & ~0xFFu) | (uint)frequency;
+            }
+            else if (!_keyspace.UsesLfu && idleSeconds >= 0)
+            {
+                uint clock = _keyspace.AccessClock;
+                access = idleSeconds >= clock ? 0 : clock - (uint)idleSeconds;
+            }
+            table[index].Access = access;
             if (expireAtMs != 0)
             {
                 table.SetExpire(index, expireAtMs);

@@ -42,6 +42,19 @@ public static class RdbOpcode
     public const byte Eof = 255;
 }
 
+/// <summary>What a snapshot records of each key's use, as rdbSaveKeyValuePair does by maxmemory-policy.</summary>
+public enum RdbAccessInfo
+{
+    /// <summary>Nothing (policies without LRU or LFU).</summary>
+    None,
+
+    /// <summary>IDLE: seconds since last use (LRU policies).</summary>
+    Idle,
+
+    /// <summary>FREQ: the LFU counter (LFU policies).</summary>
+    Frequency,
+}
+
 /// <summary>Replication state a snapshot records (rdbSaveInfo): the stream database, history id and offset at the snapshot point.</summary>
 public sealed record RdbReplicationInfo(int StreamDb, string ReplicationId, long Offset);
 
@@ -108,10 +121,10 @@ public sealed class RdbWriter
         FlushIfFull();
     }
 
-    /// <summary>One key: its expiry (unix ms, 0 for none), type, key and value.</summary>
-    public void WriteEntry(ReadOnlySpan<byte> key, object value, long expireAtMs)
+    /// <summary>One key: its expiry (unix ms, 0 for none), LRU idle seconds or LFU counter (-1: none), type, key and value.</summary>
+    public void WriteEntry(ReadOnlySpan<byte> key, object value, long expireAtMs, long idleSeconds = -1, int frequency = -1)
     {
-        EncodeEntry(_buffer, key, value, expireAtMs, Compress);
+        EncodeEntry(_buffer, key, value, expireAtMs, Compress, idleSeconds, frequency);
         FlushIfFull();
     }
 
@@ -148,9 +161,9 @@ public sealed class RdbWriter
 
     /// <summary>
     /// One key as rdbSaveKeyValuePair writes it into <paramref name="output"/>: EXPIRETIME_MS when
-    /// <paramref name="expireAtMs"/> is not 0, the object type, the key, the object body.
+    /// <paramref name="expireAtMs"/> is not 0, IDLE or FREQ when given (not -1), the object type, the key, the object body.
     /// </summary>
-    public static void EncodeEntry(IBufferWriter<byte> output, ReadOnlySpan<byte> key, object value, long expireAtMs, bool compress)
+    public static void EncodeEntry(IBufferWriter<byte> output, ReadOnlySpan<byte> key, object value, long expireAtMs, bool compress, long idleSeconds = -1, int frequency = -1)
     {
         if (expireAtMs != 0)
         {
@@ -158,6 +171,16 @@ public sealed class RdbWriter
             span[0] = RdbOpcode.ExpireTimeMs;
             BinaryPrimitives.WriteInt64LittleEndian(span[1..], expireAtMs);
             output.Advance(9);
+        }
+        if (idleSeconds >= 0)
+        {
+            WriteByte(output, RdbOpcode.Idle);
+            RdbObjectWriter.WriteLength(output, (ulong)idleSeconds);
+        }
+        if (frequency >= 0)
+        {
+            WriteByte(output, RdbOpcode.Freq);
+            WriteByte(output, (byte)frequency);
         }
         WriteByte(output, RdbObjectWriter.TypeOf(value));
         RdbObjectWriter.WriteString(output, key, compress);
@@ -168,7 +191,7 @@ public sealed class RdbWriter
     /// A whole file of <paramref name="keyspace"/> onto <paramref name="destination"/>. The caller holds the keyspace
     /// lock for the whole walk. Keys past their expiry are written too (as Redis; loading drops them).
     /// </summary>
-    public static long WriteKeyspace(Stream destination, Keyspace keyspace, RdbHeader header, bool compress = true, bool checksum = true)
+    public static long WriteKeyspace(Stream destination, Keyspace keyspace, RdbHeader header, bool compress = true, bool checksum = true, RdbAccessInfo access = RdbAccessInfo.None)
     {
         var writer = new RdbWriter(destination, compress, checksum);
         writer.WriteHeader(header);
@@ -185,13 +208,22 @@ public sealed class RdbWriter
                 if (table.IsLive(index))
                 {
                     ref var entry = ref table[index];
-                    writer.WriteEntry(entry.Key, entry.Value!, table.ExpireAt(index));
+                    var (idle, frequency) = AccessOf(keyspace, entry.Access, access);
+                    writer.WriteEntry(entry.Key, entry.Value!, table.ExpireAt(index), idle, frequency);
                 }
             }
         }
         writer.Finish();
         return writer.BytesWritten;
     }
+
+    /// <summary>The IDLE and FREQ values (-1: not written) of an entry's access field, as <paramref name="access"/> asks.</summary>
+    public static (long IdleSeconds, int Frequency) AccessOf(Keyspace keyspace, uint entryAccess, RdbAccessInfo access) => access switch
+    {
+        RdbAccessInfo.Idle => (keyspace.IdleSeconds(entryAccess), -1),
+        RdbAccessInfo.Frequency => (-1, (int)keyspace.LfuFrequency(entryAccess)),
+        _ => (-1, -1),
+    };
 
     private void WriteAux(string name, long value) => WriteAux(name, value.ToString(CultureInfo.InvariantCulture));
 

@@ -184,7 +184,7 @@ public sealed class SnapshotService
         {
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                RdbWriter.WriteKeyspace(file, _keyspace, Header(), _config.RdbCompression.IsOn, _config.RdbChecksum.IsOn);
+                RdbWriter.WriteKeyspace(file, _keyspace, Header(), _config.RdbCompression.IsOn, _config.RdbChecksum.IsOn, AccessInfo());
                 file.Flush(flushToDisk: true);
             }
             lock (_renameLock)
@@ -314,8 +314,16 @@ public sealed class SnapshotService
         }
     }
 
+    /// <summary>IDLE under an LRU policy, FREQ under an LFU one, as Redis records them.</summary>
+    private RdbAccessInfo AccessInfo()
+    {
+        string policy = _config.MaxMemoryPolicy.Text;
+        return policy.EndsWith("lru", StringComparison.Ordinal) ? RdbAccessInfo.Idle
+            : policy.EndsWith("lfu", StringComparison.Ordinal) ? RdbAccessInfo.Frequency : RdbAccessInfo.None;
+    }
+
     private RdbHeader Header(RdbReplicationInfo? replication = null) =>
-        new(ServerInfo.RedisVersion, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _keyspace.UsedMemory(),
+        new(ConfigLoader.RedisVersion, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _keyspace.UsedMemory(),
             replication ?? (_stream.HasSubscribers ? new RdbReplicationInfo(_stream.StreamDb, _ids.Id, _stream.MasterOffset) : null));
 
     /// <summary>Every database's header and entries as file bytes, in chunks of about <see cref="ChunkBytes"/>.</summary>
@@ -324,6 +332,7 @@ public sealed class SnapshotService
         var chunks = new List<byte[]>();
         var buffer = new ArrayBufferWriter<byte>(ChunkBytes + (ChunkBytes / 4));
         bool compress = _config.RdbCompression.IsOn;
+        var access = AccessInfo();
         for (int db = 0; db < _keyspace.DatabaseCount; db++)
         {
             var table = _keyspace[db].Table;
@@ -339,7 +348,8 @@ public sealed class SnapshotService
                     continue;
                 }
                 ref var entry = ref table[index];
-                RdbWriter.EncodeEntry(buffer, entry.Key, entry.Value!, table.ExpireAt(index), compress);
+                var (idle, frequency) = RdbWriter.AccessOf(_keyspace, entry.Access, access);
+                RdbWriter.EncodeEntry(buffer, entry.Key, entry.Value!, table.ExpireAt(index), compress, idle, frequency);
                 if (buffer.WrittenCount >= ChunkBytes)
                 {
                     chunks.Add(buffer.WrittenSpan.ToArray());

@@ -31,6 +31,10 @@ internal sealed partial class ClusterBus
     // Redis's repl-ping-replica-period default (seconds): part of the data age a replica may have and still fail over.
     private const long ReplicaPingPeriodMs = 10_000;
 
+    // Redis's CLUSTER_SLAVE_MIGRATION_DELAY: a master must stay orphaned this long before a replica moves to it, so
+    // the natural replicas of a failed-over master have time to announce their new master first.
+    private const long ReplicaMigrationDelayMs = 5000;
+
     private long _authTimeMs;
     private int _authCount;
     private bool _authSent;
@@ -90,8 +94,93 @@ internal sealed partial class ClusterBus
         {
             HandleManualFailover();
             HandleReplicaFailover();
+            ConsiderReplicaMigration();
         }
     }
+
+    /// <summary>
+    /// Redis's clusterCron orphan check and clusterHandleSlaveMigration: when a master with slots that used to have
+    /// replicas has none working, a replica of a master with the most working replicas (the one with the smallest id
+    /// among them) moves to it, provided its own master keeps more than cluster-migration-barrier replicas.
+    /// </summary>
+    private void ConsiderReplicaMigration()
+    {
+        var myself = _state.Myself;
+        var myMaster = myself.Master;
+        if (!_state.Config.ClusterAllowReplicaMigration.IsOn || myMaster is null)
+        {
+            return;
+        }
+        int orphanedMasters = 0, maxReplicas = 0, myMastersReplicas = 0;
+        foreach (var node in _state.Nodes)
+        {
+            if (node.IsMyself || !node.IsMaster || node.IsFailed || (node.Flags & (ClusterNodeFlags.NoAddr | ClusterNodeFlags.Handshake)) != 0)
+            {
+                continue;
+            }
+            int working = WorkingReplicas(node);
+            if (working == 0 && node.Slots.Count > 0 && (node.Flags & ClusterNodeFlags.MigrateTo) != 0)
+            {
+                orphanedMasters++;
+            }
+            maxReplicas = Math.Max(maxReplicas, working);
+            if (node == myMaster)
+            {
+                myMastersReplicas = working;
+            }
+        }
+        // Moving only makes sense from a master with at least two working replicas, and only from one of the best-served.
+        if (orphanedMasters == 0 || maxReplicas < 2 || myMastersReplicas != maxReplicas || !_state.IsOk)
+        {
+            return;
+        }
+        int okReplicas = myMaster.Replicas.Count(r => !r.IsFailed && !r.IsTimedOut);
+        if (okReplicas <= _state.Config.ClusterMigrationBarrier.Number)
+        {
+            return;
+        }
+        ClusterNode? target = null;
+        var candidate = myself;
+        long now = _state.NowMs;
+        foreach (var node in _state.Nodes)
+        {
+            int working = node.IsMaster ? WorkingReplicas(node) : 0;
+            bool orphaned = node.IsMaster && !node.IsFailed && (node.Flags & ClusterNodeFlags.MigrateTo) != 0 && working == 0;
+            if (orphaned)
+            {
+                if (target is null && node.Slots.Count > 0)
+                {
+                    target = node;
+                }
+                if (node.OrphanedTimeMs == 0)
+                {
+                    node.OrphanedTimeMs = now;
+                }
+            }
+            else
+            {
+                node.OrphanedTimeMs = 0;
+            }
+            if (working == maxReplicas)
+            {
+                foreach (var replica in node.Replicas)
+                {
+                    if (string.CompareOrdinal(replica.Id, candidate.Id) < 0)
+                    {
+                        candidate = replica;
+                    }
+                }
+            }
+        }
+        if (target is not null && candidate == myself && now - target.OrphanedTimeMs > ReplicaMigrationDelayMs)
+        {
+            _log.Notice($"Migrating to orphaned master {target.Id}");
+            _state.SetMyMaster(target);
+        }
+    }
+
+    /// <summary>Redis's clusterCountNonFailingSlaves.</summary>
+    private static int WorkingReplicas(ClusterNode master) => master.Replicas.Count(r => !r.IsFailed);
 
     /// <summary>Redis's resetManualFailover: a master lifts the write pause it took for a replica.</summary>
     private void ResetManualFailover()

@@ -86,6 +86,36 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("ERR syntax error", master.Call("CLUSTER", "FAILOVER", "SOON").Text);
     }
 
+    [Theory]
+    [InlineData("Redis,Redis,Redis", "Redis")]
+    [InlineData("Node,Node,Node", "Node")]
+    [InlineData("Redis,Redis,Redis", "Node")]
+    public void A_spare_replica_migrates_to_a_master_left_without_replicas(string masters, string replicaKind)
+    {
+        // The first master has two replicas, the second one; the second's replica dies, so it is orphaned and one of the
+        // first master's replicas (the one with the smaller id) moves to it after Redis's 5 s delay (migration barrier 1).
+        var members = CreateMasters(masters);
+        var all = new List<ClusterMember>(members);
+        var spare1 = AddReplica(all, members[0], replicaKind);
+        all.Add(spare1);
+        var spare2 = AddReplica(all, members[0], replicaKind);
+        all.Add(spare2);
+        var lone = AddReplica(all, members[1], replicaKind);
+        all.Add(lone);
+        string orphanId = members[1].Id();
+        string moverId = string.CompareOrdinal(spare1.Id(), spare2.Id()) < 0 ? spare1.Id() : spare2.Id();
+
+        lone.Kill();
+        var alive = all.Where(m => m != lone).ToList();
+        ClusterWait.Until(
+            () => alive.All(m => m.Nodes().Single(n => n.Id == moverId) is { } line && line.Master == orphanId),
+            "every member sees the spare replica with the smaller id serve the orphaned master",
+            seconds: 90,
+            describe: () => string.Join("\n---\n", alive.Select(m => $"{m.Kind} {m.Port}:\n" + ClusterWait.Describe(m))));
+        string stayerId = moverId == spare1.Id() ? spare2.Id() : spare1.Id();
+        Assert.Equal(members[0].Id(), members[2].Nodes().Single(n => n.Id == stayerId).Master);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _members.Dispose();
 
@@ -95,23 +125,35 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IDisposable
     /// <summary>Three masters made by redis-cli, then a replica of the first that joined by MEET and CLUSTER REPLICATE.</summary>
     private (List<ClusterMember> Masters, ClusterMember Replica) Form(string masters, string replicaKind)
     {
-        string[] validity = ["--cluster-replica-validity-factor", "0"];
-        var members = masters.Split(',').Select(k => _members.Add(Enum.Parse<MemberKind>(k), 2000, validity)).ToList();
+        var members = CreateMasters(masters);
+        return (members, AddReplica(members, members[0], replicaKind));
+    }
+
+    private static readonly string[] Validity = ["--cluster-replica-validity-factor", "0"];
+
+    private List<ClusterMember> CreateMasters(string kinds)
+    {
+        var members = kinds.Split(',').Select(k => _members.Add(Enum.Parse<MemberKind>(k), 2000, Validity)).ToList();
         var created = RedisCli.Cluster("create", [.. members.Select(m => m.Address), "--cluster-yes"]);
         Assert.Contains("[OK] All 16384 slots covered.", created, StringComparison.Ordinal);
         ClusterWait.UntilConverged(members);
+        return members;
+    }
 
-        var replica = _members.Add(Enum.Parse<MemberKind>(replicaKind), 2000, validity);
-        Assert.Equal("OK", replica.Call("CLUSTER", "MEET", "127.0.0.1", Text(members[0].Port), Text(members[0].BusPort)).Text);
-        var all = members.Append(replica).ToList();
-        ClusterWait.UntilConverged(all);
-        string masterId = members[0].Id(), replicaId = replica.Id();
+    /// <summary>A new member of <paramref name="kind"/> joins by MEET and becomes a replica of <paramref name="master"/>, once all of <paramref name="all"/> know it.</summary>
+    private ClusterMember AddReplica(List<ClusterMember> all, ClusterMember master, string kind)
+    {
+        var replica = _members.Add(Enum.Parse<MemberKind>(kind), 2000, Validity);
+        Assert.Equal("OK", replica.Call("CLUSTER", "MEET", "127.0.0.1", Text(master.Port), Text(master.BusPort)).Text);
+        var everyone = all.Append(replica).ToList();
+        ClusterWait.UntilConverged(everyone);
+        string masterId = master.Id(), replicaId = replica.Id();
         Assert.Equal("OK", replica.Call("CLUSTER", "REPLICATE", masterId).Text);
         ClusterWait.Until(
-            () => all.All(m => m.Nodes().Single(n => n.Id == replicaId) is { } line && line.Flags.Contains("slave") && line.Master == masterId),
-            "every member sees the replica of the first master",
-            describe: () => string.Join("\n---\n", all.Select(m => $"{m.Kind} {m.Port}:\n" + ClusterWait.Describe(m))));
-        return (members, replica);
+            () => everyone.All(m => m.Nodes().Single(n => n.Id == replicaId) is { } line && line.Flags.Contains("slave") && line.Master == masterId),
+            "every member sees the new replica of its master",
+            describe: () => string.Join("\n---\n", everyone.Select(m => $"{m.Kind} {m.Port}:\n" + ClusterWait.Describe(m))));
+        return replica;
     }
 
     private static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);

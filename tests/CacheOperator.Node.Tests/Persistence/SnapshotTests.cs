@@ -353,6 +353,39 @@ public sealed class SnapshotTests : IDisposable
         Assert.Equal("", config.Save.Text);
     }
 
+    [Theory]
+    [InlineData("allkeys-lru", "IDLETIME", "1000")]
+    [InlineData("volatile-lfu", "FREQ", "100")]
+    public async Task Lru_idle_time_and_lfu_counter_travel_with_the_snapshot_both_ways(string policy, string option, string value)
+    {
+        long expected = long.Parse(value, CultureInfo.InvariantCulture);
+        // Idle time grows while the test runs and the LFU counter decays by one a minute: some slack for a loaded machine.
+        void AssertNear(RespClient client) => Assert.InRange(client.Call("OBJECT", option == "FREQ" ? "FREQ" : "IDLETIME", "k").Integer, expected - 2, expected + 30);
+        await using var node = TestNode.Start("--dir", _dir, "--maxmemory-policy", policy, "--dbfilename", "node.rdb");
+        using var client = node.Client();
+        client.Call("SET", "k", "v");
+        var payload = client.Call("DUMP", "k").Bytes!;
+        client.Call("DEL", "k");
+        Assert.Equal("OK", client.Call("RESTORE"u8.ToArray(), "k"u8.ToArray(), "0"u8.ToArray(), payload, System.Text.Encoding.ASCII.GetBytes(option), System.Text.Encoding.ASCII.GetBytes(value)).Text);
+        Assert.Equal("OK", client.Call("SAVE").Text);
+
+        using var redis = RedisServerProcess.Start("--dir", _dir, "--dbfilename", "node.rdb", "--maxmemory-policy", policy);
+        using var redisClient = redis.Client();
+        AssertNear(redisClient);
+        // redis-server writes the key back over node.rdb with its own IDLE or FREQ, which the node then reads.
+        Assert.Equal("OK", redisClient.Call("SAVE").Text);
+
+        await using var target = TestNode.Start("--maxmemory-policy", policy);
+        lock (target.Server.Keyspace.Sync)
+        {
+            target.Server.Keyspace.UpdateClock();
+            using var file = File.OpenRead(Path.Combine(_dir, "node.rdb"));
+            RdbReader.LoadInto(file, target.Server.Keyspace, target.Server.Keyspace.NowMs);
+        }
+        using var targetClient = target.Client();
+        AssertNear(targetClient);
+    }
+
     [Fact]
     public async Task Flushall_with_save_rules_saves_the_empty_dataset()
     {
