@@ -17,6 +17,8 @@ internal static class ClusterHost
             // As Redis's delKeysInSlot: each key goes to the change stream as DEL.
             DeleteKeysInSlot = slot => db.DeleteSlot(slot, key => server.Propagator.Deletion(db, key, lazy: false)),
         };
+        // As Redis's clusterSetMaster and promotion: the cluster's view of our master drives replication.
+        state.ReplicaOfChanged = master => FollowInReplication(server, master);
         return state;
     }
 
@@ -72,6 +74,24 @@ internal static class ClusterHost
         {
             state.Schedule(ClusterTodo.UpdateState);
             state.DoPending();
+            // A replica (from nodes.conf at start, or whose master's address was unknown) replicates once it can (Redis's clusterCron).
+            if (state.Myself.Master is { Ip.Length: > 0 } master && server.Replicator.Link is null)
+            {
+                FollowInReplication(server, master);
+            }
+        }
+    }
+
+    /// <summary>Replicates from <paramref name="master"/>, or stops replicating (null: this node was promoted). Under the keyspace lock.</summary>
+    private static void FollowInReplication(NodeServer server, ClusterNode? master)
+    {
+        if (master is null)
+        {
+            server.Replicator.Promote();
+        }
+        else if (master.Ip.Length > 0 && !(server.Replicator.Link is { } link && link.Host == master.Ip && link.Port == master.Port))
+        {
+            server.Replicator.Follow(master.Ip, master.Port);
         }
     }
 }

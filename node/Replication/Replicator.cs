@@ -349,6 +349,28 @@ public sealed class Replicator
         Link.Start();
     }
 
+    /// <summary>
+    /// Milliseconds since the master link last carried data, or since it went down (Redis's data_age, which bounds a
+    /// cluster replica's right to fail over); very large when this node follows no master or never reached it.
+    /// </summary>
+    public long MasterDataAgeMs
+    {
+        get
+        {
+            const long never = long.MaxValue / 4;
+            if (Link is not { } link)
+            {
+                return never;
+            }
+            long now = Environment.TickCount64;
+            if (link.IsUp)
+            {
+                return now - link.LastIoMs;
+            }
+            return link.DownSinceMs == 0 ? never : now - link.DownSinceMs;
+        }
+    }
+
     /// <summary>REPLICAOF NO ONE: becomes a master, keeping the master's history as the second id (PSYNC2).</summary>
     public void Promote()
     {
