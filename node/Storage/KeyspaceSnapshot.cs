@@ -29,7 +29,8 @@ public interface ISnapshotSink
 /// of every database's key table as pending; a walker then takes the lock for one chunk at a time — at most
 /// <see cref="ChunkBudget"/> (1 ms) or <see cref="ChunkEntries"/> entries, whichever comes first, plus the encoding of
 /// one value, so a single huge collection holds the lock for its own encoding — hands each pending live entry to the
-/// sink and clears its mark, and releases the lock between chunks so clients run. Copy-on-write keeps it exact: before
+/// sink and clears its mark, and leaves the lock free for at least <see cref="PauseBetweenChunks"/> (1 ms) between chunks
+/// so clients run. Copy-on-write keeps it exact: before
 /// anything deletes an entry, changes its expiry or replaces its value (<see cref="KeyTable"/>, <see cref="Database"/>),
 /// and before a write command changes a key's value in place (the dispatcher's <see cref="Database.BeforeWrite"/>),
 /// a pending entry is handed to the sink first, with its old value. Keys created after the start are not pending.
@@ -41,6 +42,9 @@ public sealed class KeyspaceSnapshot
 {
     /// <summary>Longest a walker chunk holds the lock before releasing it (the encoding of one value may exceed it).</summary>
     public static readonly TimeSpan ChunkBudget = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Least time the walker leaves the lock free between chunks (writing the chunk out counts toward it).</summary>
+    public static readonly TimeSpan PauseBetweenChunks = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Most entry indices a walker chunk examines.</summary>
     public const int ChunkEntries = 4096;
@@ -184,13 +188,18 @@ public sealed class KeyspaceSnapshot
                     done = Step();
                     _sink.EndChunk();
                 }
+                long released = Stopwatch.GetTimestamp();
                 await _sink.FlushAsync(cancellation).ConfigureAwait(false);
                 if (done)
                 {
                     return;
                 }
-                // Let clients waiting for the lock in before the next chunk (the lock is not fair).
-                await Task.Yield();
+                // The lock is not fair: a walker coming straight back would often win it again before a waiting client
+                // thread has woken up. Leaving it free for a chunk's length at least caps the lock's share to about half.
+                if (Stopwatch.GetElapsedTime(released) < PauseBetweenChunks)
+                {
+                    await Task.Delay(PauseBetweenChunks, cancellation).ConfigureAwait(false);
+                }
             }
         }
         catch
