@@ -82,17 +82,17 @@ public sealed class KeyspaceSnapshot
     /// <summary>Walker chunks run.</summary>
     public long Chunks { get; private set; }
 
-    /// <summary>The number of keys each database had at the start, by database number (RDB's RESIZEDB hint).</summary>
-    public long KeysInDatabase(int db)
+    /// <summary>The keys database <paramref name="db"/> had at the start, and how many of them had an expiry (RDB's RESIZEDB hint).</summary>
+    public (long Keys, long Expires) DatabaseSize(int db)
     {
         foreach (var walk in _tables)
         {
             if (walk.Db == db)
             {
-                return walk.KeysAtStart;
+                return (walk.KeysAtStart, walk.ExpiresAtStart);
             }
         }
-        return 0;
+        return (0, 0);
     }
 
     /// <summary>
@@ -173,7 +173,8 @@ public sealed class KeyspaceSnapshot
 
     /// <summary>
     /// The walker: runs chunks under the lock until complete, flushing the sink outside the lock after each. On
-    /// failure or cancellation the snapshot is aborted (detached) and the exception propagates.
+    /// failure or cancellation the snapshot is aborted (detached) and the exception propagates; when it was aborted by
+    /// someone else (<see cref="Abort"/>) it throws <see cref="OperationCanceledException"/>, so the output is never taken for whole.
     /// </summary>
     public async Task WalkAsync(CancellationToken cancellation = default)
     {
@@ -185,6 +186,11 @@ public sealed class KeyspaceSnapshot
                 bool done;
                 lock (_keyspace.Sync)
                 {
+                    if (IsAborted)
+                    {
+                        // Someone else ended it (a FLUSHALL abandoning the save): the output must not look complete.
+                        throw new OperationCanceledException("The snapshot was aborted.");
+                    }
                     done = Step();
                     _sink.EndChunk();
                 }
@@ -258,6 +264,7 @@ public sealed class KeyspaceSnapshot
             Table = table;
             Db = db;
             KeysAtStart = table.Count;
+            ExpiresAtStart = table.VolatileCount;
             _limit = table.IndexLimit;
             _pending = new ulong[(_limit + 63) >> 6];
             Array.Fill(_pending, ulong.MaxValue);
@@ -273,6 +280,8 @@ public sealed class KeyspaceSnapshot
         public int Db { get; }
 
         public long KeysAtStart { get; }
+
+        public long ExpiresAtStart { get; }
 
         public KeyspaceSnapshot Owner { get; set; } = null!;
 

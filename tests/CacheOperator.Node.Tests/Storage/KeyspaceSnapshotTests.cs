@@ -239,11 +239,25 @@ public class KeyspaceSnapshotTests(ITestOutputHelper output)
         Assert.Null(keyspace.Snapshot);
         Assert.Null(keyspace[0].Table.Snapshot);
         await Run(client, "SET", "after", "1");
+
+        // Aborted by someone else while the walker runs (a FLUSHALL abandoning a save): the walker fails rather than end as if whole.
+        var holdBack = new TaskCompletionSource();
+        var second = new RecordingSink(keyspace) { OnFlush = chunk => chunk == 1 ? new ValueTask(holdBack.Task) : ValueTask.CompletedTask };
+        KeyspaceSnapshot next;
         lock (keyspace.Sync)
         {
-            var next = KeyspaceSnapshot.Start(keyspace, new RecordingSink(keyspace));
+            next = KeyspaceSnapshot.Start(keyspace, second);
+        }
+        var walking = next.WalkAsync();
+        Wait.Until(() => second.ChunksEnded == 1, "the first chunk is written");
+        lock (keyspace.Sync)
+        {
             next.Abort();
         }
+        holdBack.SetResult();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => walking);
+        Assert.True(next.IsAborted);
+        Assert.Null(keyspace.Snapshot);
     }
 
     /// <summary>
