@@ -217,6 +217,20 @@ public class KeyspaceSnapshotTests(ITestOutputHelper output)
         Assert.Equal("list:" + Convert.ToHexString("a"u8) + "," + Convert.ToHexString("b"u8), sink.Entries[(1, "queue")].Value);
     }
 
+    /// <summary>
+    /// The dispatcher's copy-on-write step finds a write command's keys with the key extractor: a write command that
+    /// changes values without declaring keys would slip past it. Only keyspace-wide ones may have none.
+    /// </summary>
+    [Fact]
+    public void Every_write_command_but_the_keyspace_wide_ones_declares_its_keys()
+    {
+        var table = new CacheOperator.Node.Commands.CommandTable();
+        var withoutKeys = table.All.SelectMany(spec => spec.Subcommands.Count > 0 ? spec.Subcommands : [spec])
+            .Where(spec => (spec.Flags & CacheOperator.Node.Commands.CommandFlags.Write) != 0 && !CacheOperator.Node.Commands.KeyExtractor.HasKeys(spec))
+            .Select(spec => spec.Name).Order().ToList();
+        Assert.Equal(["flushall", "flushdb", "swapdb"], withoutKeys);
+    }
+
     [Fact]
     public async Task A_failing_destination_aborts_the_snapshot_and_detaches_it()
     {
