@@ -47,7 +47,7 @@ public sealed class KeyspaceSnapshot
     public static readonly TimeSpan PauseBetweenChunks = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Most entry indices a walker chunk examines.</summary>
-    public const int ChunkEntries = 4096;
+    public const int ChunkEntries = 16384;
 
     private readonly Keyspace _keyspace;
     private readonly ISnapshotSink _sink;
