@@ -80,12 +80,12 @@ public static class Program
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
-            server.RequestShutdown("received SIGTERM");
+            ShutdownOnSignal(server, "SIGTERM");
         });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
         {
             ctx.Cancel = true;
-            server.RequestShutdown("received SIGINT");
+            ShutdownOnSignal(server, "SIGINT");
         });
         await server.Stopped;
         if (metrics is not null)
@@ -93,6 +93,20 @@ public static class Program
             await metrics.DisposeAsync();
         }
         return 0;
+    }
+
+    /// <summary>As Redis's prepareForShutdown on a signal: saves when save rules are set; a failed save keeps the server running.</summary>
+    private static void ShutdownOnSignal(NodeServer server, string signal)
+    {
+        lock (server.Keyspace.Sync)
+        {
+            if (!server.Snapshots.SaveBeforeShutdown(save: null))
+            {
+                server.Log.Warning($"{signal} received but errors trying to shut down the server, check the logs for more information");
+                return;
+            }
+            server.RequestShutdown($"received {signal}");
+        }
     }
 
     /// <summary>

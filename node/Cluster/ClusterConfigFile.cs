@@ -74,8 +74,11 @@ public static class ClusterConfigFile
         DescribeAll(state, ClusterNodeFlags.Handshake)
         + $"vars currentEpoch {state.CurrentEpoch.ToString(CultureInfo.InvariantCulture)} lastVoteEpoch {state.LastVoteEpoch.ToString(CultureInfo.InvariantCulture)}\n";
 
-    /// <summary>Writes the file atomically: a temporary file beside it, fsynced, renamed over it.</summary>
-    public static void Save(ClusterState state, string path)
+    /// <summary>
+    /// Writes the file atomically: a temporary file beside it, renamed over it; with <paramref name="fsync"/> the
+    /// temporary file reaches the disk first (an fsync costs milliseconds: Redis takes it only for epoch and vote changes).
+    /// </summary>
+    public static void Save(ClusterState state, string path, bool fsync = true)
     {
         var bytes = Encoding.UTF8.GetBytes(Render(state));
         string full = Path.GetFullPath(path);
@@ -83,7 +86,7 @@ public static class ClusterConfigFile
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             file.Write(bytes);
-            file.Flush(flushToDisk: true);
+            file.Flush(flushToDisk: fsync);
         }
         File.Move(temp, full, overwrite: true);
     }

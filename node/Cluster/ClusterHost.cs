@@ -26,7 +26,7 @@ internal static class ClusterHost
     /// </summary>
     public static void Start(NodeServer server, ClusterState state)
     {
-        string path = Path.GetFullPath(server.Config.ClusterConfigFile.Text);
+        string path = Path.GetFullPath(server.Config.ClusterConfigFile.Text, server.Config.Dir.Text);
         lock (server.Keyspace.Sync)
         {
             bool loaded;

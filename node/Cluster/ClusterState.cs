@@ -122,6 +122,45 @@ public sealed class ClusterState
     /// <summary>Links closed for exceeding cluster-link-sendbuf-limit (total_cluster_links_buffer_limit_exceeded); the bus runtime counts them.</summary>
     public long LinksBufferLimitExceeded { get; set; }
 
+    /// <summary>Keys MIGRATE moved or copied to a target that acknowledged them; MIGRATE counts them.</summary>
+    public long MigratedKeysSent { get; set; }
+
+    /// <summary>Keys stored here by RESTORE-ASKING, the RESTORE a migrating node sends; RESTORE-ASKING counts them.</summary>
+    public long MigratedKeysReceived { get; set; }
+
+    /// <summary>The config epoch of myself's shard (CLUSTER INFO cluster_my_epoch): a replica reports its master's.</summary>
+    public ulong MyEpoch => Myself.IsReplica && Myself.Master is { } master ? master.ConfigEpoch : Myself.ConfigEpoch;
+
+    /// <summary>
+    /// The assigned slots by their owner's state, as CLUSTER INFO's cluster_slots_* count them. Safe to call without
+    /// the keyspace lock (the metrics scrape does): it reads single words only, at worst a moment apart.
+    /// </summary>
+    public SlotCounts CountSlots()
+    {
+        int assigned = 0, ok = 0, pfail = 0, fail = 0;
+        for (int slot = 0; slot < HashSlot.Count; slot++)
+        {
+            if (_owners[slot] is not { } owner)
+            {
+                continue;
+            }
+            assigned++;
+            if (owner.IsFailed)
+            {
+                fail++;
+            }
+            else if (owner.IsTimedOut)
+            {
+                pfail++;
+            }
+            else
+            {
+                ok++;
+            }
+        }
+        return new SlotCounts(assigned, ok, pfail, fail);
+    }
+
     /// <summary>Every known node, myself and handshake nodes included.</summary>
     public IReadOnlyCollection<ClusterNode> Nodes => _nodes.Values;
 
@@ -157,12 +196,13 @@ public sealed class ClusterState
         }
         if ((todo & (ClusterTodo.SaveConfig | ClusterTodo.FsyncConfig)) != 0)
         {
-            SaveConfig();
+            // As Redis's clusterBeforeSleep: only epoch and vote changes are fsynced; the rest is written (atomically) without.
+            SaveConfig(fsync: (todo & ClusterTodo.FsyncConfig) != 0);
         }
     }
 
-    /// <summary>Writes nodes.conf now when a path is set; false (after logging) when it could not.</summary>
-    public bool SaveConfig()
+    /// <summary>Writes nodes.conf now when a path is set, fsynced if <paramref name="fsync"/>; false (after logging) when it could not.</summary>
+    public bool SaveConfig(bool fsync = true)
     {
         if (ConfigPath is null)
         {
@@ -170,7 +210,7 @@ public sealed class ClusterState
         }
         try
         {
-            ClusterConfigFile.Save(this, ConfigPath);
+            ClusterConfigFile.Save(this, ConfigPath, fsync);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -768,6 +808,9 @@ public sealed class ClusterState
 /// <param name="SendBufferAllocated">Bytes allocated for the send buffer.</param>
 /// <param name="SendBufferUsed">Bytes waiting in the send buffer.</param>
 public sealed record ClusterLinkInfo(bool Inbound, string NodeId, long CreatedMs, string Events, long SendBufferAllocated, long SendBufferUsed);
+
+/// <summary>Assigned slots by their owner's state (CLUSTER INFO's cluster_slots_assigned/ok/pfail/fail).</summary>
+public readonly record struct SlotCounts(int Assigned, int Ok, int PFail, int Fail);
 
 /// <summary>Cluster bus message types (CLUSTERMSG_TYPE_*), and their names in CLUSTER INFO.</summary>
 public static class BusMessageTypes

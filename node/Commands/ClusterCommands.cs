@@ -1,5 +1,6 @@
 using System.Globalization;
 using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
@@ -738,39 +739,17 @@ internal static class ClusterCommands
         {
             return;
         }
-        int assigned = 0, ok = 0, pfail = 0, fail = 0;
-        for (int slot = 0; slot < HashSlot.Count; slot++)
-        {
-            if (state.OwnerOf(slot) is not { } owner)
-            {
-                continue;
-            }
-            assigned++;
-            if (owner.IsFailed)
-            {
-                fail++;
-            }
-            else if (owner.IsTimedOut)
-            {
-                pfail++;
-            }
-            else
-            {
-                ok++;
-            }
-        }
-        var me = state.Myself;
-        ulong myEpoch = me.IsReplica && me.Master is { } master ? master.ConfigEpoch : me.ConfigEpoch;
+        var slots = state.CountSlots();
         var info = new StringBuilder();
         info.Append(CultureInfo.InvariantCulture, $"cluster_state:{(state.IsOk ? "ok" : "fail")}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_assigned:{assigned}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_ok:{ok}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_pfail:{pfail}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_slots_fail:{fail}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_assigned:{slots.Assigned}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_ok:{slots.Ok}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_pfail:{slots.PFail}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"cluster_slots_fail:{slots.Fail}\r\n")
             .Append(CultureInfo.InvariantCulture, $"cluster_known_nodes:{state.Nodes.Count}\r\n")
             .Append(CultureInfo.InvariantCulture, $"cluster_size:{state.Size}\r\n")
             .Append(CultureInfo.InvariantCulture, $"cluster_current_epoch:{state.CurrentEpoch}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"cluster_my_epoch:{myEpoch}\r\n");
+            .Append(CultureInfo.InvariantCulture, $"cluster_my_epoch:{state.MyEpoch}\r\n");
         AppendMessageStats(info, state.MessagesSent, "sent");
         AppendMessageStats(info, state.MessagesReceived, "received");
         info.Append(CultureInfo.InvariantCulture, $"total_cluster_links_buffer_limit_exceeded:{state.LinksBufferLimitExceeded}\r\n");
@@ -960,16 +939,22 @@ internal static class ClusterCommands
             SubcommandSyntaxError(s, a);
             return;
         }
-        bool force = false;
+        var mode = ManualFailoverMode.Default;
         if (a.Count == 3)
         {
-            string option = a.GetString(2).ToLowerInvariant();
-            if (option is not ("force" or "takeover"))
+            if (a.Is(2, "FORCE"u8))
+            {
+                mode = ManualFailoverMode.Force;
+            }
+            else if (a.Is(2, "TAKEOVER"u8))
+            {
+                mode = ManualFailoverMode.Takeover;
+            }
+            else
             {
                 s.Reply.WriteError(Errors.Syntax);
                 return;
             }
-            force = true;
         }
         if (state.Myself.IsMaster)
         {
@@ -981,13 +966,14 @@ internal static class ClusterCommands
             s.Reply.WriteError("ERR I'm a replica but my master is unknown to me");
             return;
         }
-        if (!force && (master.IsFailed || !master.LinkConnected))
+        if (mode == ManualFailoverMode.Default && (master.IsFailed || !master.LinkConnected))
         {
             s.Reply.WriteError("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
             return;
         }
-        // Promotion belongs to replication (the replication issue); the node does not start a failover yet.
-        s.Reply.WriteError("ERR CLUSTER FAILOVER is not supported by this node yet");
+        s.Server.Bus?.StartManualFailover(mode);
+        Done(state);
+        s.Reply.WriteOk();
     }
 
     private static void SetConfigEpoch(Session s, ArgList a)

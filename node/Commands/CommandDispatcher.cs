@@ -91,12 +91,28 @@ public static class CommandDispatcher
         {
             return;
         }
+        if (server.Snapshots.IsLoading && (spec.Flags & CommandFlags.Loading) == 0)
+        {
+            Reject(session, spec, Errors.Loading);
+            return;
+        }
+        if (server.Snapshots.DeniesWrites && ((spec.Flags & CommandFlags.Write) != 0 || spec.Name == "ping"))
+        {
+            // Redis's writeCommandsDeniedByDiskError: PING too, so that monitoring notices.
+            Reject(session, spec, Errors.BgsaveFailed);
+            return;
+        }
         if (server.Pause.Kind != PauseKind.None && server.Pause.Hold(session, spec))
         {
             return;
         }
         if (session.Multi is { } multi && (spec.Flags & CommandFlags.TransactionControl) == 0)
         {
+            if ((spec.Flags & CommandFlags.NoMulti) != 0)
+            {
+                Reject(session, spec, "ERR Command not allowed inside a transaction");
+                return;
+            }
             // Inside MULTI: keep a copy for EXEC, which runs the queue atomically.
             multi.Commands.Add(args.ToArrays());
             multi.HasWrites |= (spec.Flags & CommandFlags.Write) != 0;

@@ -49,6 +49,9 @@ public enum CommandFlags
     /// <summary>Not counted in slowlog.</summary>
     SkipSlowlog = 1 << 11,
 
+    /// <summary>Not allowed while a replica loads its dataset in the background (Redis's no_async_loading; shown in COMMAND INFO).</summary>
+    NoAsyncLoading = 1 << 16,
+
     /// <summary>Not allowed inside MULTI (Redis's no_multi).</summary>
     NoMulti = 1 << 12,
 

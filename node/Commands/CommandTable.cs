@@ -31,6 +31,7 @@ public sealed class CommandTable
         ("generic", DumpCommands.All),
         ("generic", MigrateCommands.All),
         ("server", MigrateCommands.ServerGroup),
+        ("server", PersistenceCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -114,6 +114,8 @@ internal static class DatabaseCommands
             s.Db.CountChanges(s.Keyspace[i].Count);
             s.Keyspace[i].Clear();
         }
+        // As Redis: a background save of the old data must not land after this, and with save rules the empty dataset is saved now.
+        s.Server.Snapshots.DatasetFlushed();
         // Propagated even when every database was empty already, as Redis does.
         s.Server.Propagator.Force();
         s.Reply.WriteOk();

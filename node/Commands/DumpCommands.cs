@@ -37,8 +37,13 @@ internal static class DumpCommands
         s.Reply.WriteBulk(DumpPayload.Create(s.Db.Table[index].Value!));
     }
 
-    /// <summary>Redis 7.0's restoreCommand: options, then the existing key, the TTL, the checksum and the body, in that order.</summary>
-    internal static void Restore(Session s, ArgList a)
+    private static void Restore(Session s, ArgList a) => RestoreKey(s, a);
+
+    /// <summary>
+    /// Redis 7.0's restoreCommand: options, then the existing key, the TTL, the checksum and the body, in that order.
+    /// True when it answered OK (RESTORE-ASKING counts the keys it received).
+    /// </summary>
+    internal static bool RestoreKey(Session s, ArgList a)
     {
         bool replace = false;
         bool absTtl = false;
@@ -59,58 +64,58 @@ internal static class DumpCommands
             {
                 if (!s.TryParseLong(a[++j], out idleSeconds))
                 {
-                    return;
+                    return false;
                 }
                 if (idleSeconds < 0)
                 {
                     s.Reply.WriteError("ERR Invalid IDLETIME value, must be >= 0");
-                    return;
+                    return false;
                 }
             }
             else if (a.Is(j, "FREQ"u8) && hasArgument && idleSeconds == -1)
             {
                 if (!s.TryParseLong(a[++j], out frequency))
                 {
-                    return;
+                    return false;
                 }
                 if (frequency is < 0 or > 255)
                 {
                     s.Reply.WriteError("ERR Invalid FREQ value, must be >= 0 and <= 255");
-                    return;
+                    return false;
                 }
             }
             else
             {
                 s.Reply.WriteError(Errors.Syntax);
-                return;
+                return false;
             }
         }
         var db = s.Db;
         if (!replace && db.Find(a[1]) >= 0)
         {
             s.Reply.WriteError("BUSYKEY Target key name already exists.");
-            return;
+            return false;
         }
         if (!s.TryParseLong(a[2], out long ttl))
         {
-            return;
+            return false;
         }
         if (ttl < 0)
         {
             s.Reply.WriteError("ERR Invalid TTL value, must be >= 0");
-            return;
+            return false;
         }
         var payload = a[3];
         if (!DumpPayload.Verify(payload))
         {
             s.Reply.WriteError("ERR DUMP payload version or checksum are wrong");
-            return;
+            return false;
         }
         var value = DumpPayload.Restore(payload, s.Keyspace.EncodingLimits);
         if (value is null)
         {
             s.Reply.WriteError("ERR Bad data format");
-            return;
+            return false;
         }
         if (ttl != 0 && !absTtl)
         {
@@ -124,7 +129,7 @@ internal static class DumpCommands
                 s.Server.Propagator.Rewrite("DEL"u8)?.Add(a[1]);
             }
             s.Reply.WriteOk();
-            return;
+            return true;
         }
         int index = db.Set(a[1], value);
         if (ttl != 0)
@@ -156,5 +161,6 @@ internal static class DumpCommands
             entry.Access = idleSeconds >= clock ? 0 : clock - (uint)idleSeconds;
         }
         s.Reply.WriteOk();
+        return true;
     }
 }

@@ -15,6 +15,14 @@ public static class Errors
     /// <summary>Options that do not fit the command.</summary>
     public const string Syntax = "ERR syntax error";
 
+    /// <summary>A command without the loading flag while the snapshot loads at start-up.</summary>
+    public const string Loading = "LOADING Redis is loading the dataset in memory";
+
+    /// <summary>A write (or PING) while the last background save failed and stop-writes-on-bgsave-error is yes.</summary>
+    public const string BgsaveFailed = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+        + "Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails "
+        + "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
     /// <summary>A command before AUTH while a password is set.</summary>
     public const string NoAuth = "NOAUTH Authentication required.";
 

@@ -36,7 +36,7 @@ internal static class MigrateCommands
     /// <summary>RESTORE-ASKING, in Redis's "server" group.</summary>
     public static IEnumerable<CommandSpec> ServerGroup =>
     [
-        new("restore-asking", -4, DumpCommands.Restore)
+        new("restore-asking", -4, RestoreAsking)
         {
             // Asking: the cluster slot check lets it in as if ASKING preceded it (an importing slot); the rest is RESTORE.
             Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Asking, Keys = (1, 1, 1), KeySpecFlags = "OW update",
@@ -46,6 +46,15 @@ internal static class MigrateCommands
             Syntax = "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
         },
     ];
+
+    /// <summary>RESTORE, counted in cluster mode as a key received by slot migration (the metrics' migrated keys).</summary>
+    private static void RestoreAsking(Session s, ArgList a)
+    {
+        if (DumpCommands.RestoreKey(s, a) && s.Server.Cluster is { } cluster)
+        {
+            cluster.MigratedKeysReceived++;
+        }
+    }
 
     /// <summary>
     /// Redis's migrateGetKeys: the key argument, or with KEYS (after options whose values are skipped) every argument
@@ -302,6 +311,7 @@ internal static class MigrateCommands
         var db = s.Db;
         PropagatedCommand? del = null;
         long deleted = 0;
+        long acknowledged = 0;
         for (; answered < restores.Count; answered++)
         {
             RespReply reply;
@@ -326,17 +336,26 @@ internal static class MigrateCommands
                     s.Reply.WriteError("ERR Target instance replied with error: " + error.AsString());
                 }
             }
-            else if (!copy)
+            else
             {
-                var key = a[restores[answered].Position];
-                db.Delete(key);
-                deleted++;
-                if (deleted == 1)
+                acknowledged++;
+                if (!copy)
                 {
-                    del = s.Server.Propagator.Rewrite("DEL"u8);
+                    var key = a[restores[answered].Position];
+                    db.Delete(key);
+                    deleted++;
+                    if (deleted == 1)
+                    {
+                        del = s.Server.Propagator.Rewrite("DEL"u8);
+                    }
+                    del?.Add(key);
                 }
-                del?.Add(key);
             }
+        }
+        if (s.Server.Cluster is { } cluster)
+        {
+            // Slot migration's keys sent (the metrics' migrated keys): every key the target stored, moved or copied.
+            cluster.MigratedKeysSent += acknowledged;
         }
         if (deleted > 0)
         {

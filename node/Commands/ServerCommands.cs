@@ -110,19 +110,46 @@ internal static class ServerCommands
 
     private static void Shutdown(Session s, ArgList a)
     {
-        // Nothing is persisted yet, so SAVE/NOSAVE/NOW/FORCE change nothing; ABORT has nothing to abort.
+        bool noSave = false, save = false, force = false, abort = false;
         for (int i = 1; i < a.Count; i++)
         {
-            if (a.Is(i, "ABORT"u8))
+            if (a.Is(i, "NOSAVE"u8))
             {
-                s.Reply.WriteError("ERR No shutdown in progress.");
-                return;
+                noSave = true;
             }
-            if (!(a.Is(i, "NOSAVE"u8) || a.Is(i, "SAVE"u8) || a.Is(i, "NOW"u8) || a.Is(i, "FORCE"u8)))
+            else if (a.Is(i, "SAVE"u8))
+            {
+                save = true;
+            }
+            else if (a.Is(i, "FORCE"u8))
+            {
+                force = true;
+            }
+            else if (a.Is(i, "ABORT"u8))
+            {
+                abort = true;
+            }
+            else if (!a.Is(i, "NOW"u8))
             {
                 s.Reply.WriteError(Errors.Syntax);
                 return;
             }
+        }
+        if ((abort && a.Count > 2) || (noSave && save))
+        {
+            s.Reply.WriteError(Errors.Syntax);
+            return;
+        }
+        if (abort)
+        {
+            s.Reply.WriteError("ERR No shutdown in progress.");
+            return;
+        }
+        // As Redis's prepareForShutdown: save when asked, or unless NOSAVE when save rules are set; FORCE goes on after a failed save.
+        if (!s.Server.Snapshots.SaveBeforeShutdown(save ? true : noSave ? false : null) && !force)
+        {
+            s.Reply.WriteError("ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
         }
         // Redis answers nothing on success: the connection just closes.
         s.CloseAfterReply = true;

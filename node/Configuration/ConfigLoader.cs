@@ -84,6 +84,7 @@ public static class ConfigLoader
     public static void ApplyText(NodeConfig config, string text)
     {
         var lines = text.Split('\n');
+        bool saveSeen = false;
         for (int n = 0; n < lines.Length; n++)
         {
             string line = lines[n].Trim(' ', '\t', '\r', '\n');
@@ -102,6 +103,19 @@ public static class ConfigLoader
             }
             string name = Encoding.UTF8.GetString(words[0]);
             var values = words.Skip(1).Select(w => Encoding.UTF8.GetString(w)).ToList();
+            if (config.Find(name) == config.Save && values is not [""])
+            {
+                // As Redis 7.0: the first save line replaces the default, later ones add rules to it.
+                if (saveSeen && config.Save.Text.Length > 0)
+                {
+                    values.InsertRange(0, config.Save.Text.Split(' '));
+                }
+                saveSeen = true;
+            }
+            else if (config.Find(name) == config.Save)
+            {
+                saveSeen = true;
+            }
             if (Apply(config, name, values) is { } error)
             {
                 throw Fatal(n + 1, line, error);

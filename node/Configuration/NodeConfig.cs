@@ -35,10 +35,20 @@ public sealed class NodeConfig
         {
             Choices = ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"],
         });
-        // save and appendonly: the node keeps no snapshots and no append-only file yet, so it implements exactly
-        // the values that say so ("" and no) and refuses the others rather than ignoring them.
-        Save = Add(new Directive("save", DirectiveKind.Text, "", true, "Snapshot schedule; only \"\" (no snapshots) until persistence exists.") { MultipleArguments = true }
-            .WithRule(v => v.Length == 0 ? null : "snapshots are not supported yet; only \"\" is accepted"));
+        // Snapshots (node/Persistence/SnapshotService), with Redis 7.0's defaults; appendonly takes only 'no' until an append-only file exists.
+        Save = Add(new Directive("save", DirectiveKind.Text, "3600 1 300 100 60 10000", true,
+            "Snapshot rules: pairs of seconds and changes; a background save starts when that many changes are that old (\"\": none).")
+        { MultipleArguments = true }.WithRule(SaveRules.Validate));
+        Dir = Add(new Directive("dir", DirectiveKind.Text, ".", false, "Working directory: where the snapshot (dbfilename) and a relative cluster-config-file live.")
+            .WithMerge((_, value) => Directory.Exists(value) ? (Path.GetFullPath(value), null) : (null, "No such file or directory")));
+        DbFilename = Add(new Directive("dbfilename", DirectiveKind.Text, "dump.rdb", false, "Snapshot file name, in dir.")
+            .WithRule(v => v.Length == 0 || v.Contains('/') || v.Contains('\\') ? "dbfilename can't be a path, just a filename" : null));
+        RdbCompression = Add(new Directive("rdbcompression", DirectiveKind.Boolean, "yes", true, "LZF-compress strings in snapshots."));
+        RdbChecksum = Add(new Directive("rdbchecksum", DirectiveKind.Boolean, "yes", false, "Write a CRC64 at the end of snapshots and verify it when loading."));
+        StopWritesOnBgsaveError = Add(new Directive("stop-writes-on-bgsave-error", DirectiveKind.Boolean, "yes", true,
+            "Refuse writes (MISCONF) while the last background save failed and save rules are set."));
+        KeyLoadDelay = Add(new Directive("key-load-delay", DirectiveKind.Integer, "0", true, "Microseconds to pause after each key loaded from a snapshot (Redis's test hook; 0: none).")
+        { Min = 0, Max = int.MaxValue });
         AppendOnly = Add(new Directive("appendonly", DirectiveKind.Boolean, "no", true, "Append-only file; only 'no' until persistence exists.")
             .WithRule(v => v == "no" ? null : "the append-only file is not supported yet"));
         EnableDebugCommand = Add(new Directive("enable-debug-command", DirectiveKind.Enum, "no", false, "Allow DEBUG: yes, no, or local (loopback clients only).") { Choices = ["no", "yes", "local"] });
@@ -296,6 +306,24 @@ public sealed class NodeConfig
 
     /// <summary>save</summary>
     public Directive Save { get; }
+
+    /// <summary>dir (absolute path)</summary>
+    public Directive Dir { get; }
+
+    /// <summary>dbfilename</summary>
+    public Directive DbFilename { get; }
+
+    /// <summary>rdbcompression</summary>
+    public Directive RdbCompression { get; }
+
+    /// <summary>rdbchecksum</summary>
+    public Directive RdbChecksum { get; }
+
+    /// <summary>stop-writes-on-bgsave-error</summary>
+    public Directive StopWritesOnBgsaveError { get; }
+
+    /// <summary>key-load-delay (microseconds)</summary>
+    public Directive KeyLoadDelay { get; }
 
     /// <summary>appendonly</summary>
     public Directive AppendOnly { get; }

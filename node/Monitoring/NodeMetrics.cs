@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using CacheOperator.Node.Cluster;
+using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Server;
 
 namespace CacheOperator.Node.Monitoring;
@@ -54,6 +56,36 @@ public sealed class NodeMetrics : IDisposable
         new("cache_uptime_seconds", MetricKind.Gauge, "", "Seconds since the node started."),
     ];
 
+    /// <summary>
+    /// The metrics a node exports in cluster mode only (cluster-enabled yes), from the counters CLUSTER INFO reports:
+    /// the cluster's state as this node sees it, its bus traffic, and what it redirected and migrated.
+    /// </summary>
+    public static IReadOnlyList<MetricDefinition> ClusterDefinitions { get; } =
+    [
+        new("cache_cluster_state", MetricKind.Gauge, "", "1 while the cluster is ok (CLUSTER INFO cluster_state:ok), 0 while it is in fail."),
+        new("cache_cluster_slots_assigned", MetricKind.Gauge, "", "Slots with an owner in this node's view (cluster_slots_assigned)."),
+        new("cache_cluster_slots", MetricKind.Gauge, "state", "Assigned slots by their owner's state: ok, pfail, fail (cluster_slots_ok/pfail/fail)."),
+        new("cache_cluster_known_nodes", MetricKind.Gauge, "", "Nodes this node knows, itself and nodes in handshake included (cluster_known_nodes)."),
+        new("cache_cluster_size", MetricKind.Gauge, "", "Masters serving at least one slot (cluster_size)."),
+        new("cache_cluster_current_epoch", MetricKind.Gauge, "", "The cluster's current epoch (cluster_current_epoch)."),
+        new("cache_cluster_my_epoch", MetricKind.Gauge, "", "The config epoch of this node's shard (cluster_my_epoch)."),
+        new("cache_cluster_bus_messages_sent_total", MetricKind.Counter, "type", "Cluster bus messages sent, by type as CLUSTER INFO names them (ping, pong, meet, fail, auth-req, ...)."),
+        new("cache_cluster_bus_messages_received_total", MetricKind.Counter, "type", "Cluster bus messages received, by type as CLUSTER INFO names them."),
+        new("cache_cluster_bus_frames_rejected_total", MetricKind.Counter, "reason", "Bus frames refused (their links closed), by reason: bad_signature, too_short, bad_total_length, bad_version, length_mismatch, extension_padding, extension_overrun, truncated."),
+        new("cache_cluster_redirections_total", MetricKind.Counter, "type", "Redirections sent to clients, by type: moved, ask."),
+        new("cache_cluster_migrated_keys_total", MetricKind.Counter, "direction", "Keys moved by slot migration: sent (MIGRATE, acknowledged by the target) and received (RESTORE-ASKING)."),
+    ];
+
+    private static readonly KeyValuePair<string, object?>[][] s_messageTypeTags =
+        [.. BusMessageTypes.Names.Select(name => new[] { new KeyValuePair<string, object?>("type", name) })];
+
+    private static readonly KeyValuePair<string, object?> s_moved = new("type", "moved"), s_ask = new("type", "ask");
+    private static readonly KeyValuePair<string, object?> s_sent = new("direction", "sent"), s_received = new("direction", "received");
+    private static readonly KeyValuePair<string, object?> s_ok = new("state", "ok"), s_pfail = new("state", "pfail"), s_fail = new("state", "fail");
+
+    private static readonly (BusRejection Reason, KeyValuePair<string, object?>[] Tags)[] s_rejectionTags =
+        [.. Enum.GetValues<BusRejection>().Where(r => r != BusRejection.None).Select(r => (r, new[] { new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())) }))];
+
     /// <summary>The meter name a node uses unless told otherwise (exported as the otel_scope_name label).</summary>
     public const string DefaultMeterName = "CacheOperator.Node";
 
@@ -82,6 +114,10 @@ public sealed class NodeMetrics : IDisposable
         Meter.CreateObservableCounter("cache_net_input", () => Interlocked.Read(ref stats.NetInputBytes), "By", Help("cache_net_input_bytes_total"));
         Meter.CreateObservableCounter("cache_net_output", () => server.NetOutputBytes, "By", Help("cache_net_output_bytes_total"));
         Meter.CreateObservableGauge("cache_uptime", () => (DateTimeOffset.UtcNow - server.StartedAt).TotalSeconds, "s", Help("cache_uptime_seconds"));
+        if (server.Cluster is { } cluster)
+        {
+            AddClusterInstruments(server, cluster);
+        }
     }
 
     /// <summary>The meter's name, which the exporter subscribes to.</summary>
@@ -90,15 +126,16 @@ public sealed class NodeMetrics : IDisposable
     /// <summary>The meter holding every instrument.</summary>
     public Meter Meter { get; }
 
-    /// <summary>The README's metrics table, generated from <see cref="Definitions"/>.</summary>
+    /// <summary>The README's metrics table, generated from <see cref="Definitions"/> and <see cref="ClusterDefinitions"/>.</summary>
     public static string MarkdownTable()
     {
         var text = new StringBuilder();
         text.Append("| Metric | Type | Labels | Meaning |\n|---|---|---|---|\n");
-        foreach (var m in Definitions)
+        foreach (var m in Definitions.Concat(ClusterDefinitions))
         {
+            string help = (ClusterDefinitions.Contains(m) ? "Cluster mode only. " : "") + m.Help;
             text.Append("| `").Append(m.Name).Append("` | ").Append(m.Kind.ToString().ToLowerInvariant()).Append(" | ")
-                .Append(m.Labels.Length == 0 ? "" : "`" + m.Labels + "`").Append(" | ").Append(m.Help.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+                .Append(m.Labels.Length == 0 ? "" : "`" + m.Labels + "`").Append(" | ").Append(help.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
         }
         return text.ToString();
     }
@@ -106,7 +143,62 @@ public sealed class NodeMetrics : IDisposable
     /// <inheritdoc/>
     public void Dispose() => Meter.Dispose();
 
-    private static string Help(string name) => Definitions.First(d => d.Name == name).Help;
+    private static string Help(string name) => Definitions.Concat(ClusterDefinitions).First(d => d.Name == name).Help;
+
+    /// <summary>
+    /// The cluster instruments, read from the counters CLUSTER INFO reports (nothing is counted twice). They are read
+    /// without the keyspace lock, as the other instruments are: each value is one word, so a scrape never waits behind
+    /// a long command (MIGRATE holds the lock while it talks to its target).
+    /// </summary>
+    private void AddClusterInstruments(NodeServer server, ClusterState cluster)
+    {
+        Meter.CreateObservableGauge("cache_cluster_state", () => cluster.IsOk ? 1L : 0L, description: Help("cache_cluster_state"));
+        Meter.CreateObservableGauge("cache_cluster_slots_assigned", () => (long)cluster.CountSlots().Assigned, description: Help("cache_cluster_slots_assigned"));
+        Meter.CreateObservableGauge("cache_cluster_slots", () => SlotsByState(cluster), description: Help("cache_cluster_slots"));
+        Meter.CreateObservableGauge("cache_cluster_known_nodes", () => (long)cluster.Nodes.Count, description: Help("cache_cluster_known_nodes"));
+        Meter.CreateObservableGauge("cache_cluster_size", () => (long)cluster.Size, description: Help("cache_cluster_size"));
+        Meter.CreateObservableGauge("cache_cluster_current_epoch", () => (long)cluster.CurrentEpoch, description: Help("cache_cluster_current_epoch"));
+        Meter.CreateObservableGauge("cache_cluster_my_epoch", () => (long)cluster.MyEpoch, description: Help("cache_cluster_my_epoch"));
+        Meter.CreateObservableCounter("cache_cluster_bus_messages_sent", () => ByMessageType(cluster.MessagesSent), description: Help("cache_cluster_bus_messages_sent_total"));
+        Meter.CreateObservableCounter("cache_cluster_bus_messages_received", () => ByMessageType(cluster.MessagesReceived), description: Help("cache_cluster_bus_messages_received_total"));
+        // The bus starts with the server (after this constructor); until then nothing was rejected.
+        Meter.CreateObservableCounter("cache_cluster_bus_frames_rejected", () => s_rejectionTags.Select(r => new Measurement<long>(server.Bus?.Rejected(r.Reason) ?? 0, r.Tags)),
+            description: Help("cache_cluster_bus_frames_rejected_total"));
+        Meter.CreateObservableCounter("cache_cluster_redirections", () => (Measurement<long>[])
+            [new(cluster.MovedRedirections, s_moved), new(cluster.AskRedirections, s_ask)], description: Help("cache_cluster_redirections_total"));
+        Meter.CreateObservableCounter("cache_cluster_migrated_keys", () => (Measurement<long>[])
+            [new(cluster.MigratedKeysSent, s_sent), new(cluster.MigratedKeysReceived, s_received)], description: Help("cache_cluster_migrated_keys_total"));
+    }
+
+    private static Measurement<long>[] SlotsByState(ClusterState cluster)
+    {
+        var slots = cluster.CountSlots();
+        return [new(slots.Ok, s_ok), new(slots.PFail, s_pfail), new(slots.Fail, s_fail)];
+    }
+
+    /// <summary>Every type, zeros included, so that a rate starts at the first message of a type.</summary>
+    private static IEnumerable<Measurement<long>> ByMessageType(long[] counts)
+    {
+        for (int type = 0; type < counts.Length; type++)
+        {
+            yield return new Measurement<long>(Volatile.Read(ref counts[type]), s_messageTypeTags[type]);
+        }
+    }
+
+    /// <summary>BadTotalLength as bad_total_length: the label values Prometheus conventions expect.</summary>
+    private static string SnakeCase(string name)
+    {
+        var text = new StringBuilder(name.Length + 4);
+        foreach (char c in name)
+        {
+            if (char.IsUpper(c) && text.Length > 0)
+            {
+                text.Append('_');
+            }
+            text.Append(char.ToLowerInvariant(c));
+        }
+        return text.ToString();
+    }
 
     private static IEnumerable<Measurement<long>> CommandCounts(NodeServer server)
     {

@@ -7,7 +7,7 @@ namespace CacheOperator.Node.Persistence;
 /// <summary>
 /// Reads a value in Redis's RDB object format (rdb.c's rdbLoadObjectType + rdbLoadObject) into the node's
 /// value types, each built as the node's own commands would build it (so OBJECT ENCODING follows the
-/// encoding limits). Reads every type redis-server 7.0 loads except zipmap hashes, streams and modules.
+/// encoding limits). Reads every type redis-server 7.0 loads except streams and modules.
 /// Nothing is trusted: every length is checked against what is left, listpacks, ziplists and intsets are
 /// validated entry by entry, empty collections and duplicate members are refused, as Redis's deep
 /// sanitization does; malformed input yields null, never an exception.
@@ -28,6 +28,12 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
             return null;
         }
         byte type = _input[Position++];
+        return TryReadBody(type);
+    }
+
+    /// <summary>The body of an object of RDB type <paramref name="type"/> (read apart, as an RDB file puts the key between them), or null.</summary>
+    public object? TryReadBody(byte type)
+    {
         return type switch
         {
             RdbType.String => TryReadString(),
@@ -36,6 +42,7 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
             RdbType.SortedSet => ReadSortedSet(binaryScores: false),
             RdbType.SortedSet2 => ReadSortedSet(binaryScores: true),
             RdbType.Hash => ReadHash(),
+            RdbType.HashZipmap => TryReadString() is { } blob ? ToHash(Zipmap.TryDecode(blob)) : null,
             RdbType.ListZiplist => TryReadString() is { } blob ? ToList(Ziplist.TryDecode(blob)) : null,
             RdbType.SetIntset => ReadIntset(),
             RdbType.SortedSetZiplist => TryReadString() is { } blob ? ToSortedSet(Ziplist.TryDecode(blob)) : null,
@@ -307,7 +314,7 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
     }
 
     /// <summary>rdbLoadLenByRef: 6/14/32/64-bit lengths, or an encoding marker (11xxxxxx) for special strings.</summary>
-    private bool TryReadLength(out ulong length, out bool encoded)
+    public bool TryReadLength(out ulong length, out bool encoded)
     {
         length = 0;
         encoded = false;
@@ -346,7 +353,8 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
         return false;
     }
 
-    private bool TryTake(ulong count, out ReadOnlySpan<byte> bytes)
+    /// <summary>The next <paramref name="count"/> bytes as they are, or false when fewer are left.</summary>
+    public bool TryTake(ulong count, out ReadOnlySpan<byte> bytes)
     {
         if (count > (ulong)(_input.Length - Position))
         {

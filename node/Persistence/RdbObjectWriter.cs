@@ -17,27 +17,46 @@ public static class RdbObjectWriter
     /// <summary>Bytes a quicklist node's listpack may reach, as list-max-listpack-size -2 (8 KiB).</summary>
     private const int QuicklistNodeBytes = 8192;
 
-    /// <summary>Appends the object type byte and body of <paramref name="value"/> (a string or a collection).</summary>
-    public static void Write(IBufferWriter<byte> output, object value)
+    /// <summary>
+    /// Appends the object type byte and body of <paramref name="value"/> (a string or a collection); strings over
+    /// 20 bytes are LZF-compressed when that pays, unless <paramref name="compress"/> is false (rdbcompression no).
+    /// </summary>
+    public static void Write(IBufferWriter<byte> output, object value, bool compress = true)
+    {
+        WriteByte(output, TypeOf(value));
+        WriteBody(output, value, compress);
+    }
+
+    /// <summary>The RDB type byte <see cref="WriteBody"/> writes <paramref name="value"/> as (rdbSaveObjectType).</summary>
+    public static byte TypeOf(object value) => value switch
+    {
+        byte[] => RdbType.String,
+        ListValue => RdbType.ListQuicklist2,
+        SetValue set => set.EncodingName == "intset" ? RdbType.SetIntset : RdbType.Set,
+        SortedSetValue zset => zset.IsCompact ? RdbType.SortedSetListpack : RdbType.SortedSet2,
+        HashValue hash => hash.IsCompact ? RdbType.HashListpack : RdbType.Hash,
+        _ => throw new ArgumentException($"Cannot serialize a {value.GetType().Name}", nameof(value)),
+    };
+
+    /// <summary>The body of <paramref name="value"/> in the encoding <see cref="TypeOf"/> names (rdbSaveObject), without the type byte.</summary>
+    public static void WriteBody(IBufferWriter<byte> output, object value, bool compress = true)
     {
         switch (value)
         {
             case byte[] text:
-                WriteByte(output, RdbType.String);
-                WriteString(output, text);
+                WriteString(output, text, compress);
                 break;
             case ListValue list:
-                WriteByte(output, RdbType.ListQuicklist2);
-                WriteList(output, list);
+                WriteList(output, list, compress);
                 break;
             case SetValue set:
-                WriteSet(output, set);
+                WriteSet(output, set, compress);
                 break;
             case SortedSetValue zset:
-                WriteSortedSet(output, zset);
+                WriteSortedSet(output, zset, compress);
                 break;
             case HashValue hash:
-                WriteHash(output, hash);
+                WriteHash(output, hash, compress);
                 break;
             default:
                 throw new ArgumentException($"Cannot serialize a {value.GetType().Name}", nameof(value));
@@ -75,9 +94,10 @@ public static class RdbObjectWriter
 
     /// <summary>
     /// rdbSaveRawString: a short string that is an integer within 32 bits as an integer, a string over 20
-    /// bytes LZF-compressed when that saves at least 4 bytes (rdbcompression yes), otherwise length + bytes.
+    /// bytes LZF-compressed when that saves at least 4 bytes and <paramref name="compress"/> (rdbcompression yes),
+    /// otherwise length + bytes.
     /// </summary>
-    public static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<byte> text)
+    public static void WriteString(IBufferWriter<byte> output, ReadOnlySpan<byte> text, bool compress = true)
     {
         if (text.Length <= 11 && RdbStrings.TryParseCanonicalInt64(text, out long v) && v is >= int.MinValue and <= int.MaxValue)
         {
@@ -102,7 +122,7 @@ public static class RdbObjectWriter
             }
             return;
         }
-        if (text.Length > 20 && Lzf.Compress(text, text.Length - 4) is { } compressed)
+        if (compress && text.Length > 20 && Lzf.Compress(text, text.Length - 4) is { } compressed)
         {
             WriteByte(output, 0xC3);
             WriteLength(output, (ulong)compressed.Length);
@@ -114,7 +134,7 @@ public static class RdbObjectWriter
         output.Write(text);
     }
 
-    private static void WriteList(IBufferWriter<byte> output, ListValue list)
+    private static void WriteList(IBufferWriter<byte> output, ListValue list, bool compress)
     {
         var nodes = new List<byte[]>();
         var node = new Listpack.Builder();
@@ -134,11 +154,11 @@ public static class RdbObjectWriter
         foreach (var packed in nodes)
         {
             WriteLength(output, RdbType.QuicklistNodePacked);
-            WriteString(output, packed);
+            WriteString(output, packed, compress);
         }
     }
 
-    private static void WriteSet(IBufferWriter<byte> output, SetValue set)
+    private static void WriteSet(IBufferWriter<byte> output, SetValue set, bool compress)
     {
         Span<byte> scratch = stackalloc byte[SetValue.ScratchLength];
         if (set.EncodingName == "intset")
@@ -149,19 +169,17 @@ public static class RdbObjectWriter
                 RdbStrings.TryParseCanonicalInt64(set.MemberAt(i, scratch), out values[i]);
             }
             Array.Sort(values);
-            WriteByte(output, RdbType.SetIntset);
-            WriteString(output, Intset.Encode(values));
+            WriteString(output, Intset.Encode(values), compress);
             return;
         }
-        WriteByte(output, RdbType.Set);
         WriteLength(output, (ulong)set.Count);
         for (int i = 0; i < set.Count; i++)
         {
-            WriteString(output, set.MemberAt(i, scratch));
+            WriteString(output, set.MemberAt(i, scratch), compress);
         }
     }
 
-    private static void WriteSortedSet(IBufferWriter<byte> output, SortedSetValue zset)
+    private static void WriteSortedSet(IBufferWriter<byte> output, SortedSetValue zset, bool compress)
     {
         if (zset.IsCompact)
         {
@@ -173,23 +191,21 @@ public static class RdbObjectWriter
                 packed.Append(member);
                 packed.Append(score[..NumberFormat.FormatDoubleD2String(value, score)]);
             }
-            WriteByte(output, RdbType.SortedSetListpack);
-            WriteString(output, packed.ToArray());
+            WriteString(output, packed.ToArray(), compress);
             return;
         }
         // Highest score first, as Redis walks its skiplist from the tail so that loading appends in order.
-        WriteByte(output, RdbType.SortedSet2);
         WriteLength(output, (ulong)zset.Count);
         var descending = zset.Read(zset.Count - 1, descending: true);
         while (descending.Next(out var member, out double value))
         {
-            WriteString(output, member);
+            WriteString(output, member, compress);
             BinaryPrimitives.WriteDoubleLittleEndian(output.GetSpan(8), value);
             output.Advance(8);
         }
     }
 
-    private static void WriteHash(IBufferWriter<byte> output, HashValue hash)
+    private static void WriteHash(IBufferWriter<byte> output, HashValue hash, bool compress)
     {
         if (hash.IsCompact)
         {
@@ -199,16 +215,14 @@ public static class RdbObjectWriter
                 packed.Append(hash.FieldAt(i));
                 packed.Append(hash.ValueAt(i));
             }
-            WriteByte(output, RdbType.HashListpack);
-            WriteString(output, packed.ToArray());
+            WriteString(output, packed.ToArray(), compress);
             return;
         }
-        WriteByte(output, RdbType.Hash);
         WriteLength(output, (ulong)hash.Count);
         for (int i = 0; i < hash.Count; i++)
         {
-            WriteString(output, hash.FieldAt(i));
-            WriteString(output, hash.ValueAt(i));
+            WriteString(output, hash.FieldAt(i), compress);
+            WriteString(output, hash.ValueAt(i), compress);
         }
     }
 
@@ -240,7 +254,13 @@ public static class RdbType
     /// <summary>RDB_TYPE_ZSET_2: members with binary double scores.</summary>
     public const byte SortedSet2 = 5;
 
-    /// <summary>RDB_TYPE_HASH_ZIPMAP (not read).</summary>
+    /// <summary>RDB_TYPE_MODULE (pre-release module values, refused).</summary>
+    public const byte ModulePreRelease = 6;
+
+    /// <summary>RDB_TYPE_MODULE_2 (module values, refused).</summary>
+    public const byte Module = 7;
+
+    /// <summary>RDB_TYPE_HASH_ZIPMAP: the hash blob of RDB versions before 4.</summary>
     public const byte HashZipmap = 9;
 
     /// <summary>RDB_TYPE_LIST_ZIPLIST.</summary>
@@ -258,6 +278,9 @@ public static class RdbType
     /// <summary>RDB_TYPE_LIST_QUICKLIST: nodes of ziplists.</summary>
     public const byte ListQuicklist = 14;
 
+    /// <summary>RDB_TYPE_STREAM_LISTPACKS (streams, refused).</summary>
+    public const byte StreamListpacks = 15;
+
     /// <summary>RDB_TYPE_HASH_LISTPACK.</summary>
     public const byte HashListpack = 16;
 
@@ -266,6 +289,9 @@ public static class RdbType
 
     /// <summary>RDB_TYPE_LIST_QUICKLIST_2: nodes of listpacks (packed) or single elements (plain).</summary>
     public const byte ListQuicklist2 = 18;
+
+    /// <summary>RDB_TYPE_STREAM_LISTPACKS_2 (streams of Redis 7.0, refused).</summary>
+    public const byte StreamListpacks2 = 19;
 
     /// <summary>QUICKLIST_NODE_CONTAINER_PLAIN: a node holding one large element as is.</summary>
     public const ulong QuicklistNodePlain = 1;

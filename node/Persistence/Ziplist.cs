@@ -212,3 +212,80 @@ public static class Intset
         return values;
     }
 }
+
+/// <summary>
+/// Redis's zipmap (zipmap.c), the hash blob of RDB versions before 4, read only: a count byte, then
+/// length + field, length + free byte + value + free padding, ending with 0xFF. A length below 254 is one
+/// byte; 254 is followed by a 4-byte little-endian length.
+/// </summary>
+public static class Zipmap
+{
+    private const byte BigLength = 254;
+    private const byte End = 0xFF;
+
+    /// <summary>Fields and values alternately, or null when <paramref name="zipmap"/> is malformed or empty.</summary>
+    public static List<byte[]>? TryDecode(ReadOnlySpan<byte> zipmap)
+    {
+        if (zipmap.Length < 2)
+        {
+            return null;
+        }
+        var pairs = new List<byte[]>();
+        int p = 1;
+        while (true)
+        {
+            if (p >= zipmap.Length)
+            {
+                return null;
+            }
+            if (zipmap[p] == End)
+            {
+                // The end marker must be the last byte.
+                return p == zipmap.Length - 1 && pairs.Count > 0 ? pairs : null;
+            }
+            if (!TryReadLength(zipmap, ref p, out int fieldLength) || fieldLength > zipmap.Length - p)
+            {
+                return null;
+            }
+            pairs.Add(zipmap.Slice(p, fieldLength).ToArray());
+            p += fieldLength;
+            if (!TryReadLength(zipmap, ref p, out int valueLength) || p >= zipmap.Length)
+            {
+                return null;
+            }
+            int free = zipmap[p++];
+            if (valueLength > zipmap.Length - p || free > zipmap.Length - p - valueLength)
+            {
+                return null;
+            }
+            pairs.Add(zipmap.Slice(p, valueLength).ToArray());
+            p += valueLength + free;
+        }
+    }
+
+    private static bool TryReadLength(ReadOnlySpan<byte> zipmap, ref int p, out int length)
+    {
+        length = 0;
+        if (p >= zipmap.Length || zipmap[p] == End)
+        {
+            return false;
+        }
+        if (zipmap[p] < BigLength)
+        {
+            length = zipmap[p++];
+            return true;
+        }
+        if (zipmap[p] != BigLength || p + 5 > zipmap.Length)
+        {
+            return false;
+        }
+        uint big = BinaryPrimitives.ReadUInt32LittleEndian(zipmap[(p + 1)..]);
+        p += 5;
+        if (big > int.MaxValue)
+        {
+            return false;
+        }
+        length = (int)big;
+        return true;
+    }
+}

@@ -214,7 +214,15 @@ public sealed class MigrateConnections
         }
         foreach (var address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+            // A blocking socket from the start, never a non-blocking one: .NET emulates blocking calls on a socket that was
+            // ever non-blocking by waiting for its event engine, whose events are processed on the thread pool; MIGRATE
+            // waits under the keyspace lock, pool threads pile up on that lock, and the reply that has arrived goes unread
+            // until the timeout. Linux bounds a blocking connect by SO_SNDTIMEO, which gives Redis's connect timeout.
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            {
+                NoDelay = true,
+                SendTimeout = (int)Math.Clamp(timeoutMs, 1, int.MaxValue),
+            };
             try
             {
                 try
@@ -222,20 +230,12 @@ public sealed class MigrateConnections
                     // getaddrinfo keeps the low 16 bits of a larger number, as Redis ends up connecting there.
                     socket.Connect(new IPEndPoint(address, port & 0xFFFF));
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.TimedOut)
                 {
-                    if (!socket.Poll(TimeSpan.FromMilliseconds(timeoutMs), SelectMode.SelectWrite))
-                    {
-                        socket.Dispose();
-                        return null;
-                    }
-                    var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-                    if (error != SocketError.Success)
-                    {
-                        throw new SocketException((int)error);
-                    }
+                    // The connect timed out.
+                    socket.Dispose();
+                    return null;
                 }
-                socket.Blocking = true;
                 return socket;
             }
             catch (SocketException e)

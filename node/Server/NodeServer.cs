@@ -6,6 +6,7 @@ using CacheOperator.Node.Cluster.Bus;
 using CacheOperator.Node.Commands;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
+using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Replication;
 using CacheOperator.Node.Server.Transport;
 using CacheOperator.Node.Storage;
@@ -46,6 +47,7 @@ public sealed class NodeServer : IAsyncDisposable
         // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
         RunId = Random.Shared.GetHexString(40, lowercase: true);
         Replication = new ReplicationIds();
+        Snapshots = new SnapshotService(Keyspace, config, Log, Propagator.Stream, Replication);
         _epoll = EpollLoop.IsSupported && config.NetworkTransport.Text == "epoll" ? EpollLoop.Shared : null;
         StartedAt = DateTimeOffset.UtcNow;
         Memory = new MemoryManager(Keyspace, config, Log);
@@ -92,6 +94,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>The write path: every change, as commands for the change stream (replicas, AOF).</summary>
     public Propagator Propagator { get; }
+
+    /// <summary>RDB snapshots: SAVE, BGSAVE, the save rules, loading at start-up.</summary>
+    public SnapshotService Snapshots { get; }
 
     /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
     public BlockingKeys Blocking { get; }
@@ -208,7 +213,7 @@ public sealed class NodeServer : IAsyncDisposable
         if (Cluster is not null)
         {
             ClusterHost.Start(this, Cluster);
-            Bus = new ClusterBus(Cluster, Keyspace.Sync, Log, () => Propagator.Stream.MasterOffset);
+            Bus = new ClusterBus(Cluster, Keyspace.Sync, Log, () => Propagator.Stream.MasterOffset, Pause);
             Bus.Start(_listeners.Select(l => ((IPEndPoint)l.LocalEndPoint!).Address), Cluster.BusPort(Port), fallBack: Config.ClusterPort.Number == 0);
         }
         foreach (var listener in _listeners)
@@ -216,6 +221,17 @@ public sealed class NodeServer : IAsyncDisposable
             _loops.Add(Task.Run(() => AcceptLoopAsync(listener)));
         }
         GcPauseMonitor.Start();
+        // As Redis: clients can connect (and are answered -LOADING) while the snapshot loads; the cycle, and with it
+        // the save rules, starts after it.
+        try
+        {
+            Snapshots.LoadAtStartup();
+        }
+        catch (IOException)
+        {
+            RequestShutdown("the snapshot could not be loaded");
+            throw;
+        }
         _loops.Add(Task.Run(CronLoopAsync));
         Log.Event(LogLevel.Notice, "startup", "Ready to accept connections",
             ("port", Port), ("pid", Environment.ProcessId), ("maxmemory", Config.MaxMemory.Number), ("maxmemory_policy", Config.MaxMemoryPolicy.Text));
@@ -372,6 +388,7 @@ public sealed class NodeServer : IAsyncDisposable
             // A quarter of each period at most, as Redis's slow expire cycle.
             ActiveExpiry.RunCycle(Keyspace, random, TimeSpan.FromMilliseconds(Math.Max(1, periodMs / 4)));
             MigrateConnections.CloseIdle(Environment.TickCount64);
+            Snapshots.Cron();
             if (Cluster is not null)
             {
                 ClusterHost.Cron(this, Cluster);

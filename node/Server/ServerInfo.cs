@@ -245,12 +245,50 @@ public static class ServerInfo
 
     private static void AppendPersistence(NodeServer server, InfoSection f)
     {
-        // Nothing is persisted yet: only facts that hold are reported (no snapshot or AOF fields); without
-        // snapshots the change counter counts from start.
-        f.Add("loading", 0);
+        // Redis 7.0's fields in its order. The node forks no child, so the copy-on-write fields are 0; there is no AOF yet.
+        var snapshots = server.Snapshots;
+        var current = snapshots.Current;
+        f.Add("loading", snapshots.IsLoading ? 1 : 0);
         f.Add("async_loading", 0);
+        f.Add("current_cow_peak", 0);
+        f.Add("current_cow_size", 0);
+        f.Add("current_cow_size_age", 0);
+        f.Add("current_fork_perc", "0.00");
+        f.Add("current_save_keys_processed", 0);
+        f.Add("current_save_keys_total", 0);
         f.Add("rdb_changes_since_last_save", server.Keyspace.Dirty);
+        f.Add("rdb_bgsave_in_progress", current is null ? 0 : 1);
+        f.Add("rdb_last_save_time", snapshots.LastSaveUnix);
+        f.Add("rdb_last_bgsave_status", snapshots.LastBackgroundSaveOk ? "ok" : "err");
+        f.Add("rdb_last_bgsave_time_sec", snapshots.LastBackgroundSaveSeconds);
+        f.Add("rdb_current_bgsave_time_sec", current is null ? -1 : (long)System.Diagnostics.Stopwatch.GetElapsedTime(current.StartedTimestamp).TotalSeconds);
+        f.Add("rdb_saves", snapshots.Saves);
+        f.Add("rdb_last_cow_size", 0);
+        f.Add("rdb_last_load_keys_expired", snapshots.LastLoadKeysExpired);
+        f.Add("rdb_last_load_keys_loaded", snapshots.LastLoadKeysLoaded);
         f.Add("aof_enabled", 0);
+        f.Add("aof_rewrite_in_progress", 0);
+        f.Add("aof_rewrite_scheduled", 0);
+        f.Add("aof_last_rewrite_time_sec", -1);
+        f.Add("aof_current_rewrite_time_sec", -1);
+        f.Add("aof_last_bgrewrite_status", "ok");
+        f.Add("aof_rewrites", 0);
+        f.Add("aof_rewrites_consecutive_failures", 0);
+        f.Add("aof_last_write_status", "ok");
+        f.Add("aof_last_cow_size", 0);
+        f.Add("module_fork_in_progress", 0);
+        f.Add("module_fork_last_cow_size", 0);
+        if (snapshots.IsLoading)
+        {
+            long total = snapshots.LoadingTotalBytes, loaded = snapshots.LoadingLoadedBytes;
+            long elapsed = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - snapshots.LoadingStartUnix;
+            f.Add("loading_start_time", snapshots.LoadingStartUnix);
+            f.Add("loading_total_bytes", total);
+            f.Add("loading_rdb_used_mem", 0);
+            f.Add("loading_loaded_bytes", loaded);
+            f.Add("loading_loaded_perc", (total == 0 ? 0 : loaded * 100.0 / total).ToString("F2", CultureInfo.InvariantCulture));
+            f.Add("loading_eta_seconds", loaded == 0 ? 1 : (long)((total - loaded) / (loaded / (double)Math.Max(1, elapsed))));
+        }
     }
 
     private static void AppendStats(NodeServer server, InfoSection f)

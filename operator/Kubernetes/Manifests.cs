@@ -25,7 +25,7 @@ public static class Manifests
     public const string ConfigKey = "node.conf";
 
     /// <summary>Where the data volume is mounted.</summary>
-    public const string DataDirectory = "/data";
+    public const string DataDirectory = SpecValidator.DataDirectory;
 
     /// <summary>Environment variable holding the password from the Secret.</summary>
     public const string PasswordVariable = "CACHE_PASSWORD";

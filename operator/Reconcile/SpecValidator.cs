@@ -18,6 +18,9 @@ public static class SpecValidator
     /// <summary>Port every node listens on for clients.</summary>
     public const int RespPort = 6379;
 
+    /// <summary>Where a node's persistent volume is mounted, and so its dir (snapshots) when spec.persistence is enabled.</summary>
+    public const string DataDirectory = "/data";
+
     /// <summary>Directives the operator sets itself; spec.config may not override them.</summary>
     public static readonly IReadOnlyList<string> OperatorOwnedDirectives = ["port", "bind", "maxmemory", "maxmemory-policy", "requirepass", "protected-mode"];
 
@@ -60,6 +63,9 @@ public static class SpecValidator
             ("maxmemory", (maxMemory ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("maxmemory-policy", spec.EvictionPolicy),
         };
+        // Snapshots need somewhere to go: the volume when there is one; without one (a read-only root filesystem) the node
+        // keeps none unless spec.config sets save, whose line comes later and wins.
+        directives.Add(spec.Persistence is { Enabled: true } ? ("dir", DataDirectory) : ("save", ""));
         if (catalog.MaxMemoryPolicy.Validate(spec.EvictionPolicy) is { } policyError)
         {
             found.Add(new SpecProblem("InvalidEvictionPolicy", $"spec.evictionPolicy: {policyError}"));

@@ -9,6 +9,7 @@ public sealed class AlertRuleTests
         "CacheClusterDegraded",
         "CacheShardWithoutMaster",
         "CacheNodeDown",
+        "CacheClusterStateFail",
         "CacheMemoryNearMaxmemory",
         "CacheEvictionsSpiking",
         "CacheOperatorReconcileErrors",

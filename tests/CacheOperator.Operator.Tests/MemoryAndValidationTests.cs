@@ -1,3 +1,4 @@
+using CacheOperator.Node.Configuration;
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Reconcile;
 
@@ -47,7 +48,7 @@ public class MemoryAndValidationTests
     {
         // Redis 7.0 knows these, the node does not implement them: refused, so no config file carries them.
         var spec = TestClusters.New().Spec;
-        spec.Config = new() { ["notify-keyspace-events"] = "KEA", ["set-max-listpack-entries"] = "5", ["appendonly"] = "yes", ["save"] = "900 1", ["hash-max-ziplist-entries"] = "-1" };
+        spec.Config = new() { ["notify-keyspace-events"] = "KEA", ["set-max-listpack-entries"] = "5", ["appendonly"] = "yes", ["save"] = "900", ["hash-max-ziplist-entries"] = "-1" };
         Assert.Null(SpecValidator.Plan(spec, out var problems));
         Assert.Equal(["InvalidDirective", "InvalidDirective", "InvalidDirective", "UnknownDirective", "UnknownDirective"], problems.Select(p => p.Reason).Order());
         Assert.Contains(problems, p => p.Message.Contains("argument must be between 0 and 9223372036854775807 inclusive"));
@@ -64,6 +65,22 @@ public class MemoryAndValidationTests
         Assert.Contains("zset-max-listpack-value 1kb\n", plan.NodeConfig);
         Assert.Contains("set-max-intset-entries 1000\n", plan.NodeConfig);
         Assert.Contains("list-max-listpack-size -3\n", plan.NodeConfig);
+    }
+
+    [Fact]
+    public void Snapshots_go_to_the_volume_or_are_off_without_one()
+    {
+        var spec = TestClusters.New().Spec;
+        Assert.Contains("save \"\"\n", SpecValidator.Plan(spec, out _)!.NodeConfig);
+        spec.Config = new() { ["save"] = "900 1" };
+        var config = new NodeConfig();
+        ConfigLoader.ApplyText(config, SpecValidator.Plan(spec, out _)!.NodeConfig);
+        Assert.Equal("900 1", config.Save.Text);
+        spec.Config = null;
+        spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        var plan = SpecValidator.Plan(spec, out _)!.NodeConfig;
+        Assert.Contains("dir /data\n", plan);
+        Assert.DoesNotContain("save", plan);
     }
 
     [Fact]

@@ -65,8 +65,8 @@ start_server() {
   local server=$1 p
   p=$(free_port)
   case "$server" in
-    node) CACHE_NODE_GC_EVENTS=1 "$out/node/cache-node" --port "$p" --bind 127.0.0.1 --metrics-port "$(free_port)" --loglevel warning >>"$work/node.log" 2>&1 & ;;
-    nodeB) env CACHE_NODE_GC_EVENTS=1 ${NODEB_ENV:-} "${NODEB_DIR:-$out/node}/cache-node" --port "$p" --bind 127.0.0.1 --metrics-port "$(free_port)" --loglevel warning >>"$work/nodeB.log" 2>&1 & ;;
+    node) CACHE_NODE_GC_EVENTS=1 "$out/node/cache-node" --port "$p" --bind 127.0.0.1 --save "" --metrics-port "$(free_port)" --loglevel warning >>"$work/node.log" 2>&1 & ;;
+    nodeB) env CACHE_NODE_GC_EVENTS=1 ${NODEB_ENV:-} "${NODEB_DIR:-$out/node}/cache-node" --port "$p" --bind 127.0.0.1 --save "" --metrics-port "$(free_port)" --loglevel warning >>"$work/nodeB.log" 2>&1 & ;;
     redis) redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >>"$work/redis.log" 2>&1 & ;;
     garnet) dotnet "$out/garnet/GarnetHost.dll" --port "$p" --bind 127.0.0.1 >>"$work/garnet.log" 2>&1 & ;;
   esac

@@ -35,7 +35,7 @@ wait_ready() { for _ in $(seq 100); do redis-cli -p "$1" PING 2>/dev/null | grep
 for policy in $policies; do
   # Fresh servers per policy, so that every run starts empty.
   node_port=$(free_port)
-  dotnet "$work/node/cache-node.dll" --port "$node_port" --bind 127.0.0.1 --metrics-port 0 --loglevel warning >"$work/node.log" 2>&1 &
+  dotnet "$work/node/cache-node.dll" --port "$node_port" --bind 127.0.0.1 --save "" --metrics-port 0 --loglevel warning >"$work/node.log" 2>&1 &
   node_pid=$!
   redis_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >"$work/redis.log" 2>&1 &

@@ -14,7 +14,7 @@ namespace CacheOperator.Node.Cluster.Bus;
 /// change to the <see cref="ClusterState"/> happens under the keyspace lock, the lock commands run under;
 /// sockets are read and written outside it.
 /// </summary>
-internal sealed class ClusterBus : IAsyncDisposable
+internal sealed partial class ClusterBus : IAsyncDisposable
 {
     private const int CronPeriodMs = 100;
 
@@ -22,6 +22,8 @@ internal sealed class ClusterBus : IAsyncDisposable
     private readonly Lock _sync;
     private readonly NodeLog _log;
     private readonly Func<long> _replicationOffset;
+    private readonly Func<long> _masterDataAgeMs;
+    private readonly ClientPause? _pause;
     private readonly Dictionary<ClusterNode, BusLink> _outbound = [];
     private readonly Dictionary<ClusterNode, BusLink> _inbound = [];
     private readonly HashSet<BusLink> _links = [];
@@ -35,13 +37,19 @@ internal sealed class ClusterBus : IAsyncDisposable
     private long _iteration;
     private int _pfailNodes;
 
-    /// <summary>A bus for <paramref name="state"/>, guarded by <paramref name="sync"/> (the keyspace lock).</summary>
-    public ClusterBus(ClusterState state, Lock sync, NodeLog log, Func<long>? replicationOffset = null)
+    /// <summary>
+    /// A bus for <paramref name="state"/>, guarded by <paramref name="sync"/> (the keyspace lock). Replication tells it the
+    /// node's offset and, on a replica, how long ago the master link last carried data (Redis's data_age; a replica that
+    /// never synced is infinitely old); <paramref name="pause"/> pauses writes on a master during a manual failover.
+    /// </summary>
+    public ClusterBus(ClusterState state, Lock sync, NodeLog log, Func<long>? replicationOffset = null, ClientPause? pause = null, Func<long>? masterDataAgeMs = null)
     {
         _state = state;
         _sync = sync;
         _log = log;
         _replicationOffset = replicationOffset ?? (() => 0);
+        _masterDataAgeMs = masterDataAgeMs ?? (() => long.MaxValue / 4);
+        _pause = pause;
         state.BroadcastPong = BroadcastPong;
         state.DescribeLinks = DescribeLinks;
     }
@@ -449,6 +457,11 @@ internal sealed class ClusterBus : IAsyncDisposable
             ConfigEpoch = master.ConfigEpoch,
             Offset = (ulong)_replicationOffset(),
         };
+        if (myself.IsMaster && _manualEndMs != 0)
+        {
+            // A manual failover is on: our replica waits for this flag and the offset beside it.
+            message.MFlags0 |= ClusterMessage.Flag0Paused;
+        }
         return message;
     }
 
@@ -725,6 +738,7 @@ internal sealed class ClusterBus : IAsyncDisposable
         {
             _state.UpdateState();
         }
+        ReplicaCron();
     }
 
     // ---- Processing ----------------------------------------------------------------------------------------
@@ -759,6 +773,7 @@ internal sealed class ClusterBus : IAsyncDisposable
             }
             sender.ReplOffset = (long)hdr.Offset;
             sender.ReplOffsetTimeMs = now;
+            ObserveMasterDuringManualFailover(sender, hdr);
         }
 
         bool pingKind = type is ClusterMessageType.Ping or ClusterMessageType.Pong or ClusterMessageType.Meet;
@@ -961,9 +976,14 @@ internal sealed class ClusterBus : IAsyncDisposable
                 _state.SetConfigEpoch(about, hdr.UpdateConfigEpoch);
                 _state.UpdateSlotsFromClaim(about, hdr.UpdateConfigEpoch, hdr.UpdateSlots);
                 break;
-            case ClusterMessageType.Publish or ClusterMessageType.PublishShard or ClusterMessageType.FailoverAuthAck
-                or ClusterMessageType.MfStart or ClusterMessageType.Module:
-                // No Pub/Sub, replica elections, manual failovers or modules here yet: counted, nothing to apply.
+            case ClusterMessageType.FailoverAuthAck:
+                ProcessFailoverAuthAck(sender, hdr);
+                break;
+            case ClusterMessageType.MfStart:
+                ProcessManualFailoverStart(link, sender);
+                break;
+            case ClusterMessageType.Publish or ClusterMessageType.PublishShard or ClusterMessageType.Module:
+                // No Pub/Sub or modules here yet: counted, nothing to apply.
                 break;
             default:
                 _log.Warning($"Received unknown packet type: {hdr.RawType}");

@@ -53,8 +53,46 @@ public static partial class ExportedMetrics
         ? [name + "_bucket", name + "_sum", name + "_count"]
         : [name];
 
-    /// <summary>Starts a node with its metrics endpoint on a free loopback port, runs a few commands, and reads the # TYPE lines of a scrape.</summary>
+    /// <summary>
+    /// The metrics of a standalone node after a small workload (<see cref="ScrapeStandaloneNode"/>) and those only a
+    /// node in cluster mode exports (cache_cluster_*, present from start-up).
+    /// </summary>
     private static IReadOnlyDictionary<string, MetricType> ScrapeNode()
+    {
+        var metrics = new Dictionary<string, MetricType>(ScrapeStandaloneNode(), StringComparer.Ordinal);
+        foreach (var (name, type) in ScrapeClusterNode())
+        {
+            metrics[name] = type;
+        }
+        return metrics;
+    }
+
+    /// <summary>Starts a node in cluster mode (its nodes.conf in a temporary directory) with its metrics endpoint, and reads a scrape.</summary>
+    private static IReadOnlyDictionary<string, MetricType> ScrapeClusterNode()
+    {
+        var directory = Directory.CreateTempSubdirectory("chart-metrics-");
+        try
+        {
+            return Task.Run(async () =>
+            {
+                var config = new NodeConfig();
+                ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                    "--cluster-config-file", Path.Combine(directory.FullName, "nodes.conf"), "--cluster-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await using var server = new NodeServer(config, new NodeLog { MinimumLevel = LogLevel.Warning }, "CacheOperator.Node.ChartTests.Cluster");
+                server.Start();
+                int port = FreePort();
+                await using var host = await MetricsHost.StartAsync(server, port, loopbackOnly: true);
+                return await ScrapeTypesAsync(port);
+            }).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Starts a node with its metrics endpoint on a free loopback port, runs a few commands, and reads the # TYPE lines of a scrape.</summary>
+    private static IReadOnlyDictionary<string, MetricType> ScrapeStandaloneNode()
     {
         return Task.Run(async () =>
         {

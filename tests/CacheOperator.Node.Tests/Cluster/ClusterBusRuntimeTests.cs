@@ -11,7 +11,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 public sealed class ClusterBusRuntimeTests : IAsyncDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("cluster-bus-").FullName;
-    private readonly List<IDisposable> _redis = [];
+    private readonly ClusterMembers _redis = new();
     private readonly List<TestNode> _nodes = [];
 
     private TestNode StartNode(int nodeTimeout = 2000)
@@ -24,12 +24,7 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         return node;
     }
 
-    private ClusterRedis StartRedis()
-    {
-        var redis = ClusterRedis.Start(2000);
-        _redis.Add(redis);
-        return redis;
-    }
+    private ClusterMember StartRedis() => _redis.Add(MemberKind.Redis);
 
     private static T View<T>(TestNode node, Func<ClusterState, T> read)
     {
@@ -54,7 +49,7 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
     private static bool Knows(TestNode node, string id, bool connected = true) =>
         View(node, s => s.Find(id) is { InHandshake: false } n && (!connected || n.LinkConnected) && !n.IsFailed && !n.IsTimedOut);
 
-    private static bool RedisKnows(ClusterRedis redis, string id) => redis.NodeLine(id) is { } line && line.Contains(" connected", StringComparison.Ordinal) && !line.Contains("fail", StringComparison.Ordinal) && !line.Contains("handshake", StringComparison.Ordinal);
+    private static bool RedisKnows(ClusterMember redis, string id) => redis.NodeLine(id) is { } line && line.Contains(" connected", StringComparison.Ordinal) && !line.Contains("fail", StringComparison.Ordinal) && !line.Contains("handshake", StringComparison.Ordinal);
 
     [Fact]
     public void Node_and_two_redis_nodes_converge_by_meet()
@@ -62,7 +57,7 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         var node = StartNode();
         var a = StartRedis();
         var b = StartRedis();
-        string nodeId = MyId(node), aId = a.MyId(), bId = b.MyId();
+        string nodeId = MyId(node), aId = a.Id(), bId = b.Id();
 
         Meet(node, a.Port, a.BusPort);
         a.Call("CLUSTER", "MEET", "127.0.0.1", b.Port.ToString(), b.BusPort.ToString());
@@ -89,17 +84,17 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         }
     }
 
-    private static bool RedisOk(ClusterRedis redis) => redis.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok\r\n", StringComparison.Ordinal);
+    private static bool RedisOk(ClusterMember redis) => redis.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok\r\n", StringComparison.Ordinal);
 
     private static string? OwnerInOurView(TestNode node, int slot) => View(node, s => s.OwnerOf(slot)?.Id);
 
     /// <summary>Our node and two redis nodes met, slots split three ways, cluster ok everywhere.</summary>
-    private (TestNode Node, ClusterRedis A, ClusterRedis B) FormMixedCluster()
+    private (TestNode Node, ClusterMember A, ClusterMember B) FormMixedCluster()
     {
         var node = StartNode();
         var a = StartRedis();
         var b = StartRedis();
-        string nodeId = MyId(node), aId = a.MyId(), bId = b.MyId();
+        string nodeId = MyId(node), aId = a.Id(), bId = b.Id();
         Meet(node, a.Port, a.BusPort);
         a.Call("CLUSTER", "MEET", "127.0.0.1", b.Port.ToString(), b.BusPort.ToString());
         WaitLong(() => Knows(node, aId) && Knows(node, bId) && RedisKnows(a, nodeId) && RedisKnows(b, nodeId) && RedisKnows(a, bId) && RedisKnows(b, aId), "all three know each other");
@@ -119,7 +114,7 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         var (node, a, b) = FormMixedCluster();
         Assert.Equal(0, node.Server.Bus!.RejectedTotal);
         // Views agree: every slot has the same owner on all three.
-        string nodeId = MyId(node), aId = a.MyId(), bId = b.MyId();
+        string nodeId = MyId(node), aId = a.Id(), bId = b.Id();
         foreach (int slot in new[] { 0, 5460, 5461, 10922, 10923, 16383 })
         {
             string expected = slot <= 5460 ? nodeId : slot <= 10922 ? aId : bId;
@@ -133,8 +128,8 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
     public void A_killed_redis_node_is_marked_fail_by_our_node()
     {
         var (node, a, b) = FormMixedCluster();
-        string bId = b.MyId();
-        b.Dispose(); // SIGKILL
+        string bId = b.Id();
+        b.Kill();
         WaitLong(() => View(node, s => s.Find(bId)!.IsFailed), "our node flags b as fail");
         WaitLong(() => a.NodeLine(bId)!.Contains("master,fail ", StringComparison.Ordinal), "a flags b as fail");
         Wait.Until(() => !View(node, s => s.IsOk), "our node sees the cluster down (b's slots are lost)");
@@ -244,10 +239,7 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         {
             await node.DisposeAsync();
         }
-        foreach (var redis in _redis)
-        {
-            redis.Dispose();
-        }
+        _redis.Dispose();
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -15,9 +15,10 @@ public class ClusterBusWireTests
     {
         // A long node timeout: on a loaded machine a slow answer of ours would make us PFAIL, and PFAIL nodes ride in
         // every gossip section on top of the counted entries this test checks.
-        using var a = ClusterRedis.Start(15000, "--cluster-announce-hostname", "node-a.test");
-        using var b = ClusterRedis.Start(15000);
-        string aId = a.MyId(), bId = b.MyId();
+        using var members = new ClusterMembers();
+        var a = members.Add(MemberKind.Redis, 15000, "--cluster-announce-hostname", "node-a.test");
+        var b = members.Add(MemberKind.Redis, 15000);
+        string aId = a.Id(), bId = b.Id();
         a.Call("CLUSTER", "MEET", "127.0.0.1", b.Port.ToString(), b.BusPort.ToString());
         Wait.Until(() => a.NodeLine(bId)?.Contains(" connected", StringComparison.Ordinal) == true && b.NodeLine(aId)?.Contains(" connected", StringComparison.Ordinal) == true, "a and b know each other");
 
@@ -66,7 +67,8 @@ public class ClusterBusWireTests
     [Fact]
     public void RedisAcceptsOurMeetPublishUpdateAndFail()
     {
-        using var redis = ClusterRedis.Start(2000);
+        using var members = new ClusterMembers();
+        var redis = members.Add(MemberKind.Redis);
         using var peer = new FakeBusPeer { ClientPort = 7777 };
         using var other = new FakeBusPeer { ClientPort = 7778 };
 

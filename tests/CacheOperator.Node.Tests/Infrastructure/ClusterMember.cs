@@ -97,6 +97,17 @@ public sealed class ClusterMember : IDisposable
         return line?[(field.Length + 1)..] ?? throw new InvalidOperationException($"CLUSTER INFO has no {field}: {text}");
     }
 
+    /// <summary>Runs one command on a new connection and returns its reply.</summary>
+    public RespValue Call(params string[] args)
+    {
+        using var client = Client();
+        return client.Call(args);
+    }
+
+    /// <summary>The raw CLUSTER NODES line about node <paramref name="id"/>, or null when it does not know it.</summary>
+    public string? NodeLine(string id) =>
+        Call("CLUSTER", "NODES").Text!.Split('\n').FirstOrDefault(l => l.StartsWith(id, StringComparison.Ordinal));
+
     /// <summary>Its CLUSTER NODES lines, parsed.</summary>
     public IReadOnlyList<ClusterNodeLine> Nodes()
     {
@@ -213,10 +224,10 @@ public sealed class ClusterMembers : IDisposable
     /// <summary>Starts one member per kind in <paramref name="kinds"/> ("Redis,Node,...").</summary>
     public List<ClusterMember> Start(string kinds) => kinds.Split(',').Select(k => Add(Enum.Parse<MemberKind>(k))).ToList();
 
-    /// <summary>Starts one more member of <paramref name="kind"/>.</summary>
-    public ClusterMember Add(MemberKind kind)
+    /// <summary>Starts one more member of <paramref name="kind"/> with node timeout <paramref name="nodeTimeoutMs"/> and <paramref name="extra"/> directives.</summary>
+    public ClusterMember Add(MemberKind kind, int nodeTimeoutMs = 2000, params string[] extra)
     {
-        var member = ClusterMember.Start(kind, Directory);
+        var member = ClusterMember.Start(kind, Directory, nodeTimeoutMs, extra);
         _started.Add(member);
         return member;
     }

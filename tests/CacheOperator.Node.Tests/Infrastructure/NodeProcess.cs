@@ -10,11 +10,15 @@ public sealed class NodeProcess : IDisposable
 {
     private readonly StringBuilder _output = new();
 
-    private NodeProcess(Process process, int port)
+    private NodeProcess(Process process, int port, string? ownDirectory)
     {
         Process = process;
         Port = port;
+        _ownDirectory = ownDirectory;
     }
+
+    /// <summary>The working directory (dir) made for this process when the arguments named none; deleted on dispose.</summary>
+    private readonly string? _ownDirectory;
 
     /// <summary>The process.</summary>
     public Process Process { get; }
@@ -61,6 +65,15 @@ public sealed class NodeProcess : IDisposable
         {
             info.ArgumentList.Add(arg.Replace("{port}", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         }
+        string? ownDirectory = null;
+        if (!info.ArgumentList.Contains("--dir"))
+        {
+            // Snapshots (dump.rdb) go to a directory of the process's own, so that nodes never load each other's data.
+            ownDirectory = Directory.CreateTempSubdirectory("node-process-").FullName;
+            // Last, so that the line numbers of Redis's fatal configuration errors stay those of the given options.
+            info.ArgumentList.Add("--dir");
+            info.ArgumentList.Add(ownDirectory);
+        }
         if (!info.ArgumentList.Contains("--metrics-port"))
         {
             // Parallel processes would all claim the default metrics port 9121.
@@ -68,7 +81,7 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add("0");
         }
         var process = Process.Start(info)!;
-        var node = new NodeProcess(process, chosen);
+        var node = new NodeProcess(process, chosen, ownDirectory);
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.BeginOutputReadLine();
@@ -120,5 +133,9 @@ public sealed class NodeProcess : IDisposable
             Process.WaitForExit();
         }
         Process.Dispose();
+        if (_ownDirectory is not null)
+        {
+            Directory.Delete(_ownDirectory, recursive: true);
+        }
     }
 }

@@ -30,7 +30,7 @@ public sealed class MonitoredNode : IAsyncDisposable
     public static async Task<MonitoredNode> StartAsync(params string[] options)
     {
         var config = new NodeConfig();
-        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", .. options]);
+        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", "--save", "", .. options]);
         var server = new NodeServer(config, new NodeLog { MinimumLevel = LogLevel.Warning }, "CacheOperator.Node.Test." + Guid.NewGuid().ToString("N"));
         server.Start();
         var host = await MetricsHost.StartAsync(server, NodeProcess.FreePort(), loopbackOnly: true);
