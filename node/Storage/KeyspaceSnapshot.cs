@@ -27,8 +27,8 @@ public interface ISnapshotSink
 /// A point-in-time copy of the whole keyspace without fork() and without stopping the world for the whole dataset
 /// (BGSAVE, replication full sync). Starting it (under the keyspace lock, O(capacity / 64)) marks every entry index
 /// of every database's key table as pending; a walker then takes the lock for one chunk at a time — at most
-/// <see cref="ChunkBudget"/> (1 ms) or <see cref="ChunkEntries"/> entries, whichever comes first, plus the encoding of
-/// one value, so a single huge collection holds the lock for its own encoding — hands each pending live entry to the
+/// <see cref="ChunkBudget"/> (1 ms, but at least <see cref="ChunkMinimum"/> entries) or <see cref="ChunkEntries"/> entries,
+/// whichever comes first, plus the encoding of one value, so a single huge collection holds the lock for its own encoding — hands each pending live entry to the
 /// sink and clears its mark, and leaves the lock free for at least <see cref="PauseBetweenChunks"/> (1 ms) between chunks
 /// so clients run. Copy-on-write keeps it exact: before
 /// anything deletes an entry, changes its expiry or replaces its value (<see cref="KeyTable"/>, <see cref="Database"/>),
@@ -45,6 +45,12 @@ public sealed class KeyspaceSnapshot
 
     /// <summary>Least time the walker leaves the lock free between chunks (writing the chunk out counts toward it).</summary>
     public static readonly TimeSpan PauseBetweenChunks = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Entry indices a walker chunk examines before the time budget applies: on a starved machine (a slice of a core, a
+    /// debug build) 1 ms may cover a few entries only, and the walk would then take mostly pauses.
+    /// </summary>
+    public const int ChunkMinimum = 256;
 
     /// <summary>Most entry indices a walker chunk examines.</summary>
     public const int ChunkEntries = 16384;
@@ -321,7 +327,7 @@ public sealed class KeyspaceSnapshot
         /// <summary>
         /// Writes pending entries in index order, counting the pending indices it examines (live or not) in
         /// <paramref name="visited"/> (the chunk's count), until it reaches <paramref name="maxEntries"/> or the deadline
-        /// passes; a chunk examines at least one, so the walk always advances.
+        /// passes once <see cref="ChunkMinimum"/> were examined, so the walk always advances.
         /// </summary>
         public void Walk(ref int visited, int maxEntries, long deadline)
         {
@@ -330,7 +336,7 @@ public sealed class KeyspaceSnapshot
                 ulong bits = _pending[_word];
                 while (bits != 0)
                 {
-                    if (visited >= maxEntries || (visited > 0 && Stopwatch.GetTimestamp() >= deadline))
+                    if (visited >= maxEntries || (visited >= Math.Min(ChunkMinimum, maxEntries) && Stopwatch.GetTimestamp() >= deadline))
                     {
                         return;
                     }
