@@ -26,17 +26,17 @@ public interface ISnapshotSink
 /// <summary>
 /// A point-in-time copy of the whole keyspace without fork() and without stopping the world for the whole dataset
 /// (BGSAVE, replication full sync). Starting it (under the keyspace lock, O(capacity / 64)) marks every entry index
-/// of every database's key table as pending; a walker then takes the lock for one chunk at a time — at most
-/// <see cref="ChunkBudget"/> (1 ms, but at least <see cref="ChunkMinimum"/> entries) or <see cref="ChunkEntries"/> entries,
-/// whichever comes first, plus the encoding of one value, so a single huge collection holds the lock for its own encoding — hands each pending live entry to the
-/// sink and clears its mark, and leaves the lock free for at least <see cref="PauseBetweenChunks"/> (1 ms) between chunks
-/// so clients run. Copy-on-write keeps it exact: before
-/// anything deletes an entry, changes its expiry or replaces its value (<see cref="KeyTable"/>, <see cref="Database"/>),
-/// and before a write command changes a key's value in place (the dispatcher's <see cref="Database.BeforeWrite"/>),
-/// a pending entry is handed to the sink first, with its old value. Keys created after the start are not pending.
-/// Marks belong to the tables, which carry their database number at the start: SWAPDB moves tables without
-/// disturbing the walk, and a table FLUSHDB/FLUSHALL drops is no longer changed by anyone, so the walker goes on
-/// reading it as it was (its memory is held until then, as fork's copy-on-write pages would be). One snapshot at a time.
+/// of every database's key table as pending. A walker then takes the lock one chunk at a time — at most
+/// <see cref="ChunkBudget"/> (1 ms, but at least <see cref="ChunkMinimum"/> entries) or <see cref="ChunkEntries"/>
+/// entries, plus the encoding of the value in hand (a single huge collection holds the lock for its own encoding) —
+/// hands each pending live entry to the sink, clears its mark, and leaves the lock free for at least
+/// <see cref="PauseBetweenChunks"/> (1 ms) between chunks so clients run. Copy-on-write keeps it exact: before anything
+/// deletes an entry, changes its expiry or replaces its value (<see cref="KeyTable"/>, <see cref="Database"/>), and
+/// before a write command changes a key's value in place (the dispatcher's <see cref="Database.BeforeWrite"/>), a
+/// pending entry is handed to the sink first, with its old value. Keys created after the start are not pending. Marks
+/// belong to the tables, which carry their database number at the start: SWAPDB moves tables without disturbing the
+/// walk, and a table FLUSHDB/FLUSHALL drops is changed by no one after, so the walker goes on reading it as it was (its
+/// memory is held until then, as fork's copy-on-write pages would be). One snapshot at a time.
 /// </summary>
 public sealed class KeyspaceSnapshot
 {
