@@ -140,6 +140,10 @@ public static class CommandDispatcher
         }
         // The master's commands see keys a replica hides as expired (it deletes them with its own DELs).
         server.Keyspace.ApplyingMaster = session.IsMaster;
+        if (server.Keyspace.Snapshot is not null && (spec.Flags & CommandFlags.Write) != 0)
+        {
+            BeforeWrite(session, spec, args);
+        }
         long dirty = server.Propagator.BeginCommand();
         try
         {
@@ -180,6 +184,25 @@ public static class CommandDispatcher
             server.Monitors.Feed(session, args);
         }
         session.RedactedArgs = 0;
+    }
+
+    [ThreadStatic]
+    private static KeyBuffer? t_writeKeys;
+
+    /// <summary>
+    /// While a keyspace snapshot runs, a write command may change its keys' values in place (HSET, LPUSH, INCR): the
+    /// snapshot first writes those it has yet to write, as they are before the command. Commands in a transaction pass
+    /// here one by one at EXEC.
+    /// </summary>
+    private static void BeforeWrite(Session session, CommandSpec spec, ArgList args)
+    {
+        var keys = t_writeKeys ??= new KeyBuffer();
+        int count = KeyExtractor.GetKeys(spec, args, keys, positionsOnly: true);
+        var db = session.Db;
+        for (int i = 0; i < count; i++)
+        {
+            db.BeforeWrite(args[keys[i].Position]);
+        }
     }
 
     /// <summary>

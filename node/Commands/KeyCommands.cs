@@ -330,6 +330,8 @@ internal static class KeyCommands
         long expireAt = source.Table.ExpireAt(from);
         if (to >= 0)
         {
+            // The destination may be in another database, whose keys the dispatcher does not see to for a snapshot.
+            destination.Table.BeforeChange(to);
             destination.Table[to].Value = copy;
             destination.Table[to].Access = s.Keyspace.AccessClock;
         }

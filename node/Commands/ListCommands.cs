@@ -654,6 +654,8 @@ internal static class ListCommands
             {
                 return false;
             }
+            // The destination is changed in place outside the dispatcher (the popped key is seen to by the server).
+            client.Db.BeforeWrite(destination);
             Move(client.Db, client.Reply, key, list, destination, fromLeft, toLeft);
             PropagateAsMove(s, key, destination, fromLeft, toLeft, asRpoplpush);
             return true;

@@ -7,6 +7,12 @@ namespace CacheOperator.Node.Persistence;
 public static class Lzf
 {
     private const int HashLog = 16;
+
+    [ThreadStatic]
+    private static long[]? t_table;
+
+    [ThreadStatic]
+    private static uint t_generation;
     private const int MaxLiteral = 1 << 5;
     private const int MaxOffset = 1 << 13;
     private const int MaxReference = (1 << 8) + (1 << 3);
@@ -23,8 +29,16 @@ public static class Lzf
         }
         // Slack past the limit so that liblzf's pointer checks, made before it writes, can be kept as they are.
         var output = new byte[maxOutput + 8];
-        var table = new int[1 << HashLog];
-        Array.Fill(table, -1);
+        // liblzf's hash table starts empty for each string; clearing 64K slots per call cost more than compressing a
+        // short value (and allocating it fed the collector 256 KiB a string), so one table per thread is reused and
+        // its slots carry the call that wrote them: a slot of an earlier call reads as empty, and the output is the same.
+        var table = t_table ??= new long[1 << HashLog];
+        if (++t_generation == 0)
+        {
+            Array.Clear(table);
+            t_generation = 1;
+        }
+        long stamp = (long)t_generation << 32;
         int ip = 0;
         int op = 1; // the first literal run's control byte
         int lit = 0;
@@ -35,8 +49,9 @@ public static class Lzf
         {
             hval = Next(hval, input, ip);
             int slot = Index(hval);
-            int reference = table[slot];
-            table[slot] = ip;
+            long held = table[slot];
+            int reference = (held & ~0xFFFFFFFFL) == stamp ? (int)held : -1;
+            table[slot] = stamp | (uint)ip;
             int off = ip - reference - 1;
             if (reference > 0 && off < MaxOffset && ip + 4 < inEnd
                 && input[reference] == input[ip] && input[reference + 1] == input[ip + 1] && input[reference + 2] == input[ip + 2])
@@ -76,10 +91,10 @@ public static class Lzf
                 ip -= 2;
                 hval = First(input, ip);
                 hval = Next(hval, input, ip);
-                table[Index(hval)] = ip;
+                table[Index(hval)] = stamp | (uint)ip;
                 ip++;
                 hval = Next(hval, input, ip);
-                table[Index(hval)] = ip;
+                table[Index(hval)] = stamp | (uint)ip;
                 ip++;
             }
             else

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Replication;
@@ -10,11 +9,13 @@ namespace CacheOperator.Node.Persistence;
 /// <summary>A background save under way: where the stream stood at the snapshot point, and when it ends (true: written).</summary>
 public sealed class BackgroundSave
 {
-    internal BackgroundSave(long offset, long startedTimestamp, Task<bool> completion)
+    internal BackgroundSave(long offset, long startedTimestamp, Task<bool> completion, KeyspaceSnapshot snapshot, bool toFile)
     {
         Offset = offset;
         StartedTimestamp = startedTimestamp;
         Completion = completion;
+        Snapshot = snapshot;
+        ToFile = toFile;
     }
 
     /// <summary>The change stream's offset (master_repl_offset) at the snapshot point: the data is exactly the stream up to here.</summary>
@@ -26,8 +27,27 @@ public sealed class BackgroundSave
     /// <summary>Completes when the snapshot was written (true) or failed (false).</summary>
     public Task<bool> Completion { get; }
 
+    /// <summary>The point-in-time walk being written (its lock holds and copy-on-write counts).</summary>
+    public KeyspaceSnapshot Snapshot { get; }
+
+    /// <summary>True for a save to dir/dbfilename, false for one to a stream (a replica).</summary>
+    internal bool ToFile { get; }
+
     /// <summary>Set when a later foreground save (SHUTDOWN, FLUSHALL) made this one obsolete: it must not replace the file.</summary>
     internal volatile bool Abandoned;
+
+    /// <summary>
+    /// Marks it obsolete (under the keyspace lock); a save to the file also stops walking, which frees what the walk
+    /// still held (tables FLUSHALL dropped). A save to a stream goes on: its data is still that of its snapshot point.
+    /// </summary>
+    internal void Abandon()
+    {
+        Abandoned = true;
+        if (ToFile)
+        {
+            Snapshot.Abort();
+        }
+    }
 }
 
 /// <summary>
@@ -39,9 +59,6 @@ public sealed class SnapshotService
 {
     /// <summary>Redis's CONFIG_BGSAVE_RETRY_DELAY: seconds between attempts after a failed background save.</summary>
     private const long RetryDelaySeconds = 5;
-
-    /// <summary>Bytes encoded into one chunk of a background snapshot.</summary>
-    private const int ChunkBytes = 1 << 20;
 
     private readonly Keyspace _keyspace;
     private readonly NodeConfig _config;
@@ -221,29 +238,41 @@ public sealed class SnapshotService
         long started = Stopwatch.GetTimestamp();
         long offset = _stream.MasterOffset;
         var header = Header(replication);
-        // Placeholder for a point-in-time walk that does not stop the world: the whole dataset is encoded here,
-        // under the keyspace lock, into memory chunks, and only the writing happens in the background.
-        var chunks = EncodeUnderLock();
+        bool compress = _config.RdbCompression.IsOn;
+        bool checksum = _config.RdbChecksum.IsOn;
+        // The data as it is now, written by a walker that holds the lock a chunk at a time (copy-on-write meanwhile).
+        var sink = new RdbSnapshotSink(_keyspace, compress, AccessInfo());
+        var snapshot = KeyspaceSnapshot.Start(_keyspace, sink);
+        sink.Snapshot = snapshot;
         _lastBackgroundTryUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         _dirtyAtBackgroundStart = _keyspace.Dirty;
         Scheduled = false;
-        bool compress = _config.RdbCompression.IsOn;
-        bool checksum = _config.RdbChecksum.IsOn;
         string path = FilePath;
         string temp = Path.Combine(_config.Dir.Text, $"temp-bgsave-{Environment.ProcessId}.rdb");
         BackgroundSave? save = null;
         var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        save = new BackgroundSave(offset, started, completion.Task);
+        save = new BackgroundSave(offset, started, completion.Task, snapshot, toFile: destination is null);
         Current = save;
         _log.Event(LogLevel.Notice, "bgsave_started", "Background saving started", ("path", destination is null ? path : "(stream)"), ("offset", offset));
-        _ = Task.Run(() =>
+        _ = Task.Run(async () =>
         {
-            bool ok = destination is null ? WriteFile(chunks, header, compress, checksum, temp, path, save) : WriteStream(chunks, header, compress, checksum, destination);
-            lock (_keyspace.Sync)
+            bool ok = false;
+            try
             {
-                Finished(save, ok, destination is null);
+                ok = destination is null
+                    ? await WriteFileAsync(snapshot, sink, header, compress, checksum, temp, path, save)
+                    : await WriteStreamAsync(snapshot, sink, header, compress, checksum, destination);
             }
-            completion.SetResult(ok);
+            finally
+            {
+                lock (_keyspace.Sync)
+                {
+                    // Whatever ended the write, the walk no longer holds on to the keyspace.
+                    snapshot.Abort();
+                    Finished(save, ok, destination is null);
+                }
+                completion.SetResult(ok);
+            }
         });
         return save;
     }
@@ -286,7 +315,7 @@ public sealed class SnapshotService
     {
         if (Current is { } running)
         {
-            running.Abandoned = true;
+            running.Abandon();
             _log.Notice("There is a background save in progress: abandoned before shutdown");
         }
         // While loading, the keyspace does not hold the file's data yet: saving would replace the file with less.
@@ -306,7 +335,7 @@ public sealed class SnapshotService
     {
         if (Current is { } running)
         {
-            running.Abandoned = true;
+            running.Abandon();
         }
         if (Rules.Count > 0)
         {
@@ -326,62 +355,23 @@ public sealed class SnapshotService
         new(ConfigLoader.RedisVersion, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _keyspace.UsedMemory(),
             replication ?? (_stream.HasSubscribers ? new RdbReplicationInfo(_stream.StreamDb, _ids.Id, _stream.MasterOffset) : null));
 
-    /// <summary>Every database's header and entries as file bytes, in chunks of about <see cref="ChunkBytes"/>.</summary>
-    private List<byte[]> EncodeUnderLock()
-    {
-        var chunks = new List<byte[]>();
-        var buffer = new ArrayBufferWriter<byte>(ChunkBytes + (ChunkBytes / 4));
-        bool compress = _config.RdbCompression.IsOn;
-        var access = AccessInfo();
-        for (int db = 0; db < _keyspace.DatabaseCount; db++)
-        {
-            var table = _keyspace[db].Table;
-            if (table.Count == 0)
-            {
-                continue;
-            }
-            RdbWriter.EncodeDatabaseStart(buffer, db, table.Count, table.VolatileCount);
-            for (int index = 0; index < table.IndexLimit; index++)
-            {
-                if (!table.IsLive(index))
-                {
-                    continue;
-                }
-                ref var entry = ref table[index];
-                var (idle, frequency) = RdbWriter.AccessOf(_keyspace, entry.Access, access);
-                RdbWriter.EncodeEntry(buffer, entry.Key, entry.Value!, table.ExpireAt(index), compress, idle, frequency);
-                if (buffer.WrittenCount >= ChunkBytes)
-                {
-                    chunks.Add(buffer.WrittenSpan.ToArray());
-                    buffer.ResetWrittenCount();
-                }
-            }
-        }
-        if (buffer.WrittenCount > 0)
-        {
-            chunks.Add(buffer.WrittenSpan.ToArray());
-        }
-        return chunks;
-    }
-
-    private static void WriteChunks(Stream destination, List<byte[]> chunks, RdbHeader header, bool compress, bool checksum)
+    /// <summary>The header, the walk's chunks as they come (written outside the lock), EOF and checksum.</summary>
+    private static async Task WriteSnapshotAsync(Stream destination, KeyspaceSnapshot snapshot, RdbSnapshotSink sink, RdbHeader header, bool compress, bool checksum)
     {
         var writer = new RdbWriter(destination, compress, checksum);
         writer.WriteHeader(header);
-        foreach (var chunk in chunks)
-        {
-            writer.WriteRaw(chunk);
-        }
+        sink.Writer = writer;
+        await snapshot.WalkAsync();
         writer.Finish();
     }
 
-    private bool WriteFile(List<byte[]> chunks, RdbHeader header, bool compress, bool checksum, string temp, string path, BackgroundSave save)
+    private async Task<bool> WriteFileAsync(KeyspaceSnapshot snapshot, RdbSnapshotSink sink, RdbHeader header, bool compress, bool checksum, string temp, string path, BackgroundSave save)
     {
         try
         {
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                WriteChunks(file, chunks, header, compress, checksum);
+                await WriteSnapshotAsync(file, snapshot, sink, header, compress, checksum);
                 file.Flush(flushToDisk: true);
             }
             lock (_renameLock)
@@ -395,6 +385,12 @@ public sealed class SnapshotService
             }
             return true;
         }
+        catch (OperationCanceledException)
+        {
+            // Abandoned (FLUSHALL, shutdown): the walk stopped, the partial file goes.
+            TryDelete(temp);
+            return false;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Event(LogLevel.Warning, "bgsave_failed", "Background saving failed", ("path", path), ("error", e.Message));
@@ -403,14 +399,14 @@ public sealed class SnapshotService
         }
     }
 
-    private bool WriteStream(List<byte[]> chunks, RdbHeader header, bool compress, bool checksum, Stream destination)
+    private async Task<bool> WriteStreamAsync(KeyspaceSnapshot snapshot, RdbSnapshotSink sink, RdbHeader header, bool compress, bool checksum, Stream destination)
     {
         try
         {
-            WriteChunks(destination, chunks, header, compress, checksum);
+            await WriteSnapshotAsync(destination, snapshot, sink, header, compress, checksum);
             return true;
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or OperationCanceledException)
         {
             _log.Event(LogLevel.Warning, "bgsave_failed", "Background saving to a stream failed", ("error", e.Message));
             return false;
@@ -439,7 +435,10 @@ public sealed class SnapshotService
             _keyspace.Dirty -= Math.Min(_dirtyAtBackgroundStart, _keyspace.Dirty);
             LastSaveUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             Saves++;
-            _log.Notice("Background saving terminated with success");
+            var snapshot = save.Snapshot;
+            _log.Event(LogLevel.Notice, "bgsave_done", "Background saving terminated with success",
+                ("keys", snapshot.KeysAtStart), ("longest_lock_hold_ms", Math.Round(snapshot.LongestHoldTicks * 1000.0 / Stopwatch.Frequency, 2)),
+                ("chunks", snapshot.Chunks), ("preserved", snapshot.PreservedEntries));
         }
         LastBackgroundSaveOk = ok;
     }

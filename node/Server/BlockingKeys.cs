@@ -224,6 +224,8 @@ public sealed class BlockingKeys
             var client = node.Value;
             // Serving is a command of its own for the change stream: the pop propagates in its non-blocking form.
             long dirty = _propagator.BeginCommand();
+            // Serving changes the key in place outside the dispatcher: a running snapshot writes it first.
+            db.BeforeWrite(key);
             bool served = client.Serve(client, key);
             _propagator.EndCommand(db, dirty);
             if (served)

@@ -55,6 +55,7 @@ public sealed class Database(Keyspace keyspace, int id)
         var table = Table;
         if (index >= 0)
         {
+            table.BeforeChange(index);
             ref var entry = ref table[index];
             entry.Value = value;
             entry.Access = keyspace.Touched(entry.Access);
@@ -79,6 +80,23 @@ public sealed class Database(Keyspace keyspace, int id)
         Table[index].Access = keyspace.NewAccess();
         KeyWritten(key);
         return index;
+    }
+
+    /// <summary>
+    /// A command is about to change <paramref name="key"/>'s value in place (the dispatcher calls it for the keys of a
+    /// write command while a <see cref="KeyspaceSnapshot"/> runs): the snapshot writes the entry first if it still has to.
+    /// </summary>
+    public void BeforeWrite(ReadOnlySpan<byte> key)
+    {
+        var table = Table;
+        if (table.Snapshot is not null)
+        {
+            int index = table.Find(key);
+            if (index >= 0)
+            {
+                table.BeforeChange(index);
+            }
+        }
     }
 
     /// <summary>Deletes a key; true when it existed.</summary>

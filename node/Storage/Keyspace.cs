@@ -52,6 +52,9 @@ public sealed class Keyspace
     /// <summary>What the running command declared with <see cref="Database.CountChanges"/>; -1 when it declared nothing.</summary>
     public long DeclaredChanges { get; set; } = -1;
 
+    /// <summary>The running point-in-time snapshot (BGSAVE, full sync), or null; at most one at a time.</summary>
+    public KeyspaceSnapshot? Snapshot { get; internal set; }
+
     /// <summary>Number of databases.</summary>
     public int DatabaseCount => _databases.Length;
 
