@@ -212,7 +212,8 @@ public static class CommandDispatcher
     private static bool RoutedHere(Cluster.ClusterState cluster, Session session, CommandSpec spec, ArgList args)
     {
         bool isExec = spec.Name == "exec";
-        if (!isExec && !KeyExtractor.HasKeys(spec))
+        // The replication master's stream is obeyed whatever the slot (Redis's mustObeyClient): its keys are our master's.
+        if (session.IsMaster || (!isExec && !KeyExtractor.HasKeys(spec)))
         {
             return true;
         }

@@ -86,6 +86,123 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("ERR syntax error", master.Call("CLUSTER", "FAILOVER", "SOON").Text);
     }
 
+    /// <summary>The master's kind and its replica's kind for the tests with data.</summary>
+    public static TheoryData<string, string> WithData => new()
+    {
+        { "Redis", "Redis" },
+        { "Node", "Node" },
+        { "Redis", "Node" },
+        { "Node", "Redis" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WithData))]
+    public void Every_write_acknowledged_by_wait_survives_kill_9_of_the_master(string masterKind, string replicaKind)
+    {
+        var (members, replica) = Form($"{masterKind},{masterKind},{masterKind}", replicaKind);
+        var master = members[0];
+        string replicaId = replica.Id();
+        int slots = master.Nodes().Single(n => n.Id == master.Id()).SlotCount;
+        WaitForSync(master, replica);
+
+        var acknowledged = new Dictionary<string, string>();
+        using (var client = master.Client())
+        {
+            // Keys of the first master's slots; a write counts once WAIT 1 says the replica has it.
+            var keys = KeysOf(client, 0, 5460, 200);
+            for (int i = 0; i < 2000; i++)
+            {
+                string key = keys[i % keys.Count], value = $"v{i}";
+                Assert.Equal("OK", client.Call("SET", key, value).Text);
+                if (client.Call("WAIT", "1", "5000").Integer >= 1)
+                {
+                    acknowledged[key] = value;
+                }
+            }
+        }
+        Assert.NotEmpty(acknowledged);
+
+        master.Kill();
+        ClusterWait.Until(
+            () => IsMasterOf(replica, replicaId, slots) && replica.Info("cluster_state") == "ok",
+            "the replica takes over", describe: () => ClusterWait.Describe(replica));
+        using var promoted = replica.Client();
+        foreach (var (key, value) in acknowledged)
+        {
+            Assert.Equal(value, promoted.Call("GET", key).Text);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WithData))]
+    public async Task Coordinated_cluster_failover_under_writes_loses_no_acknowledged_write(string masterKind, string replicaKind)
+    {
+        var (members, replica) = Form($"{masterKind},{masterKind},{masterKind}", replicaKind);
+        var master = members[0];
+        string masterId = master.Id(), replicaId = replica.Id();
+        int slots = master.Nodes().Single(n => n.Id == masterId).SlotCount;
+        WaitForSync(master, replica);
+
+        List<string> keys;
+        using (var probe = master.Client())
+        {
+            keys = KeysOf(probe, 0, 5460, 100);
+        }
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        long acknowledgedWrites = 0;
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            // Writes go to the old master until it answers MOVED (it became a replica), then to the new one.
+            var target = master;
+            var client = target.Client();
+            try
+            {
+                for (int i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    string key = keys[i % keys.Count], value = $"w{i}";
+                    var reply = client.Call("SET", key, value);
+                    if (reply.IsError)
+                    {
+                        if (reply.Text!.StartsWith("MOVED", StringComparison.Ordinal) && target == master)
+                        {
+                            client.Dispose();
+                            target = replica;
+                            client = target.Client();
+                        }
+                        continue;
+                    }
+                    if (client.Call("WAIT", "1", "2000").Integer >= 1)
+                    {
+                        acknowledged[key] = value;
+                        Interlocked.Increment(ref acknowledgedWrites);
+                    }
+                }
+            }
+            finally
+            {
+                client.Dispose();
+            }
+        });
+
+        ClusterWait.Until(() => Interlocked.Read(ref acknowledgedWrites) >= 20, "the writer has acknowledged writes");
+        Assert.Equal("OK", replica.Call("CLUSTER", "FAILOVER").Text);
+        ClusterWait.Until(
+            () => IsMasterOf(replica, replicaId, slots) && master.Nodes().Single(n => n.Id == masterId) is { } old && old.Master == replicaId,
+            "the replica and the master swap roles",
+            describe: () => ClusterWait.Describe(replica) + "\n---\n" + ClusterWait.Describe(master));
+        long before = Interlocked.Read(ref acknowledgedWrites);
+        ClusterWait.Until(() => Interlocked.Read(ref acknowledgedWrites) > before + 20 || writer.IsCompleted, "the writer is acknowledged by the new master's replica (the old master)");
+        stop.Cancel();
+        await writer;
+
+        using var promoted = replica.Client();
+        foreach (var (key, value) in acknowledged)
+        {
+            Assert.Equal(value, promoted.Call("GET", key).Text);
+        }
+    }
+
     [Theory]
     [InlineData("Redis,Redis,Redis", "Redis")]
     [InlineData("Node,Node,Node", "Node")]
@@ -154,6 +271,31 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IDisposable
             "every member sees the new replica of its master",
             describe: () => string.Join("\n---\n", everyone.Select(m => $"{m.Kind} {m.Port}:\n" + ClusterWait.Describe(m))));
         return replica;
+    }
+
+    /// <summary>Waits until the replica's link to its master is up and it has the master's offset.</summary>
+    private static void WaitForSync(ClusterMember master, ClusterMember replica) => ClusterWait.Until(
+        () => Replication(replica, "master_link_status") == "up" && Replication(replica, "slave_repl_offset") == Replication(master, "master_repl_offset"),
+        "the replica is in sync with its master",
+        describe: () => replica.Call("INFO", "replication").Text!);
+
+    private static string? Replication(ClusterMember member, string field) => member.Call("INFO", "replication").Text!
+        .Split("\r\n").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal))?[(field.Length + 1)..];
+
+    /// <summary><paramref name="count"/> keys whose slots lie in [<paramref name="first"/>, <paramref name="last"/>].</summary>
+    private static List<string> KeysOf(RespClient client, int first, int last, int count)
+    {
+        var keys = new List<string>();
+        for (int i = 0; keys.Count < count; i++)
+        {
+            string key = $"key:{i}";
+            long slot = client.Call("CLUSTER", "KEYSLOT", key).Integer;
+            if (slot >= first && slot <= last)
+            {
+                keys.Add(key);
+            }
+        }
+        return keys;
     }
 
     private static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
