@@ -46,14 +46,7 @@ public class KeyspaceSnapshotTests(ITestOutputHelper output)
             }
         }
 
-        var sink = new RecordingSink(keyspace);
-        KeyspaceSnapshot snapshot;
-        Dictionary<(int, string), (string, long)> model;
-        lock (keyspace.Sync)
-        {
-            snapshot = KeyspaceSnapshot.Start(keyspace, sink);
-            model = SnapshotModel.Capture(keyspace);
-        }
+        var (sink, snapshot, model) = StartWithModel(keyspace);
         Assert.Same(snapshot, keyspace.Snapshot);
         Assert.Equal(model.Count, snapshot.KeysAtStart);
 
@@ -139,14 +132,7 @@ public class KeyspaceSnapshotTests(ITestOutputHelper output)
             // Entries free at the start.
             await Run(client, "DEL", $"k{i}");
         }
-        var sink = new RecordingSink(keyspace);
-        KeyspaceSnapshot snapshot;
-        Dictionary<(int, string), (string, long)> model;
-        lock (keyspace.Sync)
-        {
-            snapshot = KeyspaceSnapshot.Start(keyspace, sink);
-            model = SnapshotModel.Capture(keyspace);
-        }
+        var (sink, snapshot, model) = StartWithModel(keyspace);
         // New keys take the entries free at the start, then those of deleted keys: they are not part of the snapshot.
         for (int i = 0; i < 10; i++)
         {
@@ -194,14 +180,7 @@ public class KeyspaceSnapshotTests(ITestOutputHelper output)
         await Run(setup, "RPUSH", "target", "t2");
         Wait.Until(() => node.Server.Blocking.BlockedCount == 2, "both clients block");
 
-        var sink = new RecordingSink(keyspace);
-        KeyspaceSnapshot snapshot;
-        Dictionary<(int, string), (string, long)> model;
-        lock (keyspace.Sync)
-        {
-            snapshot = KeyspaceSnapshot.Start(keyspace, sink);
-            model = SnapshotModel.Capture(keyspace);
-        }
+        var (sink, snapshot, model) = StartWithModel(keyspace);
         // SWAPDB brings database 1's list to the client blocked in database 0, which pops from it outside the dispatcher.
         await Run(setup, "SWAPDB", "0", "1");
         Assert.Contains("queue", Encoding.UTF8.GetString(await popped));
@@ -401,6 +380,16 @@ public class KeyspaceSnapshotTests(ITestOutputHelper output)
         var result = await SnapshotLatency.MeasureAsync(node, sink, keys);
         output.WriteLine(result.ToString());
         Assert.Equal(keys, result.Written);
+    }
+
+    /// <summary>Starts a snapshot into a recording sink and, in the same lock hold, the model of the dataset it must produce.</summary>
+    private static (RecordingSink Sink, KeyspaceSnapshot Snapshot, Dictionary<(int, string), (string, long)> Model) StartWithModel(Keyspace keyspace)
+    {
+        var sink = new RecordingSink(keyspace);
+        lock (keyspace.Sync)
+        {
+            return (sink, KeyspaceSnapshot.Start(keyspace, sink), SnapshotModel.Capture(keyspace));
+        }
     }
 
     private static async Task WalkInSmallChunks(Keyspace keyspace, KeyspaceSnapshot snapshot, ISnapshotSink sink)
