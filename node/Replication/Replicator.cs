@@ -270,6 +270,9 @@ public sealed class Replicator
     /// <summary>Replicas whose acknowledged offset reached <paramref name="offset"/>.</summary>
     public int CountAcked(long offset) => _replicas.Count(r => r.State == ReplicaState.Online && r.AckOffset >= offset);
 
+    /// <summary>Writes are paused (CLIENT PAUSE, a manual failover): nothing may move the stream's offset, not even PING or GETACK.</summary>
+    private bool WritesPaused => _server.Pause.Kind != PauseKind.None;
+
     /// <summary>WAIT numreplicas timeout: answers at once when enough replicas acknowledged the stream so far, else blocks.</summary>
     public void Wait(Session session, long replicas, long timeoutMs)
     {
@@ -283,8 +286,12 @@ public sealed class Replicator
         var waiter = new WaitingClient(session, target, replicas);
         _waiting.Add(waiter);
         session.Suspension = waiter.Completion.Task;
-        // As Redis's beforeSleep: ask the replicas where they are, so the answer does not wait for their next periodic ACK.
-        Stream.PublishCommand(GetAckCommand);
+        // As Redis's beforeSleep: ask the replicas where they are, so the answer does not wait for their next periodic ACK;
+        // not while writes are paused, when the offset must stay where a manual failover's replica was told it is.
+        if (!WritesPaused)
+        {
+            Stream.PublishCommand(GetAckCommand);
+        }
         if (timeoutMs > 0)
         {
             waiter.Timer = new Timer(_ =>
@@ -461,7 +468,7 @@ public sealed class Replicator
         _lastCronMs = now;
         lock (_server.Keyspace.Sync)
         {
-            if (!IsReplica && _replicas.Count > 0 && now - _lastPingMs >= Config.ReplPingReplicaPeriod.Number * 1000)
+            if (!IsReplica && _replicas.Count > 0 && now - _lastPingMs >= Config.ReplPingReplicaPeriod.Number * 1000 && !WritesPaused)
             {
                 _lastPingMs = now;
                 Stream.PublishCommand(PingName);
