@@ -57,9 +57,20 @@ public sealed class ClusterMember : IDisposable
     /// <summary>Starts a member of <paramref name="kind"/> keeping its files in <paramref name="directory"/>.</summary>
     public static ClusterMember Start(MemberKind kind, string directory, int nodeTimeoutMs = 2000, params string[] extra)
     {
-        var member = new ClusterMember(kind, directory, nodeTimeoutMs, extra);
-        member.Launch();
-        return member;
+        for (int attempt = 1; ; attempt++)
+        {
+            var member = new ClusterMember(kind, directory, nodeTimeoutMs, extra);
+            try
+            {
+                member.Launch();
+                return member;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 3)
+            {
+                // A port picked free was taken before the server bound it (a busy machine): other ports.
+                member.Kill();
+            }
+        }
     }
 
     /// <summary>Starts again after <see cref="Kill"/>, on the same ports with the same config file.</summary>
