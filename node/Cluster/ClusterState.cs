@@ -471,7 +471,12 @@ public sealed class ClusterState
         {
             return false;
         }
-        node.Slots.Set(slot);
+        // A master's first slot makes it a replica-migration target when any master has replicas (Redis's
+        // clusterNodeSetSlotBit): a new master should get a replica even though it never had one.
+        if (node.Slots.Set(slot) && node.Slots.Count == 1 && _nodes.Values.Any(n => n.IsMaster && n.Replicas.Count > 0))
+        {
+            node.Flags |= ClusterNodeFlags.MigrateTo;
+        }
         _owners[slot] = node;
         Schedule(ClusterTodo.UpdateState | ClusterTodo.SaveConfig);
         return true;

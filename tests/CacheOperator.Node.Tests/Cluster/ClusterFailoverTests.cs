@@ -212,16 +212,19 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output) : IDisposable
     [InlineData("Redis,Redis,Redis", "Node")]
     public void A_spare_replica_migrates_to_a_master_left_without_replicas(string masters, string replicaKind)
     {
-        // The first master has two replicas, the second one; the second's replica dies, so it is orphaned and one of the
-        // first master's replicas (the one with the smaller id) moves to it after Redis's 5 s delay (migration barrier 1).
+        // The first master has two replicas, the others one each; the second's replica dies, so it is orphaned and one of
+        // the first master's replicas (the one with the smaller id) moves to it after Redis's 5 s delay (migration
+        // barrier 1). The spares join last: a node that learns a master's slots while some master has replicas counts it
+        // as a migration target (Redis's clusterNodeSetSlotBit), so a master without a replica then would draw a spare.
         var members = CreateMasters(masters);
         var all = new List<ClusterMember>(members);
+        var lone = AddReplica(all, members[1], replicaKind);
+        all.Add(lone);
+        all.Add(AddReplica(all, members[2], replicaKind));
         var spare1 = AddReplica(all, members[0], replicaKind);
         all.Add(spare1);
         var spare2 = AddReplica(all, members[0], replicaKind);
         all.Add(spare2);
-        var lone = AddReplica(all, members[1], replicaKind);
-        all.Add(lone);
         string orphanId = members[1].Id();
         string moverId = string.CompareOrdinal(spare1.Id(), spare2.Id()) < 0 ? spare1.Id() : spare2.Id();
 
