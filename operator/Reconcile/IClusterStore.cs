@@ -1,0 +1,22 @@
+using CacheOperator.Operator.Api;
+
+namespace CacheOperator.Operator.Reconcile;
+
+/// <summary>
+/// Where CacheClusters live: the Kubernetes API, or an in-memory store in local mode. Writes throw
+/// <see cref="ApiException"/> with 409 when the object changed since it was read.
+/// </summary>
+public interface IClusterStore
+{
+    /// <summary>The cluster, or null when it no longer exists.</summary>
+    Task<CacheCluster?> GetClusterAsync(ClusterKey key, CancellationToken cancellationToken);
+
+    /// <summary>Writes metadata (finalizers) and spec; returns the stored object.</summary>
+    Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken);
+
+    /// <summary>Writes status only (the status subresource); returns the stored object.</summary>
+    Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken);
+
+    /// <summary>Records an event on the cluster (type Normal or Warning).</summary>
+    Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken);
+}

@@ -1,0 +1,60 @@
+namespace CacheOperator.Operator.Topology;
+
+/// <summary>
+/// Brings the live Redis Cluster formed by a CacheCluster's nodes toward the desired shape, one safe round at a time:
+/// observe every node over RESP, plan, run the planned admin commands, and report what the cluster looks like.
+/// Knows neither Kubernetes nor processes: the members and their addresses come from the node runtime.
+/// </summary>
+public interface ITopologyManager
+{
+    /// <summary>Observes, plans and executes one round; never throws for an unreachable node (it is reported).</summary>
+    Task<TopologyReport> ReconcileAsync(DesiredTopology desired, CancellationToken cancellationToken);
+}
+
+/// <summary>One cache node the runtime runs for a shard, and where to reach its RESP port.</summary>
+/// <param name="Name">Pod or process name, e.g. cache-shard-1-0.</param>
+/// <param name="Shard">The shard (StatefulSet) the node belongs to.</param>
+/// <param name="Host">Address to connect to (pod IP or loopback address); null while it has none.</param>
+/// <param name="Port">RESP port; the cluster bus is on the node's own bus port.</param>
+public sealed record MemberEndpoint(string Name, int Shard, string? Host, int Port);
+
+/// <summary>The shape the cluster should have.</summary>
+/// <param name="Shards">Shards, each a master owning an even, contiguous share of the 16384 slots.</param>
+/// <param name="ReplicasPerShard">Replicas each shard's master should have.</param>
+/// <param name="Members">Every node that runs, with its shard; nodes the cluster knows that are not here are ghosts.</param>
+/// <param name="Password">AUTH password for the nodes (null: none).</param>
+public sealed record DesiredTopology(int Shards, int ReplicasPerShard, IReadOnlyList<MemberEndpoint> Members, string? Password = null);
+
+/// <summary>What one round saw and did.</summary>
+/// <param name="Ready">Every slot served by a healthy master of the right shard, every shard with its replicas in sync, every member joined, cluster_state ok everywhere.</param>
+/// <param name="ClusterState">cluster_state as the members report it: ok, fail, or unknown when no member answered.</param>
+/// <param name="Shards">Per shard: master, replicas, slots, as derived from the nodes.</param>
+/// <param name="Problems">What keeps the cluster from Ready, for conditions: e.g. "slots 5461-10922 have no master".</param>
+/// <param name="Actions">Admin commands run this round, in order.</param>
+public sealed record TopologyReport(
+    bool Ready,
+    string ClusterState,
+    IReadOnlyList<ShardReport> Shards,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<TopologyActionResult> Actions);
+
+/// <summary>One shard as the nodes see it.</summary>
+/// <param name="Index">Shard number.</param>
+/// <param name="Master">Member name of the master serving the shard's slots (null: none).</param>
+/// <param name="Replicas">The master's replicas.</param>
+/// <param name="SlotRanges">Slot ranges the master owns, as "0-5460".</param>
+public sealed record ShardReport(int Index, string? Master, IReadOnlyList<ReplicaReport> Replicas, IReadOnlyList<string> SlotRanges);
+
+/// <summary>A replica and how far it is behind.</summary>
+/// <param name="Name">Member name.</param>
+/// <param name="LinkUp">master_link_status is up.</param>
+/// <param name="LagBytes">Master's offset minus the replica's (0 when unknown).</param>
+public sealed record ReplicaReport(string Name, bool LinkUp, long LagBytes);
+
+/// <summary>One admin command the executor ran.</summary>
+/// <param name="Kind">Action kind for metrics and events: meet, add_slots, replicate, forget, failover, ...</param>
+/// <param name="Target">Member the command was sent to.</param>
+/// <param name="Detail">What it did, for an Event: e.g. "CLUSTER ADDSLOTSRANGE 0 5460".</param>
+/// <param name="Succeeded">The node answered without error.</param>
+/// <param name="Error">The node's error or the connection failure.</param>
+public sealed record TopologyActionResult(string Kind, string Target, string Detail, bool Succeeded, string? Error);
