@@ -58,7 +58,7 @@ public static class Program
                 logger.LogError("No usable Kubernetes configuration: {Message}", e.Message);
                 return 2;
             }
-            var runner = new OperatorRunner(api, new ControllerOptions(watchNamespace, Math.Max(1, workers), resync), metrics, loggers);
+            var runner = new OperatorRunner(api, new Topology.TopologyManager(), new ControllerOptions(watchNamespace, Math.Max(1, workers), resync), metrics, loggers);
             if (!leaderElect)
             {
                 metrics.SetLeader(true);

@@ -61,6 +61,11 @@ public sealed class CacheClusterStatus
     [Doc("Label selector of the cluster's pods.")]
     public string? Selector { get; set; }
 
+    /// <summary>cluster_state the nodes report.</summary>
+    [JsonPropertyName("clusterState")]
+    [Doc("cluster_state as the cache nodes report it (CLUSTER INFO): ok, fail, or unknown when no node answered.")]
+    public string? ClusterState { get; set; }
+
     /// <summary>Client address.</summary>
     [JsonPropertyName("endpoints")]
     [Doc("Address clients connect to: the client Service, <name>.<namespace>.svc:6379.")]
@@ -116,12 +121,12 @@ public sealed class ShardStatus
 
     /// <summary>Master pod.</summary>
     [JsonPropertyName("master")]
-    [Doc("Pod serving as the shard's master.")]
+    [Doc("Pod serving as the shard's master, as the cache nodes report it.")]
     public string? Master { get; set; }
 
     /// <summary>Replica pods.</summary>
     [JsonPropertyName("replicas")]
-    [Doc("Pods serving as the shard's replicas.")]
+    [Doc("Pods replicating the shard's master, as the cache nodes report it.")]
     public List<string>? Replicas { get; set; }
 
     /// <summary>Slot ranges.</summary>
@@ -129,8 +134,18 @@ public sealed class ShardStatus
     [Doc("Hash slot ranges the shard owns, e.g. 0-5460; empty until slots are assigned to it.")]
     public List<string>? Slots { get; set; }
 
+    /// <summary>Replicas with an up link.</summary>
+    [JsonPropertyName("replicasInSync")]
+    [Doc("Replicas whose replication link to the master is up.")]
+    public int ReplicasInSync { get; set; }
+
+    /// <summary>Largest replica lag.</summary>
+    [JsonPropertyName("lagBytes")]
+    [Doc("Largest replication offset lag among the shard's replicas, in bytes.")]
+    public long LagBytes { get; set; }
+
     /// <summary>All pods ready.</summary>
     [JsonPropertyName("ready")]
-    [Doc("Whether every pod of the shard is ready.")]
+    [Doc("Whether every node of the shard is running and the shard has its master and replicas in sync.")]
     public bool Ready { get; set; }
 }

@@ -1,6 +1,7 @@
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Monitoring;
 using CacheOperator.Operator.Reconcile;
+using CacheOperator.Operator.Topology;
 using k8s;
 using k8s.LeaderElection;
 using k8s.Models;
@@ -19,7 +20,7 @@ public sealed record ControllerOptions(string? Namespace, int Workers, TimeSpan 
 /// queue (owned objects by their controller owner reference), a timer re-queues every cluster each resync
 /// period, workers reconcile. Optionally only while holding the leader Lease.
 /// </summary>
-public sealed class OperatorRunner(IKubeApi api, ControllerOptions options, OperatorMetrics metrics, ILoggerFactory loggers)
+public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, ControllerOptions options, OperatorMetrics metrics, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("cache-operator");
 
@@ -27,7 +28,7 @@ public sealed class OperatorRunner(IKubeApi api, ControllerOptions options, Oper
     public async Task RunControllerAsync(CancellationToken cancellationToken)
     {
         using var queue = new WorkQueue<ClusterKey>();
-        var reconciler = new CacheClusterReconciler(new KubernetesClusterBackend(api), metrics);
+        var reconciler = new CacheClusterReconciler(new KubernetesClusterStore(api), new KubernetesNodeRuntime(api), topology, metrics);
         var controller = new Controller(reconciler, queue, metrics, _logger);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var known = new System.Collections.Concurrent.ConcurrentDictionary<ClusterKey, byte>();

@@ -16,6 +16,8 @@ public sealed class OperatorMetrics : IDisposable
     private readonly Counter<long> _reconciles;
     private readonly Histogram<double> _reconcileDuration;
     private readonly Counter<long> _topologyActions;
+    private readonly Histogram<double> _createDuration;
+    private readonly Histogram<double> _healDuration;
     private readonly ConcurrentDictionary<(string Namespace, string Cluster), ClusterFigures> _clusters = new();
     private Func<int> _queueDepth = () => 0;
     private volatile bool _leader;
@@ -27,7 +29,9 @@ public sealed class OperatorMetrics : IDisposable
         _meter = new Meter(meterName);
         _reconciles = _meter.CreateCounter<long>("cacheoperator_reconcile_total", description: "Reconciles of CacheClusters by result (success, error, requeue).");
         _reconcileDuration = _meter.CreateHistogram<double>("cacheoperator_reconcile_duration_seconds", unit: "s", description: "Time one reconcile of a CacheCluster took.");
-        _topologyActions = _meter.CreateCounter<long>("cacheoperator_topology_actions_total", description: "Topology actions performed, by kind.");
+        _topologyActions = _meter.CreateCounter<long>("cacheoperator_topology_actions_total", description: "Topology actions performed, by kind and result (ok, error).");
+        _createDuration = _meter.CreateHistogram<double>("cacheoperator_cluster_create_seconds", unit: "s", description: "Time from a CacheCluster first seen to its first Ready.");
+        _healDuration = _meter.CreateHistogram<double>("cacheoperator_cluster_heal_seconds", unit: "s", description: "Time from a Ready CacheCluster seen unhealthy to Ready again.");
         _meter.CreateObservableGauge("cacheoperator_queue_depth", () => _queueDepth(), description: "CacheClusters waiting in the work queue.");
         _meter.CreateObservableGauge("cacheoperator_clusters", ObserveClustersByPhase, description: "CacheClusters by phase.");
         _meter.CreateObservableGauge("cacheoperator_shards_ready", () => ObservePerCluster(f => f.Ready), description: "Ready shards per CacheCluster.");
@@ -45,8 +49,15 @@ public sealed class OperatorMetrics : IDisposable
         _reconcileDuration.Record(duration.TotalSeconds);
     }
 
-    /// <summary>Counts a topology action (created shard, removed shard, ...).</summary>
-    public void RecordTopologyAction(string kind) => _topologyActions.Add(1, new KeyValuePair<string, object?>("kind", kind));
+    /// <summary>Counts a topology action (created shard, meet, add_slots, replicate, failover, ...) and its result (ok, error).</summary>
+    public void RecordTopologyAction(string kind, string result = "ok") => _topologyActions.Add(1,
+        new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>Records how long a new cluster took to become Ready.</summary>
+    public void RecordCreated(TimeSpan duration) => _createDuration.Record(duration.TotalSeconds);
+
+    /// <summary>Records how long a cluster took from seen unhealthy to Ready again.</summary>
+    public void RecordHealed(TimeSpan duration) => _healDuration.Record(duration.TotalSeconds);
 
     /// <summary>Where the queue depth gauge reads from.</summary>
     public void ObserveQueueDepth(Func<int> depth) => _queueDepth = depth;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Monitoring;
+using CacheOperator.Operator.Topology;
 
 namespace CacheOperator.Operator.Reconcile;
 
@@ -27,17 +28,23 @@ public sealed record ReconcileResult(ReconcileOutcome Outcome, TimeSpan RequeueA
 }
 
 /// <summary>
-/// Moves one CacheCluster toward its spec through an <see cref="IClusterBackend"/>: finalizer, validation,
-/// refusing scale-in of shards that own slots, applying the plan, removing empty shards, and writing
-/// status with phase and conditions. Refused specs leave the running cluster alone. Errors propagate; the
-/// controller retries with backoff.
+/// Moves one CacheCluster toward its spec: finalizer, validation, refusing scale-in of shards that own slots, making the
+/// nodes run (<see cref="INodeRuntime"/>), shaping them into one Redis Cluster (<see cref="ITopologyManager"/>), and
+/// writing status, read back from the nodes, with phase and conditions. Refused specs leave the running cluster alone.
+/// Errors propagate; the controller retries with backoff.
 /// </summary>
-public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetrics metrics, TimeProvider? time = null)
+public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime runtime, ITopologyManager topology, OperatorMetrics metrics, TimeProvider? time = null)
 {
     /// <summary>How often a cluster that is not yet ready is looked at again.</summary>
-    public static readonly TimeSpan NotReadyPoll = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan NotReadyPoll = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a ready cluster's nodes are looked at, so a failure is healed without waiting for a watch event.</summary>
+    public static readonly TimeSpan HealthPoll = TimeSpan.FromSeconds(5);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    // When each cluster was first seen unhealthy after being Ready (for the time-to-heal histogram).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ClusterKey, DateTimeOffset> _unhealthySince = new();
 
     /// <summary>Reconciles the cluster <paramref name="key"/>, recording the metrics of the attempt.</summary>
     public async Task<ReconcileResult> ReconcileAsync(ClusterKey key, CancellationToken cancellationToken)
@@ -64,10 +71,11 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
 
     private async Task<ReconcileResult> ReconcileOnceAsync(ClusterKey key, CancellationToken ct)
     {
-        var cluster = await backend.GetClusterAsync(key, ct);
+        var cluster = await store.GetClusterAsync(key, ct);
         if (cluster is null)
         {
             metrics.RemoveCluster(key.Namespace, key.Name);
+            _unhealthySince.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
         if (cluster.Metadata.DeletionTimestamp is not null)
@@ -77,10 +85,10 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
         if (!(cluster.Metadata.Finalizers ?? []).Contains(CacheClusterResource.Finalizer))
         {
             cluster.Metadata.Finalizers = [.. cluster.Metadata.Finalizers ?? [], CacheClusterResource.Finalizer];
-            cluster = await backend.UpdateClusterAsync(cluster, ct);
+            cluster = await store.UpdateClusterAsync(cluster, ct);
         }
 
-        var observed = await backend.ObserveAsync(cluster, ct);
+        var observed = await runtime.ObserveAsync(cluster, ct);
         var plan = SpecValidator.Plan(cluster.Spec, out var problems);
         if (plan is null)
         {
@@ -97,83 +105,137 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
             return await RefuseAsync(cluster, observed, [new SpecProblem("ScaleInRefused", message)], ct);
         }
 
-        var summary = await backend.ApplyAsync(cluster, plan, ct);
+        var summary = await runtime.ApplyAsync(cluster, plan, ct);
         foreach (var index in summary.CreatedShards)
         {
             metrics.RecordTopologyAction("create_shard");
-            await backend.RecordEventAsync(cluster, "Normal", "ShardCreated", $"Created shard {ShardName(cluster, index)}", ct);
+            await store.RecordEventAsync(cluster, "Normal", "ShardCreated", $"Created shard {ShardName(cluster, index)}", ct);
         }
         if (existing > 0 && plan.Shards > existing)
         {
-            await backend.RecordEventAsync(cluster, "Normal", "ScaledOut", $"Scaled out from {existing} to {plan.Shards} shards", ct);
+            await store.RecordEventAsync(cluster, "Normal", "ScaledOut", $"Scaled out from {existing} to {plan.Shards} shards", ct);
         }
         foreach (var note in summary.Notes)
         {
-            await backend.RecordEventAsync(cluster, "Warning", "Skipped", note, ct);
+            await store.RecordEventAsync(cluster, "Warning", "Skipped", note, ct);
         }
         foreach (var index in removable.OrderDescending())
         {
-            await backend.DeleteShardAsync(cluster, index, ct);
+            await runtime.DeleteShardAsync(cluster, index, ct);
             metrics.RecordTopologyAction("remove_shard");
-            await backend.RecordEventAsync(cluster, "Normal", "ShardRemoved", $"Removed shard {ShardName(cluster, index)}, which owned no slots", ct);
+            await store.RecordEventAsync(cluster, "Normal", "ShardRemoved", $"Removed shard {ShardName(cluster, index)}, which owned no slots", ct);
         }
         if (removable.Count > 0)
         {
-            await backend.RecordEventAsync(cluster, "Normal", "ScaledIn", $"Scaled in from {existing} to {plan.Shards} shards", ct);
+            await store.RecordEventAsync(cluster, "Normal", "ScaledIn", $"Scaled in from {existing} to {plan.Shards} shards", ct);
         }
 
-        if (summary.Changed.Count > 0 || removable.Count > 0)
-        {
-            observed = await backend.ObserveAsync(cluster, ct);
-        }
+        observed = await runtime.ObserveAsync(cluster, ct);
+        var report = await ShapeTopologyAsync(cluster, observed, plan, ct);
         var changed = summary.Changed.Count > 0 || removable.Count > 0;
-        return await WriteStatusAsync(cluster, observed, plan, changed, ct);
+        return await WriteStatusAsync(key, cluster, observed, plan, report, changed, ct);
     }
 
-    private async Task<ReconcileResult> WriteStatusAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, bool changed, CancellationToken ct)
+    /// <summary>One topology round over the nodes that run; every admin command it ran becomes an Event and a metric.</summary>
+    private async Task<TopologyReport> ShapeTopologyAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, CancellationToken ct)
+    {
+        var members = observed.Shards
+            .SelectMany(shard => shard.Members.Select(m => new MemberEndpoint(m.Name, shard.Index, m.Host, m.Port)))
+            .ToList();
+        var password = await runtime.GetPasswordAsync(cluster, ct);
+        var report = await topology.ReconcileAsync(new DesiredTopology(plan.Shards, plan.ReplicasPerShard, members, password), ct);
+        foreach (var action in report.Actions)
+        {
+            metrics.RecordTopologyAction(action.Kind, action.Succeeded ? "ok" : "error");
+            if (action.Succeeded)
+            {
+                await store.RecordEventAsync(cluster, "Normal", ActionReason(action.Kind), $"{action.Detail} on {action.Target}", ct);
+            }
+            else
+            {
+                await store.RecordEventAsync(cluster, "Warning", "TopologyActionFailed", $"{action.Detail} on {action.Target} failed: {action.Error}", ct);
+            }
+        }
+        return report;
+    }
+
+    /// <summary>The Event reason of a topology action kind.</summary>
+    private static string ActionReason(string kind) => kind switch
+    {
+        "meet" => "NodeMet",
+        "add_slots" => "SlotsAssigned",
+        "replicate" => "ReplicaAttached",
+        "forget" => "NodeForgotten",
+        "failover" => "FailoverStarted",
+        _ => "TopologyChanged",
+    };
+
+    private async Task<ReconcileResult> WriteStatusAsync(ClusterKey key, CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, bool changed, CancellationToken ct)
     {
         var previous = cluster.Status;
-        var status = NewStatus(cluster, observed, plan.Shards);
-        var ready = status.ReadyShards == plan.Shards;
+        var status = NewStatus(cluster, observed, plan.Shards, report);
+        var nodesReady = status.ReadyShards == plan.Shards;
+        var ready = nodesReady && report.Ready;
         var previousPhase = previous?.Phase;
         var wasScaling = Conditions.Find(previous, Conditions.Progressing) is { Status: "True", Reason: "Scaling" };
         var scaling = changed && previousPhase is not (null or ClusterPhase.Creating or ClusterPhase.Failed) || wasScaling;
-        var now = _time.GetUtcNow().UtcDateTime;
+        var now = _time.GetUtcNow();
         var generation = cluster.Metadata.Generation;
         var conditions = status.Conditions!;
+        RecordTimings(key, cluster, previousPhase, ready, now);
 
         if (ready)
         {
             status.Phase = ClusterPhase.Ready;
-            Conditions.Set(conditions, Conditions.Ready, true, "AllShardsReady", $"{plan.Shards} of {plan.Shards} shards ready", generation, now);
-            Conditions.Set(conditions, Conditions.Progressing, false, "ReconcileComplete", "The cluster matches the spec", generation, now);
-            Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster runs as specified", generation, now);
+            Conditions.Set(conditions, Conditions.Ready, true, "AllShardsReady", $"{plan.Shards} of {plan.Shards} shards ready, cluster_state ok", generation, now.UtcDateTime);
+            Conditions.Set(conditions, Conditions.Progressing, false, "ReconcileComplete", "The cluster matches the spec", generation, now.UtcDateTime);
+            Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster runs as specified", generation, now.UtcDateTime);
         }
         else
         {
-            var notReady = $"{status.ReadyShards} of {plan.Shards} shards ready";
-            Conditions.Set(conditions, Conditions.Ready, false, "ShardsNotReady", notReady, generation, now);
+            // Why it is not ready: the nodes that do not run first, then what the topology lacks ("slots 0-5460 have no master").
+            var (reason, why) = nodesReady
+                ? ("TopologyIncomplete", string.Join("; ", report.Problems.DefaultIfEmpty("the cluster is forming")))
+                : ("ShardsNotReady", $"{status.ReadyShards} of {plan.Shards} shards ready" + string.Concat(report.Problems.Take(3).Select(p => "; " + p)));
+            Conditions.Set(conditions, Conditions.Ready, false, reason, why, generation, now.UtcDateTime);
             if (previousPhase is null or ClusterPhase.Creating or ClusterPhase.Failed && !scaling)
             {
                 status.Phase = ClusterPhase.Creating;
-                Conditions.Set(conditions, Conditions.Progressing, true, "Creating", notReady, generation, now);
-                Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster is being created", generation, now);
+                Conditions.Set(conditions, Conditions.Progressing, true, "Creating", why, generation, now.UtcDateTime);
+                Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster is being created", generation, now.UtcDateTime);
             }
             else if (scaling)
             {
                 status.Phase = ClusterPhase.Scaling;
-                Conditions.Set(conditions, Conditions.Progressing, true, "Scaling", notReady, generation, now);
-                Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster is being scaled", generation, now);
+                Conditions.Set(conditions, Conditions.Progressing, true, "Scaling", why, generation, now.UtcDateTime);
+                Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster is being scaled", generation, now.UtcDateTime);
             }
             else
             {
                 status.Phase = ClusterPhase.Degraded;
-                Conditions.Set(conditions, Conditions.Progressing, false, "ShardsNotReady", notReady, generation, now);
-                Conditions.Set(conditions, Conditions.Degraded, true, "ShardsNotReady", notReady, generation, now);
+                Conditions.Set(conditions, Conditions.Progressing, true, "Healing", why, generation, now.UtcDateTime);
+                Conditions.Set(conditions, Conditions.Degraded, true, reason, why, generation, now.UtcDateTime);
             }
         }
         await SaveStatusAsync(cluster, status, ct);
-        return ready ? ReconcileResult.Done : ReconcileResult.After(NotReadyPoll);
+        return ReconcileResult.After(ready ? HealthPoll : NotReadyPoll);
+    }
+
+    /// <summary>Time to create (creation to first Ready) and time to heal (first seen unhealthy after Ready to Ready).</summary>
+    private void RecordTimings(ClusterKey key, CacheCluster cluster, string? previousPhase, bool ready, DateTimeOffset now)
+    {
+        if (ready && previousPhase is null or ClusterPhase.Creating && cluster.Metadata.CreationTimestamp is { } created)
+        {
+            metrics.RecordCreated(now - new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)));
+        }
+        if (!ready && previousPhase == ClusterPhase.Ready)
+        {
+            _unhealthySince.TryAdd(key, now);
+        }
+        if (ready && _unhealthySince.TryRemove(key, out var since))
+        {
+            metrics.RecordHealed(now - since);
+        }
     }
 
     private async Task<ReconcileResult> RefuseAsync(CacheCluster cluster, ObservedCluster observed, IReadOnlyList<SpecProblem> problems, CancellationToken ct)
@@ -184,10 +246,10 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
         if (previous is null || previous.Reason != reason || previous.Message != message || previous.Status != "True")
         {
             // One event per distinct refusal, not one per resync.
-            await backend.RecordEventAsync(cluster, "Warning", reason, message, ct);
+            await store.RecordEventAsync(cluster, "Warning", reason, message, ct);
         }
         var running = Math.Max(observed.Count, 0);
-        var status = NewStatus(cluster, observed, running);
+        var status = NewStatus(cluster, observed, running, report: null);
         var now = _time.GetUtcNow().UtcDateTime;
         var generation = cluster.Metadata.Generation;
         status.Phase = running == 0 ? ClusterPhase.Failed : ClusterPhase.Degraded;
@@ -203,33 +265,38 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
     {
         if ((cluster.Metadata.Finalizers ?? []).Contains(CacheClusterResource.Finalizer))
         {
-            await backend.CleanUpAsync(cluster, ct);
-            await backend.RecordEventAsync(cluster, "Normal", "CleanedUp", "Removed the cluster's shards and services before deletion", ct);
+            await runtime.CleanUpAsync(cluster, ct);
+            await store.RecordEventAsync(cluster, "Normal", "CleanedUp", "Removed the cluster's shards and services before deletion", ct);
             cluster.Metadata.Finalizers = cluster.Metadata.Finalizers!.Where(f => f != CacheClusterResource.Finalizer).ToList();
-            await backend.UpdateClusterAsync(cluster, ct);
+            await store.UpdateClusterAsync(cluster, ct);
         }
         metrics.RemoveCluster(key.Namespace, key.Name);
+        _unhealthySince.TryRemove(key, out _);
         return ReconcileResult.Done;
     }
 
-    /// <summary>Status of what runs: shard entries with slots, ready counts, selector, endpoint; conditions copied.</summary>
-    private static CacheClusterStatus NewStatus(CacheCluster cluster, ObservedCluster observed, int shards)
+    /// <summary>
+    /// Status of what runs: per shard the master, replicas and slots the nodes report (<paramref name="report"/>; without
+    /// one, as last recorded), ready counts, selector, endpoint; conditions copied.
+    /// </summary>
+    private static CacheClusterStatus NewStatus(CacheCluster cluster, ObservedCluster observed, int shards, TopologyReport? report)
     {
         var name = cluster.Metadata.Name;
-        var anyOwnsSlots = Enumerable.Range(0, Math.Max(shards, observed.Count)).Any(i => OwnedSlots(cluster, i).Count > 0);
         var entries = new List<ShardStatus>();
         for (var i = 0; i < Math.Max(shards, observed.Count); i++)
         {
             var shard = observed.Shards.FirstOrDefault(s => s.Index == i);
-            // A new cluster's slots are split evenly; shards added later own none until the topology
-            // controller moves slots to them.
-            var slots = anyOwnsSlots ? OwnedSlots(cluster, i) : i < shards ? [Slots.EvenRange(i, shards)] : [];
+            var seen = report?.Shards.FirstOrDefault(s => s.Index == i);
+            var last = cluster.Status?.Shards?.FirstOrDefault(s => s.Name == ShardName(cluster, i));
+            var replicas = seen?.Replicas ?? [];
             entries.Add(new ShardStatus
             {
                 Name = ShardName(cluster, i),
-                Master = shard?.Pods.FirstOrDefault(),
-                Replicas = shard?.Pods.Skip(1).ToList() ?? [],
-                Slots = slots.ToList(),
+                Master = report is null ? last?.Master : seen?.Master,
+                Replicas = report is null ? last?.Replicas ?? [] : replicas.Select(r => r.Name).ToList(),
+                Slots = report is null ? last?.Slots ?? [] : seen?.SlotRanges.ToList() ?? [],
+                ReplicasInSync = report is null ? last?.ReplicasInSync ?? 0 : replicas.Count(r => r.LinkUp),
+                LagBytes = report is null ? last?.LagBytes ?? 0 : replicas.Select(r => r.LagBytes).DefaultIfEmpty(0).Max(),
                 Ready = shard?.Ready ?? false,
             });
         }
@@ -248,6 +315,7 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
             Shards = entries,
             CurrentShards = observed.Shards.Count,
             ReadyShards = entries.Take(shards).Count(e => e.Ready),
+            ClusterState = report?.ClusterState ?? cluster.Status?.ClusterState,
             Selector = $"app.kubernetes.io/name=cache-node,app.kubernetes.io/instance={name}",
             Endpoints = $"{name}.{cluster.Metadata.NamespaceProperty}.svc:{SpecValidator.RespPort}",
             Phase = cluster.Status?.Phase,
@@ -262,7 +330,7 @@ public sealed class CacheClusterReconciler(IClusterBackend backend, OperatorMetr
             return;
         }
         cluster.Status = status;
-        await backend.UpdateStatusAsync(cluster, ct);
+        await store.UpdateStatusAsync(cluster, ct);
     }
 
     private static string StatusJson(CacheClusterStatus? status) => status is null ? "" : k8s.KubernetesJson.Serialize(status);

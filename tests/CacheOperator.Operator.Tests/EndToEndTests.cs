@@ -41,7 +41,7 @@ public class EndToEndTests
     {
         var api = new InMemoryKubeApi();
         using var metrics = new OperatorMetrics();
-        var runner = new OperatorRunner(api, new ControllerOptions("cache", 2, TimeSpan.FromSeconds(30)), metrics, NullLoggerFactory.Instance);
+        var runner = new OperatorRunner(api, new ScriptedTopology(), new ControllerOptions("cache", 2, TimeSpan.FromSeconds(30)), metrics, NullLoggerFactory.Instance);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var running = runner.RunControllerAsync(stop.Token);
 

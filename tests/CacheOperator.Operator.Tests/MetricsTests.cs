@@ -33,7 +33,7 @@ public class MetricsTests
         try
         {
             var api = new InMemoryKubeApi();
-            var reconciler = new CacheClusterReconciler(new KubernetesClusterBackend(api), metrics);
+            var reconciler = new CacheClusterReconciler(new KubernetesClusterStore(api), new KubernetesNodeRuntime(api), new ScriptedTopology(), metrics);
             await api.CreateAsync(TestClusters.New(), CancellationToken.None);
             await reconciler.ReconcileAsync(new ClusterKey("cache", "demo"), CancellationToken.None);
             metrics.SetLeader(true);

@@ -1,6 +1,7 @@
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Kubernetes;
 using CacheOperator.Operator.Reconcile;
+using CacheOperator.Operator.Topology;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -54,10 +55,15 @@ public class ReconcilerTests
         Assert.Equal(("True", "Creating"), Condition(cluster, Conditions.Progressing));
 
         await world.MakeAllReadyAsync();
-        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        // A ready cluster is still looked at every HealthPoll, so a failed node is healed without a watch event.
+        Assert.Equal(ReconcileResult.After(CacheClusterReconciler.HealthPoll), await world.ReconcileAsync(cluster));
         cluster = await world.GetAsync(cluster);
         Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
         Assert.Equal(3, cluster.Status.ReadyShards);
+        // The topology is given every pod with its pod IP and shard, from the pods themselves.
+        var members = world.Topology.Requests[^1].Members;
+        Assert.Equal(6, members.Count);
+        Assert.Contains(new MemberEndpoint("demo-shard-2-1", 2, "10.0.2.2", 6379), members);
         Assert.Equal(("True", "AllShardsReady"), Condition(cluster, Conditions.Ready));
         Assert.Equal(("False", "AsExpected"), Condition(cluster, Conditions.Degraded));
         var shard = cluster.Status.Shards![1];
@@ -121,6 +127,35 @@ public class ReconcilerTests
         cluster = await world.GetAsync(cluster);
         Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
         Assert.Equal(5, cluster.Status.ReadyShards);
+    }
+
+    [Fact]
+    public async Task A_topology_problem_degrades_a_ready_cluster_with_its_reason_and_each_action_becomes_an_event()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        world.Topology.Trouble = (
+            ["slots 5461-10922 have no master"],
+            [
+                new TopologyActionResult("failover", "demo-shard-1-1", "CLUSTER FAILOVER FORCE", true, null),
+                new TopologyActionResult("forget", "demo-shard-0-0", "CLUSTER FORGET 0123", false, "ERR Unknown node 0123"),
+            ]);
+
+        Assert.Equal(ReconcileResult.After(CacheClusterReconciler.NotReadyPoll), await world.ReconcileAsync(cluster));
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal("fail", cluster.Status.ClusterState);
+        Assert.Equal(("True", "TopologyIncomplete"), Condition(cluster, Conditions.Degraded));
+        Assert.Equal("slots 5461-10922 have no master", Conditions.Find(cluster.Status, Conditions.Degraded)!.Message);
+        Assert.Equal("CLUSTER FAILOVER FORCE on demo-shard-1-1", Assert.Single(world.EventsWithReason("FailoverStarted")).Message);
+        var failed = Assert.Single(world.EventsWithReason("TopologyActionFailed"));
+        Assert.Equal(("Warning", "CLUSTER FORGET 0123 on demo-shard-0-0 failed: ERR Unknown node 0123"), (failed.Type, failed.Message));
+
+        world.Topology.Trouble = null;
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
+        Assert.Equal(("False", "AsExpected"), Condition(cluster, Conditions.Degraded));
     }
 
     [Fact]

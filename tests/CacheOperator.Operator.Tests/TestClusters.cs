@@ -2,6 +2,7 @@ using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Kubernetes;
 using CacheOperator.Operator.Monitoring;
 using CacheOperator.Operator.Reconcile;
+using CacheOperator.Operator.Topology;
 using k8s.Models;
 
 namespace CacheOperator.Operator.Tests;
@@ -34,9 +35,12 @@ internal sealed class World : IDisposable
 
     public CacheClusterReconciler Reconciler { get; }
 
+    /// <summary>The topology the reconciler sees (the in-memory API runs no nodes to shape).</summary>
+    public ScriptedTopology Topology { get; } = new();
+
     public World()
     {
-        Reconciler = new CacheClusterReconciler(new KubernetesClusterBackend(Api), Metrics);
+        Reconciler = new CacheClusterReconciler(new KubernetesClusterStore(Api), new KubernetesNodeRuntime(Api), Topology, Metrics);
     }
 
     public async Task<CacheCluster> CreateAsync(CacheCluster cluster) => await Api.CreateAsync(cluster, CancellationToken.None);
@@ -57,10 +61,58 @@ internal sealed class World : IDisposable
         {
             set.Status = new V1StatefulSetStatus { Replicas = set.Spec.Replicas ?? 1, ReadyReplicas = set.Spec.Replicas ?? 1, ObservedGeneration = set.Metadata.Generation };
             await Api.ReplaceStatusAsync(set, CancellationToken.None);
+            for (var ordinal = 0; ordinal < (set.Spec.Replicas ?? 1); ordinal++)
+            {
+                var name = $"{set.Metadata.Name}-{ordinal}";
+                if (await Api.GetAsync<V1Pod>(ns, name, CancellationToken.None) is not null)
+                {
+                    continue;
+                }
+                var pod = await Api.CreateAsync(new V1Pod
+                {
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = set.Spec.Template.Metadata.Labels },
+                }, CancellationToken.None);
+                pod.Status = new V1PodStatus { PodIP = $"10.0.{set.Metadata.Labels[Manifests.ShardLabel]}.{ordinal + 1}", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] };
+                await Api.ReplaceStatusAsync(pod, CancellationToken.None);
+            }
         }
     }
 
     public IReadOnlyList<Corev1Event> EventsWithReason(string reason) => Api.Events.Where(e => e.Reason == reason).ToList();
 
     public void Dispose() => Metrics.Dispose();
+}
+
+/// <summary>
+/// Stands in for the topology in reconciler tests, where no node runs: reports the cluster formed from the runtime's
+/// members (unless told otherwise), and records what it was asked. The real topology is tested against real nodes.
+/// </summary>
+internal sealed class ScriptedTopology : ITopologyManager
+{
+    public List<DesiredTopology> Requests { get; } = [];
+
+    /// <summary>When set, the next rounds report these problems (not ready) and run these actions.</summary>
+    public (IReadOnlyList<string> Problems, IReadOnlyList<TopologyActionResult> Actions)? Trouble { get; set; }
+
+    public Task<TopologyReport> ReconcileAsync(DesiredTopology desired, CancellationToken cancellationToken)
+    {
+        Requests.Add(desired);
+        // Like a real cluster: the first shards to exist split the slots; shards added later own none until resharding.
+        if (_slots.Count == 0)
+        {
+            foreach (var shard in desired.Members.Select(m => m.Shard).Distinct())
+            {
+                _slots[shard] = Slots.EvenRange(shard, desired.Shards);
+            }
+        }
+        var problems = Trouble?.Problems ?? [];
+        var shards = Enumerable.Range(0, desired.Shards).Select(i =>
+        {
+            var members = desired.Members.Where(m => m.Shard == i).ToList();
+            return new ShardReport(i, members.FirstOrDefault()?.Name, members.Skip(1).Select(m => new ReplicaReport(m.Name, true, 0)).ToList(), _slots.TryGetValue(i, out var range) ? [range] : []);
+        }).ToList();
+        return Task.FromResult(new TopologyReport(problems.Count == 0, problems.Count == 0 ? "ok" : "fail", shards, problems, Trouble?.Actions ?? []));
+    }
+
+    private readonly Dictionary<int, string> _slots = [];
 }

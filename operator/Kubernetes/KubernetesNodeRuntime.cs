@@ -7,31 +7,20 @@ using k8s.Models;
 namespace CacheOperator.Operator.Kubernetes;
 
 /// <summary>
-/// The reconciler's backend on Kubernetes: shards are StatefulSets, the plan becomes the objects of
-/// <see cref="Manifests"/>, applied with server-side apply as field manager cache-operator only when the
-/// live object does not already hold every field we set.
+/// A cluster's nodes on Kubernetes: a StatefulSet per shard plus the objects of <see cref="Manifests"/>, applied with
+/// server-side apply as field manager cache-operator only when the live object does not already hold every field we set;
+/// nodes are the shard's pods, reached at their pod IPs.
 /// </summary>
-public sealed class KubernetesClusterBackend(IKubeApi api, TimeProvider? time = null) : IClusterBackend
+public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-
-    /// <inheritdoc />
-    public Task<CacheCluster?> GetClusterAsync(ClusterKey key, CancellationToken cancellationToken) =>
-        api.GetAsync<CacheCluster>(key.Namespace, key.Name, cancellationToken);
-
-    /// <inheritdoc />
-    public Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
-        api.ReplaceAsync(cluster, cancellationToken);
-
-    /// <inheritdoc />
-    public Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
-        api.ReplaceStatusAsync(cluster, cancellationToken);
-
     /// <inheritdoc />
     public async Task<ObservedCluster> ObserveAsync(CacheCluster cluster, CancellationToken cancellationToken)
     {
         var selector = $"app.kubernetes.io/instance={cluster.Metadata.Name},app.kubernetes.io/component=shard";
         var sets = await api.ListAsync<V1StatefulSet>(cluster.Metadata.NamespaceProperty, selector, cancellationToken);
+        var pods = (await api.ListAsync<V1Pod>(cluster.Metadata.NamespaceProperty, selector, cancellationToken)).Items
+            .Where(p => p.Metadata.DeletionTimestamp is null)
+            .ToDictionary(p => p.Metadata.Name);
         var shards = new List<ObservedShard>();
         foreach (var set in sets.Items.Where(s => IsOwnedBy(s, cluster)))
         {
@@ -40,12 +29,40 @@ public sealed class KubernetesClusterBackend(IKubeApi api, TimeProvider? time = 
                 continue;
             }
             var desired = set.Spec?.Replicas ?? 1;
-            // Until the topology controller elects masters, ordinal 0 is the master.
-            var pods = Enumerable.Range(0, desired).Select(i => $"{set.Metadata.Name}-{i}").ToList();
+            var members = Enumerable.Range(0, desired).Select(i => Member(pods, $"{set.Metadata.Name}-{i}")).ToList();
             var ready = set.Status?.ObservedGeneration >= set.Metadata.Generation ? set.Status?.ReadyReplicas ?? 0 : 0;
-            shards.Add(new ObservedShard(index, set.Metadata.Name, desired, ready, pods));
+            shards.Add(new ObservedShard(index, set.Metadata.Name, desired, ready, members));
         }
         return new ObservedCluster(shards.OrderBy(s => s.Index).ToList());
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> GetPasswordAsync(CacheCluster cluster, CancellationToken cancellationToken)
+    {
+        if (cluster.Spec.Auth?.SecretRef is not { } reference)
+        {
+            return null;
+        }
+        var secret = await api.GetAsync<V1Secret>(cluster.Metadata.NamespaceProperty, reference.Name, cancellationToken)
+            ?? throw new InvalidOperationException($"Secret {reference.Name} named by spec.auth.secretRef does not exist");
+        if (secret.Data?.TryGetValue(reference.Key, out var bytes) == true)
+        {
+            return System.Text.Encoding.UTF8.GetString(bytes);
+        }
+        return secret.StringData?.TryGetValue(reference.Key, out var text) == true
+            ? text
+            : throw new InvalidOperationException($"Secret {reference.Name} has no key {reference.Key} named by spec.auth.secretRef");
+    }
+
+    /// <summary>A pod as a member: its IP once it has one, ready when its Ready condition is True.</summary>
+    private static ObservedMember Member(Dictionary<string, V1Pod> pods, string name)
+    {
+        if (!pods.TryGetValue(name, out var pod))
+        {
+            return new ObservedMember(name, null, SpecValidator.RespPort, false);
+        }
+        var ready = pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") ?? false;
+        return new ObservedMember(name, string.IsNullOrEmpty(pod.Status?.PodIP) ? null : pod.Status.PodIP, SpecValidator.RespPort, ready);
     }
 
     /// <inheritdoc />
@@ -109,41 +126,6 @@ public sealed class KubernetesClusterBackend(IKubeApi api, TimeProvider? time = 
         await DeleteIfOwnedAsync<V1Service>(cluster, cluster.Metadata.Name, cancellationToken);
         await DeleteIfOwnedAsync<V1Service>(cluster, Manifests.HeadlessServiceName(cluster), cancellationToken);
         await DeleteIfOwnedAsync<V1ConfigMap>(cluster, Manifests.ConfigMapName(cluster), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow().UtcDateTime;
-        var kubernetesEvent = new Corev1Event
-        {
-            ApiVersion = "v1",
-            Kind = "Event",
-            Metadata = new V1ObjectMeta
-            {
-                Name = $"{cluster.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(63, cluster.Metadata.Name.Length + 17)],
-                NamespaceProperty = cluster.Metadata.NamespaceProperty,
-            },
-            InvolvedObject = new V1ObjectReference
-            {
-                ApiVersion = CacheClusterResource.ApiVersion,
-                Kind = CacheClusterResource.Kind,
-                Name = cluster.Metadata.Name,
-                NamespaceProperty = cluster.Metadata.NamespaceProperty,
-                Uid = cluster.Metadata.Uid,
-                ResourceVersion = cluster.Metadata.ResourceVersion,
-            },
-            Type = type,
-            Reason = reason,
-            Message = message,
-            Source = new V1EventSource { Component = CacheClusterResource.FieldManager },
-            ReportingComponent = CacheClusterResource.FieldManager,
-            ReportingInstance = Environment.MachineName,
-            FirstTimestamp = now,
-            LastTimestamp = now,
-            Count = 1,
-        };
-        return api.CreateEventAsync(kubernetesEvent, cancellationToken);
     }
 
     /// <summary>

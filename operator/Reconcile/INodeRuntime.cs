@@ -3,23 +3,13 @@ using CacheOperator.Operator.Api;
 namespace CacheOperator.Operator.Reconcile;
 
 /// <summary>
-/// Everything the reconciler does to the world, in its own terms: read and write the CacheCluster, look at
-/// the shards that run, make the shards the plan asks for, remove a shard, clean up, tell the user. The
-/// Kubernetes backend turns these into objects through the API server; a local backend can run processes.
-/// Writes throw <see cref="ApiException"/> with 409 when the cluster object changed since it was read.
+/// Runs a cluster's cache nodes: shards of nodes made, kept running and removed, with each node's address and
+/// readiness. StatefulSets and pods on Kubernetes; node processes on loopback in local mode. Knows nothing of the
+/// cluster's topology (who is master, which slots): that is read from the nodes themselves.
 /// </summary>
-public interface IClusterBackend
+public interface INodeRuntime
 {
-    /// <summary>The cluster, or null when it no longer exists.</summary>
-    Task<CacheCluster?> GetClusterAsync(ClusterKey key, CancellationToken cancellationToken);
-
-    /// <summary>Writes metadata (finalizers) and spec; returns the stored object.</summary>
-    Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken);
-
-    /// <summary>Writes status only (the status subresource); returns the stored object.</summary>
-    Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken);
-
-    /// <summary>The shards that exist for the cluster and how ready they are.</summary>
+    /// <summary>The shards that exist for the cluster, their nodes and how ready they are.</summary>
     Task<ObservedCluster> ObserveAsync(CacheCluster cluster, CancellationToken cancellationToken);
 
     /// <summary>Makes shards 0..plan.Shards-1 and the shared objects match the plan; reports what changed.</summary>
@@ -31,8 +21,8 @@ public interface IClusterBackend
     /// <summary>Clean-up that must finish before the cluster object goes away.</summary>
     Task CleanUpAsync(CacheCluster cluster, CancellationToken cancellationToken);
 
-    /// <summary>Records an event on the cluster (type Normal or Warning).</summary>
-    Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken);
+    /// <summary>The AUTH password the nodes require (spec.auth), or null when they require none.</summary>
+    Task<string?> GetPasswordAsync(CacheCluster cluster, CancellationToken cancellationToken);
 }
 
 /// <summary>What runs for a cluster.</summary>
@@ -48,12 +38,19 @@ public sealed record ObservedCluster(IReadOnlyList<ObservedShard> Shards)
 /// <param name="Name">Shard name, &lt;cluster&gt;-shard-&lt;i&gt;.</param>
 /// <param name="DesiredPods">Pods the shard should have.</param>
 /// <param name="ReadyPods">Pods that are ready.</param>
-/// <param name="Pods">Pod names, master first.</param>
-public sealed record ObservedShard(int Index, string Name, int DesiredPods, int ReadyPods, IReadOnlyList<string> Pods)
+/// <param name="Members">The shard's nodes (pods or processes), by ordinal; which is master is read from the nodes.</param>
+public sealed record ObservedShard(int Index, string Name, int DesiredPods, int ReadyPods, IReadOnlyList<ObservedMember> Members)
 {
     /// <summary>Every desired pod is ready.</summary>
     public bool Ready => DesiredPods > 0 && ReadyPods >= DesiredPods;
 }
+
+/// <summary>One cache node of a shard.</summary>
+/// <param name="Name">Pod or process name, &lt;cluster&gt;-shard-&lt;i&gt;-&lt;ordinal&gt;.</param>
+/// <param name="Host">Address of its RESP port (pod IP, loopback address); null until it has one.</param>
+/// <param name="Port">RESP port.</param>
+/// <param name="Ready">Running and answering (pod Ready, process alive).</param>
+public sealed record ObservedMember(string Name, string? Host, int Port, bool Ready);
 
 /// <summary>A spec that passed validation, with everything derived from it.</summary>
 /// <param name="Shards">Shards to run.</param>

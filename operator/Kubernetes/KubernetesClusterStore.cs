@@ -1,0 +1,59 @@
+using CacheOperator.Operator.Api;
+using CacheOperator.Operator.Reconcile;
+using k8s;
+using k8s.Models;
+
+namespace CacheOperator.Operator.Kubernetes;
+
+/// <summary>CacheClusters in the Kubernetes API: the resource, its status subresource and its Events.</summary>
+public sealed class KubernetesClusterStore(IKubeApi api, TimeProvider? time = null) : IClusterStore
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    public Task<CacheCluster?> GetClusterAsync(ClusterKey key, CancellationToken cancellationToken) =>
+        api.GetAsync<CacheCluster>(key.Namespace, key.Name, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
+        api.ReplaceAsync(cluster, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
+        api.ReplaceStatusAsync(cluster, cancellationToken);
+
+    /// <inheritdoc />
+    public Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var kubernetesEvent = new Corev1Event
+        {
+            ApiVersion = "v1",
+            Kind = "Event",
+            Metadata = new V1ObjectMeta
+            {
+                Name = $"{cluster.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(63, cluster.Metadata.Name.Length + 17)],
+                NamespaceProperty = cluster.Metadata.NamespaceProperty,
+            },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = CacheClusterResource.ApiVersion,
+                Kind = CacheClusterResource.Kind,
+                Name = cluster.Metadata.Name,
+                NamespaceProperty = cluster.Metadata.NamespaceProperty,
+                Uid = cluster.Metadata.Uid,
+                ResourceVersion = cluster.Metadata.ResourceVersion,
+            },
+            Type = type,
+            Reason = reason,
+            Message = message,
+            Source = new V1EventSource { Component = CacheClusterResource.FieldManager },
+            ReportingComponent = CacheClusterResource.FieldManager,
+            ReportingInstance = Environment.MachineName,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+        return api.CreateEventAsync(kubernetesEvent, cancellationToken);
+    }
+}
