@@ -27,6 +27,9 @@ public static class Manifests
     /// <summary>Where the data volume is mounted.</summary>
     public const string DataDirectory = SpecValidator.DataDirectory;
 
+    /// <summary>Environment variable holding the pod's name (downward API), for the announced hostname.</summary>
+    public const string PodNameVariable = "POD_NAME";
+
     /// <summary>Environment variable holding the password from the Secret.</summary>
     public const string PasswordVariable = "CACHE_PASSWORD";
 
@@ -168,8 +171,17 @@ public static class Manifests
             podAnnotations["prometheus.io/path"] = "/metrics";
         }
 
-        var args = new List<string> { $"{ConfigDirectory}/{ConfigKey}" };
-        var env = new List<V1EnvVar>();
+        // Each node announces its stable DNS name under the headless Service, so a restart with new pod IPs converges and
+        // MOVED replies name hosts that survive it. The kubelet expands $(POD_NAME) in args.
+        var args = new List<string>
+        {
+            $"{ConfigDirectory}/{ConfigKey}",
+            "--cluster-announce-hostname", $"$({PodNameVariable}).{HeadlessServiceName(cluster)}.{cluster.Metadata.NamespaceProperty}.svc",
+        };
+        var env = new List<V1EnvVar>
+        {
+            new() { Name = PodNameVariable, ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } } },
+        };
         if (spec.Auth?.SecretRef is { } secret)
         {
             env.Add(new V1EnvVar
@@ -177,8 +189,9 @@ public static class Manifests
                 Name = PasswordVariable,
                 ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret.Name, Key = secret.Key } },
             });
-            // The kubelet expands $(VAR) in args, so the password never lands in the ConfigMap.
-            args.AddRange(["--requirepass", $"$({PasswordVariable})"]);
+            // The kubelet expands $(VAR) in args, so the password never lands in the ConfigMap. Replicas authenticate to
+            // their master with the same password.
+            args.AddRange(["--requirepass", $"$({PasswordVariable})", "--masterauth", $"$({PasswordVariable})"]);
         }
 
         // The root filesystem is read-only; the runtime still wants a writable /tmp.
@@ -222,10 +235,11 @@ public static class Manifests
             Image = spec.Image,
             ImagePullPolicy = spec.ImagePullPolicy,
             Args = args,
-            Env = env.Count > 0 ? env : null,
+            Env = env,
             Ports =
             [
                 new V1ContainerPort { Name = "resp", ContainerPort = SpecValidator.RespPort, Protocol = "TCP" },
+                new V1ContainerPort { Name = "bus", ContainerPort = SpecValidator.BusPort, Protocol = "TCP" },
                 new V1ContainerPort { Name = "metrics", ContainerPort = MetricsPort, Protocol = "TCP" },
             ],
             ReadinessProbe = new V1Probe
@@ -281,7 +295,7 @@ public static class Manifests
                         Affinity = affinity,
                         NodeSelector = overrides?.NodeSelector is { Count: > 0 } selector ? new Dictionary<string, string>(selector) : null,
                         Tolerations = overrides?.Tolerations is { Count: > 0 } tolerations ? tolerations : null,
-                        TopologySpreadConstraints = overrides?.TopologySpreadConstraints is { Count: > 0 } spread ? spread : null,
+                        TopologySpreadConstraints = overrides?.TopologySpreadConstraints is { Count: > 0 } spread ? spread : ClusterSpread(cluster),
                         PriorityClassName = overrides?.PriorityClassName,
                         SecurityContext = overrides?.SecurityContext ?? new V1PodSecurityContext
                         {
@@ -300,22 +314,34 @@ public static class Manifests
         };
     }
 
-    /// <summary>Prefer spreading a shard's pods over nodes, so one node failure takes at most one copy.</summary>
+    /// <summary>
+    /// A shard's pods never share a Kubernetes node, so one node failure takes at most one copy of a shard's data (a replica
+    /// is only worth its memory on another node). A pod that cannot be placed stays Pending and the status says so.
+    /// </summary>
     public static V1PodAntiAffinity ShardAntiAffinity(CacheCluster cluster, int index) => new()
     {
-        PreferredDuringSchedulingIgnoredDuringExecution =
+        RequiredDuringSchedulingIgnoredDuringExecution =
         [
-            new V1WeightedPodAffinityTerm
+            new V1PodAffinityTerm
             {
-                Weight = 100,
-                PodAffinityTerm = new V1PodAffinityTerm
-                {
-                    TopologyKey = "kubernetes.io/hostname",
-                    LabelSelector = new V1LabelSelector { MatchLabels = ShardSelector(cluster, index) },
-                },
+                TopologyKey = "kubernetes.io/hostname",
+                LabelSelector = new V1LabelSelector { MatchLabels = ShardSelector(cluster, index) },
             },
         ],
     };
+
+    /// <summary>
+    /// Spread all of the cluster's pods over nodes and zones (best effort), so masters, which can be any pod, spread too;
+    /// zones apply where nodes carry topology.kubernetes.io/zone.
+    /// </summary>
+    public static List<V1TopologySpreadConstraint> ClusterSpread(CacheCluster cluster) =>
+        new[] { "kubernetes.io/hostname", "topology.kubernetes.io/zone" }.Select(key => new V1TopologySpreadConstraint
+        {
+            MaxSkew = 1,
+            TopologyKey = key,
+            WhenUnsatisfiable = "ScheduleAnyway",
+            LabelSelector = new V1LabelSelector { MatchLabels = PodSelector(cluster) },
+        }).ToList();
 
     /// <summary>NAME-shard-I: at most one of the shard's pods voluntarily down at a time.</summary>
     public static V1PodDisruptionBudget DisruptionBudget(CacheCluster cluster, int index) => new()

@@ -22,7 +22,21 @@ public static class SpecValidator
     public const string DataDirectory = "/data";
 
     /// <summary>Directives the operator sets itself; spec.config may not override them.</summary>
-    public static readonly IReadOnlyList<string> OperatorOwnedDirectives = ["port", "bind", "maxmemory", "maxmemory-policy", "requirepass", "protected-mode"];
+    public static readonly IReadOnlyList<string> OperatorOwnedDirectives =
+    [
+        "port", "bind", "maxmemory", "maxmemory-policy", "requirepass", "masterauth", "protected-mode",
+        "cluster-enabled", "cluster-config-file", "cluster-port", "cluster-announce-ip", "cluster-announce-port",
+        "cluster-announce-bus-port", "cluster-announce-hostname", "cluster-preferred-endpoint-type",
+    ];
+
+    /// <summary>The cluster bus port: the RESP port + 10000, as Redis's default.</summary>
+    public const int BusPort = RespPort + 10000;
+
+    /// <summary>
+    /// cluster-node-timeout the operator writes unless spec.config sets one: a failed master's replica takes over after
+    /// about twice this, so it is shorter than Redis's 15 s default.
+    /// </summary>
+    public const int DefaultNodeTimeoutMs = 5000;
 
     /// <summary>The plan, or the problems that prevent one.</summary>
     public static ClusterPlan? Plan(CacheClusterSpec spec, out IReadOnlyList<SpecProblem> problems)
@@ -66,6 +80,16 @@ public static class SpecValidator
         // Snapshots need somewhere to go: the volume when there is one; without one (a read-only root filesystem) the node
         // keeps none unless spec.config sets save, whose line comes later and wins.
         directives.Add(spec.Persistence is { Enabled: true } ? ("dir", DataDirectory) : ("save", ""));
+        // Every CacheCluster is one Redis Cluster. nodes.conf (the node's identity and view) lives on the volume when there
+        // is one, else in /tmp, an emptyDir that survives container restarts. Hostnames are announced per pod (arguments).
+        directives.Add(("cluster-enabled", "yes"));
+        directives.Add(("cluster-config-file", spec.Persistence is { Enabled: true } ? $"{DataDirectory}/nodes.conf" : "/tmp/nodes.conf"));
+        directives.Add(("cluster-port", BusPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        directives.Add(("cluster-preferred-endpoint-type", "hostname"));
+        if (spec.Config?.ContainsKey("cluster-node-timeout") != true)
+        {
+            directives.Add(("cluster-node-timeout", DefaultNodeTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
         if (catalog.MaxMemoryPolicy.Validate(spec.EvictionPolicy) is { } policyError)
         {
             found.Add(new SpecProblem("InvalidEvictionPolicy", $"spec.evictionPolicy: {policyError}"));

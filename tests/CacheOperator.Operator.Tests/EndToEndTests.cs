@@ -25,6 +25,32 @@ public class EndToEndTests
     }
 
     [Fact]
+    public void A_pod_runs_a_cluster_node_announcing_its_stable_hostname()
+    {
+        // The node as the kubelet starts it: the ConfigMap's file, then the container's args with $(POD_NAME) expanded.
+        var cluster = TestClusters.New();
+        var set = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 2);
+        var args = set.Spec.Template.Spec.Containers[0].Args.Select(a => a.Replace("$(POD_NAME)", "demo-shard-2-1", StringComparison.Ordinal)).ToList();
+        var directory = Directory.CreateTempSubdirectory("operator-config-");
+        try
+        {
+            File.WriteAllText(Path.Combine(directory.FullName, "node.conf"), TestClusters.Plan(cluster).NodeConfig);
+            args[0] = Path.Combine(directory.FullName, "node.conf");
+            var config = new NodeConfig();
+            ConfigLoader.Load(config, args);
+            Assert.True(config.ClusterEnabled.IsOn);
+            Assert.Equal("demo-shard-2-1.demo-headless.cache.svc", config.ClusterAnnounceHostname.Text);
+            Assert.Equal("hostname", config.ClusterPreferredEndpointType.Text);
+            Assert.Equal("/tmp/nodes.conf", config.ClusterConfigFile.Text);
+            Assert.Equal(5000, config.ClusterNodeTimeout.Number);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_node_loads_the_encoding_directives_the_operator_writes()
     {
         var cluster = TestClusters.New();

@@ -48,15 +48,24 @@ public class ManifestsTests
         var container = Assert.Single(set.Spec.Template.Spec.Containers);
         Assert.Equal(("/readyz", "9121"), (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value));
         Assert.Equal(("/healthz", "9121"), (container.LivenessProbe.HttpGet.Path, container.LivenessProbe.HttpGet.Port.Value));
-        Assert.Equal(["/etc/cache-node/node.conf", "--requirepass", "$(CACHE_PASSWORD)"], container.Args);
-        var password = Assert.Single(container.Env);
+        Assert.Equal(
+            ["/etc/cache-node/node.conf", "--cluster-announce-hostname", "$(POD_NAME).demo-headless.cache.svc", "--requirepass", "$(CACHE_PASSWORD)", "--masterauth", "$(CACHE_PASSWORD)"],
+            container.Args);
+        var password = Assert.Single(container.Env, e => e.Name == "CACHE_PASSWORD");
         Assert.Equal(("cache-auth", "pw"), (password.ValueFrom.SecretKeyRef.Name, password.ValueFrom.SecretKeyRef.Key));
+        Assert.Equal("metadata.name", Assert.Single(container.Env, e => e.Name == "POD_NAME").ValueFrom.FieldRef.FieldPath);
+        Assert.Contains(container.Ports, p => p is { Name: "bus", ContainerPort: 16379 });
         Assert.Contains(set.Spec.Template.Spec.Volumes, v => v.ConfigMap?.Name == "demo-config");
         Assert.Equal("1Gi", container.Resources.Limits["memory"].ToString());
 
-        var term = Assert.Single(set.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution);
-        Assert.Equal("kubernetes.io/hostname", term.PodAffinityTerm.TopologyKey);
-        Assert.Equal(set.Spec.Selector.MatchLabels, term.PodAffinityTerm.LabelSelector.MatchLabels);
+        // A shard's pods never share a node; all of the cluster's pods spread over nodes and zones where they can.
+        var term = Assert.Single(set.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution);
+        Assert.Equal("kubernetes.io/hostname", term.TopologyKey);
+        Assert.Equal(set.Spec.Selector.MatchLabels, term.LabelSelector.MatchLabels);
+        Assert.Equal(
+            [("kubernetes.io/hostname", "ScheduleAnyway"), ("topology.kubernetes.io/zone", "ScheduleAnyway")],
+            set.Spec.Template.Spec.TopologySpreadConstraints.Select(c => (c.TopologyKey, c.WhenUnsatisfiable)));
+        Assert.All(set.Spec.Template.Spec.TopologySpreadConstraints, c => Assert.Equal("demo", c.LabelSelector.MatchLabels["app.kubernetes.io/instance"]));
         Assert.Null(set.Spec.VolumeClaimTemplates);
         Assert.True(set.Spec.Template.Spec.SecurityContext.RunAsNonRoot);
     }
