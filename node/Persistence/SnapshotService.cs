@@ -427,6 +427,10 @@ public sealed class SnapshotService
         LastBackgroundSaveSeconds = (long)Stopwatch.GetElapsedTime(save.StartedTimestamp).TotalSeconds;
         if (!toFile)
         {
+            if (ok)
+            {
+                LogDone("sync_snapshot_done", "Diskless snapshot for replicas streamed", save.Snapshot);
+            }
             return;
         }
         if (ok)
@@ -435,13 +439,16 @@ public sealed class SnapshotService
             _keyspace.Dirty -= Math.Min(_dirtyAtBackgroundStart, _keyspace.Dirty);
             LastSaveUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             Saves++;
-            var snapshot = save.Snapshot;
-            _log.Event(LogLevel.Notice, "bgsave_done", "Background saving terminated with success",
-                ("keys", snapshot.KeysAtStart), ("longest_lock_hold_ms", Math.Round(snapshot.LongestHoldTicks * 1000.0 / Stopwatch.Frequency, 2)),
-                ("chunks", snapshot.Chunks), ("preserved", snapshot.PreservedEntries));
+            LogDone("bgsave_done", "Background saving terminated with success", save.Snapshot);
         }
         LastBackgroundSaveOk = ok;
     }
+
+    /// <summary>Logs a finished snapshot with what it cost the clients: the longest single hold of the keyspace lock.</summary>
+    private void LogDone(string name, string message, KeyspaceSnapshot snapshot) =>
+        _log.Event(LogLevel.Notice, name, message,
+            ("keys", snapshot.KeysAtStart), ("longest_lock_hold_ms", Math.Round(snapshot.LongestHoldTicks * 1000.0 / Stopwatch.Frequency, 2)),
+            ("chunks", snapshot.Chunks), ("preserved", snapshot.PreservedEntries));
 
     private static void TryDelete(string path)
     {
