@@ -212,13 +212,17 @@ public sealed class MasterLink
 
         string replid;
         long offset;
+        bool failover;
         lock (_server.Keyspace.Sync)
         {
             // As Redis 7.0 (a master turning replica caches itself as the master): continue our own history if the master shares it.
             replid = _server.Replication.Id;
             offset = _server.Propagator.Stream.MasterOffset + 1;
+            // A master failing over asks its target to take over with the same PSYNC.
+            failover = _replicator.Failover.State == FailoverState.InProgress;
         }
-        Write(stream, RespCommandEncoder.Encode("PSYNC", replid, offset.ToString(CultureInfo.InvariantCulture)));
+        string offsetText = offset.ToString(CultureInfo.InvariantCulture);
+        Write(stream, failover ? RespCommandEncoder.Encode("PSYNC", replid, offsetText, "FAILOVER") : RespCommandEncoder.Encode("PSYNC", replid, offsetText));
         string answer;
         do
         {
@@ -227,6 +231,14 @@ public sealed class MasterLink
         }
         while (answer.Length == 0);
         var words = answer.Split(' ');
+        lock (_server.Keyspace.Sync)
+        {
+            if (!_replicator.Failover.PsyncAnswered(words[0] is "+FULLRESYNC" or "+CONTINUE"))
+            {
+                // The target refused: the failover is aborted and this node is a master again (the link is stopped).
+                throw new IOException($"Failover target rejected psync request: {answer}");
+            }
+        }
         if (words[0] == "+FULLRESYNC" && words.Length == 3 && long.TryParse(words[2], CultureInfo.InvariantCulture, out long masterOffset))
         {
             _server.Log.Event(LogLevel.Notice, "full_resync", "Full resync from master", ("replid", words[1]), ("offset", masterOffset));

@@ -27,8 +27,15 @@ public sealed class Replicator
     public Replicator(NodeServer server)
     {
         _server = server;
+        Failover = new Failover(server, this);
         server.Config.ReplBacklogSize.Changed += d => Backlog?.Resize(d.Number);
     }
+
+    /// <summary>The standalone FAILOVER under way, if any.</summary>
+    public Failover Failover { get; }
+
+    /// <summary>Clients blocked in WAIT.</summary>
+    public int WaitingCount => _waiting.Count;
 
     /// <summary>The backlog, created when the first replica connects (or this replica syncs), freed after repl-backlog-ttl without replicas.</summary>
     public ReplicationBacklog? Backlog { get; private set; }
@@ -86,11 +93,36 @@ public sealed class Replicator
     /// <summary>REPLCONF from a client that will be a replica (or is one): records what it announces; false for an unknown option.</summary>
     public ReplicaFeed Announce(Session session) => session.Replica ??= new ReplicaFeed(session);
 
-    /// <summary>PSYNC replid offset (or SYNC when <paramref name="replid"/> is null) from <paramref name="session"/>.</summary>
-    public void Psync(Session session, string? replid, string offset)
+    /// <summary>
+    /// PSYNC replid offset (or SYNC when <paramref name="replid"/> is null) from <paramref name="session"/>; with
+    /// <paramref name="failover"/> (PSYNC replid offset FAILOVER, from a master failing over to this replica) this
+    /// node first becomes a master, when the master's history is its own.
+    /// </summary>
+    public void Psync(Session session, string? replid, string offset, bool failover = false)
     {
         if (session.IsReplica)
         {
+            return;
+        }
+        if (failover)
+        {
+            _server.Log.Event(LogLevel.Warning, "failover_request", "Failover request received", ("replid", replid));
+            if (!IsReplica)
+            {
+                session.Reply.WriteError("ERR PSYNC FAILOVER can't be sent to a master.");
+                return;
+            }
+            if (replid != Ids.Id)
+            {
+                session.Reply.WriteError("ERR PSYNC FAILOVER replid must match my replid.");
+                return;
+            }
+            Promote();
+            _server.Log.Event(LogLevel.Notice, "master_mode", "MASTER MODE enabled (failover request)", ("client", session.RemoteAddress));
+        }
+        if (Failover.State != FailoverState.None)
+        {
+            session.Reply.WriteError("NOMASTERLINK Can't SYNC while failing over");
             return;
         }
         if (Link is { IsUp: false })
@@ -235,11 +267,22 @@ public sealed class Replicator
         }
         RefreshGoodReplicas();
         ServeWaiting();
+        Failover.Update();
     }
 
-    /// <summary>A client connection closed: a replica stops being fed.</summary>
+    /// <summary>A client connection closed: its WAIT is dropped, a replica stops being fed.</summary>
     public void Forget(Session session)
     {
+        if (session.WaitsForReplicas)
+        {
+            foreach (var waiter in _waiting.Where(w => w.Session == session).ToArray())
+            {
+                _waiting.Remove(waiter);
+                waiter.Timer?.Dispose();
+                waiter.Completion.TrySetResult();
+            }
+            session.WaitsForReplicas = false;
+        }
         if (session.Replica is not { } feed)
         {
             return;
@@ -285,6 +328,7 @@ public sealed class Replicator
         }
         var waiter = new WaitingClient(session, target, replicas);
         _waiting.Add(waiter);
+        session.WaitsForReplicas = true;
         session.Suspension = waiter.Completion.Task;
         // As Redis's beforeSleep: ask the replicas where they are, so the answer does not wait for their next periodic ACK;
         // not while writes are paused, when the offset must stay where a manual failover's replica was told it is.
@@ -322,9 +366,38 @@ public sealed class Replicator
             return;
         }
         waiter.Timer?.Dispose();
+        waiter.Session.WaitsForReplicas = false;
         waiter.Session.Outbound.Writer.WriteInteger(CountAcked(waiter.Offset));
         waiter.Session.Outbound.Send();
         waiter.Completion.TrySetResult();
+    }
+
+    /// <summary>
+    /// Redis's disconnectAllBlockedClients, when this master turns replica: every client blocked in WAIT or on keys
+    /// gets <c>-UNBLOCKED</c> and its connection closes after the reply. Clients held by a pause are not blocked in
+    /// this sense: their command runs again when the pause ends (and a write then meets -READONLY).
+    /// </summary>
+    private void UnblockAllClients()
+    {
+        const string Unblocked = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+        foreach (var waiter in _waiting.ToArray())
+        {
+            _waiting.Remove(waiter);
+            waiter.Timer?.Dispose();
+            waiter.Session.WaitsForReplicas = false;
+            waiter.Session.Outbound.Writer.WriteError(Unblocked);
+            waiter.Session.CloseAfterReply = true;
+            waiter.Session.Outbound.Send();
+            waiter.Completion.TrySetResult();
+        }
+        foreach (var session in _server.Clients)
+        {
+            if (session.Blocked is { Done: false })
+            {
+                session.CloseAfterReply = true;
+                _server.Blocking.Interrupt(session, Unblocked);
+            }
+        }
     }
 
     /// <summary>min-replicas-to-write: true when a write must be refused with -NOREPLICAS.</summary>
@@ -348,6 +421,7 @@ public sealed class Replicator
     /// <summary>REPLICAOF host port: follows that master from now on (a replica of another master switches).</summary>
     public void Follow(string host, int port)
     {
+        UnblockAllClients();
         Link?.Stop();
         _server.Propagator.FollowsMaster = true;
         _server.Keyspace.ExpiresFollowMaster = true;
@@ -498,6 +572,7 @@ public sealed class Replicator
                 }
             }
             RefreshGoodReplicas();
+            Failover.Update();
             Link?.Cron(now);
         }
     }
