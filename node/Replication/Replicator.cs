@@ -155,10 +155,40 @@ public sealed class Replicator
         session.IsReplica = true;
         feed.IsSync = replid is null;
         feed.State = ReplicaState.WaitBgsave;
+        feed.WaitingSinceMs = Environment.TickCount64;
         _replicas.Add(feed);
         SyncFull++;
         _server.Log.Event(LogLevel.Notice, "replica_full_sync", "Full resync requested by replica", ("replica", feed.Session.RemoteAddress));
-        BeginTransfer(feed);
+        // As Redis: a diskless sync waits repl-diskless-sync-delay for more replicas (the cycle starts it); else at once.
+        if (Config.ReplDisklessSyncDelay.Number == 0 || !feed.CapableOfEof || feed.IsSync)
+        {
+            StartPendingSnapshot(now: true);
+        }
+    }
+
+    /// <summary>Snapshots taken for replicas so far: replicas that waited together share one.</summary>
+    public long ReplicaSnapshots { get; private set; }
+
+    /// <summary>
+    /// Redis's replicationStartPendingFork: one snapshot for every replica waiting for one, once the first has waited
+    /// repl-diskless-sync-delay, or repl-diskless-sync-max-replicas wait, or at once when <paramref name="now"/>.
+    /// A replica arriving while a snapshot is taken waits for the next one.
+    /// </summary>
+    private void StartPendingSnapshot(bool now)
+    {
+        var waiting = _replicas.Where(r => r.State == ReplicaState.WaitBgsave).ToList();
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+        long delayMs = Config.ReplDisklessSyncDelay.Number * 1000;
+        long maxReplicas = Config.ReplDisklessSyncMaxReplicas.Number;
+        bool due = now || delayMs == 0 || Environment.TickCount64 - waiting.Min(r => r.WaitingSinceMs) >= delayMs
+            || (maxReplicas > 0 && waiting.Count >= maxReplicas) || waiting.Exists(r => !r.CapableOfEof || r.IsSync);
+        if (due)
+        {
+            BeginTransfer(waiting);
+        }
     }
 
     private bool TryPartial(ReplicaFeed feed, string replid, string offsetText)
@@ -182,23 +212,28 @@ public sealed class Replicator
         return true;
     }
 
-    /// <summary>Starts the snapshot for a replica waiting for one; false when it must wait (another snapshot runs).</summary>
-    private bool BeginTransfer(ReplicaFeed feed)
+    /// <summary>Starts one snapshot for the replicas waiting for one; false when they must wait (another snapshot runs).</summary>
+    private bool BeginTransfer(List<ReplicaFeed> feeds)
     {
         var buffer = new MemoryStream();
         if (StartSnapshot!(buffer) is not { } snapshot)
         {
             return false;
         }
-        // From the snapshot point on, the stream is held for this replica until the snapshot is sent.
-        feed.Hold();
-        Stream.Subscribe(feed);
-        feed.State = ReplicaState.SendBulk;
-        if (!feed.IsSync)
+        ReplicaSnapshots++;
+        foreach (var feed in feeds)
         {
-            feed.Send(Encoding.ASCII.GetBytes($"+FULLRESYNC {Ids.Id} {snapshot.Offset}\r\n"));
+            // From the snapshot point on, the stream is held for this replica until the snapshot is sent.
+            feed.Hold();
+            Stream.Subscribe(feed);
+            feed.State = ReplicaState.SendBulk;
+            if (!feed.IsSync)
+            {
+                feed.Send(Encoding.ASCII.GetBytes($"+FULLRESYNC {Ids.Id} {snapshot.Offset}\r\n"));
+            }
+            // The buffer is only read once written: every replica sends it from its own task.
+            _ = Task.Run(() => SendSnapshotAsync(feed, snapshot.Done, buffer));
         }
-        _ = Task.Run(() => SendSnapshotAsync(feed, snapshot.Done, buffer));
         return true;
     }
 
@@ -562,7 +597,8 @@ public sealed class Replicator
             {
                 if (feed.State == ReplicaState.WaitBgsave)
                 {
-                    BeginTransfer(feed);
+                    // As Redis: a replica waiting for its snapshot gets a newline a second, which keeps its link alive.
+                    feed.Send("\n"u8);
                 }
                 else if (feed.State == ReplicaState.Online && now - feed.AckTimeMs > timeoutMs)
                 {
@@ -571,6 +607,7 @@ public sealed class Replicator
                     feed.Session.Abort?.Invoke();
                 }
             }
+            StartPendingSnapshot(now: false);
             RefreshGoodReplicas();
             Failover.Update();
             Link?.Cron(now);

@@ -5,9 +5,10 @@ namespace CacheOperator.Node.Tests.Replication;
 
 /// <summary>
 /// A master with two replicas (our node as processes) under a continuous writer; one replica is killed with SIGKILL
-/// and restarted without a snapshot: as with Redis, it asks for a full sync (the master's sync_full grows by one),
-/// the other replica is untouched (no second sync), and the restarted one converges to the master's data. Run with
-/// our node and with redis-server as the master.
+/// and restarted. As a Redis replica (repl-diskless-load disabled), it kept the snapshot of its full sync as
+/// dump.rdb: restarted on it, it continues from the master's backlog (sync_partial_ok grows, sync_full does not);
+/// restarted empty, it asks for a full sync (sync_full grows by one). The other replica is untouched, and the
+/// restarted one converges to the master's data. Run with our node and with redis-server as the master.
 /// </summary>
 public sealed class ReplicaRestartTests : IDisposable
 {
@@ -23,9 +24,11 @@ public sealed class ReplicaRestartTests : IDisposable
     }
 
     [Theory]
-    [InlineData("node")]
-    [InlineData("redis")]
-    public async Task KilledReplicaRestartedEmptyResyncsFullyAndConverges(string masterKind)
+    [InlineData("node", true)]
+    [InlineData("node", false)]
+    [InlineData("redis", true)]
+    [InlineData("redis", false)]
+    public async Task KilledReplicaRestartedResyncsAsRedisAndConverges(string masterKind, bool keepsItsSnapshot)
     {
         await using var node = masterKind == "node" ? TestNode.Start() : null;
         using var redis = masterKind == "redis" ? StartRedis("--repl-diskless-sync-delay", "0") : null;
@@ -68,14 +71,20 @@ public sealed class ReplicaRestartTests : IDisposable
             long whileDown = Interlocked.Read(ref written);
             Wait.Until(() => Interlocked.Read(ref written) > whileDown + 100, "the writer goes on while the replica is down");
 
+            string snapshot = Path.Combine(killedDir, "dump.rdb");
+            Assert.True(File.Exists(snapshot), "the full sync left the master's snapshot as dump.rdb");
+            if (!keepsItsSnapshot)
+            {
+                File.Delete(snapshot);
+            }
             using var second = NodeProcess.Start(ReplicaArgs(killedDir), port: killedPort);
             using var restarted = new RespClient(killedPort);
             Wait.Until(() => Info(restarted, "master_link_status") == "up", "the restarted replica synced");
             long after = Interlocked.Read(ref written);
             Wait.Until(() => Interlocked.Read(ref written) > after + 100, "the writer goes on after the restart");
-            // No snapshot to continue from: one more full sync, none for the replica that stayed.
-            Assert.Equal("3", Info(master, "sync_full"));
-            Assert.Equal(partialBefore, long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture));
+            // With its snapshot it continues from the backlog; without, one more full sync. None for the replica that stayed.
+            Assert.Equal(keepsItsSnapshot ? "2" : "3", Info(master, "sync_full"));
+            Assert.Equal(partialBefore + (keepsItsSnapshot ? 1 : 0), long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture));
 
             await stop.CancelAsync();
             await writer;
