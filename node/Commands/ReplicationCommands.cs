@@ -42,6 +42,12 @@ internal static class ReplicationCommands
             Summary = "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
             Complexity = "O(1)", Tips = "request_policy:all_shards response_policy:agg_min", Syntax = "numreplicas timeout",
         },
+        new("failover", -1, Failover)
+        {
+            Flags = AdminFlags | CommandFlags.Stale, Acl = "@admin @slow @dangerous", Since = "6.2.0",
+            Summary = "Starts a coordinated failover from a server to one of its replicas.", Complexity = "O(1)",
+            Syntax = "[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]",
+        },
         new("role", 1, Role)
         {
             Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Acl = "@admin @fast @dangerous", Since = "2.8.12",
@@ -58,6 +64,11 @@ internal static class ReplicationCommands
             return;
         }
         var replicator = server.Replicator;
+        if (replicator.Failover.State != FailoverState.None)
+        {
+            s.Reply.WriteError("ERR REPLICAOF not allowed while failing over.");
+            return;
+        }
         if (Ascii.EqualsIgnoreCase(a[1], "no"u8) && Ascii.EqualsIgnoreCase(a[2], "one"u8))
         {
             replicator.Promote();
@@ -153,7 +164,77 @@ internal static class ReplicationCommands
         s.Reply.WriteOk();
     }
 
-    private static void Psync(Session s, ArgList a) => s.Server.Replicator.Psync(s, a.GetString(1), a.GetString(2));
+    private static void Psync(Session s, ArgList a) =>
+        s.Server.Replicator.Psync(s, a.GetString(1), a.GetString(2), failover: a.Count > 3 && Ascii.EqualsIgnoreCase(a[3], "failover"u8));
+
+    /// <summary>FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms], parsed and checked in Redis's order.</summary>
+    private static void Failover(Session s, ArgList a)
+    {
+        if (s.Server.Cluster is not null)
+        {
+            s.Reply.WriteError("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.");
+            return;
+        }
+        var failover = s.Server.Replicator.Failover;
+        if (a.Count == 2 && Ascii.EqualsIgnoreCase(a[1], "abort"u8))
+        {
+            if (failover.Abort())
+            {
+                s.Reply.WriteOk();
+            }
+            else
+            {
+                s.Reply.WriteError("ERR No failover in progress.");
+            }
+            return;
+        }
+        long timeoutMs = 0;
+        long port = 0;
+        string? host = null;
+        bool force = false;
+        for (int i = 1; i < a.Count; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(a[i], "timeout"u8) && i + 1 < a.Count && timeoutMs == 0)
+            {
+                if (!s.TryParseLong(a[i + 1], out timeoutMs))
+                {
+                    return;
+                }
+                if (timeoutMs <= 0)
+                {
+                    s.Reply.WriteError("ERR FAILOVER timeout must be greater than 0");
+                    return;
+                }
+                i++;
+            }
+            else if (Ascii.EqualsIgnoreCase(a[i], "to"u8) && i + 2 < a.Count && host is null)
+            {
+                if (!s.TryParseLong(a[i + 2], out port))
+                {
+                    return;
+                }
+                host = a.GetString(i + 1);
+                i += 2;
+            }
+            else if (Ascii.EqualsIgnoreCase(a[i], "force"u8) && !force)
+            {
+                force = true;
+            }
+            else
+            {
+                s.Reply.WriteError(Errors.Syntax);
+                return;
+            }
+        }
+        // Redis keeps the port as a C long and compares it with the replicas' int ports: out of range matches none.
+        int targetPort = port is >= int.MinValue and <= int.MaxValue ? (int)port : -1;
+        if (failover.Start(host, targetPort, force, timeoutMs) is { } error)
+        {
+            s.Reply.WriteError("ERR " + error);
+            return;
+        }
+        s.Reply.WriteOk();
+    }
 
     private static void Sync(Session s, ArgList a) => s.Server.Replicator.Psync(s, null, "-1");
 

@@ -84,6 +84,17 @@ public sealed class NodeConfig
         ReplPingReplicaPeriod = Add(new Directive("repl-ping-replica-period", DirectiveKind.Integer, "10", true, "Seconds between the master's PINGs to its replicas.")
         { Min = 1, Max = int.MaxValue, Aliases = ["repl-ping-slave-period"] });
         ReplTimeout = Add(new Directive("repl-timeout", DirectiveKind.Integer, "60", true, "Seconds of silence after which a replication link is considered down.") { Min = 1, Max = int.MaxValue });
+        ReplDisklessSync = Add(new Directive("repl-diskless-sync", DirectiveKind.Boolean, "yes", true,
+            "Full syncs stream the snapshot to replica sockets (the node always does; accepted for Redis configurations)."));
+        ReplDisklessSyncDelay = Add(new Directive("repl-diskless-sync-delay", DirectiveKind.Integer, "5", true,
+            "Seconds a master waits after a replica asks for a full sync, so that replicas arriving meanwhile share one snapshot (0: start at once).")
+        { Min = 0, Max = int.MaxValue });
+        ReplDisklessSyncMaxReplicas = Add(new Directive("repl-diskless-sync-max-replicas", DirectiveKind.Integer, "0", true,
+            "The snapshot starts before the delay is over once this many replicas wait for it (0: no such limit).")
+        { Min = 0, Max = int.MaxValue });
+        ReplDisklessLoad = Add(new Directive("repl-diskless-load", DirectiveKind.Enum, "disabled", true,
+            "How a replica takes its master's snapshot: disabled (to a file in dir, which becomes dbfilename, then loaded), on-empty-db (in memory when it holds no keys), swapdb (in memory, the old data served until the new is loaded).")
+        { Choices = ["disabled", "on-empty-db", "swapdb"] });
         ReplicaServeStaleData = Add(new Directive("replica-serve-stale-data", DirectiveKind.Boolean, "yes", true, "A replica whose link is down still serves reads (no: -MASTERDOWN).")
         { Aliases = ["slave-serve-stale-data"] });
         MinReplicasToWrite = Add(new Directive("min-replicas-to-write", DirectiveKind.Integer, "0", true, "Writes are refused (-NOREPLICAS) with fewer good replicas than this (0: off).")
@@ -278,6 +289,18 @@ public sealed class NodeConfig
 
     /// <summary>repl-timeout</summary>
     public Directive ReplTimeout { get; }
+
+    /// <summary>repl-diskless-sync.</summary>
+    public Directive ReplDisklessSync { get; }
+
+    /// <summary>repl-diskless-sync-delay: seconds a full sync waits for more replicas.</summary>
+    public Directive ReplDisklessSyncDelay { get; }
+
+    /// <summary>repl-diskless-sync-max-replicas: waiting replicas that start the snapshot before the delay is over.</summary>
+    public Directive ReplDisklessSyncMaxReplicas { get; }
+
+    /// <summary>repl-diskless-load: disabled, on-empty-db or swapdb.</summary>
+    public Directive ReplDisklessLoad { get; }
 
     /// <summary>replica-serve-stale-data (alias slave-serve-stale-data)</summary>
     public Directive ReplicaServeStaleData { get; }

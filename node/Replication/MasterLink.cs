@@ -212,13 +212,17 @@ public sealed class MasterLink
 
         string replid;
         long offset;
+        bool failover;
         lock (_server.Keyspace.Sync)
         {
             // As Redis 7.0 (a master turning replica caches itself as the master): continue our own history if the master shares it.
             replid = _server.Replication.Id;
             offset = _server.Propagator.Stream.MasterOffset + 1;
+            // A master failing over asks its target to take over with the same PSYNC.
+            failover = _replicator.Failover.State == FailoverState.InProgress;
         }
-        Write(stream, RespCommandEncoder.Encode("PSYNC", replid, offset.ToString(CultureInfo.InvariantCulture)));
+        string offsetText = offset.ToString(CultureInfo.InvariantCulture);
+        Write(stream, failover ? RespCommandEncoder.Encode("PSYNC", replid, offsetText, "FAILOVER") : RespCommandEncoder.Encode("PSYNC", replid, offsetText));
         string answer;
         do
         {
@@ -227,6 +231,14 @@ public sealed class MasterLink
         }
         while (answer.Length == 0);
         var words = answer.Split(' ');
+        lock (_server.Keyspace.Sync)
+        {
+            if (!_replicator.Failover.PsyncAnswered(words[0] is "+FULLRESYNC" or "+CONTINUE"))
+            {
+                // The target refused: the failover is aborted and this node is a master again (the link is stopped).
+                throw new IOException($"Failover target rejected psync request: {answer}");
+            }
+        }
         if (words[0] == "+FULLRESYNC" && words.Length == 3 && long.TryParse(words[2], CultureInfo.InvariantCulture, out long masterOffset))
         {
             _server.Log.Event(LogLevel.Notice, "full_resync", "Full resync from master", ("replid", words[1]), ("offset", masterOffset));
@@ -255,7 +267,11 @@ public sealed class MasterLink
         await ApplyStreamAsync(stream, reader, cancel).ConfigureAwait(false);
     }
 
-    /// <summary>Reads the snapshot into memory, loads it into fresh databases and swaps them in.</summary>
+    /// <summary>
+    /// Receives the snapshot and loads it into fresh databases, swapped in once whole (the old data is served until
+    /// then). As repl-diskless-load says: disabled (or on-empty-db with keys) receives it into a temporary file in dir,
+    /// which then replaces dbfilename, as Redis's replica does, and loads from there; otherwise it is received in memory.
+    /// </summary>
     private async Task FullSyncAsync(NetworkStream stream, RespFrameReader reader, string replid, long masterOffset, CancellationToken cancel)
     {
         State = MasterLinkState.Sync;
@@ -270,34 +286,93 @@ public sealed class MasterLink
         {
             throw new IOException($"Bad protocol from MASTER, the first byte is not '$' (we received '{header}')");
         }
-        var payload = new MemoryStream();
+        bool toDisk;
+        lock (_server.Keyspace.Sync)
+        {
+            string mode = _server.Config.ReplDisklessLoad.Text;
+            toDisk = mode == "disabled" || (mode == "on-empty-db" && _server.Keyspace.TotalKeys() > 0);
+        }
+        string dir = _server.Config.Dir.Text;
+        string temp = Path.Combine(dir, $"temp-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.{Environment.ProcessId}.rdb");
+        Stream payload = toDisk ? new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16) : new MemoryStream();
+        try
+        {
+            await ReceivePayloadAsync(stream, reader, header, payload, cancel).ConfigureAwait(false);
+            _server.Log.Event(LogLevel.Notice, "sync_received", "MASTER <-> REPLICA sync: received the snapshot", ("bytes", payload.Length), ("to", toDisk ? "disk" : "memory"));
+            var load = _replicator.LoadSnapshot ?? throw new IOException("this node cannot load a snapshot yet");
+            if (toDisk)
+            {
+                payload.Flush();
+                ((FileStream)payload).Flush(flushToDisk: true);
+                await payload.DisposeAsync().ConfigureAwait(false);
+                string path = _server.Snapshots.FilePath;
+                File.Move(temp, path, overwrite: true);
+                payload = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            }
+            payload.Position = 0;
+            var swapIn = load(payload);
+            lock (_server.Keyspace.Sync)
+            {
+                swapIn();
+                _replicator.AdoptMaster(replid, masterOffset);
+                // A new history: the stream selects its database afresh.
+                _master = null;
+                _replicator.ForgetResumeDb();
+                ReadOffset = masterOffset;
+            }
+        }
+        finally
+        {
+            await payload.DisposeAsync().ConfigureAwait(false);
+            if (toDisk && File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+        _server.Log.Event(LogLevel.Notice, "sync_loaded", "MASTER <-> REPLICA sync: Finished with success", ("replid", replid), ("offset", masterOffset));
+    }
+
+    /// <summary>Copies the snapshot to <paramref name="payload"/>: up to the end mark of the <c>$EOF:</c> form, or the <c>$len</c> bytes.</summary>
+    private async Task ReceivePayloadAsync(NetworkStream stream, RespFrameReader reader, string header, Stream payload, CancellationToken cancel)
+    {
         SyncReadBytes = 0;
         if (header.StartsWith("$EOF:", StringComparison.Ordinal) && header.Length == 45)
         {
             SyncTotalBytes = -1;
             var mark = Encoding.ASCII.GetBytes(header[5..]);
+            // The newest bytes are held back until more follow: they may be the mark, which may straddle reads.
+            var tail = new byte[mark.Length];
+            int tailLength = 0;
             while (true)
             {
                 var buffered = reader.Buffered;
                 if (buffered.Length > 0)
                 {
-                    // Everything buffered is payload up to the mark, which may straddle reads.
-                    payload.Write(buffered.Span);
-                    SyncReadBytes += buffered.Length;
-                    reader.Consume(buffered.Length);
-                    if (payload.Length >= mark.Length && payload.GetBuffer().AsSpan((int)payload.Length - mark.Length, mark.Length).SequenceEqual(mark))
+                    var span = buffered.Span;
+                    int total = tailLength + span.Length;
+                    int release = Math.Max(0, total - mark.Length);
+                    int fromTail = Math.Min(release, tailLength);
+                    payload.Write(tail, 0, fromTail);
+                    payload.Write(span[..(release - fromTail)]);
+                    var keep = new byte[total - release];
+                    tail.AsSpan(fromTail, tailLength - fromTail).CopyTo(keep);
+                    span[(release - fromTail)..].CopyTo(keep.AsSpan(tailLength - fromTail));
+                    keep.CopyTo(tail, 0);
+                    tailLength = keep.Length;
+                    SyncReadBytes += span.Length;
+                    reader.Consume(span.Length);
+                    if (tailLength == mark.Length && tail.AsSpan().SequenceEqual(mark))
                     {
-                        payload.SetLength(payload.Length - mark.Length);
-                        break;
+                        return;
                     }
                 }
                 await ReceiveAsync(stream, reader, cancel).ConfigureAwait(false);
             }
         }
-        else if (long.TryParse(header.AsSpan(1), CultureInfo.InvariantCulture, out long length) && length >= 0)
+        if (long.TryParse(header.AsSpan(1), CultureInfo.InvariantCulture, out long length) && length >= 0)
         {
             SyncTotalBytes = length;
-            while (payload.Length < length)
+            while (SyncReadBytes < length)
             {
                 var buffered = reader.Buffered;
                 if (buffered.Length == 0)
@@ -305,30 +380,14 @@ public sealed class MasterLink
                     await ReceiveAsync(stream, reader, cancel).ConfigureAwait(false);
                     continue;
                 }
-                int take = (int)Math.Min(buffered.Length, length - payload.Length);
+                int take = (int)Math.Min(buffered.Length, length - SyncReadBytes);
                 payload.Write(buffered.Span[..take]);
                 SyncReadBytes += take;
                 reader.Consume(take);
             }
+            return;
         }
-        else
-        {
-            throw new IOException($"Bad snapshot header from MASTER: '{header}'");
-        }
-        _server.Log.Event(LogLevel.Notice, "sync_received", "MASTER <-> REPLICA sync: received the snapshot", ("bytes", payload.Length));
-        var load = _replicator.LoadSnapshot ?? throw new IOException("this node cannot load a snapshot yet");
-        payload.Position = 0;
-        var swapIn = load(payload);
-        lock (_server.Keyspace.Sync)
-        {
-            swapIn();
-            _replicator.AdoptMaster(replid, masterOffset);
-            // A new history: the stream selects its database afresh.
-            _master = null;
-            _replicator.ForgetResumeDb();
-            ReadOffset = masterOffset;
-        }
-        _server.Log.Event(LogLevel.Notice, "sync_loaded", "MASTER <-> REPLICA sync: Finished with success", ("replid", replid), ("offset", masterOffset));
+        throw new IOException($"Bad snapshot header from MASTER: '{header}'");
     }
 
     /// <summary>Applies the master's commands as they come, whole commands at a time, and passes them on verbatim.</summary>

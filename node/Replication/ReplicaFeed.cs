@@ -56,6 +56,9 @@ public sealed class ReplicaFeed(Session session) : IChangeSubscriber
     /// <summary>The snapshot was sent in the <c>$EOF:</c> form: the stream waits for the replica's first ACK.</summary>
     internal bool OnlineOnAck { get; set; }
 
+    /// <summary>When it started waiting for a snapshot (TickCount64 ms): repl-diskless-sync-delay counts from here.</summary>
+    internal long WaitingSinceMs { get; set; }
+
     /// <summary>Came with SYNC (pre-PSYNC replica): no +FULLRESYNC line, the snapshot in the <c>$len</c> form.</summary>
     internal bool IsSync { get; set; }
 

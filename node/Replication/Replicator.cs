@@ -27,8 +27,15 @@ public sealed class Replicator
     public Replicator(NodeServer server)
     {
         _server = server;
+        Failover = new Failover(server, this);
         server.Config.ReplBacklogSize.Changed += d => Backlog?.Resize(d.Number);
     }
+
+    /// <summary>The standalone FAILOVER under way, if any.</summary>
+    public Failover Failover { get; }
+
+    /// <summary>Clients blocked in WAIT.</summary>
+    public int WaitingCount => _waiting.Count;
 
     /// <summary>The backlog, created when the first replica connects (or this replica syncs), freed after repl-backlog-ttl without replicas.</summary>
     public ReplicationBacklog? Backlog { get; private set; }
@@ -86,11 +93,36 @@ public sealed class Replicator
     /// <summary>REPLCONF from a client that will be a replica (or is one): records what it announces; false for an unknown option.</summary>
     public ReplicaFeed Announce(Session session) => session.Replica ??= new ReplicaFeed(session);
 
-    /// <summary>PSYNC replid offset (or SYNC when <paramref name="replid"/> is null) from <paramref name="session"/>.</summary>
-    public void Psync(Session session, string? replid, string offset)
+    /// <summary>
+    /// PSYNC replid offset (or SYNC when <paramref name="replid"/> is null) from <paramref name="session"/>; with
+    /// <paramref name="failover"/> (PSYNC replid offset FAILOVER, from a master failing over to this replica) this
+    /// node first becomes a master, when the master's history is its own.
+    /// </summary>
+    public void Psync(Session session, string? replid, string offset, bool failover = false)
     {
         if (session.IsReplica)
         {
+            return;
+        }
+        if (failover)
+        {
+            _server.Log.Event(LogLevel.Warning, "failover_request", "Failover request received", ("replid", replid));
+            if (!IsReplica)
+            {
+                session.Reply.WriteError("ERR PSYNC FAILOVER can't be sent to a master.");
+                return;
+            }
+            if (replid != Ids.Id)
+            {
+                session.Reply.WriteError("ERR PSYNC FAILOVER replid must match my replid.");
+                return;
+            }
+            Promote();
+            _server.Log.Event(LogLevel.Notice, "master_mode", "MASTER MODE enabled (failover request)", ("client", session.RemoteAddress));
+        }
+        if (Failover.State != FailoverState.None)
+        {
+            session.Reply.WriteError("NOMASTERLINK Can't SYNC while failing over");
             return;
         }
         if (Link is { IsUp: false })
@@ -123,10 +155,40 @@ public sealed class Replicator
         session.IsReplica = true;
         feed.IsSync = replid is null;
         feed.State = ReplicaState.WaitBgsave;
+        feed.WaitingSinceMs = Environment.TickCount64;
         _replicas.Add(feed);
         SyncFull++;
         _server.Log.Event(LogLevel.Notice, "replica_full_sync", "Full resync requested by replica", ("replica", feed.Session.RemoteAddress));
-        BeginTransfer(feed);
+        // As Redis: a diskless sync waits repl-diskless-sync-delay for more replicas (the cycle starts it); else at once.
+        if (Config.ReplDisklessSyncDelay.Number == 0 || !feed.CapableOfEof || feed.IsSync)
+        {
+            StartPendingSnapshot(now: true);
+        }
+    }
+
+    /// <summary>Snapshots taken for replicas so far: replicas that waited together share one.</summary>
+    public long ReplicaSnapshots { get; private set; }
+
+    /// <summary>
+    /// Redis's replicationStartPendingFork: one snapshot for every replica waiting for one, once the first has waited
+    /// repl-diskless-sync-delay, or repl-diskless-sync-max-replicas wait, or at once when <paramref name="now"/>.
+    /// A replica arriving while a snapshot is taken waits for the next one.
+    /// </summary>
+    private void StartPendingSnapshot(bool now)
+    {
+        var waiting = _replicas.Where(r => r.State == ReplicaState.WaitBgsave).ToList();
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+        long delayMs = Config.ReplDisklessSyncDelay.Number * 1000;
+        long maxReplicas = Config.ReplDisklessSyncMaxReplicas.Number;
+        bool due = now || delayMs == 0 || Environment.TickCount64 - waiting.Min(r => r.WaitingSinceMs) >= delayMs
+            || (maxReplicas > 0 && waiting.Count >= maxReplicas) || waiting.Exists(r => !r.CapableOfEof || r.IsSync);
+        if (due)
+        {
+            BeginTransfer(waiting);
+        }
     }
 
     private bool TryPartial(ReplicaFeed feed, string replid, string offsetText)
@@ -150,23 +212,28 @@ public sealed class Replicator
         return true;
     }
 
-    /// <summary>Starts the snapshot for a replica waiting for one; false when it must wait (another snapshot runs).</summary>
-    private bool BeginTransfer(ReplicaFeed feed)
+    /// <summary>Starts one snapshot for the replicas waiting for one; false when they must wait (another snapshot runs).</summary>
+    private bool BeginTransfer(List<ReplicaFeed> feeds)
     {
         var buffer = new MemoryStream();
         if (StartSnapshot!(buffer) is not { } snapshot)
         {
             return false;
         }
-        // From the snapshot point on, the stream is held for this replica until the snapshot is sent.
-        feed.Hold();
-        Stream.Subscribe(feed);
-        feed.State = ReplicaState.SendBulk;
-        if (!feed.IsSync)
+        ReplicaSnapshots++;
+        foreach (var feed in feeds)
         {
-            feed.Send(Encoding.ASCII.GetBytes($"+FULLRESYNC {Ids.Id} {snapshot.Offset}\r\n"));
+            // From the snapshot point on, the stream is held for this replica until the snapshot is sent.
+            feed.Hold();
+            Stream.Subscribe(feed);
+            feed.State = ReplicaState.SendBulk;
+            if (!feed.IsSync)
+            {
+                feed.Send(Encoding.ASCII.GetBytes($"+FULLRESYNC {Ids.Id} {snapshot.Offset}\r\n"));
+            }
+            // The buffer is only read once written: every replica sends it from its own task.
+            _ = Task.Run(() => SendSnapshotAsync(feed, snapshot.Done, buffer));
         }
-        _ = Task.Run(() => SendSnapshotAsync(feed, snapshot.Done, buffer));
         return true;
     }
 
@@ -235,11 +302,22 @@ public sealed class Replicator
         }
         RefreshGoodReplicas();
         ServeWaiting();
+        Failover.Update();
     }
 
-    /// <summary>A client connection closed: a replica stops being fed.</summary>
+    /// <summary>A client connection closed: its WAIT is dropped, a replica stops being fed.</summary>
     public void Forget(Session session)
     {
+        if (session.WaitsForReplicas)
+        {
+            foreach (var waiter in _waiting.Where(w => w.Session == session).ToArray())
+            {
+                _waiting.Remove(waiter);
+                waiter.Timer?.Dispose();
+                waiter.Completion.TrySetResult();
+            }
+            session.WaitsForReplicas = false;
+        }
         if (session.Replica is not { } feed)
         {
             return;
@@ -285,6 +363,7 @@ public sealed class Replicator
         }
         var waiter = new WaitingClient(session, target, replicas);
         _waiting.Add(waiter);
+        session.WaitsForReplicas = true;
         session.Suspension = waiter.Completion.Task;
         // As Redis's beforeSleep: ask the replicas where they are, so the answer does not wait for their next periodic ACK;
         // not while writes are paused, when the offset must stay where a manual failover's replica was told it is.
@@ -322,9 +401,38 @@ public sealed class Replicator
             return;
         }
         waiter.Timer?.Dispose();
+        waiter.Session.WaitsForReplicas = false;
         waiter.Session.Outbound.Writer.WriteInteger(CountAcked(waiter.Offset));
         waiter.Session.Outbound.Send();
         waiter.Completion.TrySetResult();
+    }
+
+    /// <summary>
+    /// Redis's disconnectAllBlockedClients, when this master turns replica: every client blocked in WAIT or on keys
+    /// gets <c>-UNBLOCKED</c> and its connection closes after the reply. Clients held by a pause are not blocked in
+    /// this sense: their command runs again when the pause ends (and a write then meets -READONLY).
+    /// </summary>
+    private void UnblockAllClients()
+    {
+        const string Unblocked = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+        foreach (var waiter in _waiting.ToArray())
+        {
+            _waiting.Remove(waiter);
+            waiter.Timer?.Dispose();
+            waiter.Session.WaitsForReplicas = false;
+            waiter.Session.Outbound.Writer.WriteError(Unblocked);
+            waiter.Session.CloseAfterReply = true;
+            waiter.Session.Outbound.Send();
+            waiter.Completion.TrySetResult();
+        }
+        foreach (var session in _server.Clients)
+        {
+            if (session.Blocked is { Done: false })
+            {
+                session.CloseAfterReply = true;
+                _server.Blocking.Interrupt(session, Unblocked);
+            }
+        }
     }
 
     /// <summary>min-replicas-to-write: true when a write must be refused with -NOREPLICAS.</summary>
@@ -348,6 +456,7 @@ public sealed class Replicator
     /// <summary>REPLICAOF host port: follows that master from now on (a replica of another master switches).</summary>
     public void Follow(string host, int port)
     {
+        UnblockAllClients();
         Link?.Stop();
         _server.Propagator.FollowsMaster = true;
         _server.Keyspace.ExpiresFollowMaster = true;
@@ -488,7 +597,8 @@ public sealed class Replicator
             {
                 if (feed.State == ReplicaState.WaitBgsave)
                 {
-                    BeginTransfer(feed);
+                    // As Redis: a replica waiting for its snapshot gets a newline a second, which keeps its link alive.
+                    feed.Send("\n"u8);
                 }
                 else if (feed.State == ReplicaState.Online && now - feed.AckTimeMs > timeoutMs)
                 {
@@ -497,7 +607,9 @@ public sealed class Replicator
                     feed.Session.Abort?.Invoke();
                 }
             }
+            StartPendingSnapshot(now: false);
             RefreshGoodReplicas();
+            Failover.Update();
             Link?.Cron(now);
         }
     }

@@ -193,15 +193,18 @@ public sealed class BlockingKeys
     /// CLIENT UNBLOCK: ends the wait of <paramref name="session"/> as if it timed out, or with
     /// <c>-UNBLOCKED</c> when <paramref name="error"/>; false when it is not waiting for keys.
     /// </summary>
-    public bool Interrupt(Session session, bool error)
+    public bool Interrupt(Session session, bool error) => Interrupt(session, error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : null);
+
+    /// <summary>Ends the wait of <paramref name="session"/> with the error <paramref name="error"/>, or as if it timed out when null; false when it is not waiting for keys.</summary>
+    public bool Interrupt(Session session, string? error)
     {
         if (session.Blocked is not { Done: false } client)
         {
             return false;
         }
-        if (error)
+        if (error is not null)
         {
-            client.Reply.WriteError("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            client.Reply.WriteError(error);
         }
         else
         {

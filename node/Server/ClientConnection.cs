@@ -185,6 +185,11 @@ internal sealed class ClientConnection
             if (Session.CloseAfterReply)
             {
                 _batch.ClearCompleted();
+                lock (keyspace.Sync)
+                {
+                    // An answer queued by whoever ended a wait (a forced unblock) goes out before the close.
+                    Session.Outbound.DrainTo(Session.Reply);
+                }
                 await _writer.FlushAsync();
                 return false;
             }
@@ -246,7 +251,7 @@ internal sealed class ClientConnection
     /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
     private void ForgetKeyState()
     {
-        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null)
+        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null && !Session.WaitsForReplicas)
         {
             return;
         }

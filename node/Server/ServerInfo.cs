@@ -373,7 +373,7 @@ public static class ServerInfo
             f.Add("slave" + i.ToString(CultureInfo.InvariantCulture),
                 string.Create(CultureInfo.InvariantCulture, $"ip={r.Ip},port={r.ListeningPort},state={state},offset={r.AckOffset},lag={r.LagSeconds}"));
         }
-        f.Add("master_failover_state", "no-failover");
+        f.Add("master_failover_state", server.Replicator.Failover.StateName);
         f.Add("master_replid", server.Replication.Id);
         f.Add("master_replid2", server.Replication.Id2);
         f.Add("master_repl_offset", offset);

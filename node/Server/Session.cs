@@ -136,6 +136,9 @@ public sealed class Session
     /// <summary>The wait of the blocking command this client is in (or was last in), for the connection and the registry.</summary>
     public BlockedClient? Blocked { get; internal set; }
 
+    /// <summary>True while the client waits in WAIT (the replicator holds its wait until answered or forgotten).</summary>
+    internal bool WaitsForReplicas { get; set; }
+
     /// <summary>ASKING was sent (cluster mode): the next command may use an importing slot; cleared after it (after EXEC inside MULTI).</summary>
     public bool Asking { get; set; }
 

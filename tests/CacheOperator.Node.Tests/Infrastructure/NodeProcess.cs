@@ -80,6 +80,12 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add("--metrics-port");
             info.ArgumentList.Add("0");
         }
+        if (!info.ArgumentList.Contains("--repl-diskless-sync-delay"))
+        {
+            // Replicas sync at once rather than after Redis's default wait of 5 seconds for more replicas.
+            info.ArgumentList.Add("--repl-diskless-sync-delay");
+            info.ArgumentList.Add("0");
+        }
         var process = Process.Start(info)!;
         var node = new NodeProcess(process, chosen, ownDirectory);
         process.OutputDataReceived += (_, e) => node.Append(e.Data);

@@ -22,7 +22,8 @@ public sealed class TestNode : IAsyncDisposable
 
     /// <summary>
     /// Starts a node; <paramref name="options"/> are command-line style: "--requirepass", "secret". Unless the options say
-    /// otherwise, it keeps no snapshots (save "") and its dir is a directory of its own, deleted on dispose.
+    /// otherwise, it keeps no snapshots (save ""), starts a replica's full sync at once (repl-diskless-sync-delay 0) and
+    /// its dir is a directory of its own, deleted on dispose.
     /// </summary>
     public static TestNode Start(params string[] options)
     {
@@ -30,7 +31,7 @@ public sealed class TestNode : IAsyncDisposable
         // CACHE_NODE_TRANSPORT=sockets runs the whole suite on .NET's socket engine instead of the epoll loop.
         string transport = Environment.GetEnvironmentVariable("CACHE_NODE_TRANSPORT") ?? "epoll";
         string directory = Directory.CreateTempSubdirectory("test-node-").FullName;
-        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", "--network-transport", transport, "--save", "", "--dir", directory, .. options]);
+        ConfigLoader.Load(config, ["--port", "0", "--bind", "127.0.0.1", "--network-transport", transport, "--save", "", "--dir", directory, "--repl-diskless-sync-delay", "0", .. options]);
         var log = new NodeLog { MinimumLevel = LogLevel.Warning };
         var server = new NodeServer(config, log);
         server.Start();
