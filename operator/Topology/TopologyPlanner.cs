@@ -137,7 +137,6 @@ public static class TopologyPlanner
         ReportMigrations(model, problems);
 
         // Ghosts: nodes some member knows that are no member.
-        var forgotten = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in model.KnownIds.Where(id => !model.IsMemberId(id)).Order(StringComparer.Ordinal))
         {
             var entry = model.Best(id)!;
@@ -148,9 +147,9 @@ public static class TopologyPlanner
             }
             if (model.SlotsOf(id).Count > 0)
             {
-                if (model.ReplicasOf(id).Count > 0)
+                if (model.HasLiveReplica(id))
                 {
-                    continue; // Its replicas take over (failover below) before it goes.
+                    continue; // A replica holds its data: it takes over (failover below, or by itself) before the node goes.
                 }
                 if (!failed || !model.AllMembersUp)
                 {
@@ -162,7 +161,6 @@ public static class TopologyPlanner
             foreach (var view in reachable.Where(v => v.Entry(id) is not null && v.Myself?.MasterId != id))
             {
                 actions.Add(new TopologyAction("forget", view.Member.Name, ["CLUSTER", "FORGET", id]));
-                forgotten.Add(id);
             }
         }
 
@@ -223,6 +221,17 @@ public static class TopologyPlanner
                 else
                 {
                     master = members.Where(v => v.Myself is { IsMaster: true }).FirstOrDefault();
+                    // Every member is a replica of another shard's healthy master (replica migration): the first one that
+                    // is not the only copy of anything is reset to an empty master, to be met again and given the slots.
+                    var resettable = master is null
+                        ? members.FirstOrDefault(v => v.Myself!.MasterId is { } of && model.IsMemberId(of) && !model.IsFailed(of) && !model.IsPossiblyFailed(of))
+                        : null;
+                    if (resettable is not null)
+                    {
+                        actions.Add(new TopologyAction("reset", resettable.Member.Name, ["CLUSTER", "RESET", "SOFT"]));
+                        problems.Add($"shard {shard} has no master; {resettable.Member.Name} leaves its master to become one");
+                        waitForMaster = true;
+                    }
                 }
             }
 
@@ -458,6 +467,8 @@ public static class TopologyPlanner
         public IReadOnlyList<SlotRange> SlotsOf(string id) => _best.TryGetValue(id, out var entry) && entry.IsMaster ? entry.Slots : [];
 
         public string? OwnerOf(int slot) => _owner[slot];
+
+        public bool HasLiveReplica(string id) => _best.Values.Any(e => e.MasterId == id && !IsFailed(e.Id) && !IsPossiblyFailed(e.Id));
 
         public IReadOnlyList<MemberView> ReplicasOf(string id) => _reachable.Where(v => v.Myself!.IsReplica && v.Myself.MasterId == id).ToList();
 
