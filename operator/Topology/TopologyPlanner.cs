@@ -224,7 +224,8 @@ public static class TopologyPlanner
                     // Every member is a replica of another shard's healthy master (replica migration): the first one that
                     // is not the only copy of anything is reset to an empty master, to be met again and given the slots.
                     var resettable = master is null
-                        ? members.FirstOrDefault(v => v.Myself!.MasterId is { } of && model.IsMemberId(of) && !model.IsFailed(of) && !model.IsPossiblyFailed(of))
+                        ? members.FirstOrDefault(v => v.Myself!.MasterId is not { } of || model.SlotsOf(of).Count == 0
+                            || (!model.IsFailed(of) && !model.IsPossiblyFailed(of) && !model.IsUnreachableMember(of)))
                         : null;
                     if (resettable is not null)
                     {
