@@ -147,7 +147,7 @@ public static class TopologyPlanner
             }
             if (model.SlotsOf(id).Count > 0)
             {
-                if (model.HasLiveReplica(id))
+                if (failed && model.HasLiveReplica(id))
                 {
                     continue; // A replica holds its data: it takes over (failover below, or by itself) before the node goes.
                 }
@@ -279,7 +279,7 @@ public static class TopologyPlanner
                     {
                         continue;
                     }
-                    if (me.MasterId is { } current && model.SlotsOf(current).Count > 0 && (model.IsFailed(current) || model.IsPossiblyFailed(current) || !model.IsMemberId(current)))
+                    if (me.MasterId is { } current && model.SlotsOf(current).Count > 0 && (model.IsFailed(current) || model.IsPossiblyFailed(current) || model.IsUnreachableMember(current)))
                     {
                         // Its master is down and serves slots: this replica may hold their only copy; it waits for failover.
                         problems.Add($"member {view.Member.Name} of shard {shard} replicates failed node {model.NameOf(current) ?? current}; it stays until the failover");
