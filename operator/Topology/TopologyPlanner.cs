@@ -93,7 +93,10 @@ public static class TopologyPlanner
         foreach (var other in reachable.Where(o => o != anchor && !Knows(anchor, o)))
         {
             joined = false;
-            actions.Add(Meet(anchor, other));
+            if (!MeetInProgress(anchor, other))
+            {
+                actions.Add(Meet(anchor, other));
+            }
         }
         foreach (var view in reachable.Where(v => v != anchor))
         {
@@ -337,6 +340,10 @@ public static class TopologyPlanner
     /// <summary><paramref name="view"/> knows <paramref name="other"/>'s id at <paramref name="other"/>'s current address.</summary>
     private static bool Knows(MemberView view, MemberView other) =>
         view.Entry(other.MyId) is { NoAddress: false } entry && AtAddress(entry, other.Member);
+
+    /// <summary>A handshake with <paramref name="other"/>'s address is under way: meeting again would only start another.</summary>
+    private static bool MeetInProgress(MemberView view, MemberView other) =>
+        view.Nodes.Any(e => e.InHandshake && AtAddress(e, other.Member));
 
     private static bool AtAddress(ClusterNodeEntry entry, MemberEndpoint member) =>
         member.Host is not null && entry.Port == member.Port && (entry.Ip == member.Host || entry.Hostname == member.Host);
