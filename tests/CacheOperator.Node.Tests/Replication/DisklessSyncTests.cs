@@ -47,6 +47,30 @@ public sealed class DisklessSyncTests
     }
 
     [Fact]
+    public void DirectivesAreReadFromTheConfigFile()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "repl-diskless-load swapdb\nrepl-diskless-sync-delay 7\nrepl-diskless-sync-max-replicas 2\nrepl-diskless-sync no\n");
+            var config = new CacheOperator.Node.Configuration.NodeConfig();
+            CacheOperator.Node.Configuration.ConfigLoader.Load(config, [file]);
+            Assert.Equal("swapdb", config.ReplDisklessLoad.Text);
+            Assert.Equal(7, config.ReplDisklessSyncDelay.Number);
+            Assert.Equal(2, config.ReplDisklessSyncMaxReplicas.Number);
+            Assert.False(config.ReplDisklessSync.IsOn);
+
+            File.WriteAllText(file, "repl-diskless-load sometimes\n");
+            var error = Assert.ThrowsAny<Exception>(() => CacheOperator.Node.Configuration.ConfigLoader.Load(new CacheOperator.Node.Configuration.NodeConfig(), [file]));
+            Assert.Contains("repl-diskless-load", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task ReplicasWaitingTogetherShareOneSnapshotAndALaterOneGetsTheNext()
     {
         // A long delay and two replicas to wait for: the snapshot starts when the second asks, not on a clock.

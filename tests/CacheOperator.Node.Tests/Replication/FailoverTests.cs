@@ -74,6 +74,16 @@ public sealed class FailoverTests : IDisposable
     }
 
     [Fact]
+    public async Task RefusedInClusterModeAsRedis()
+    {
+        using var redis = StartRedis("--cluster-enabled", "yes");
+        await using var node = TestNode.Start("--cluster-enabled", "yes");
+        using var r = redis.Client();
+        using var n = node.Client();
+        AssertSameReplies(r, n, [["FAILOVER"], ["FAILOVER", "ABORT"], ["FAILOVER", "TO", "127.0.0.1", "1"], ["FAILOVER", "BOGUS"]]);
+    }
+
+    [Fact]
     public async Task AbortTimeoutAndErrorsWhileWaitingForALaggingReplicaAsRedis()
     {
         using var redis = StartRedis("--repl-diskless-sync-delay", "0");
