@@ -81,24 +81,24 @@ public sealed class DisklessSyncTests
             Assert.Equal("OK", m.Call("SET", $"k{i}", $"v{i}").Text);
         }
         await using var first = TestNode.Start("--replicaof", $"127.0.0.1 {master.Port}");
-        Wait.Until(() => Info(m, "slave0")?.Contains("state=wait_bgsave", StringComparison.Ordinal) == true, "the first replica waits for more");
+        Wait.Until(() => ReplicationInfo.Info(m, "slave0")?.Contains("state=wait_bgsave", StringComparison.Ordinal) == true, "the first replica waits for more");
         Assert.Equal(0, master.Server.Replicator.ReplicaSnapshots);
         await using var second = TestNode.Start("--replicaof", $"127.0.0.1 {master.Port}");
         using var c1 = first.Client();
         using var c2 = second.Client();
-        Wait.Until(() => Info(c1, "master_link_status") == "up" && Info(c2, "master_link_status") == "up", "both replicas synced");
+        Wait.Until(() => ReplicationInfo.Info(c1, "master_link_status") == "up" && ReplicationInfo.Info(c2, "master_link_status") == "up", "both replicas synced");
         Assert.Equal(1, master.Server.Replicator.ReplicaSnapshots);
-        Assert.Equal("2", Info(m, "sync_full"));
+        Assert.Equal("2", ReplicationInfo.Info(m, "sync_full"));
         Assert.Equal("v42", c1.Call("GET", "k42").Text);
         Assert.Equal("v42", c2.Call("GET", "k42").Text);
 
         // A third replica alone waits for the delay (or another replica); lowering the delay lets it through.
         await using var third = TestNode.Start("--replicaof", $"127.0.0.1 {master.Port}");
-        Wait.Until(() => Info(m, "slave2")?.Contains("state=wait_bgsave", StringComparison.Ordinal) == true, "the third replica waits");
+        Wait.Until(() => ReplicationInfo.Info(m, "slave2")?.Contains("state=wait_bgsave", StringComparison.Ordinal) == true, "the third replica waits");
         Assert.Equal(1, master.Server.Replicator.ReplicaSnapshots);
         Assert.Equal("OK", m.Call("CONFIG", "SET", "repl-diskless-sync-delay", "0").Text);
         using var c3 = third.Client();
-        Wait.Until(() => Info(c3, "master_link_status") == "up", "the third replica synced");
+        Wait.Until(() => ReplicationInfo.Info(c3, "master_link_status") == "up", "the third replica synced");
         Assert.Equal(2, master.Server.Replicator.ReplicaSnapshots);
         Assert.Equal("v42", c3.Call("GET", "k42").Text);
     }
@@ -114,7 +114,7 @@ public sealed class DisklessSyncTests
         Assert.Equal("OK", m.Call("SET", "k", "v").Text);
         await using var replica = TestNode.Start("--repl-diskless-load", mode, "--replicaof", $"127.0.0.1 {master.Port}");
         using var c = replica.Client();
-        Wait.Until(() => Info(c, "master_link_status") == "up", "the replica synced");
+        Wait.Until(() => ReplicationInfo.Info(c, "master_link_status") == "up", "the replica synced");
         Assert.Equal("v", c.Call("GET", "k").Text);
         string dir = c.Call("CONFIG", "GET", "dir").Items![1].Text!;
         Assert.Equal(file, File.Exists(Path.Combine(dir, "dump.rdb")));
@@ -129,17 +129,5 @@ public sealed class DisklessSyncTests
         var items = reply.Items!;
         var pairs = Enumerable.Range(0, items.Count / 2).Select(i => (items[2 * i], items[(2 * i) + 1])).OrderBy(p => p.Item1.Text, StringComparer.Ordinal);
         return new RespValue(RespKind.Array, Items: [.. pairs.SelectMany(p => new[] { p.Item1, p.Item2 })]);
-    }
-
-    private static string? Info(RespClient client, string field)
-    {
-        foreach (var line in client.Call("INFO", "everything").Text!.Split("\r\n"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-            {
-                return line[(field.Length + 1)..];
-            }
-        }
-        return null;
     }
 }

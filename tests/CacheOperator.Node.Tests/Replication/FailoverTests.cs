@@ -55,7 +55,7 @@ public sealed class FailoverTests : IDisposable
             ["PSYNC", "0123456789012345678901234567890123456789", "1", "FAILOVER"],
         ];
         AssertSameReplies(r, n, commands);
-        Assert.Equal("no-failover", Info(n, "master_failover_state"));
+        Assert.Equal("no-failover", ReplicationInfo.Info(n, "master_failover_state"));
 
         // A replica (of a master that is not there) refuses FAILOVER, and a PSYNC FAILOVER naming another history.
         Assert.Equal("OK", r.Call("REPLICAOF", "127.0.0.1", "1").Text);
@@ -116,8 +116,8 @@ public sealed class FailoverTests : IDisposable
         {
             AssertSameReplies(r2, n2, [["PSYNC", "?", "-1"]]);
         }
-        Assert.Equal("waiting-for-sync", Info(r, "master_failover_state"));
-        Assert.Equal("waiting-for-sync", Info(n, "master_failover_state"));
+        Assert.Equal("waiting-for-sync", ReplicationInfo.Info(r, "master_failover_state"));
+        Assert.Equal("waiting-for-sync", ReplicationInfo.Info(n, "master_failover_state"));
 
         // Writes wait while the failover waits; reads go on; ABORT lets the held write through on the same master.
         using var rw = redis.Client();
@@ -129,20 +129,20 @@ public sealed class FailoverTests : IDisposable
         AssertSameReplies(r, n, [["FAILOVER", "ABORT"], ["FAILOVER", "ABORT"]]);
         Assert.Equal("OK", rw.Read().Text);
         Assert.Equal("OK", nw.Read().Text);
-        Assert.Equal("no-failover", Info(n, "master_failover_state"));
-        Assert.Equal("master", Info(n, "role"));
+        Assert.Equal("no-failover", ReplicationInfo.Info(n, "master_failover_state"));
+        Assert.Equal("master", ReplicationInfo.Info(n, "role"));
 
         // TIMEOUT without FORCE: the failover gives up and the master stays a master.
         foreach (var client in new[] { r, n })
         {
             Assert.Equal("OK", client.Call("FAILOVER", "TO", "127.0.0.1", "1", "TIMEOUT", "300").Text);
-            Wait.Until(() => Info(client, "master_failover_state") == "no-failover", "the failover times out");
-            Assert.Equal("master", Info(client, "role"));
+            Wait.Until(() => ReplicationInfo.Info(client, "master_failover_state") == "no-failover", "the failover times out");
+            Assert.Equal("master", ReplicationInfo.Info(client, "role"));
             Assert.Equal("OK", client.Call("SET", "k", "after-timeout").Text);
             // Without TO, any replica in sync would do; none is.
             Assert.Equal("OK", client.Call("FAILOVER", "TIMEOUT", "300").Text);
-            Wait.Until(() => Info(client, "master_failover_state") == "no-failover", "the failover to any replica times out");
-            Assert.Equal("master", Info(client, "role"));
+            Wait.Until(() => ReplicationInfo.Info(client, "master_failover_state") == "no-failover", "the failover to any replica times out");
+            Assert.Equal("master", ReplicationInfo.Info(client, "role"));
         }
     }
 
@@ -158,7 +158,7 @@ public sealed class FailoverTests : IDisposable
         int replicaPort = await StartAsync(replicaKind, "--replicaof", $"127.0.0.1 {masterPort}");
         using var master = new RespClient(masterPort);
         using var replica = new RespClient(replicaPort);
-        WaitInSync(master, replica, "the replica is in sync");
+        ReplicationInfo.WaitInSync(master, replica, "the replica is in sync");
         for (int i = 0; i < 200; i++)
         {
             Assert.Equal("OK", master.Call("SET", $"key:{i}", $"value:{i}").Text);
@@ -166,19 +166,19 @@ public sealed class FailoverTests : IDisposable
         Assert.Equal(3, master.Call("RPUSH", "list", "a", "b", "c").Integer);
         Assert.Equal(1, master.Call("WAIT", "1", "0").Integer);
         var before = Dataset.Read(master);
-        string oldId = Info(master, "master_replid")!;
+        string oldId = ReplicationInfo.Info(master, "master_replid")!;
 
         string[] failover = named ? ["FAILOVER", "TO", "127.0.0.1", replicaPort.ToString(CultureInfo.InvariantCulture)] : ["FAILOVER"];
         Assert.Equal("OK", master.Call(failover).Text);
-        Wait.Until(() => Info(replica, "role") == "master", $"{replicaKind} replica took over");
-        Wait.Until(() => Info(master, "role") == "slave" && Info(master, "master_link_status") == "up"
-            && Info(master, "master_failover_state") == "no-failover", $"{masterKind} master follows it");
-        Assert.Equal(replicaPort.ToString(CultureInfo.InvariantCulture), Info(master, "master_port"));
+        Wait.Until(() => ReplicationInfo.Info(replica, "role") == "master", $"{replicaKind} replica took over");
+        Wait.Until(() => ReplicationInfo.Info(master, "role") == "slave" && ReplicationInfo.Info(master, "master_link_status") == "up"
+            && ReplicationInfo.Info(master, "master_failover_state") == "no-failover", $"{masterKind} master follows it");
+        Assert.Equal(replicaPort.ToString(CultureInfo.InvariantCulture), ReplicationInfo.Info(master, "master_port"));
         // The new master started a history of its own, with the old one as the second: the old master continued.
-        Assert.Equal(oldId, Info(replica, "master_replid2"));
-        Assert.Equal(Info(replica, "master_replid"), Info(master, "master_replid"));
-        Assert.Equal("0", Info(replica, "sync_full"));
-        Assert.Equal("1", Info(replica, "sync_partial_ok"));
+        Assert.Equal(oldId, ReplicationInfo.Info(replica, "master_replid2"));
+        Assert.Equal(ReplicationInfo.Info(replica, "master_replid"), ReplicationInfo.Info(master, "master_replid"));
+        Assert.Equal("0", ReplicationInfo.Info(replica, "sync_full"));
+        Assert.Equal("1", ReplicationInfo.Info(replica, "sync_partial_ok"));
 
         Dataset.Read(replica).AssertSameAs(before, "the new master holds every acknowledged write");
         Assert.StartsWith("READONLY", master.Call("SET", "k", "v").Text, StringComparison.Ordinal);
@@ -201,12 +201,12 @@ public sealed class FailoverTests : IDisposable
         Wait.Until(() => master.Call("ROLE").Items![2].Items!.Count == 1, "the silent replica is online");
         await StartAsync("node", "--port", targetPort.ToString(CultureInfo.InvariantCulture), "--replicaof", $"127.0.0.1 {masterPort}");
         using var target = new RespClient(targetPort);
-        WaitInSync(master, target, "the real replica is in sync");
+        ReplicationInfo.WaitInSync(master, target, "the real replica is in sync");
         Assert.Equal("OK", master.Call("SET", "k", "1").Text);
         Wait.Until(() => master.Call("WAIT", "2", "200").Integer == 1, "the real replica acknowledges the write");
         Assert.Equal("OK", master.Call("FAILOVER", "TO", "127.0.0.1", targetPort.ToString(CultureInfo.InvariantCulture), "FORCE", "TIMEOUT", "300").Text);
-        Wait.Until(() => Info(target, "role") == "master", "the target took over after the timeout");
-        Wait.Until(() => Info(master, "role") == "slave" && Info(master, "master_link_status") == "up" && Info(master, "master_failover_state") == "no-failover",
+        Wait.Until(() => ReplicationInfo.Info(target, "role") == "master", "the target took over after the timeout");
+        Wait.Until(() => ReplicationInfo.Info(master, "role") == "slave" && ReplicationInfo.Info(master, "master_link_status") == "up" && ReplicationInfo.Info(master, "master_failover_state") == "no-failover",
             "the old master follows it");
         Assert.Equal("1", master.Call("GET", "k").Text);
 
@@ -219,7 +219,7 @@ public sealed class FailoverTests : IDisposable
         Wait.Until(() => other.Call("ROLE").Items![2].Items!.Count == 1, "the silent replica of the second master is online");
         Assert.Equal("OK", other.Call("SET", "k", "1").Text);
         Assert.Equal("OK", other.Call("FAILOVER", "TO", "127.0.0.1", standalonePort.ToString(CultureInfo.InvariantCulture), "FORCE", "TIMEOUT", "200").Text);
-        Wait.Until(() => Info(other, "master_failover_state") == "no-failover" && Info(other, "role") == "master", "the refused failover is aborted");
+        Wait.Until(() => ReplicationInfo.Info(other, "master_failover_state") == "no-failover" && ReplicationInfo.Info(other, "role") == "master", "the refused failover is aborted");
         Assert.Equal("OK", other.Call("SET", "still", "master").Text);
     }
 
@@ -234,13 +234,13 @@ public sealed class FailoverTests : IDisposable
         int replicaPort = await StartAsync("node", "--replicaof", $"127.0.0.1 {masterPort}");
         using var master = new RespClient(masterPort);
         using var replica = new RespClient(replicaPort);
-        WaitInSync(master, replica, "the replica is in sync");
+        ReplicationInfo.WaitInSync(master, replica, "the replica is in sync");
         using var waiter = new RespClient(masterPort);
         using var popper = new RespClient(masterPort);
         Assert.Equal("OK", waiter.Call("SET", "w", "1").Text);
         waiter.Send("WAIT", "2", "0");
         popper.Send("BLPOP", "nothing", "0");
-        Wait.Until(() => Info(master, "blocked_clients") == "2", "both clients are blocked");
+        Wait.Until(() => ReplicationInfo.Info(master, "blocked_clients") == "2", "both clients are blocked");
 
         var command = how == "replicaof" ? new[] { "REPLICAOF", "127.0.0.1", replicaPort.ToString(CultureInfo.InvariantCulture) } : ["FAILOVER"];
         Assert.Equal("OK", master.Call(command).Text);
@@ -252,7 +252,7 @@ public sealed class FailoverTests : IDisposable
             Assert.Equal(Unblocked, reply.Text);
             Assert.True(client.IsClosedByServer(), "the connection closes after the reply");
         }
-        Wait.Until(() => Info(master, "blocked_clients") == "0", "nobody is blocked any more");
+        Wait.Until(() => ReplicationInfo.Info(master, "blocked_clients") == "0", "nobody is blocked any more");
     }
 
     [Fact]
@@ -262,15 +262,15 @@ public sealed class FailoverTests : IDisposable
         await using var node = TestNode.Start("--replicaof", $"127.0.0.1 {master.Port}");
         using var m = master.Client();
         using var replica = node.Client();
-        WaitInSync(m, replica, "the replica is in sync");
+        ReplicationInfo.WaitInSync(m, replica, "the replica is in sync");
         using (var waiter = master.Client())
         {
             Assert.Equal("OK", waiter.Call("SET", "w", "1").Text);
             waiter.Send("WAIT", "2", "0");
-            Wait.Until(() => Info(m, "blocked_clients") == "1", "the client waits");
+            Wait.Until(() => ReplicationInfo.Info(m, "blocked_clients") == "1", "the client waits");
             Assert.Equal(1, master.Server.Replicator.WaitingCount);
         }
-        Wait.Until(() => Info(m, "blocked_clients") == "0" && master.Server.Replicator.WaitingCount == 0, "the wait is forgotten with its client");
+        Wait.Until(() => ReplicationInfo.Info(m, "blocked_clients") == "0" && master.Server.Replicator.WaitingCount == 0, "the wait is forgotten with its client");
         // The replicator still answers the waits that come after.
         Assert.Equal("OK", m.Call("SET", "w", "2").Text);
         Assert.Equal(1, m.Call("WAIT", "1", "0").Integer);
@@ -336,21 +336,6 @@ public sealed class FailoverTests : IDisposable
         string directory = Directory.CreateTempSubdirectory("failover-redis-").FullName;
         _directories.Add(directory);
         return RedisServerProcess.StartOn(NodeProcess.FreePort(), directory, options);
-    }
-
-    private static void WaitInSync(RespClient master, RespClient replica, string what) =>
-        Wait.Until(() => Info(replica, "master_link_status") == "up" && Info(replica, "master_repl_offset") == Info(master, "master_repl_offset"), what);
-
-    private static string? Info(RespClient client, string field)
-    {
-        foreach (var line in client.Call("INFO", "everything").Text!.Split("\r\n"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-            {
-                return line[(field.Length + 1)..];
-            }
-        }
-        return null;
     }
 
     /// <summary>Disposes a node with the synchronous disposables.</summary>

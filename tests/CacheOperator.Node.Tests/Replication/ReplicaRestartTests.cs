@@ -60,14 +60,14 @@ public sealed class ReplicaRestartTests : IDisposable
             using (var first = NodeProcess.Start(ReplicaArgs(killedDir), port: killedPort))
             {
                 using var killed = new RespClient(killedPort);
-                Wait.Until(() => Info(killed, "master_link_status") == "up" && Info(otherClient, "master_link_status") == "up", "both replicas synced");
+                Wait.Until(() => ReplicationInfo.Info(killed, "master_link_status") == "up" && ReplicationInfo.Info(otherClient, "master_link_status") == "up", "both replicas synced");
                 long before = Interlocked.Read(ref written);
                 Wait.Until(() => Interlocked.Read(ref written) > before + 100, "the writer goes on with both replicas online");
                 first.Process.Kill();
                 first.Process.WaitForExit();
             }
-            Assert.Equal("2", Info(master, "sync_full"));
-            long partialBefore = long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture);
+            Assert.Equal("2", ReplicationInfo.Info(master, "sync_full"));
+            long partialBefore = long.Parse(ReplicationInfo.Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture);
             long whileDown = Interlocked.Read(ref written);
             Wait.Until(() => Interlocked.Read(ref written) > whileDown + 100, "the writer goes on while the replica is down");
 
@@ -79,18 +79,18 @@ public sealed class ReplicaRestartTests : IDisposable
             }
             using var second = NodeProcess.Start(ReplicaArgs(killedDir), port: killedPort);
             using var restarted = new RespClient(killedPort);
-            Wait.Until(() => Info(restarted, "master_link_status") == "up", "the restarted replica synced");
+            Wait.Until(() => ReplicationInfo.Info(restarted, "master_link_status") == "up", "the restarted replica synced");
             long after = Interlocked.Read(ref written);
             Wait.Until(() => Interlocked.Read(ref written) > after + 100, "the writer goes on after the restart");
             // With its snapshot it continues from the backlog; without, one more full sync. None for the replica that stayed.
-            Assert.Equal(keepsItsSnapshot ? "2" : "3", Info(master, "sync_full"));
-            Assert.Equal(partialBefore + (keepsItsSnapshot ? 1 : 0), long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture));
+            Assert.Equal(keepsItsSnapshot ? "2" : "3", ReplicationInfo.Info(master, "sync_full"));
+            Assert.Equal(partialBefore + (keepsItsSnapshot ? 1 : 0), long.Parse(ReplicationInfo.Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture));
 
             await stop.CancelAsync();
             await writer;
             Assert.Equal(2, master.Call("WAIT", "2", "0").Integer);
-            WaitInSync(master, restarted, "the restarted replica caught up");
-            WaitInSync(master, otherClient, "the other replica caught up");
+            ReplicationInfo.WaitInSync(master, restarted, "the restarted replica caught up");
+            ReplicationInfo.WaitInSync(master, otherClient, "the other replica caught up");
             var expected = Dataset.Read(master);
             Assert.Equal(master.Call("DBSIZE").Integer, restarted.Call("DBSIZE").Integer);
             Dataset.Read(restarted).AssertSameAs(expected, "the restarted replica");
@@ -116,20 +116,5 @@ public sealed class ReplicaRestartTests : IDisposable
         string directory = Directory.CreateTempSubdirectory("restart-redis-").FullName;
         _directories.Add(directory);
         return RedisServerProcess.StartOn(NodeProcess.FreePort(), directory, options);
-    }
-
-    private static void WaitInSync(RespClient master, RespClient replica, string what) =>
-        Wait.Until(() => Info(replica, "master_link_status") == "up" && Info(replica, "master_repl_offset") == Info(master, "master_repl_offset"), what);
-
-    private static string? Info(RespClient client, string field)
-    {
-        foreach (var line in client.Call("INFO", "everything").Text!.Split("\r\n"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-            {
-                return line[(field.Length + 1)..];
-            }
-        }
-        return null;
     }
 }

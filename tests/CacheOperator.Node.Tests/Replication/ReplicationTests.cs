@@ -66,7 +66,7 @@ public sealed class ReplicationTests : IDisposable
         string port = master.Port.ToString(CultureInfo.InvariantCulture);
         Assert.Equal("OK", replica.Call("REPLICAOF", "127.0.0.1", port).Text);
         Assert.Equal("OK Already connected to specified master", replica.Call("SLAVEOF", "127.0.0.1", port).Text);
-        Wait.Until(() => Info(replica, "master_link_status") == "up", "the replica's link is up");
+        Wait.Until(() => ReplicationInfo.Info(replica, "master_link_status") == "up", "the replica's link is up");
 
         Assert.Equal("READONLY You can't write against a read only replica.", replica.Call("SET", "k", "v").Text);
         Assert.Equal("OK", replica.Call("MULTI").Text);
@@ -124,23 +124,23 @@ public sealed class ReplicationTests : IDisposable
         Populate(topClient);
         await using var middle = TestNode.Start("--replicaof", $"127.0.0.1 {top.Port}");
         using var middleClient = middle.Client();
-        Wait.Until(() => Info(middleClient, "master_link_status") == "up", "the middle node is in sync");
+        Wait.Until(() => ReplicationInfo.Info(middleClient, "master_link_status") == "up", "the middle node is in sync");
         using var bottom = StartRedis("--replicaof", $"127.0.0.1 {middle.Port}");
         using var bottomClient = bottom.Client();
-        Wait.Until(() => Info(bottomClient, "master_link_status") == "up", "the bottom redis-server is in sync");
+        Wait.Until(() => ReplicationInfo.Info(bottomClient, "master_link_status") == "up", "the bottom redis-server is in sync");
         Assert.Equal("OK", topClient.Call("SET", "chained", "1").Text);
         Wait.Until(() => bottomClient.Call("GET", "chained").Text == "1", "a write reaches the end of the chain");
-        Assert.Equal(Info(topClient, "master_repl_offset"), Info(middleClient, "master_repl_offset"));
-        string oldId = Info(middleClient, "master_replid")!;
+        Assert.Equal(ReplicationInfo.Info(topClient, "master_repl_offset"), ReplicationInfo.Info(middleClient, "master_repl_offset"));
+        string oldId = ReplicationInfo.Info(middleClient, "master_replid")!;
 
         Assert.Equal("OK", middleClient.Call("REPLICAOF", "NO", "ONE").Text);
-        Assert.Equal("master", Info(middleClient, "role"));
-        Assert.Equal(oldId, Info(middleClient, "master_replid2"));
-        Assert.NotEqual(oldId, Info(middleClient, "master_replid"));
-        Wait.Until(() => Info(bottomClient, "master_link_status") == "up" && Info(bottomClient, "master_replid") == Info(middleClient, "master_replid"),
+        Assert.Equal("master", ReplicationInfo.Info(middleClient, "role"));
+        Assert.Equal(oldId, ReplicationInfo.Info(middleClient, "master_replid2"));
+        Assert.NotEqual(oldId, ReplicationInfo.Info(middleClient, "master_replid"));
+        Wait.Until(() => ReplicationInfo.Info(bottomClient, "master_link_status") == "up" && ReplicationInfo.Info(bottomClient, "master_replid") == ReplicationInfo.Info(middleClient, "master_replid"),
             "the bottom redis-server follows the new history");
-        Assert.Equal("1", Info(middleClient, "sync_full"));
-        Assert.Equal("1", Info(middleClient, "sync_partial_ok"));
+        Assert.Equal("1", ReplicationInfo.Info(middleClient, "sync_full"));
+        Assert.Equal("1", ReplicationInfo.Info(middleClient, "sync_partial_ok"));
         Assert.Equal("OK", middleClient.Call("SET", "after", "1").Text);
         Wait.Until(() => bottomClient.Call("GET", "after").Text == "1", "writes on the promoted node reach its replica");
     }
@@ -156,19 +156,19 @@ public sealed class ReplicationTests : IDisposable
         using var rr = redisReplica.Client();
         using var nm = nodeMaster.Client();
         using var nr = nodeReplica.Client();
-        Wait.Until(() => Info(rr, "master_link_status") == "up" && Info(nr, "master_link_status") == "up", "both replicas are in sync");
-        Wait.Until(() => Info(rm, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true
-            && Info(nm, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true, "both masters see their replica online");
+        Wait.Until(() => ReplicationInfo.Info(rr, "master_link_status") == "up" && ReplicationInfo.Info(nr, "master_link_status") == "up", "both replicas are in sync");
+        Wait.Until(() => ReplicationInfo.Info(rm, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true
+            && ReplicationInfo.Info(nm, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true, "both masters see their replica online");
         Assert.Equal(FieldNames(rm), FieldNames(nm));
         Assert.Equal(FieldNames(rr), FieldNames(nr));
-        string slave0 = Info(nm, "slave0")!;
+        string slave0 = ReplicationInfo.Info(nm, "slave0")!;
         Assert.Matches($"^ip=127.0.0.1,port={nodeReplica.Port},state=online,offset=\\d+,lag=\\d+$", slave0);
         foreach (var client in new[] { rm, nm })
         {
-            Assert.Equal("1", Info(client, "sync_full"));
-            Assert.Equal("0", Info(client, "sync_partial_ok"));
+            Assert.Equal("1", ReplicationInfo.Info(client, "sync_full"));
+            Assert.Equal("0", ReplicationInfo.Info(client, "sync_partial_ok"));
             Assert.Equal("OK", client.Call("CONFIG", "RESETSTAT").Text);
-            Assert.Equal("0", Info(client, "sync_full"));
+            Assert.Equal("0", ReplicationInfo.Info(client, "sync_full"));
         }
     }
 
@@ -197,14 +197,14 @@ public sealed class ReplicationTests : IDisposable
         await using var node = TestNode.Start("--replicaof", $"127.0.0.1 {master.Port}");
         using var redisClient = redis.Client();
         using var nodeClient = node.Client();
-        Wait.Until(() => Info(redisClient, "master_link_status") == "up" && Info(nodeClient, "master_link_status") == "up", "both replicas synced under the writer");
+        Wait.Until(() => ReplicationInfo.Info(redisClient, "master_link_status") == "up" && ReplicationInfo.Info(nodeClient, "master_link_status") == "up", "both replicas synced under the writer");
         long before = Interlocked.Read(ref written);
         Wait.Until(() => Interlocked.Read(ref written) > before + 200, "the writer goes on after the syncs");
         await stop.CancelAsync();
         await writer;
         Assert.Equal(2, client.Call("WAIT", "2", "0").Integer);
-        WaitInSync(client, redisClient, "redis-server replica caught up");
-        WaitInSync(client, nodeClient, "node replica caught up");
+        ReplicationInfo.WaitInSync(client, redisClient, "redis-server replica caught up");
+        ReplicationInfo.WaitInSync(client, nodeClient, "node replica caught up");
         var expected = Dataset.Read(client);
         Dataset.Read(redisClient).AssertSameAs(expected, "redis-server replica after a sync under writes");
         Dataset.Read(nodeClient).AssertSameAs(expected, "node replica after a sync under writes");
@@ -281,12 +281,12 @@ public sealed class ReplicationTests : IDisposable
         using (var first = NodeProcess.Start(args, port: port))
         {
             using var replica = new RespClient(port);
-            WaitInSync(client, replica, "first run synced");
+            ReplicationInfo.WaitInSync(client, replica, "first run synced");
             Populate(client, "after:");
             // The stream is in database 3 at the snapshot and goes on there: the snapshot records it (repl-stream-db).
             Assert.Equal("OK", client.Call("SELECT", "3").Text);
             Assert.Equal("OK", client.Call("SET", "db3:before:save", "1").Text);
-            WaitInSync(client, replica, "first run applied the writes");
+            ReplicationInfo.WaitInSync(client, replica, "first run applied the writes");
             Assert.Equal("OK", replica.Call("SAVE").Text);
             first.Process.Kill();
             first.Process.WaitForExit();
@@ -294,13 +294,13 @@ public sealed class ReplicationTests : IDisposable
         Assert.Equal("OK", client.Call("SET", "db3:while:down", "1").Text);
         Assert.Equal("OK", client.Call("SELECT", "0").Text);
         Assert.Equal("OK", client.Call("SET", "while:down", "1").Text);
-        Assert.Equal("1", Info(client, "sync_full"));
-        long partialBefore = long.Parse(Info(client, "sync_partial_ok")!, CultureInfo.InvariantCulture);
+        Assert.Equal("1", ReplicationInfo.Info(client, "sync_full"));
+        long partialBefore = long.Parse(ReplicationInfo.Info(client, "sync_partial_ok")!, CultureInfo.InvariantCulture);
         using var second = NodeProcess.Start(args, port: port);
         using var restarted = new RespClient(port);
-        WaitInSync(client, restarted, "the restarted replica caught up");
-        Assert.Equal("1", Info(client, "sync_full"));
-        Assert.Equal(partialBefore + 1, long.Parse(Info(client, "sync_partial_ok")!, CultureInfo.InvariantCulture));
+        ReplicationInfo.WaitInSync(client, restarted, "the restarted replica caught up");
+        Assert.Equal("1", ReplicationInfo.Info(client, "sync_full"));
+        Assert.Equal(partialBefore + 1, long.Parse(ReplicationInfo.Info(client, "sync_partial_ok")!, CultureInfo.InvariantCulture));
         Dataset.Read(restarted).AssertSameAs(Dataset.Read(client), "the restarted replica");
     }
 
@@ -313,8 +313,8 @@ public sealed class ReplicationTests : IDisposable
         using var ofNode = StartRedis("--replicaof", $"127.0.0.1 {master.Port}", "--masterauth", "node-secret");
         using var c1 = ofRedis.Client();
         using var c2 = ofNode.Client();
-        Wait.Until(() => Info(c1, "master_link_status") == "up", "our node authenticates with redis-server");
-        Wait.Until(() => Info(c2, "master_link_status") == "up", "redis-server authenticates with our node");
+        Wait.Until(() => ReplicationInfo.Info(c1, "master_link_status") == "up", "our node authenticates with redis-server");
+        Wait.Until(() => ReplicationInfo.Info(c2, "master_link_status") == "up", "redis-server authenticates with our node");
     }
 
     [Fact]
@@ -330,7 +330,7 @@ public sealed class ReplicationTests : IDisposable
         Assert.Equal(0, samples["cache_replication_replica"]);
         Assert.Equal(1, samples["cache_replication_connected_replicas"]);
         Assert.Equal(1, samples["cache_replication_full_syncs_total"]);
-        Assert.Equal(long.Parse(Info(client, "master_repl_offset")!, CultureInfo.InvariantCulture), samples["cache_replication_offset_bytes"]);
+        Assert.Equal(long.Parse(ReplicationInfo.Info(client, "master_repl_offset")!, CultureInfo.InvariantCulture), samples["cache_replication_offset_bytes"]);
         string label = $"{{replica=\"127.0.0.1:{node.Port}\"}}";
         Assert.True(samples["cache_replication_replica_lag_bytes" + label] >= 0);
         Assert.True(samples["cache_replication_replica_ack_age_seconds" + label] >= 0);
@@ -355,17 +355,17 @@ public sealed class ReplicationTests : IDisposable
     /// </summary>
     private static void AssertFullSyncThenLiveThenPartial(RespClient master, RespClient replica, string what)
     {
-        WaitInSync(master, replica, $"{what}: full sync");
+        ReplicationInfo.WaitInSync(master, replica, $"{what}: full sync");
         Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after the full sync");
-        Assert.Equal("1", Info(master, "sync_full"));
+        Assert.Equal("1", ReplicationInfo.Info(master, "sync_full"));
 
         Populate(master, "live:");
         Assert.Equal(1, master.Call("DEL", "str:plain").Integer);
         Assert.Equal(1, master.Call("WAIT", "1", "0").Integer);
-        WaitInSync(master, replica, $"{what}: live writes");
+        ReplicationInfo.WaitInSync(master, replica, $"{what}: live writes");
         Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after live writes");
 
-        long partialBefore = long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture);
+        long partialBefore = long.Parse(ReplicationInfo.Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture);
         // The stream is in database 3 when the link is cut and stays there: the replica's master client keeps its database.
         Assert.Equal("OK", master.Call("SELECT", "3").Text);
         Assert.Equal("OK", master.Call("SET", "before:cut", "1").Text);
@@ -374,14 +374,11 @@ public sealed class ReplicationTests : IDisposable
         Assert.Equal("OK", master.Call("SET", "while:cut", "1").Text);
         Assert.Equal("OK", master.Call("SELECT", "0").Text);
         Assert.Equal(1, master.Call("LPUSH", "while:list", "a").Integer);
-        Wait.Until(() => long.Parse(Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture) == partialBefore + 1, $"{what}: the replica continues partially");
-        WaitInSync(master, replica, $"{what}: after the cut");
-        Assert.Equal("1", Info(master, "sync_full"));
+        Wait.Until(() => long.Parse(ReplicationInfo.Info(master, "sync_partial_ok")!, CultureInfo.InvariantCulture) == partialBefore + 1, $"{what}: the replica continues partially");
+        ReplicationInfo.WaitInSync(master, replica, $"{what}: after the cut");
+        Assert.Equal("1", ReplicationInfo.Info(master, "sync_full"));
         Dataset.Read(replica).AssertSameAs(Dataset.Read(master), $"{what}: after the partial resync");
     }
-
-    private static void WaitInSync(RespClient master, RespClient replica, string what) =>
-        Wait.Until(() => Info(replica, "master_link_status") == "up" && Info(replica, "master_repl_offset") == Info(master, "master_repl_offset"), what);
 
     /// <summary>Every data type in both encodings, some keys with TTLs, in two databases.</summary>
     private static void Populate(RespClient c, string prefix = "")
@@ -405,18 +402,6 @@ public sealed class ReplicationTests : IDisposable
         Assert.Equal("OK", c.Call("SET", Key("db3:str"), "three", "EX", "1000").Text);
         c.Call("RPUSH", Key("db3:list"), "x");
         Assert.Equal("OK", c.Call("SELECT", "0").Text);
-    }
-
-    private static string? Info(RespClient client, string field)
-    {
-        foreach (var line in client.Call("INFO", "everything").Text!.Split("\r\n"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-            {
-                return line[(field.Length + 1)..];
-            }
-        }
-        return null;
     }
 
     private static List<string> FieldNames(RespClient client) =>
