@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace CacheOperator.Operator;
 
-/// <summary>Entry point: <c>cache-operator run</c> runs the controller, <c>cache-operator crds</c> writes the CRD.</summary>
+/// <summary>Entry point: <c>cache-operator run</c> runs the controller, <c>cache-operator crds</c> writes the CRD, <c>cache-operator local</c> runs a cluster on this machine.</summary>
 public static class Program
 {
     /// <summary>Parses the command line and runs the verb.</summary>
@@ -37,6 +37,7 @@ public static class Program
             return 0;
         });
         root.Subcommands.Add(crds);
+        root.Subcommands.Add(Local.LocalVerbs.Build());
         return root;
     }
 
