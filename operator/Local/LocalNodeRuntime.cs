@@ -61,6 +61,10 @@ public sealed class LocalNodeRuntime : INodeRuntime
         "metrics-port", "requirepass", "masterauth", "cluster-announce-ip",
     };
 
+    /// <summary>How long a dead master waits for a replica to take over before it is restarted anyway.</summary>
+    public static readonly TimeSpan FailoverWait = TimeSpan.FromSeconds(45);
+
+    private readonly Dictionary<string, DateTimeOffset> _deadSince = [];
     private readonly LocalOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly LocalState _state;
@@ -186,14 +190,29 @@ public sealed class LocalNodeRuntime : INodeRuntime
                     {
                         toStart.Add(member);
                     }
+                    else
+                    {
+                        _deadSince.Remove(member.Name);
+                    }
                 }
             }
             // As a StatefulSet scaled down: the highest ordinals go.
             toStop.AddRange(_state.Members.Where(m => m.Name.StartsWith(prefix, StringComparison.Ordinal) && m.Shard < plan.Shards && m.Ordinal > plan.ReplicasPerShard));
             foreach (var member in toStart)
             {
+                var restart = member.Pid > 0;
+                if (restart && await WaitForFailoverAsync(member, password, cancellationToken) is { } waiting)
+                {
+                    notes.Add(waiting);
+                    continue;
+                }
                 member.Pid = StartNode(member);
-                changed.Add($"Process/{member.Name}");
+                _deadSince.Remove(member.Name);
+                if (!restart)
+                {
+                    // A restart is not a change of what should run (as a pod restart leaves the StatefulSet alone).
+                    changed.Add($"Process/{member.Name}");
+                }
             }
             SaveState();
         }
@@ -296,6 +315,39 @@ public sealed class LocalNodeRuntime : INodeRuntime
 
     /// <summary>What identifies the node's process in /proc/PID/cmdline: its config path, or redis-server's rewritten title.</summary>
     public string[] Markers(LocalMember member) => [ConfigPath(member), $"127.0.0.1:{member.Port}"];
+
+    /// <summary>
+    /// Why a dead node should not be restarted yet, or null. A node without persistence comes back empty; restarted while
+    /// its replicas still follow it, it would stay master and they would copy its empty dataset. So it waits until a
+    /// sibling has taken over (the cluster's failover, about twice cluster-node-timeout), then rejoins as a replica; a
+    /// shard whose siblings cannot take over (none alive, or none promoted by <see cref="FailoverWait"/>) restarts anyway.
+    /// </summary>
+    private async Task<string?> WaitForFailoverAsync(LocalMember member, string? password, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (!_deadSince.TryGetValue(member.Name, out var since))
+        {
+            _deadSince[member.Name] = since = now;
+        }
+        if (now - since > FailoverWait)
+        {
+            return null;
+        }
+        var siblings = _state.Members.Where(m => m.Shard == member.Shard && m.Name != member.Name && NodeProcesses.IsAlive(m.Pid, Markers(m))).ToList();
+        var following = false;
+        foreach (var sibling in siblings)
+        {
+            var role = await NodeProcesses.RoleAsync(sibling.Port, password, cancellationToken);
+            if (role is { Master: true })
+            {
+                return null;
+            }
+            following |= role is { Master: false } && role.MasterPort == member.Port;
+        }
+        return following
+            ? $"{member.Name} died; it restarts once a replica has taken over its slots (waited {(now - since).TotalSeconds:F0} s of at most {FailoverWait.TotalSeconds:F0} s)"
+            : null;
+    }
 
     private int StartNode(LocalMember member)
     {

@@ -98,6 +98,36 @@ public static partial class NodeProcesses
         }
     }
 
+    /// <summary>A node's replication role (ROLE): master, or replica of the master on <see cref="NodeRole.MasterPort"/>.</summary>
+    /// <param name="Master">The node is a master.</param>
+    /// <param name="MasterPort">A replica's master port (0 for a master).</param>
+    public sealed record NodeRole(bool Master, int MasterPort);
+
+    /// <summary>The node's role, or null when it does not answer.</summary>
+    public static async Task<NodeRole?> RoleAsync(int port, string? password, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await using var connection = await RespConnection.ConnectAsync(Options(port, password), timeout.Token);
+            var reply = await connection.ExecuteAsync(["ROLE"], timeout.Token);
+            if (reply.IsError || reply.Count < 1)
+            {
+                return null;
+            }
+            var role = reply[0].AsString();
+            return role == "master"
+                ? new NodeRole(true, 0)
+                : new NodeRole(false, reply.Count > 2 ? (int)reply[2].AsInt64() : 0);
+        }
+        catch (Exception e) when (e is RespErrorReplyException or IOException or System.Net.Sockets.SocketException or OperationCanceledException or TimeoutException or FormatException or InvalidOperationException)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return null;
+        }
+    }
+
     /// <summary>
     /// Stops a node cleanly: SHUTDOWN over RESP, then SIGTERM, then SIGKILL, each after its own wait; returns how it
     /// went ("shutdown", "sigterm", "killed" or "not running").
