@@ -133,6 +133,21 @@ public class LocalUpTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task A_10x1_cluster_forms_and_passes_the_cluster_check()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var up = LocalUpProcess.Start(Spec(10, 1), LocalTestSupport.FreeBasePort(20));
+        await up.WaitReadyAsync(Deadline);
+        log.WriteLine($"10x1 (cache-node): Ready after {watch.Elapsed.TotalSeconds:F1} s");
+        var state = LocalState.Read(up.StateDirectory)!;
+        Assert.Equal(20, state.Members.Count);
+        var check = await LocalTestSupport.PollAsync(
+            async () => await RedisCliCheckAsync(state.Members[0].Port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) ? c.Output : null,
+            Deadline, "redis-cli --cluster check clean");
+        Assert.Contains("[OK] All 16384 slots covered", check);
+    }
+
+    [Fact]
     public async Task Apply_scales_out_the_running_cluster()
     {
         await using var up = LocalUpProcess.Start(Spec(1, 0), LocalTestSupport.FreeBasePort(4), "redis-server");
