@@ -10,7 +10,11 @@ namespace CacheOperator.Operator;
 public static class Program
 {
     /// <summary>Parses the command line and runs the verb.</summary>
-    public static Task<int> Main(string[] args) => BuildCommand().Parse(args).InvokeAsync();
+    public static Task<int> Main(string[] args) => BuildCommand().Parse(args).InvokeAsync(new InvocationConfiguration
+    {
+        // After Ctrl-C or SIGTERM, System.CommandLine ends the process after this long: local mode needs time to stop its nodes.
+        ProcessTerminationTimeout = args is ["local", ..] ? Local.LocalVerbs.TerminationTimeout : TimeSpan.FromSeconds(2),
+    });
 
     /// <summary>The command tree (exposed for tests).</summary>
     public static RootCommand BuildCommand()

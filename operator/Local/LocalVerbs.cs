@@ -5,6 +5,9 @@ namespace CacheOperator.Operator.Local;
 /// <summary>The <c>local</c> verb and its subcommands (up, status, apply, down); the work is in <see cref="LocalUp"/> and <see cref="LocalCommands"/>.</summary>
 public static class LocalVerbs
 {
+    /// <summary>How long <c>local up</c> may take to stop its nodes after Ctrl-C or SIGTERM (each node: SHUTDOWN, SIGTERM, SIGKILL).</summary>
+    public static readonly TimeSpan TerminationTimeout = TimeSpan.FromSeconds(90);
+
     /// <summary>The <c>local</c> command tree.</summary>
     public static Command Build()
     {

@@ -145,6 +145,13 @@ public class LocalUpTests(ITestOutputHelper log)
             async () => await RedisCliCheckAsync(state.Members[0].Port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) ? c.Output : null,
             Deadline, "redis-cli --cluster check clean");
         Assert.Contains("[OK] All 16384 slots covered", check);
+
+        // SIGTERM (local down) leaves local up the time to stop all 20 nodes itself.
+        var (code, down) = await LocalTestSupport.RunAsync(up.Directory, "local", "down", "--dir", "state");
+        Assert.True(code == 0, down);
+        Assert.True(up.Process.WaitForExit(TimeSpan.FromMinutes(2)), up.Output);
+        Assert.Contains("Stopped.", up.Output);
+        Assert.All(state.Members, m => Assert.False(NodeProcesses.IsAlive(m.Pid)));
     }
 
     [Fact]
