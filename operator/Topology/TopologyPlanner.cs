@@ -93,7 +93,10 @@ public static class TopologyPlanner
         foreach (var other in reachable.Where(o => o != anchor && !Knows(anchor, o)))
         {
             joined = false;
-            actions.Add(Meet(anchor, other));
+            if (!MeetInProgress(anchor, other))
+            {
+                actions.Add(Meet(anchor, other));
+            }
         }
         foreach (var view in reachable.Where(v => v != anchor))
         {
@@ -147,7 +150,7 @@ public static class TopologyPlanner
             }
             if (model.SlotsOf(id).Count > 0)
             {
-                if (model.HasLiveReplica(id))
+                if (failed && model.HasLiveReplica(id))
                 {
                     continue; // A replica holds its data: it takes over (failover below, or by itself) before the node goes.
                 }
@@ -224,7 +227,8 @@ public static class TopologyPlanner
                     // Every member is a replica of another shard's healthy master (replica migration): the first one that
                     // is not the only copy of anything is reset to an empty master, to be met again and given the slots.
                     var resettable = master is null
-                        ? members.FirstOrDefault(v => v.Myself!.MasterId is { } of && model.IsMemberId(of) && !model.IsFailed(of) && !model.IsPossiblyFailed(of))
+                        ? members.FirstOrDefault(v => v.Myself!.MasterId is not { } of || model.SlotsOf(of).Count == 0
+                            || (!model.IsFailed(of) && !model.IsPossiblyFailed(of) && !model.IsUnreachableMember(of)))
                         : null;
                     if (resettable is not null)
                     {
@@ -278,7 +282,7 @@ public static class TopologyPlanner
                     {
                         continue;
                     }
-                    if (me.MasterId is { } current && model.SlotsOf(current).Count > 0 && (model.IsFailed(current) || model.IsPossiblyFailed(current) || !model.IsMemberId(current)))
+                    if (me.MasterId is { } current && model.SlotsOf(current).Count > 0 && (model.IsFailed(current) || model.IsPossiblyFailed(current) || model.IsUnreachableMember(current)))
                     {
                         // Its master is down and serves slots: this replica may hold their only copy; it waits for failover.
                         problems.Add($"member {view.Member.Name} of shard {shard} replicates failed node {model.NameOf(current) ?? current}; it stays until the failover");
@@ -336,6 +340,10 @@ public static class TopologyPlanner
     /// <summary><paramref name="view"/> knows <paramref name="other"/>'s id at <paramref name="other"/>'s current address.</summary>
     private static bool Knows(MemberView view, MemberView other) =>
         view.Entry(other.MyId) is { NoAddress: false } entry && AtAddress(entry, other.Member);
+
+    /// <summary>A handshake with <paramref name="other"/>'s address is under way: meeting again would only start another.</summary>
+    private static bool MeetInProgress(MemberView view, MemberView other) =>
+        view.Nodes.Any(e => e.InHandshake && AtAddress(e, other.Member));
 
     private static bool AtAddress(ClusterNodeEntry entry, MemberEndpoint member) =>
         member.Host is not null && entry.Port == member.Port && (entry.Ip == member.Host || entry.Hostname == member.Host);

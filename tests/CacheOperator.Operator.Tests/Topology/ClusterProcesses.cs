@@ -24,8 +24,9 @@ public sealed class ClusterProcess : IDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private ClusterProcess(string name, int shard, ServerKind kind, string directory)
+    private ClusterProcess(string name, int shard, ServerKind kind, string directory, string? password)
     {
+        Password = password;
         Name = name;
         Shard = shard;
         Kind = kind;
@@ -34,6 +35,9 @@ public sealed class ClusterProcess : IDisposable
 
     /// <summary>Member name.</summary>
     public string Name { get; }
+
+    /// <summary>requirepass and masterauth, when set.</summary>
+    public string? Password { get; }
 
     /// <summary>Its shard.</summary>
     public int Shard { get; }
@@ -63,9 +67,9 @@ public sealed class ClusterProcess : IDisposable
     }
 
     /// <summary>Starts a server of <paramref name="kind"/> in a new directory under <paramref name="root"/>.</summary>
-    public static ClusterProcess Start(string name, int shard, ServerKind kind, string root)
+    public static ClusterProcess Start(string name, int shard, ServerKind kind, string root, string? password = null)
     {
-        var process = new ClusterProcess(name, shard, kind, System.IO.Directory.CreateDirectory(Path.Combine(root, name)).FullName);
+        var process = new ClusterProcess(name, shard, kind, System.IO.Directory.CreateDirectory(Path.Combine(root, name)).FullName, password);
         process.Launch();
         return process;
     }
@@ -109,6 +113,7 @@ public sealed class ClusterProcess : IDisposable
         await using var connection = await RespConnection.ConnectAsync(new RespConnectionOptions
         {
             Port = Port,
+            Password = Password,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             CommandTimeout = TimeSpan.FromSeconds(30),
         });
@@ -163,6 +168,13 @@ public sealed class ClusterProcess : IDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+        if (Password is not null)
+        {
+            info.ArgumentList.Add("--requirepass");
+            info.ArgumentList.Add(Password);
+            info.ArgumentList.Add("--masterauth");
+            info.ArgumentList.Add(Password);
         }
         if (Kind == ServerKind.Node)
         {
@@ -231,6 +243,9 @@ public sealed class ClusterProcesses : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("topology-").FullName;
 
+    /// <summary>requirepass and masterauth of the processes started from now on (null: none).</summary>
+    public string? Password { get; init; }
+
     /// <summary>Every process started, in order.</summary>
     public List<ClusterProcess> All { get; } = [];
 
@@ -250,7 +265,7 @@ public sealed class ClusterProcesses : IDisposable
     public ClusterProcess Add(ServerKind kind, int shard)
     {
         int index = All.Count(p => p.Shard == shard);
-        var process = ClusterProcess.Start($"cache-shard-{shard}-{index}", shard, kind, _root);
+        var process = ClusterProcess.Start($"cache-shard-{shard}-{index}", shard, kind, _root, Password);
         All.Add(process);
         return process;
     }

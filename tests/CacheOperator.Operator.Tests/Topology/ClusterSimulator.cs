@@ -52,8 +52,11 @@ internal sealed class ClusterSimulator
 
     public SimNode? MemberNode(string name) => Nodes.FirstOrDefault(n => n.Member == name && n.Alive);
 
-    /// <summary>A slot some node that is alive or still known by a live node serves.</summary>
-    public bool IsOwned(int slot) => Nodes.Any(n => n.IsMaster && n.Slots.Contains(slot) && (n.Alive || KnownByLiveNode(n.Id)));
+    /// <summary>A slot served by a node in the cluster: a running member or a node a running member knows (a node no member knows is another cluster).</summary>
+    public bool IsOwned(int slot) => Nodes.Any(n => n.IsMaster && n.Slots.Contains(slot) && InCluster(n));
+
+    public bool InCluster(SimNode node) =>
+        (node.Alive && node.Member is not null) || Nodes.Any(m => m.Alive && m.Member is not null && m.Knows.Contains(node.Id));
 
     public bool KnownByLiveNode(string id) => Nodes.Any(n => n.Alive && n.Id != id && n.Knows.Contains(id));
 
@@ -181,9 +184,9 @@ internal sealed class ClusterSimulator
                 Promote(replica, master);
             }
         }
-        foreach (var a in Nodes.Where(n => n.IsMaster))
+        foreach (var a in Nodes.Where(n => n.IsMaster && InCluster(n)))
         {
-            foreach (var b in Nodes.Where(n => n != a && n.IsMaster && n.Slots.Overlaps(a.Slots)))
+            foreach (var b in Nodes.Where(n => n != a && n.IsMaster && InCluster(n) && n.Slots.Overlaps(a.Slots)))
             {
                 var loser = a.Epoch < b.Epoch || (a.Epoch == b.Epoch && string.CompareOrdinal(a.Id, b.Id) < 0) ? a : b;
                 var winner = loser == a ? b : a;

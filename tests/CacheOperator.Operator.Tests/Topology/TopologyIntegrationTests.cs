@@ -132,6 +132,25 @@ public sealed class TopologyIntegrationTests(ITestOutputHelper output)
         await AssertClusterCheckOkAsync(processes.All[0]);
     }
 
+    [Theory]
+    [InlineData(ServerKind.Node)]
+    [InlineData(ServerKind.Redis)]
+    public async Task Creates_a_cluster_of_nodes_that_require_a_password(ServerKind kind)
+    {
+        using var processes = new ClusterProcesses { Password = "s3cret-topology" };
+        processes.Start(kind, shards: 2, perShard: 2);
+        var desired = Desired(processes, 2, 1) with { Password = "s3cret-topology" };
+
+        var report = await ReconcileUntilAsync(new TopologyManager(), () => desired, r => r.Ready, "the cluster is ready");
+        Assert.All(report.Shards, s => Assert.True(Assert.Single(s.Replicas).LinkUp));
+
+        // Without the password every member is unreachable, and says why.
+        var refused = await new TopologyManager().ReconcileAsync(desired with { Password = null }, CancellationToken.None);
+        Assert.False(refused.Ready);
+        Assert.Equal(4, refused.Problems.Count(p => p.Contains("is unreachable", StringComparison.Ordinal)));
+        Assert.Empty(refused.Actions);
+    }
+
     [Fact]
     public async Task An_unreachable_member_is_reported_not_thrown()
     {
