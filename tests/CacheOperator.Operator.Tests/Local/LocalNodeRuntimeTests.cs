@@ -105,6 +105,41 @@ public class LocalNodeRuntimeTests
     }
 
     [Fact]
+    public void The_node_config_is_the_plans_with_this_machines_ports_and_directories()
+    {
+        var directory = LocalTestSupport.TempDirectory();
+        try
+        {
+            var cluster = NewCluster(shards: 1, replicas: 0);
+            cluster.Spec.Config = new() { ["timeout"] = "60" };
+            var plan = SpecValidator.Plan(cluster.Spec, out _)!;
+            var member = new LocalMember { Name = "rt-shard-0-0", Port = 7005 };
+            var config = new LocalNodeRuntime(new LocalOptions(directory, 7000)).NodeConfigFor(plan, member, "s3cret");
+            Directory.CreateDirectory(Path.Combine(directory, "rt-shard-0-0"));
+            var node = new CacheOperator.Node.Configuration.NodeConfig();
+            CacheOperator.Node.Configuration.ConfigLoader.ApplyText(node, config);
+            Assert.Equal(7005, node.Port.Number);
+            Assert.Equal(17005, node.ClusterPort.Number);
+            Assert.Equal(0, node.MetricsPort.Number);
+            Assert.Equal("localhost", node.ClusterAnnounceHostname.Text);
+            Assert.Equal("ip", node.ClusterPreferredEndpointType.Text);
+            Assert.Equal(60, node.Timeout.Number);
+            Assert.Equal("allkeys-lru", node.MaxMemoryPolicy.Text);
+            Assert.Equal(Path.Combine(directory, "rt-shard-0-0"), node.Dir.Text);
+            Assert.Contains("requirepass s3cret", config);
+            Assert.Contains("masterauth s3cret", config);
+            Assert.DoesNotContain("port 6379", config);
+
+            // redis-server has no metrics-port directive.
+            Assert.DoesNotContain("metrics-port", new LocalNodeRuntime(new LocalOptions(directory, 7000, "redis-server")).NodeConfigFor(plan, member, null));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Spec_auth_needs_the_local_password_variable()
     {
         var spec = new CacheClusterSpec { Auth = new AuthSpec { SecretRef = new SecretKeyRef { Name = "s" } } };
