@@ -6,11 +6,15 @@ using Microsoft.Extensions.Logging;
 
 namespace CacheOperator.Operator;
 
-/// <summary>Entry point: <c>cache-operator run</c> runs the controller, <c>cache-operator crds</c> writes the CRD.</summary>
+/// <summary>Entry point: <c>cache-operator run</c> runs the controller, <c>cache-operator crds</c> writes the CRD, <c>cache-operator local</c> runs a cluster on this machine.</summary>
 public static class Program
 {
     /// <summary>Parses the command line and runs the verb.</summary>
-    public static Task<int> Main(string[] args) => BuildCommand().Parse(args).InvokeAsync();
+    public static Task<int> Main(string[] args) => BuildCommand().Parse(args).InvokeAsync(new InvocationConfiguration
+    {
+        // After Ctrl-C or SIGTERM, System.CommandLine ends the process after this long: local mode needs time to stop its nodes.
+        ProcessTerminationTimeout = args is ["local", ..] ? Local.LocalVerbs.TerminationTimeout : TimeSpan.FromSeconds(2),
+    });
 
     /// <summary>The command tree (exposed for tests).</summary>
     public static RootCommand BuildCommand()
@@ -37,6 +41,7 @@ public static class Program
             return 0;
         });
         root.Subcommands.Add(crds);
+        root.Subcommands.Add(Local.LocalVerbs.Build());
         return root;
     }
 
