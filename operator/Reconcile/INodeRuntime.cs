@@ -59,7 +59,7 @@ public sealed record ObservedMember(string Name, string? Host, int Port, bool Re
 /// <param name="NodeConfig">The node's configuration file.</param>
 public sealed record ClusterPlan(int Shards, int ReplicasPerShard, long NodeMaxMemoryBytes, string NodeConfig);
 
-/// <summary>What <see cref="IClusterBackend.ApplyAsync"/> changed.</summary>
+/// <summary>What <see cref="INodeRuntime.ApplyAsync"/> changed.</summary>
 /// <param name="CreatedShards">Shards whose workload did not exist before.</param>
 /// <param name="Changed">Objects created or updated, as "Kind/name".</param>
 /// <param name="Notes">Things the user should know (e.g. ServiceMonitor skipped because its CRD is missing).</param>
