@@ -107,6 +107,13 @@ public sealed class ClusterProcess : IDisposable
         Launch();
     }
 
+    /// <summary>Starts again on a new port with its nodes.conf (the same node id), as a pod rescheduled with its volume and a new IP.</summary>
+    public void RestartOnNewPort()
+    {
+        Kill();
+        Launch();
+    }
+
     /// <summary>Runs one command on a new connection.</summary>
     public async Task<RespReply> CallAsync(params string[] command)
     {

@@ -76,6 +76,48 @@ public sealed class TopologyIntegrationTests(ITestOutputHelper output)
     [Theory]
     [InlineData(ServerKind.Node)]
     [InlineData(ServerKind.Redis)]
+    public async Task A_cluster_whose_nodes_all_restart_on_new_ports_is_ready_again_with_the_same_nodes(ServerKind kind)
+    {
+        using var processes = new ClusterProcesses();
+        processes.Start(kind, shards: 3, perShard: 2);
+        var manager = new TopologyManager();
+        var before = await ReconcileUntilAsync(manager, () => Desired(processes, 3, 1), r => r.Ready, "the cluster is ready");
+        var ids = new Dictionary<string, string>();
+        foreach (var process in processes.All)
+        {
+            ids[process.Name] = await process.IdAsync();
+        }
+        var oldPorts = processes.All.Select(p => p.Port).ToHashSet();
+        int actionsBefore = _actions.Count;
+
+        // Everything stops at once and comes back at new addresses, each node with its nodes.conf: every node's view of
+        // the others is stale, so no node can reach another until the operator meets them at their new addresses.
+        foreach (var process in processes.All)
+        {
+            process.Kill();
+        }
+        foreach (var process in processes.All)
+        {
+            process.RestartOnNewPort();
+        }
+        Assert.DoesNotContain(processes.All, p => oldPorts.Contains(p.Port));
+
+        var after = await ReconcileUntilAsync(manager, () => Desired(processes, 3, 1), r => r.Ready, "the restarted cluster is ready");
+        foreach (var process in processes.All)
+        {
+            Assert.Equal(ids[process.Name], await process.IdAsync());
+        }
+        Assert.Equal(before.Shards.Select(s => string.Join(",", s.SlotRanges)), after.Shards.Select(s => string.Join(",", s.SlotRanges)));
+        // The nodes kept their slots and roles: the operator only met them again, it assigned nothing anew.
+        var sinceRestart = _actions.Skip(actionsBefore).ToList();
+        Assert.Contains(sinceRestart, a => a.Kind == "meet" && a.Succeeded);
+        Assert.DoesNotContain(sinceRestart, a => a.Kind is "add_slots" or "reset");
+        await AssertClusterCheckOkAsync(processes.All[0]);
+    }
+
+    [Theory]
+    [InlineData(ServerKind.Node)]
+    [InlineData(ServerKind.Redis)]
     public async Task A_stopped_node_that_is_no_longer_a_member_is_forgotten(ServerKind kind)
     {
         using var processes = new ClusterProcesses();
