@@ -1009,7 +1009,7 @@ internal sealed partial class ClusterBus : IAsyncDisposable
 
     /// <summary>
     /// Redis's nodeUpdateAddressIfNeeded: a node that pings us from another address than we know moved;
-    /// take the new one and reconnect. Never on the node's own outbound link.
+    /// take the new one and reconnect, and follow it there when it is our master. Never on the node's own outbound link.
     /// </summary>
     private bool UpdateAddressIfNeeded(ClusterNode node, BusLink link, ClusterMessage hdr)
     {
@@ -1032,6 +1032,11 @@ internal sealed partial class ClusterBus : IAsyncDisposable
         }
         node.Flags &= ~ClusterNodeFlags.NoAddr;
         _log.Warning($"Address updated for node {node.Id}, now {node.Ip}:{node.Port}");
+        if (_state.Myself.IsReplica && _state.Myself.Master == node)
+        {
+            // Our master moved: replicate from its new address (Redis's replicationSetMaster here).
+            _state.ReplicaOfChanged?.Invoke(node);
+        }
         return true;
     }
 
