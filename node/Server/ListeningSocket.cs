@@ -17,7 +17,7 @@ public static class ListeningSocket
                 // IPv4 has its own listener; keep the IPv6 one from claiming v4-mapped addresses.
                 socket.DualMode = false;
             }
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            AllowRebindAfterClose(socket);
             socket.Bind(new IPEndPoint(address, port));
             socket.Listen(511);
             return socket;
@@ -26,6 +26,20 @@ public static class ListeningSocket
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// SO_REUSEADDR alone, as redis-server sets it: a restarted node binds its port while old connections linger in
+    /// TIME_WAIT, but a second process on the same port fails with "Address already in use". .NET's ReuseAddress option
+    /// also sets SO_REUSEPORT on Linux, which lets two processes listen on one port and split its clients between them.
+    /// </summary>
+    private static void AllowRebindAfterClose(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            const int SolSocket = 1, SoReuseAddr = 2;
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
         }
     }
 }

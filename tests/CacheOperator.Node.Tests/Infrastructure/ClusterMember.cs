@@ -65,9 +65,9 @@ public sealed class ClusterMember : IDisposable
                 member.Launch();
                 return member;
             }
-            catch (System.Net.Sockets.SocketException) when (attempt < 3)
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException && attempt < 3)
             {
-                // A port picked free was taken before the server bound it (a busy machine): other ports.
+                // A port picked free was taken before the server bound it (a busy machine; the server exits): other ports.
                 member.Kill();
             }
         }

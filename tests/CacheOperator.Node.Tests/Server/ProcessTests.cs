@@ -56,6 +56,24 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Fact]
+    public void A_second_node_on_a_port_in_use_exits_and_the_first_keeps_every_client()
+    {
+        // As redis-server: the port is the node's alone. (SO_REUSEPORT would let both listen and split the clients.)
+        using var first = NodeProcess.Start(["--port", "{port}", "--bind", "127.0.0.1"]);
+        using var second = NodeProcess.Start(["--port", first.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], waitUntilReady: false, port: first.Port);
+        Assert.NotEqual(0, second.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Address already in use", second.Output);
+        Assert.DoesNotContain("Ready to accept connections", second.Output);
+        using var client = new RespClient(first.Port);
+        Assert.Equal("OK", client.Call("SET", "owner", "first").Text);
+        for (int i = 0; i < 20; i++)
+        {
+            using var another = new RespClient(first.Port);
+            Assert.Equal("first", another.Call("GET", "owner").Text);
+        }
+    }
+
+    [Fact]
     public void Missing_config_file_and_bad_option_exit_non_zero()
     {
         using var missing = NodeProcess.Start([Path.Combine(_directory, "missing.conf")], waitUntilReady: false);
