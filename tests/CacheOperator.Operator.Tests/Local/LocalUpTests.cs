@@ -126,9 +126,33 @@ public class LocalUpTests(ITestOutputHelper log)
             }
         }
 
+        await AssertClusterCheckCleanAsync(ports[0], "redis-cli --cluster check clean");
+
+        // kill -9 a replica: the operator restarts it, it resyncs, and the cluster is Ready and checks clean again.
+        state = LocalState.Read(up.StateDirectory)!;
+        LocalMember? replica = null;
+        foreach (var member in state.Members.Where(m => m.Shard != 0))
+        {
+            if (await NodeProcesses.RoleAsync(member.Port, null, CancellationToken.None) is { Master: false })
+            {
+                replica = member;
+                break;
+            }
+        }
+        Assert.NotNull(replica);
+        Process.GetProcessById(replica.Pid).Kill();
+        await LocalTestSupport.PollAsync(
+            () => Task.FromResult(LocalState.Read(up.StateDirectory) is { Phase: "Ready" } s && s.Members.Single(m => m.Name == replica.Name).Pid is var pid && pid != replica.Pid && NodeProcesses.IsAlive(pid)),
+            Deadline, "the killed replica restarted and the cluster Ready");
+        await AssertClusterCheckCleanAsync(ports[0], "redis-cli --cluster check clean after the replica's restart");
+    }
+
+    /// <summary>Polls until <c>redis-cli --cluster check</c> reports every slot covered with no error or warning.</summary>
+    private static async Task AssertClusterCheckCleanAsync(int port, string what)
+    {
         var check = await LocalTestSupport.PollAsync(
-            async () => await RedisCliCheckAsync(ports[0]) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) && !c.Output.Contains("[WARNING]", StringComparison.Ordinal) ? c.Output : null,
-            Deadline, "redis-cli --cluster check clean");
+            async () => await RedisCliCheckAsync(port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) && !c.Output.Contains("[WARNING]", StringComparison.Ordinal) ? c.Output : null,
+            Deadline, what);
         Assert.Contains("[OK] All 16384 slots covered", check);
     }
 
