@@ -383,7 +383,14 @@ public sealed class RespConnection : IAsyncDisposable, IDisposable
         }
         catch (Exception e)
         {
-            Fail(e is RespProtocolException ? $"protocol error: {e.Message}" : $"receiving failed: {e.Message}", e);
+            // A server that closes a connection with input it has not read resets it (RST) rather than ending it (FIN):
+            // either way the server closed the connection.
+            Fail(e switch
+            {
+                RespProtocolException => $"protocol error: {e.Message}",
+                SocketException { SocketErrorCode: SocketError.ConnectionReset } => $"{_reader.EndOfStream().Message} (connection reset)",
+                _ => $"receiving failed: {e.Message}",
+            }, e);
         }
     }
 
