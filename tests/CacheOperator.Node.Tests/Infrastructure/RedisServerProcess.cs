@@ -20,7 +20,20 @@ public sealed class RedisServerProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts redis-server without persistence; extra directives as "--name", "value".</summary>
-    public static RedisServerProcess Start(params string[] options) => StartOn(NodeProcess.FreePort(), null, options);
+    public static RedisServerProcess Start(params string[] options)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return StartOn(NodeProcess.FreePort(), null, options);
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException && attempt < 3)
+            {
+                // A port picked free (or, in cluster mode, its port + 10000) was taken before redis-server bound it: other ports.
+            }
+        }
+    }
 
     /// <summary>Starts redis-server on <paramref name="port"/>, in <paramref name="workingDirectory"/> when given, and waits until it answers.</summary>
     public static RedisServerProcess StartOn(int port, string? workingDirectory, params string[] options)
