@@ -418,7 +418,8 @@ public sealed class LocalNodeRuntime : INodeRuntime
         return candidate;
     }
 
-    private static bool IsFree(int port)
+    /// <summary>Nothing listens on loopback <paramref name="port"/> (a bind succeeds).</summary>
+    internal static bool IsFree(int port)
     {
         try
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using CacheOperator.Operator.Local;
 
 namespace CacheOperator.Operator.Tests.Local;
 
@@ -21,7 +20,7 @@ internal static class LocalTestSupport
                 Interlocked.Exchange(ref _next, 20000);
                 continue;
             }
-            if (Enumerable.Range(candidate, count).All(p => IsFree(p) && IsFree(p + 10000)))
+            if (Enumerable.Range(candidate, count).All(p => LocalNodeRuntime.IsFree(p) && LocalNodeRuntime.IsFree(p + 10000)))
             {
                 return candidate;
             }
@@ -79,20 +78,6 @@ internal static class LocalTestSupport
             start.ArgumentList.Add(argument);
         }
         return Process.Start(start)!;
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }
 
