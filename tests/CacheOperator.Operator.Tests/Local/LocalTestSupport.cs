@@ -48,6 +48,31 @@ internal static class LocalTestSupport
     public static Task PollAsync(Func<Task<bool>> probe, TimeSpan timeout, string what) =>
         PollAsync<object>(async () => await probe() ? new object() : null, timeout, what);
 
+    /// <summary>Polls until <c>redis-cli --cluster check</c> reports every slot covered with no error or warning.</summary>
+    public static async Task AssertClusterCheckCleanAsync(int port, string what)
+    {
+        var check = await PollAsync(
+            async () => await RedisCliCheckAsync(port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) && !c.Output.Contains("[WARNING]", StringComparison.Ordinal) ? c.Output : null,
+            TimeSpan.FromMinutes(4), what);
+        Xunit.Assert.Contains("[OK] All 16384 slots covered", check);
+    }
+
+    /// <summary><c>redis-cli --cluster check</c> of the cluster that has a node on <paramref name="port"/>.</summary>
+    public static async Task<(int Code, string Output)> RedisCliCheckAsync(int port)
+    {
+        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "--cluster", "check", $"127.0.0.1:{port}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await errors);
+    }
+
     /// <summary>The operator's dll as built beside the tests.</summary>
     public static string OperatorDll => Path.Combine(AppContext.BaseDirectory, "cache-operator.dll");
 
@@ -88,10 +113,13 @@ internal sealed class LocalUpProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly object _gate = new();
 
-    private LocalUpProcess(Process process, string directory)
+    private readonly bool _ownsDirectory;
+
+    private LocalUpProcess(Process process, string directory, bool ownsDirectory)
     {
         _process = process;
         Directory = directory;
+        _ownsDirectory = ownsDirectory;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -115,16 +143,21 @@ internal sealed class LocalUpProcess : IAsyncDisposable
         }
     }
 
-    public static LocalUpProcess Start(string specYaml, int basePort, string? nodeCommand = null)
+    /// <summary>
+    /// Starts <c>local up</c> for <paramref name="specYaml"/> in a new directory, or in <paramref name="directory"/> of an
+    /// earlier one (it adopts the nodes running there; that earlier one keeps owning the directory).
+    /// </summary>
+    public static LocalUpProcess Start(string specYaml, int basePort, string? nodeCommand = null, string? directory = null)
     {
-        var directory = LocalTestSupport.TempDirectory();
+        var ownsDirectory = directory is null;
+        directory ??= LocalTestSupport.TempDirectory();
         File.WriteAllText(Path.Combine(directory, "cluster.yaml"), specYaml);
         var arguments = new List<string> { "local", "up", "-f", "cluster.yaml", "--dir", "state", "--base-port", basePort.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (nodeCommand is not null)
         {
             arguments.AddRange(["--node-command", nodeCommand]);
         }
-        return new LocalUpProcess(LocalTestSupport.Start(directory, arguments), directory);
+        return new LocalUpProcess(LocalTestSupport.Start(directory, arguments), directory, ownsDirectory);
     }
 
     /// <summary>Waits for the printed Ready line.</summary>
@@ -156,6 +189,10 @@ internal sealed class LocalUpProcess : IAsyncDisposable
             }
         }
         _process.Dispose();
+        if (!_ownsDirectory)
+        {
+            return;
+        }
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -126,7 +126,7 @@ public class LocalUpTests(ITestOutputHelper log)
             }
         }
 
-        await AssertClusterCheckCleanAsync(ports[0], "redis-cli --cluster check clean");
+        await LocalTestSupport.AssertClusterCheckCleanAsync(ports[0], "redis-cli --cluster check clean");
 
         // kill -9 a replica: the operator restarts it, it resyncs, and the cluster is Ready and checks clean again.
         state = LocalState.Read(up.StateDirectory)!;
@@ -144,16 +144,7 @@ public class LocalUpTests(ITestOutputHelper log)
         await LocalTestSupport.PollAsync(
             () => Task.FromResult(LocalState.Read(up.StateDirectory) is { Phase: "Ready" } s && s.Members.Single(m => m.Name == replica.Name).Pid is var pid && pid != replica.Pid && NodeProcesses.IsAlive(pid)),
             Deadline, "the killed replica restarted and the cluster Ready");
-        await AssertClusterCheckCleanAsync(ports[0], "redis-cli --cluster check clean after the replica's restart");
-    }
-
-    /// <summary>Polls until <c>redis-cli --cluster check</c> reports every slot covered with no error or warning.</summary>
-    private static async Task AssertClusterCheckCleanAsync(int port, string what)
-    {
-        var check = await LocalTestSupport.PollAsync(
-            async () => await RedisCliCheckAsync(port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) && !c.Output.Contains("[WARNING]", StringComparison.Ordinal) ? c.Output : null,
-            Deadline, what);
-        Assert.Contains("[OK] All 16384 slots covered", check);
+        await LocalTestSupport.AssertClusterCheckCleanAsync(ports[0], "redis-cli --cluster check clean after the replica's restart");
     }
 
     [Fact]
@@ -166,7 +157,7 @@ public class LocalUpTests(ITestOutputHelper log)
         var state = LocalState.Read(up.StateDirectory)!;
         Assert.Equal(20, state.Members.Count);
         var check = await LocalTestSupport.PollAsync(
-            async () => await RedisCliCheckAsync(state.Members[0].Port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) ? c.Output : null,
+            async () => await LocalTestSupport.RedisCliCheckAsync(state.Members[0].Port) is { Code: 0 } c && !c.Output.Contains("[ERR]", StringComparison.Ordinal) ? c.Output : null,
             Deadline, "redis-cli --cluster check clean");
         Assert.Contains("[OK] All 16384 slots covered", check);
 
@@ -229,23 +220,5 @@ public class LocalUpTests(ITestOutputHelper log)
         {
             return false;
         }
-    }
-
-    private static Task<(int Code, string Output)> RedisCliCheckAsync(int port) =>
-        RedisCliAsync("--cluster", "check", $"127.0.0.1:{port}");
-
-    private static async Task<(int Code, string Output)> RedisCliAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await errors);
     }
 }
