@@ -23,6 +23,7 @@ public sealed class InMemoryKubeApi : IKubeApi
     private readonly List<Corev1Event> _events = [];
     private readonly List<(string Verb, string Kind, string Name)> _writes = [];
     private readonly List<(Func<string, ResourceType, string, bool> Match, int StatusCode)> _failures = [];
+    private readonly List<(Func<string, ResourceType, string, bool> Match, Func<Exception> Error)> _faults = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _version = 100;
     private long _compactedThrough;
@@ -61,6 +62,27 @@ public sealed class InMemoryKubeApi : IKubeApi
         lock (_gate)
         {
             _failures.Add((match, statusCode));
+        }
+    }
+
+    /// <summary>The next call matching (verb, resource, name) throws <paramref name="error"/>'s exception: a dropped connection or a timeout, not an API status.</summary>
+    public void FailNextWith(Func<string, ResourceType, string, bool> match, Func<Exception> error)
+    {
+        lock (_gate)
+        {
+            _faults.Add((match, error));
+        }
+    }
+
+    /// <summary>Injected failures (<see cref="FailNext"/>, <see cref="FailNextWith"/>) not yet met by a call.</summary>
+    public int PendingFailures
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failures.Count + _faults.Count;
+            }
         }
     }
 
@@ -321,6 +343,13 @@ public sealed class InMemoryKubeApi : IKubeApi
 
     private void ThrowIfInjected(string verb, ResourceType type, string name)
     {
+        var fault = _faults.FindIndex(f => f.Match(verb, type, name));
+        if (fault >= 0)
+        {
+            var error = _faults[fault].Error;
+            _faults.RemoveAt(fault);
+            throw error();
+        }
         var index = _failures.FindIndex(f => f.Match(verb, type, name));
         if (index >= 0)
         {
