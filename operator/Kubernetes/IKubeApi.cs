@@ -40,6 +40,13 @@ public interface IKubeApi
     Task<T> ApplyAsync<T>(T obj, string fieldManager, bool force, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>;
 
+    /// <summary>
+    /// JSON merge patch (RFC 7386) of metadata and spec; a metadata.resourceVersion in the patch is a precondition
+    /// (409 when stale). Lists are replaced whole.
+    /// </summary>
+    Task<T> MergePatchAsync<T>(string @namespace, string name, System.Text.Json.Nodes.JsonObject patch, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>;
+
     /// <summary>Deletes (or, with finalizers, marks for deletion) the object; no error when it is gone.</summary>
     Task DeleteAsync<T>(string @namespace, string name, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>;

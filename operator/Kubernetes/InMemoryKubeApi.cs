@@ -21,8 +21,10 @@ public sealed class InMemoryKubeApi : IKubeApi
     private readonly Dictionary<(ResourceType Type, string Namespace, string Name), Stored> _objects = [];
     private readonly List<LogEntry> _log = [];
     private readonly List<Corev1Event> _events = [];
+    private readonly HashSet<string> _terminating = [];
     private readonly List<(string Verb, string Kind, string Name)> _writes = [];
     private readonly List<(Func<string, ResourceType, string, bool> Match, int StatusCode)> _failures = [];
+    private readonly List<(Func<string, ResourceType, string, bool> Match, Func<Exception> Error)> _faults = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _version = 100;
     private long _compactedThrough;
@@ -55,12 +57,33 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
     }
 
-    /// <summary>The next call matching (verb, resource, name) fails with <paramref name="statusCode"/>; verbs: get, list, create, update, status, apply, delete.</summary>
+    /// <summary>The next call matching (verb, resource, name) fails with <paramref name="statusCode"/>; verbs: get, list, create, update, status, apply, patch, delete.</summary>
     public void FailNext(Func<string, ResourceType, string, bool> match, int statusCode)
     {
         lock (_gate)
         {
             _failures.Add((match, statusCode));
+        }
+    }
+
+    /// <summary>The next call matching (verb, resource, name) throws <paramref name="error"/>'s exception: a dropped connection or a timeout, not an API status.</summary>
+    public void FailNextWith(Func<string, ResourceType, string, bool> match, Func<Exception> error)
+    {
+        lock (_gate)
+        {
+            _faults.Add((match, error));
+        }
+    }
+
+    /// <summary>Injected failures (<see cref="FailNext"/>, <see cref="FailNextWith"/>) not yet met by a call.</summary>
+    public int PendingFailures
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failures.Count + _faults.Count;
+            }
         }
     }
 
@@ -172,6 +195,7 @@ public sealed class InMemoryKubeApi : IKubeApi
             {
                 throw new ApiException(409, $"{type.Plural} \"{key.Name}\" already exists");
             }
+            ThrowIfTerminating(type, key);
             var json = ToJson(obj, type);
             return Task.FromResult(ToObject<T>(Insert(key, json, "create").Json));
         }
@@ -194,6 +218,7 @@ public sealed class InMemoryKubeApi : IKubeApi
             {
                 metadata[kept] = old[kept]?.DeepClone();
             }
+            ThrowIfFinalizerAddedWhileDeleting(type, key, old, metadata);
             json.Remove("status");
             if (stored.Json["status"] is { } status)
             {
@@ -253,6 +278,7 @@ public sealed class InMemoryKubeApi : IKubeApi
 
             if (!_objects.TryGetValue(key, out var stored))
             {
+                ThrowIfTerminating(type, key);
                 var created = Insert(key, applied, "apply");
                 created.Owners[fieldManager] = [.. leaves.Keys];
                 return Task.FromResult(ToObject<T>(created.Json));
@@ -294,6 +320,56 @@ public sealed class InMemoryKubeApi : IKubeApi
     }
 
     /// <inheritdoc />
+    public Task<T> MergePatchAsync<T>(string @namespace, string name, JsonObject patch, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        lock (_gate)
+        {
+            var type = ResourceTypes.Of<T>();
+            var key = (type, @namespace, name);
+            ThrowIfInjected("patch", type, name);
+            var stored = Existing(key, patch["metadata"]?["resourceVersion"]?.GetValue<string>());
+            var json = (JsonObject)MergePatch(stored.Json, patch)!;
+            var metadata = json["metadata"] as JsonObject ?? throw new ApiException(422, "metadata: Required value");
+            var old = (JsonObject)stored.Json["metadata"]!;
+            foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation" })
+            {
+                metadata[kept] = old[kept]?.DeepClone();
+            }
+            json["apiVersion"] = type.ApiVersion;
+            json["kind"] = type.Kind;
+            ThrowIfFinalizerAddedWhileDeleting(type, key, old, metadata);
+            if (type.HasStatus)
+            {
+                // The main resource ignores status, as with an update.
+                json.Remove("status");
+                if (stored.Json["status"] is { } status)
+                {
+                    json["status"] = status.DeepClone();
+                }
+            }
+            return Task.FromResult(ToObject<T>(Commit(key, stored, json, "patch").Json));
+        }
+    }
+
+    /// <summary>
+    /// Deletes a namespace as the namespace controller does: it is Terminating at once (the NamespaceLifecycle admission
+    /// plugin refuses new objects and Events in it with 403) and every object in it is deleted, those with finalizers
+    /// staying until the finalizers are removed.
+    /// </summary>
+    public void DeleteNamespace(string @namespace)
+    {
+        lock (_gate)
+        {
+            _terminating.Add(@namespace);
+            foreach (var key in _objects.Keys.Where(k => k.Namespace == @namespace).ToList())
+            {
+                Delete(key);
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public Task DeleteAsync<T>(string @namespace, string name, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
@@ -314,6 +390,12 @@ public sealed class InMemoryKubeApi : IKubeApi
     {
         lock (_gate)
         {
+            var ns = kubernetesEvent.Metadata?.NamespaceProperty ?? "default";
+            var name = kubernetesEvent.Metadata?.Name ?? "";
+            if (_terminating.Contains(ns))
+            {
+                throw new ApiException(403, $"events \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated");
+            }
             _events.Add(kubernetesEvent);
         }
         return Task.CompletedTask;
@@ -321,6 +403,13 @@ public sealed class InMemoryKubeApi : IKubeApi
 
     private void ThrowIfInjected(string verb, ResourceType type, string name)
     {
+        var fault = _faults.FindIndex(f => f.Match(verb, type, name));
+        if (fault >= 0)
+        {
+            var error = _faults[fault].Error;
+            _faults.RemoveAt(fault);
+            throw error();
+        }
         var index = _failures.FindIndex(f => f.Match(verb, type, name));
         if (index >= 0)
         {
@@ -328,6 +417,51 @@ public sealed class InMemoryKubeApi : IKubeApi
             _failures.RemoveAt(index);
             throw new ApiException(code, $"injected failure of {verb} {type.Plural}/{name}");
         }
+    }
+
+    private void ThrowIfTerminating(ResourceType type, (ResourceType Type, string Namespace, string Name) key)
+    {
+        if (_terminating.Contains(key.Namespace))
+        {
+            throw new ApiException(403, $"{type.Plural} \"{key.Name}\" is forbidden: unable to create new content in namespace {key.Namespace} because it is being terminated");
+        }
+    }
+
+    /// <summary>The API server's metadata validation: an object being deleted may lose finalizers, never gain one.</summary>
+    private static void ThrowIfFinalizerAddedWhileDeleting(ResourceType type, (ResourceType Type, string Namespace, string Name) key, JsonObject old, JsonObject updated)
+    {
+        if (old["deletionTimestamp"] is null)
+        {
+            return;
+        }
+        var before = (old["finalizers"] as JsonArray ?? []).Select(f => f?.GetValue<string>()).ToHashSet();
+        var added = (updated["finalizers"] as JsonArray ?? []).Select(f => f?.GetValue<string>()).Where(f => !before.Contains(f)).ToList();
+        if (added.Count > 0)
+        {
+            throw new ApiException(422, $"{type.Kind} \"{key.Name}\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{\"{string.Join("\", \"", added)}\"}}");
+        }
+    }
+
+    /// <summary>RFC 7386: objects merge key by key, null removes, anything else (lists included) replaces.</summary>
+    private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
+    {
+        if (patch is not JsonObject fields)
+        {
+            return patch?.DeepClone();
+        }
+        var result = target is JsonObject obj ? (JsonObject)obj.DeepClone() : new JsonObject();
+        foreach (var (name, value) in fields)
+        {
+            if (value is null)
+            {
+                result.Remove(name);
+            }
+            else
+            {
+                result[name] = MergePatch(result[name], value);
+            }
+        }
+        return result;
     }
 
     private Stored Existing((ResourceType Type, string Namespace, string Name) key, string? resourceVersion)
@@ -354,6 +488,11 @@ public sealed class InMemoryKubeApi : IKubeApi
         var stored = new Stored(json);
         _objects[key] = stored;
         Record(key, WatchEventType.Added, json, verb);
+        if (metadata["ownerReferences"] is JsonArray { Count: > 0 } owners && !owners.Any(o => Owns(o?["uid"]?.GetValue<string>())))
+        {
+            // The garbage collector deletes an object whose owners are all gone (made by a writer that raced its owner's deletion).
+            Delete(key);
+        }
         return stored;
     }
 
@@ -401,6 +540,8 @@ public sealed class InMemoryKubeApi : IKubeApi
         stored.Json["metadata"]!["resourceVersion"] = NextVersion();
         Remove(key, stored);
     }
+
+    private bool Owns(string? uid) => uid is not null && _objects.Values.Any(o => o.Json["metadata"]?["uid"]?.GetValue<string>() == uid);
 
     private void Remove((ResourceType Type, string Namespace, string Name) key, Stored stored)
     {

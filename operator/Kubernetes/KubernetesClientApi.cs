@@ -152,6 +152,15 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
     }
 
     /// <inheritdoc />
+    public async Task<T> MergePatchAsync<T>(string @namespace, string name, JsonObject patch, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var type = ResourceTypes.Of<T>();
+        var body = new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch);
+        return Convert<T>(await Call(() => client.CustomObjects.PatchNamespacedCustomObjectAsync(body, type.Group, type.Version, @namespace, type.Plural, name, fieldManager: Api.CacheClusterResource.FieldManager, cancellationToken: cancellationToken)));
+    }
+
+    /// <inheritdoc />
     public async Task DeleteAsync<T>(string @namespace, string name, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Reconcile;
 using k8s;
@@ -15,15 +16,27 @@ public sealed class KubernetesClusterStore(IKubeApi api, TimeProvider? time = nu
         api.GetAsync<CacheCluster>(key.Namespace, key.Name, cancellationToken);
 
     /// <inheritdoc />
-    public Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
-        api.ReplaceAsync(cluster, cancellationToken);
+    public Task<CacheCluster> SetFinalizersAsync(CacheCluster cluster, IReadOnlyList<string> finalizers, CancellationToken cancellationToken)
+    {
+        // A JSON merge patch replaces the whole list; the resourceVersion makes it conditional, so a finalizer another
+        // controller added since our read is never dropped (409, read again).
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["resourceVersion"] = cluster.Metadata.ResourceVersion,
+                ["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode?)JsonValue.Create(f))]),
+            },
+        };
+        return api.MergePatchAsync<CacheCluster>(cluster.Metadata.NamespaceProperty, cluster.Metadata.Name, patch, cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
         api.ReplaceStatusAsync(cluster, cancellationToken);
 
     /// <inheritdoc />
-    public Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken)
+    public async Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var kubernetesEvent = new Corev1Event
@@ -54,6 +67,14 @@ public sealed class KubernetesClusterStore(IKubeApi api, TimeProvider? time = nu
             LastTimestamp = now,
             Count = 1,
         };
-        return api.CreateEventAsync(kubernetesEvent, cancellationToken);
+        try
+        {
+            await api.CreateEventAsync(kubernetesEvent, cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Events are best effort, as client-go's recorder: in a namespace being deleted the API server refuses new
+            // content with 403, and losing an Event must never stop a reconcile (or a deletion) half way.
+        }
     }
 }

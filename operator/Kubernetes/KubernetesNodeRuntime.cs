@@ -110,6 +110,12 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
         await api.DeleteAsync<V1StatefulSet>(ns, name, cancellationToken);
     }
 
+    /// <summary>
+    /// False: every object made for a cluster carries its controller owner reference, so garbage collection removes them
+    /// with it; a finalizer would only add a way to get stuck (a namespace being deleted refuses Events with 403).
+    /// </summary>
+    public bool NeedsFinalizer => false;
+
     /// <inheritdoc />
     public async Task CleanUpAsync(CacheCluster cluster, CancellationToken cancellationToken)
     {

@@ -91,7 +91,8 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
         Func<CancellationToken, Task> work, CancellationToken cancellationToken, TimeSpan? leaseDuration = null)
     {
         var duration = leaseDuration ?? TimeSpan.FromSeconds(15);
-        var config = new LeaderElectionConfig(new LeaseLock(api, leaseNamespace, leaseName, identity))
+        var leaseLock = new LeaseLock(api, leaseNamespace, leaseName, identity);
+        var config = new LeaderElectionConfig(leaseLock)
         {
             LeaseDuration = duration,
             RenewDeadline = duration * 2 / 3,
@@ -100,6 +101,13 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
         using var elector = new LeaderElector(config);
         using var workStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? running = null;
+        elector.OnError += e =>
+        {
+            if (e is not k8s.Autorest.HttpOperationException { Response.StatusCode: System.Net.HttpStatusCode.NotFound })
+            {
+                logger.LogWarning("Leader election (retried): {Error}", e.Message);
+            }
+        };
         elector.OnStartedLeading += () =>
         {
             logger.LogInformation("{Identity} became leader", identity);
@@ -124,6 +132,22 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
         if (running is not null)
         {
             await running;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The work has stopped: hand the lease over now rather than make a standby wait out the lease duration.
+                using var release = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    if (await leaseLock.ReleaseAsync(release.Token))
+                    {
+                        logger.LogInformation("{Identity} released the leader lease", identity);
+                    }
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning("Could not release the leader lease (a standby takes over when it expires): {Error}", e.Message);
+                }
+            }
         }
         return cancellationToken.IsCancellationRequested;
     }

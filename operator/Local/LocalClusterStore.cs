@@ -66,6 +66,19 @@ public sealed class LocalClusterStore(TimeProvider? time = null, Action<ClusterK
     }
 
     /// <inheritdoc />
+    public Task<CacheCluster> SetFinalizersAsync(CacheCluster cluster, IReadOnlyList<string> finalizers, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(cluster);
+        CacheCluster stored;
+        lock (_gate)
+        {
+            stored = Copy(Current(key, cluster.Metadata.ResourceVersion));
+        }
+        stored.Metadata.Finalizers = [.. finalizers];
+        return UpdateClusterAsync(stored, cancellationToken);
+    }
+
+    /// <summary>Writes metadata (finalizers) and spec, conditional on metadata.resourceVersion; returns the stored object.</summary>
     public Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken)
     {
         var key = KeyOf(cluster);

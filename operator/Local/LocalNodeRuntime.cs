@@ -239,6 +239,9 @@ public sealed class LocalNodeRuntime : INodeRuntime
         }
     }
 
+    /// <summary>True: node processes run outside any garbage collector and must be stopped before the cluster goes.</summary>
+    public bool NeedsFinalizer => true;
+
     /// <inheritdoc />
     public Task CleanUpAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
         StopAllAsync(LocalOptions.Password(cluster.Spec, out _), cancellationToken);

@@ -62,6 +62,13 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
             metrics.RecordReconcile("requeue", watch.Elapsed);
             return ReconcileResult.After(TimeSpan.Zero);
         }
+        catch (ApiException e) when (e.IsNotFound)
+        {
+            // Most likely deleted while we worked (garbage collection takes what it owned): look again at once, which
+            // finds it gone, or retries whatever else vanished.
+            metrics.RecordReconcile("requeue", watch.Elapsed);
+            return ReconcileResult.After(TimeSpan.Zero);
+        }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             metrics.RecordReconcile("error", watch.Elapsed);
@@ -82,10 +89,13 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         {
             return await FinalizeAsync(key, cluster, ct);
         }
-        if (!(cluster.Metadata.Finalizers ?? []).Contains(CacheClusterResource.Finalizer))
+        var finalizers = cluster.Metadata.Finalizers ?? [];
+        if (runtime.NeedsFinalizer != finalizers.Contains(CacheClusterResource.Finalizer))
         {
-            cluster.Metadata.Finalizers = [.. cluster.Metadata.Finalizers ?? [], CacheClusterResource.Finalizer];
-            cluster = await store.UpdateClusterAsync(cluster, ct);
+            // Added only where clean-up is more than garbage collection; removed where an older operator left it.
+            cluster = await store.SetFinalizersAsync(cluster, runtime.NeedsFinalizer
+                ? [.. finalizers, CacheClusterResource.Finalizer]
+                : finalizers.Where(f => f != CacheClusterResource.Finalizer).ToList(), ct);
         }
 
         var observed = await runtime.ObserveAsync(cluster, ct);
@@ -265,10 +275,12 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
     {
         if ((cluster.Metadata.Finalizers ?? []).Contains(CacheClusterResource.Finalizer))
         {
-            await runtime.CleanUpAsync(cluster, ct);
-            await store.RecordEventAsync(cluster, "Normal", "CleanedUp", "Removed the cluster's shards and services before deletion", ct);
-            cluster.Metadata.Finalizers = cluster.Metadata.Finalizers!.Where(f => f != CacheClusterResource.Finalizer).ToList();
-            await store.UpdateClusterAsync(cluster, ct);
+            if (runtime.NeedsFinalizer)
+            {
+                await runtime.CleanUpAsync(cluster, ct);
+                await store.RecordEventAsync(cluster, "Normal", "CleanedUp", "Removed the cluster's shards and services before deletion", ct);
+            }
+            await store.SetFinalizersAsync(cluster, cluster.Metadata.Finalizers!.Where(f => f != CacheClusterResource.Finalizer).ToList(), ct);
         }
         metrics.RemoveCluster(key.Namespace, key.Name);
         _unhealthySince.TryRemove(key, out _);

@@ -11,12 +11,16 @@ public interface IClusterStore
     /// <summary>The cluster, or null when it no longer exists.</summary>
     Task<CacheCluster?> GetClusterAsync(ClusterKey key, CancellationToken cancellationToken);
 
-    /// <summary>Writes metadata (finalizers) and spec; returns the stored object.</summary>
-    Task<CacheCluster> UpdateClusterAsync(CacheCluster cluster, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sets metadata.finalizers alone, with a patch conditional on the cluster's metadata.resourceVersion (409 when
+    /// stale): never a full replace, which would drop fields this operator version does not know. Returns the stored object.
+    /// </summary>
+    Task<CacheCluster> SetFinalizersAsync(CacheCluster cluster, IReadOnlyList<string> finalizers, CancellationToken cancellationToken);
 
     /// <summary>Writes status only (the status subresource); returns the stored object.</summary>
     Task<CacheCluster> UpdateStatusAsync(CacheCluster cluster, CancellationToken cancellationToken);
 
-    /// <summary>Records an event on the cluster (type Normal or Warning).</summary>
+    /// <summary>Records an event on the cluster (type Normal or Warning), best effort: a refused event (403 in a namespace being
+    /// deleted, a throttled API) is dropped, never an error.</summary>
     Task RecordEventAsync(CacheCluster cluster, string type, string reason, string message, CancellationToken cancellationToken);
 }

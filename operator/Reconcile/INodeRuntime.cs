@@ -18,7 +18,13 @@ public interface INodeRuntime
     /// <summary>Removes shard <paramref name="index"/> (only ever called for shards that own no slots).</summary>
     Task DeleteShardAsync(CacheCluster cluster, int index, CancellationToken cancellationToken);
 
-    /// <summary>Clean-up that must finish before the cluster object goes away.</summary>
+    /// <summary>
+    /// Whether <see cref="CleanUpAsync"/> does something owner-reference garbage collection does not, so the cluster needs
+    /// a finalizer: true in local mode (node processes to stop), false on Kubernetes (everything made is owned by the cluster).
+    /// </summary>
+    bool NeedsFinalizer { get; }
+
+    /// <summary>Clean-up that must finish before the cluster object goes away (only called when <see cref="NeedsFinalizer"/>).</summary>
     Task CleanUpAsync(CacheCluster cluster, CancellationToken cancellationToken);
 
     /// <summary>The AUTH password the nodes require (spec.auth), or null when they require none.</summary>

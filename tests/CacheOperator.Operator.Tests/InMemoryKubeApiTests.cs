@@ -95,6 +95,66 @@ public class InMemoryKubeApiTests
     }
 
     [Fact]
+    public async Task Merge_patch_replaces_lists_keeps_other_fields_and_checks_the_resourceVersion_it_carries()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        cluster.Metadata.Labels = new Dictionary<string, string> { ["team"] = "a" };
+        cluster.Metadata.Finalizers = ["x/one", "x/two"];
+        cluster = await api.CreateAsync(cluster, None);
+
+        System.Text.Json.Nodes.JsonObject Finalizers(string? resourceVersion, params string[] names) => new()
+        {
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["resourceVersion"] = resourceVersion,
+                ["finalizers"] = new System.Text.Json.Nodes.JsonArray([.. names.Select(n => (System.Text.Json.Nodes.JsonNode?)n)]),
+            },
+        };
+        var patched = await api.MergePatchAsync<CacheCluster>("cache", "demo", Finalizers(cluster.Metadata.ResourceVersion, "x/two"), None);
+        Assert.Equal(["x/two"], patched.Metadata.Finalizers);
+        Assert.Equal("a", patched.Metadata.Labels["team"]);
+        Assert.Equal(3, patched.Spec.Shards);
+        Assert.Equal(1, patched.Metadata.Generation);
+        Assert.True((await Assert.ThrowsAsync<ApiException>(() => api.MergePatchAsync<CacheCluster>("cache", "demo", Finalizers(cluster.Metadata.ResourceVersion), None))).IsConflict);
+
+        // Being deleted, an object may lose finalizers but not gain one (the API server's metadata validation).
+        await api.DeleteAsync<CacheCluster>("cache", "demo", None);
+        var deleting = (await api.GetAsync<CacheCluster>("cache", "demo", None))!;
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.MergePatchAsync<CacheCluster>("cache", "demo", Finalizers(deleting.Metadata.ResourceVersion, "x/two", "x/three"), None))).StatusCode);
+        deleting.Metadata.Finalizers = ["x/two", "x/three"];
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.ReplaceAsync(deleting, None))).StatusCode);
+        await api.MergePatchAsync<CacheCluster>("cache", "demo", Finalizers(deleting.Metadata.ResourceVersion), None);
+        Assert.Null(await api.GetAsync<CacheCluster>("cache", "demo", None));
+    }
+
+    [Fact]
+    public async Task A_terminating_namespace_refuses_new_objects_and_events_with_403_and_the_store_drops_refused_events()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = await api.CreateAsync(TestClusters.New(), None);
+        var keep = TestClusters.New("kept");
+        keep.Metadata.Finalizers = ["x/y"];
+        await api.CreateAsync(keep, None);
+        api.DeleteNamespace("cache");
+
+        Assert.Null(await api.GetAsync<CacheCluster>("cache", "demo", None));
+        Assert.NotNull((await api.GetAsync<CacheCluster>("cache", "kept", None))!.Metadata.DeletionTimestamp);
+        Assert.Equal(403, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(TestClusters.New("new"), None))).StatusCode);
+        var map = new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "m", NamespaceProperty = "cache" } };
+        Assert.Equal(403, (await Assert.ThrowsAsync<ApiException>(() => api.ApplyAsync(map, "cache-operator", force: true, None))).StatusCode);
+        var refused = await Assert.ThrowsAsync<ApiException>(() => api.CreateEventAsync(new Corev1Event { Metadata = new V1ObjectMeta { Name = "demo.1", NamespaceProperty = "cache" } }, None));
+        Assert.Equal(403, refused.StatusCode);
+        Assert.Contains("being terminated", refused.Message);
+
+        // Events are best effort: recording one there is not an error.
+        await new KubernetesClusterStore(api).RecordEventAsync(cluster, "Normal", "Test", "dropped", None);
+        Assert.Empty(api.Events);
+        // Other namespaces are unaffected.
+        await api.CreateAsync(TestClusters.New(ns: "other"), None);
+    }
+
+    [Fact]
     public async Task Server_side_apply_tracks_field_owners()
     {
         var api = new InMemoryKubeApi();
@@ -168,7 +228,8 @@ public class InMemoryKubeApiTests
     public async Task Label_selectors_filter_lists()
     {
         var api = new InMemoryKubeApi();
-        var cluster = TestClusters.New();
+        // The owner exists: the garbage collector deletes objects whose owners are all gone.
+        var cluster = await api.CreateAsync(TestClusters.New(), None);
         foreach (var obj in Manifests.All(cluster, TestClusters.Plan(cluster), false).OfType<V1StatefulSet>())
         {
             await api.ApplyAsync(obj, "cache-operator", true, None);

@@ -70,6 +70,19 @@ public sealed class KubernetesClientApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Finalizers_are_set_with_a_merge_patch_carrying_the_resource_version()
+    {
+        var cluster = TestClusters.New();
+        cluster.Metadata.ResourceVersion = "17";
+        await new KubernetesClusterStore(Api()).SetFinalizersAsync(cluster, ["example.com/keep"], CancellationToken.None);
+        var request = _requests.Single();
+        Assert.Equal("PATCH", request.Method);
+        Assert.StartsWith("/apis/cacheoperator.io/v1alpha1/namespaces/cache/cacheclusters/demo", request.Path);
+        Assert.StartsWith("application/merge-patch+json", request.ContentType);
+        Assert.Equal("""{"metadata":{"resourceVersion":"17","finalizers":["example.com/keep"]}}""", request.Body);
+    }
+
+    [Fact]
     public async Task Status_updates_go_to_the_status_subresource_and_409_is_a_conflict()
     {
         var cluster = TestClusters.New("conflict");

@@ -61,6 +61,74 @@ public class LeaderAndInformerTests
     }
 
     [Fact]
+    public async Task Lease_errors_are_retried_by_leader_and_standby_and_the_leader_releases_the_lease_when_it_stops()
+    {
+        var api = new InMemoryKubeApi();
+        using var metricsA = new OperatorMetrics();
+        using var metricsB = new OperatorMetrics();
+        var lease = TimeSpan.FromSeconds(4);
+        var stopped = new List<string>();
+
+        Func<CancellationToken, Task> Work(string name) => async ct =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                lock (stopped)
+                {
+                    stopped.Add(name);
+                }
+            }
+        };
+
+        using var stopA = new CancellationTokenSource();
+        using var stopB = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var a = OperatorRunner.RunAsLeaderAsync(api, "ops", "leader", "a", metricsA, NullLogger.Instance, Work("a"), stopA.Token, lease);
+        await WaitUntil(() => metricsA.IsLeader);
+        var b = OperatorRunner.RunAsLeaderAsync(api, "ops", "leader", "b", metricsB, NullLogger.Instance, Work("b"), stopB.Token, lease);
+
+        // What a real API server and network give now and then: forbidden (RBAC being rolled out), throttled, server errors,
+        // a dropped connection, a client timeout. Reads are met by the leader's renewals and the standby's tries alike; one
+        // at a time, each followed by a renewal that works, so the leader never misses its renew deadline.
+        var faults = new (string Verb, Func<Exception> Error)[]
+        {
+            ("get", () => new Reconcile.ApiException(403, "leases.coordination.k8s.io \"leader\" is forbidden")),
+            ("get", () => new Reconcile.ApiException(429, "Too many requests")),
+            ("get", () => new Reconcile.ApiException(500, "etcdserver: request timed out")),
+            ("get", () => new HttpRequestException("Connection reset by peer")),
+            ("update", () => new Reconcile.ApiException(503, "service unavailable")),
+            ("update", () => new HttpRequestException("Connection refused")),
+            ("get", () => new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout")),
+        };
+        foreach (var (verb, error) in faults)
+        {
+            api.FailNextWith((v, type, _) => v == verb && type.Kind == "Lease", error);
+            await WaitUntil(() => api.PendingFailures == 0);
+            var renewed = (await api.GetAsync<V1Lease>("ops", "leader", CancellationToken.None))!.Spec.RenewTime;
+            await WaitUntilAsync(async () => (await api.GetAsync<V1Lease>("ops", "leader", CancellationToken.None))!.Spec.RenewTime > renewed);
+            Assert.False(a.IsCompleted, $"the leader stopped after {verb} failed");
+            Assert.False(b.IsCompleted, $"the standby stopped after {verb} failed");
+        }
+        Assert.True(metricsA.IsLeader);
+        Assert.False(metricsB.IsLeader);
+        Assert.Empty(stopped);
+
+        // Shutdown hands the lease over: the work stops, then the lease has no holder, so the standby need not wait it out.
+        await stopA.CancelAsync();
+        Assert.True(await a);
+        // Released: no holder, or already the standby's.
+        Assert.NotEqual("a", (await api.GetAsync<V1Lease>("ops", "leader", CancellationToken.None))!.Spec.HolderIdentity);
+        Assert.Equal(["a"], stopped);
+        await WaitUntil(() => metricsB.IsLeader);
+        await stopB.CancelAsync();
+        Assert.True(await b);
+        Assert.Equal("", (await api.GetAsync<V1Lease>("ops", "leader", CancellationToken.None))!.Spec.HolderIdentity ?? "");
+    }
+
+    [Fact]
     public async Task Informer_lists_again_after_410_gone()
     {
         var api = new InMemoryKubeApi();
@@ -94,6 +162,16 @@ public class LeaderAndInformerTests
         lock (list)
         {
             return list.ToList();
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in 30s");
+            await Task.Delay(20);
         }
     }
 

@@ -37,7 +37,8 @@ public class ReconcilerTests
         var result = await world.ReconcileAsync(cluster);
         Assert.Equal(ReconcileOutcome.Requeue, result.Outcome);
         cluster = await world.GetAsync(cluster);
-        Assert.Contains(CacheClusterResource.Finalizer, cluster.Metadata.Finalizers);
+        // Everything made is owned by the cluster: garbage collection cleans up, no finalizer is needed.
+        Assert.Empty(cluster.Metadata.Finalizers ?? []);
         Assert.Equal(["demo-shard-0", "demo-shard-1", "demo-shard-2"], (await world.StatefulSetsAsync()).Select(s => s.Metadata.Name));
         Assert.All(await world.StatefulSetsAsync(), s => Assert.Equal(2, s.Spec.Replicas));
         Assert.NotNull(await world.Api.GetAsync<V1Service>("cache", "demo", None));
@@ -250,20 +251,47 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public async Task Delete_runs_cleanup_then_releases_the_finalizer()
+    public async Task Delete_leaves_the_clean_up_to_garbage_collection()
     {
         var (world, cluster) = await ReadyClusterAsync();
         using var _ = world;
         await world.Api.DeleteAsync<CacheCluster>("cache", "demo", None);
-        Assert.Equal(3, (await world.StatefulSetsAsync()).Count);
-
-        await world.ReconcileAsync(cluster);
         Assert.Null(await world.Api.GetAsync<CacheCluster>("cache", "demo", None));
         Assert.Empty(await world.StatefulSetsAsync());
         Assert.Null(await world.Api.GetAsync<V1Service>("cache", "demo", None));
         Assert.Null(await world.Api.GetAsync<V1ConfigMap>("cache", "demo-config", None));
-        Assert.Single(world.EventsWithReason("CleanedUp"));
         Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_finalizer_left_by_an_older_operator_is_removed_with_a_patch_and_deletion_completes_in_a_terminating_namespace()
+    {
+        using var world = new World();
+        var created = TestClusters.New();
+        // An older operator version put its clean-up finalizer on; another controller has its own.
+        created.Metadata.Finalizers = ["example.com/backup", CacheClusterResource.Finalizer];
+        var cluster = await world.CreateAsync(created);
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(["example.com/backup"], (await world.GetAsync(cluster)).Metadata.Finalizers);
+        // Metadata is patched (conditional on the resourceVersion), never replaced whole: fields unknown to this version survive.
+        Assert.Contains(("patch", "CacheCluster", "demo"), world.Api.Writes);
+        Assert.DoesNotContain(world.Api.Writes, w => w.Verb == "update" && w.Kind == "CacheCluster");
+
+        // Its namespace is deleted before this operator ran again: our finalizer is still there, and every Event is now refused
+        // with 403. The deletion must still complete (only the other controller's finalizer is left), with nothing crashing.
+        var stale = await world.GetAsync(cluster);
+        stale.Metadata.Finalizers = [CacheClusterResource.Finalizer, "example.com/backup"];
+        await world.Api.ReplaceAsync(stale, None);
+        world.Api.DeleteNamespace("cache");
+        await Assert.ThrowsAsync<ApiException>(() => world.Api.CreateEventAsync(new Corev1Event { Metadata = new V1ObjectMeta { Name = "x.1", NamespaceProperty = "cache" } }, None));
+        Assert.NotNull((await world.GetAsync(cluster)).Metadata.DeletionTimestamp);
+
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        Assert.Equal(["example.com/backup"], (await world.GetAsync(cluster)).Metadata.Finalizers);
+        var last = await world.GetAsync(cluster);
+        last.Metadata.Finalizers = [];
+        await world.Api.ReplaceAsync(last, None);
+        Assert.Null(await world.Api.GetAsync<CacheCluster>("cache", "demo", None));
     }
 
     [Fact]
@@ -285,8 +313,10 @@ public class ReconcilerTests
     public async Task A_concurrent_spec_edit_makes_the_finalizer_write_conflict_and_the_retry_sees_the_edit()
     {
         using var world = new World();
-        var cluster = await world.CreateAsync(TestClusters.New());
-        world.Api.FailNext((verb, type, _) => verb == "update" && type.Kind == "CacheCluster", 409);
+        var created = TestClusters.New();
+        created.Metadata.Finalizers = [CacheClusterResource.Finalizer];
+        var cluster = await world.CreateAsync(created);
+        world.Api.FailNext((verb, type, _) => verb == "patch" && type.Kind == "CacheCluster", 409);
         Assert.Equal(ReconcileOutcome.Requeue, (await world.ReconcileAsync(cluster)).Outcome);
         await EditSpecAsync(world, cluster, s => s.Shards = 2);
         await world.ReconcileAsync(cluster);
