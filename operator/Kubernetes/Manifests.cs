@@ -45,13 +45,19 @@ public static class Manifests
     /// <summary>The ServiceMonitor CRD's name.</summary>
     public const string ServiceMonitorCrd = "servicemonitors.monitoring.coreos.com";
 
+    /// <summary>Label naming the tool that manages an object.</summary>
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+
+    /// <summary>Value of <see cref="ManagedByLabel"/> on every object the operator creates.</summary>
+    public const string ManagedByValue = "cache-operator";
+
     /// <summary>Labels every object of the cluster carries.</summary>
     public static Dictionary<string, string> ClusterLabels(CacheCluster cluster, string component) => new()
     {
         ["app.kubernetes.io/name"] = "cache-node",
         ["app.kubernetes.io/instance"] = cluster.Metadata.Name,
         ["app.kubernetes.io/component"] = component,
-        ["app.kubernetes.io/managed-by"] = "cache-operator",
+        [ManagedByLabel] = ManagedByValue,
         ["app.kubernetes.io/part-of"] = "cache-operator",
     };
 
