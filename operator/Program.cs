@@ -42,6 +42,11 @@ public static class Program
         });
         root.Subcommands.Add(crds);
         root.Subcommands.Add(Local.LocalVerbs.Build());
+
+        var includeOutput = new Option<string>("--output", "-o") { Description = "The config file to write", Required = true };
+        var authInclude = new Command(AuthInclude.CommandName, $"Write requirepass/masterauth from ${Manifests.PasswordVariable} into a config file the node includes (the cache pods' init container)") { includeOutput };
+        authInclude.SetAction(parse => AuthInclude.Write(parse.GetValue(includeOutput)!, Environment.GetEnvironmentVariable(Manifests.PasswordVariable), Console.Error));
+        root.Subcommands.Add(authInclude);
         return root;
     }
 

@@ -81,7 +81,9 @@ public static class ConfigLoader
     }
 
     /// <summary>Applies redis.conf text, line by line; a bad line stops with Redis's fatal error text.</summary>
-    public static void ApplyText(NodeConfig config, string text)
+    public static void ApplyText(NodeConfig config, string text) => ApplyText(config, text, 0);
+
+    private static void ApplyText(NodeConfig config, string text, int depth)
     {
         var lines = text.Split('\n');
         bool saveSeen = false;
@@ -103,6 +105,13 @@ public static class ConfigLoader
             }
             string name = Encoding.UTF8.GetString(words[0]);
             var values = words.Skip(1).Select(w => Encoding.UTF8.GetString(w)).ToList();
+            if (name.Equals("include", StringComparison.OrdinalIgnoreCase) && values.Count == 1)
+            {
+                // As Redis: the included file's lines apply here, so later lines override them. The operator includes the
+                // file its init container writes the password into, which keeps the password off the command line.
+                Include(config, values[0], depth);
+                continue;
+            }
             if (config.Find(name) == config.Save && values is not [""])
             {
                 // As Redis 7.0: the first save line replaces the default, later ones add rules to it.
@@ -123,6 +132,25 @@ public static class ConfigLoader
         }
     }
 
+    private static void Include(NodeConfig config, string file, int depth)
+    {
+        if (depth >= 16)
+        {
+            throw new ConfigException($"Fatal error, config file '{file}' includes too deeply (include loop?)");
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string reason = e is FileNotFoundException or DirectoryNotFoundException ? "No such file or directory" : e.Message;
+            throw new ConfigException($"Fatal error, can't open config file '{file}': {reason}");
+        }
+        ApplyText(config, text, depth + 1);
+    }
+
     /// <summary>Applies one directive; returns Redis's reason when it is refused, else null.</summary>
     private static string? Apply(NodeConfig config, string name, List<string> values)
     {
@@ -141,6 +169,9 @@ public static class ConfigLoader
 
     private static ConfigException Fatal(int line, string text, string reason) => new(
         $"\n*** FATAL CONFIG FILE ERROR (Redis {RedisVersion}) ***\nReading the configuration file, at line {line}\n>>> '{text}'\n{reason}");
+
+    /// <summary>A config-file value quoted as Redis's sdscatrepr, so the line reads back as the same value (in the node and in redis-server).</summary>
+    public static string Quote(string value) => AppendQuoted(new StringBuilder(), value).ToString();
 
     /// <summary>Quotes a command-line value as Redis's sdscatrepr, so the line reads back as the same value.</summary>
     private static StringBuilder AppendQuoted(StringBuilder into, string value)

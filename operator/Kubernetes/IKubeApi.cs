@@ -20,8 +20,13 @@ public interface IKubeApi
     Task<ObjectList<T>> ListAsync<T>(string? @namespace, string? labelSelector, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>;
 
-    /// <summary>Changes after <paramref name="resourceVersion"/>; throws 410 when that version is too old.</summary>
-    IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string resourceVersion, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes after <paramref name="resourceVersion"/> to objects matching the equality label selector (null: all), with
+    /// bookmarks (allowWatchBookmarks): BOOKMARK events carry only metadata.resourceVersion, the version the watch has
+    /// reached, to resume from. Throws 410 when <paramref name="resourceVersion"/> is too old; may end at any time (the
+    /// server's watch timeout), after which the caller resumes from the last version it saw.
+    /// </summary>
+    IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string? labelSelector, string resourceVersion, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>;
 
     /// <summary>Creates the object; 409 when it exists.</summary>

@@ -11,7 +11,9 @@ namespace CacheOperator.Operator.Kubernetes;
 /// it: resourceVersion on every write and 409 on a stale one; generation bumped only when something other
 /// than metadata and status changes; the status subresource (updates keep status, status updates keep the
 /// rest); finalizers and deletionTimestamp; garbage collection of dependents by owner reference; watches
-/// from a resourceVersion with 410 once it is compacted; and server-side apply field ownership per field
+/// from a resourceVersion with 410 once it is compacted, filtered by label selector (an object that stops matching
+/// is sent as DELETED, one that starts matching as ADDED), with BOOKMARK events carrying the version reached; 429
+/// with Retry-After on demand; and server-side apply field ownership per field
 /// manager (lists are atomic, conflicts unless forced, fields a manager stops applying are removed unless
 /// another manager owns them).
 /// </summary>
@@ -23,8 +25,10 @@ public sealed class InMemoryKubeApi : IKubeApi
     private readonly List<Corev1Event> _events = [];
     private readonly HashSet<string> _terminating = [];
     private readonly List<(string Verb, string Kind, string Name)> _writes = [];
-    private readonly List<(Func<string, ResourceType, string, bool> Match, int StatusCode)> _failures = [];
-    private readonly List<(Func<string, ResourceType, string, bool> Match, Func<Exception> Error)> _faults = [];
+    private readonly List<(Func<string, ResourceType, string, bool> Match, Func<Exception> Failure)> _failures = [];
+    private readonly List<(string Verb, string Kind, string? Namespace, string? LabelSelector)> _reads = [];
+    private int _watchGeneration;
+    private bool _watchesPaused;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _version = 100;
     private long _compactedThrough;
@@ -57,21 +61,73 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
     }
 
-    /// <summary>The next call matching (verb, resource, name) fails with <paramref name="statusCode"/>; verbs: get, list, create, update, status, apply, patch, delete.</summary>
-    public void FailNext(Func<string, ResourceType, string, bool> match, int statusCode)
+    /// <summary>
+    /// The next call matching (verb, resource, name) fails with <paramref name="statusCode"/> (and, for 429 and 503, the
+    /// server's Retry-After); verbs: get, list, watch, create, update, status, apply, patch, delete. List and watch match name "".
+    /// </summary>
+    public void FailNext(Func<string, ResourceType, string, bool> match, int statusCode, TimeSpan? retryAfter = null) =>
+        FailNextWith(match, () => new ApiException(statusCode, $"injected failure ({statusCode})", retryAfter));
+
+    /// <summary>The next call matching (verb, resource, name) throws what <paramref name="failure"/> makes (a network error, a timeout).</summary>
+    public void FailNextWith(Func<string, ResourceType, string, bool> match, Func<Exception> failure)
     {
         lock (_gate)
         {
-            _failures.Add((match, statusCode));
+            _failures.Add((match, failure));
         }
     }
 
-    /// <summary>The next call matching (verb, resource, name) throws <paramref name="error"/>'s exception: a dropped connection or a timeout, not an API status.</summary>
-    public void FailNextWith(Func<string, ResourceType, string, bool> match, Func<Exception> error)
+    /// <summary>Every list and watch request: (verb, kind, namespace, label selector).</summary>
+    public IReadOnlyList<(string Verb, string Kind, string? Namespace, string? LabelSelector)> Reads
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _reads.ToList();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets the watch history up to now as etcd compaction does, without ending open watches: a watch that resumes from
+    /// an older version gets 410 Gone, one that resumes from now (a bookmark's version) does not.
+    /// </summary>
+    public void CompactHistory()
     {
         lock (_gate)
         {
-            _faults.Add((match, error));
+            _compactedThrough = _version;
+            _log.Clear();
+        }
+    }
+
+    /// <summary>Ends every open watch normally, as the API server does when a watch's timeout runs out.</summary>
+    public void EndWatches()
+    {
+        lock (_gate)
+        {
+            _watchGeneration++;
+            Wake();
+        }
+    }
+
+    /// <summary>Open watches deliver nothing until <see cref="ResumeWatches"/> (they still end with 410 on compaction): lets a test change objects while informers are not looking.</summary>
+    public void PauseWatches()
+    {
+        lock (_gate)
+        {
+            _watchesPaused = true;
+        }
+    }
+
+    /// <summary>Undoes <see cref="PauseWatches"/>.</summary>
+    public void ResumeWatches()
+    {
+        lock (_gate)
+        {
+            _watchesPaused = false;
+            Wake();
         }
     }
 
@@ -82,7 +138,7 @@ public sealed class InMemoryKubeApi : IKubeApi
         {
             lock (_gate)
             {
-                return _failures.Count + _faults.Count;
+                return _failures.Count;
             }
         }
     }
@@ -98,9 +154,7 @@ public sealed class InMemoryKubeApi : IKubeApi
             _compactedThrough = _version;
             _epoch++;
             _log.Clear();
-            var changed = _changed;
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            changed.SetResult();
+            Wake();
         }
     }
 
@@ -135,11 +189,11 @@ public sealed class InMemoryKubeApi : IKubeApi
         lock (_gate)
         {
             var type = ResourceTypes.Of<T>();
+            _reads.Add(("list", type.Kind, @namespace, labelSelector));
             ThrowIfInjected("list", type, "");
             var items = _objects
-                .Where(p => p.Key.Type == type && (@namespace is null || p.Key.Namespace == @namespace))
+                .Where(p => p.Key.Type == type && (@namespace is null || p.Key.Namespace == @namespace) && Matches(p.Value.Json, selector))
                 .Select(p => ToObject<T>(p.Value.Json))
-                .Where(o => selector.All(s => o.Metadata.Labels is { } labels && labels.TryGetValue(s.Key, out var value) && value == s.Value))
                 .OrderBy(o => o.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(o => o.Metadata.Name, StringComparer.Ordinal)
                 .ToList();
             return Task.FromResult(new ObjectList<T>(items, _version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -147,19 +201,27 @@ public sealed class InMemoryKubeApi : IKubeApi
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string? labelSelector, string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var type = ResourceTypes.Of<T>();
-        var since = long.Parse(resourceVersion, System.Globalization.CultureInfo.InvariantCulture);
+        var selector = ParseSelector(labelSelector);
+        if (!long.TryParse(resourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var since))
+        {
+            throw new ApiException(400, $"invalid resourceVersion \"{resourceVersion}\"");
+        }
         int epoch;
+        int generation;
         lock (_gate)
         {
+            _reads.Add(("watch", type.Kind, @namespace, labelSelector));
+            ThrowIfInjected("watch", type, "");
             epoch = _epoch;
+            generation = _watchGeneration;
         }
         while (true)
         {
-            List<LogEntry> batch;
+            var batch = new List<(WatchEventType Type, JsonObject Json)>();
             Task changed;
             lock (_gate)
             {
@@ -167,13 +229,49 @@ public sealed class InMemoryKubeApi : IKubeApi
                 {
                     throw new ApiException(410, $"too old resource version: {since} ({_compactedThrough})");
                 }
-                batch = _log.Where(e => e.Version > since && e.Type == type && (@namespace is null || e.Namespace == @namespace)).ToList();
+                if (generation != _watchGeneration)
+                {
+                    yield break;
+                }
                 changed = _changed.Task;
+                if (!_watchesPaused)
+                {
+                    foreach (var entry in _log.Where(e => e.Version > since && e.Type == type && (@namespace is null || e.Namespace == @namespace)))
+                    {
+                        // As the API server's watch cache: an object that stops matching the selector is gone for this
+                        // watch (DELETED), one that starts matching is new to it (ADDED).
+                        var now = Matches(entry.Json, selector);
+                        var before = entry.Previous is not null && Matches(entry.Previous, selector);
+                        var eventType = entry.EventType switch
+                        {
+                            WatchEventType.Modified when now && !before => WatchEventType.Added,
+                            WatchEventType.Modified when !now && before => WatchEventType.Deleted,
+                            _ => entry.EventType,
+                        };
+                        if (now || (entry.EventType == WatchEventType.Modified && before))
+                        {
+                            var json = (JsonObject)entry.Json.DeepClone();
+                            batch.Add((eventType, json));
+                        }
+                    }
+                    if (batch.Count == 0 && _version > since)
+                    {
+                        // Nothing this watch selects changed, but the store moved on: a bookmark says how far the watch has
+                        // got, so a resumed watch need not start from a version that may since have been compacted.
+                        var bookmark = new JsonObject
+                        {
+                            ["apiVersion"] = type.ApiVersion,
+                            ["kind"] = type.Kind,
+                            ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                        };
+                        batch.Add((WatchEventType.Bookmark, bookmark));
+                    }
+                }
             }
-            foreach (var entry in batch)
+            foreach (var (eventType, json) in batch)
             {
-                since = entry.Version;
-                yield return (entry.EventType, ToObject<T>(entry.Json));
+                since = long.Parse(Version(json), System.Globalization.CultureInfo.InvariantCulture);
+                yield return (eventType, ToObject<T>(json));
             }
             if (batch.Count == 0)
             {
@@ -403,19 +501,12 @@ public sealed class InMemoryKubeApi : IKubeApi
 
     private void ThrowIfInjected(string verb, ResourceType type, string name)
     {
-        var fault = _faults.FindIndex(f => f.Match(verb, type, name));
-        if (fault >= 0)
-        {
-            var error = _faults[fault].Error;
-            _faults.RemoveAt(fault);
-            throw error();
-        }
         var index = _failures.FindIndex(f => f.Match(verb, type, name));
         if (index >= 0)
         {
-            var code = _failures[index].StatusCode;
+            var failure = _failures[index].Failure;
             _failures.RemoveAt(index);
-            throw new ApiException(code, $"injected failure of {verb} {type.Plural}/{name}");
+            throw failure();
         }
     }
 
@@ -464,6 +555,16 @@ public sealed class InMemoryKubeApi : IKubeApi
         return result;
     }
 
+    private static bool Matches(JsonObject json, Dictionary<string, string> selector) =>
+        selector.All(s => json["metadata"]?["labels"]?[s.Key] is JsonValue value && value.GetValue<string>() == s.Value);
+
+    private void Wake()
+    {
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.SetResult();
+    }
+
     private Stored Existing((ResourceType Type, string Namespace, string Name) key, string? resourceVersion)
     {
         if (!_objects.TryGetValue(key, out var stored))
@@ -509,13 +610,14 @@ public sealed class InMemoryKubeApi : IKubeApi
             metadata["generation"] = long.Parse(stored.Json["metadata"]!["generation"]?.ToJsonString() ?? "1", System.Globalization.CultureInfo.InvariantCulture) + 1;
         }
         metadata["resourceVersion"] = NextVersion();
+        var previous = stored.Json;
         stored.Json = json;
         if (metadata["deletionTimestamp"] is not null && (metadata["finalizers"] as JsonArray ?? []).Count == 0)
         {
             Remove(key, stored);
             return stored;
         }
-        Record(key, WatchEventType.Modified, json, verb);
+        Record(key, WatchEventType.Modified, json, verb, previous);
         return stored;
     }
 
@@ -559,13 +661,11 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
     }
 
-    private void Record((ResourceType Type, string Namespace, string Name) key, WatchEventType eventType, JsonObject json, string verb)
+    private void Record((ResourceType Type, string Namespace, string Name) key, WatchEventType eventType, JsonObject json, string verb, JsonObject? previous = null)
     {
-        _log.Add(new LogEntry(long.Parse(Version(json), System.Globalization.CultureInfo.InvariantCulture), key.Type, key.Namespace, eventType, (JsonObject)json.DeepClone()));
+        _log.Add(new LogEntry(long.Parse(Version(json), System.Globalization.CultureInfo.InvariantCulture), key.Type, key.Namespace, eventType, (JsonObject)json.DeepClone(), (JsonObject?)previous?.DeepClone()));
         _writes.Add((verb, key.Type.Kind, key.Name));
-        var changed = _changed;
-        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        changed.SetResult();
+        Wake();
     }
 
     private string NextVersion() => (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -678,5 +778,5 @@ public sealed class InMemoryKubeApi : IKubeApi
         public Dictionary<string, HashSet<string>> Owners { get; } = [];
     }
 
-    private sealed record LogEntry(long Version, ResourceType Type, string Namespace, WatchEventType EventType, JsonObject Json);
+    private sealed record LogEntry(long Version, ResourceType Type, string Namespace, WatchEventType EventType, JsonObject Json, JsonObject? Previous);
 }

@@ -67,16 +67,19 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync<T>(string? @namespace, string? labelSelector, string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var type = ResourceTypes.Of<T>();
-        // The watcher reports an ERROR event (410 when the version expired) through onError, not the stream.
+        // The watcher reports an ERROR event (410 when the version expired) and network errors through onError, not the stream.
         Exception? failure = null;
         void OnError(Exception e) => failure ??= e;
+        // Bookmarks keep the resume version fresh; the server ends the watch after timeoutSeconds, randomised (as client-go
+        // does) so replicas do not all re-watch at once, and a connection that silently died is noticed within that time.
+        var timeoutSeconds = Random.Shared.Next(300, 600);
         var events = (@namespace is null
-            ? client.CustomObjects.WatchListClusterCustomObjectAsync(type.Group, type.Version, type.Plural, resourceVersion: resourceVersion, onError: OnError, cancellationToken: cancellationToken)
-            : client.CustomObjects.WatchListNamespacedCustomObjectAsync(type.Group, type.Version, @namespace, type.Plural, resourceVersion: resourceVersion, onError: OnError, cancellationToken: cancellationToken))
+            ? client.CustomObjects.WatchListClusterCustomObjectAsync(type.Group, type.Version, type.Plural, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: OnError, cancellationToken: cancellationToken)
+            : client.CustomObjects.WatchListNamespacedCustomObjectAsync(type.Group, type.Version, @namespace, type.Plural, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: OnError, cancellationToken: cancellationToken))
             .GetAsyncEnumerator(cancellationToken);
         try
         {
@@ -212,7 +215,23 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
     }
 
     private static ApiException Translate(HttpOperationException e) =>
-        new((int)e.Response.StatusCode, string.IsNullOrEmpty(e.Response.Content) ? e.Message : e.Response.Content);
+        new((int)e.Response.StatusCode, string.IsNullOrEmpty(e.Response.Content) ? e.Message : e.Response.Content, RetryAfter(e.Response));
+
+    /// <summary>The Retry-After header (429, 503): delay-seconds or an HTTP date.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseMessageWrapper response)
+    {
+        if (response.Headers is null || !response.Headers.TryGetValue("Retry-After", out var values) || values.FirstOrDefault() is not { } value)
+        {
+            return null;
+        }
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+        return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? TimeSpan.FromTicks(Math.Max(0, (at - DateTimeOffset.UtcNow).Ticks))
+            : null;
+    }
 }
 
 /// <summary>

@@ -30,8 +30,22 @@ public static class Manifests
     /// <summary>Environment variable holding the pod's name (downward API), for the announced hostname.</summary>
     public const string PodNameVariable = "POD_NAME";
 
-    /// <summary>Environment variable holding the password from the Secret.</summary>
+    /// <summary>Environment variable holding the password from the Secret (in the auth init container only).</summary>
     public const string PasswordVariable = "CACHE_PASSWORD";
+
+    /// <summary>Where the auth init container writes the include file with the password (an in-memory emptyDir).</summary>
+    public const string AuthDirectory = "/etc/cache-node-auth";
+
+    /// <summary>The include file with requirepass and masterauth, written by <see cref="AuthInclude"/>.</summary>
+    public const string AuthFile = AuthDirectory + "/auth.conf";
+
+    /// <summary>Environment variable naming the operator's own image, which the auth init container runs (the chart sets it).</summary>
+    public const string OperatorImageVariable = "OPERATOR_IMAGE";
+
+    /// <summary>The image of the auth init container: the operator's own (it has the auth-include verb; cache images may have no shell).</summary>
+    public static string OperatorImage { get; set; } = Environment.GetEnvironmentVariable(OperatorImageVariable) is { Length: > 0 } image
+        ? image
+        : "ghcr.io/cacheoperator/cache-operator:latest";
 
     /// <summary>Pod annotation with the config's hash, so a config change rolls the pods.</summary>
     public const string ConfigHashAnnotation = "cacheoperator.io/config-hash";
@@ -45,13 +59,19 @@ public static class Manifests
     /// <summary>The ServiceMonitor CRD's name.</summary>
     public const string ServiceMonitorCrd = "servicemonitors.monitoring.coreos.com";
 
+    /// <summary>Label naming the tool that manages an object.</summary>
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+
+    /// <summary>Value of <see cref="ManagedByLabel"/> on every object the operator creates.</summary>
+    public const string ManagedByValue = "cache-operator";
+
     /// <summary>Labels every object of the cluster carries.</summary>
     public static Dictionary<string, string> ClusterLabels(CacheCluster cluster, string component) => new()
     {
         ["app.kubernetes.io/name"] = "cache-node",
         ["app.kubernetes.io/instance"] = cluster.Metadata.Name,
         ["app.kubernetes.io/component"] = component,
-        ["app.kubernetes.io/managed-by"] = "cache-operator",
+        [ManagedByLabel] = ManagedByValue,
         ["app.kubernetes.io/part-of"] = "cache-operator",
     };
 
@@ -182,17 +202,6 @@ public static class Manifests
         {
             new() { Name = PodNameVariable, ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } } },
         };
-        if (spec.Auth?.SecretRef is { } secret)
-        {
-            env.Add(new V1EnvVar
-            {
-                Name = PasswordVariable,
-                ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret.Name, Key = secret.Key } },
-            });
-            // The kubelet expands $(VAR) in args, so the password never lands in the ConfigMap. Replicas authenticate to
-            // their master with the same password.
-            args.AddRange(["--requirepass", $"$({PasswordVariable})", "--masterauth", $"$({PasswordVariable})"]);
-        }
 
         // The root filesystem is read-only; the runtime still wants a writable /tmp.
         var mounts = new List<V1VolumeMount>
@@ -205,6 +214,42 @@ public static class Manifests
             new() { Name = "config", ConfigMap = new V1ConfigMapVolumeSource { Name = ConfigMapName(cluster) } },
             new() { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
         };
+        List<V1Container>? initContainers = null;
+        if (spec.Auth?.SecretRef is { } secret)
+        {
+            // The password never appears in arguments (readable by anyone who can read the pod spec, and in the process's
+            // command line): an init container gets it from the Secret through its environment and writes it into an
+            // in-memory file that the node and redis-server both read with --include.
+            args.AddRange(["--include", AuthFile]);
+            mounts.Add(new V1VolumeMount { Name = "auth", MountPath = AuthDirectory, ReadOnlyProperty = true });
+            volumes.Add(new V1Volume { Name = "auth", EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity("1Mi") } });
+            initContainers =
+            [
+                new V1Container
+                {
+                    Name = "auth-config",
+                    Image = OperatorImage,
+                    ImagePullPolicy = "IfNotPresent",
+                    Args = [AuthInclude.CommandName, "--output", AuthFile],
+                    Env =
+                    [
+                        new V1EnvVar
+                        {
+                            Name = PasswordVariable,
+                            ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret.Name, Key = secret.Key } },
+                        },
+                        new V1EnvVar { Name = "DOTNET_EnableDiagnostics", Value = "0" },
+                    ],
+                    Resources = new V1ResourceRequirements
+                    {
+                        Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("10m"), ["memory"] = new("32Mi") },
+                        Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("128Mi") },
+                    },
+                    VolumeMounts = [new V1VolumeMount { Name = "auth", MountPath = AuthDirectory }],
+                    SecurityContext = ContainerSecurityContext(),
+                },
+            ];
+        }
         List<V1PersistentVolumeClaim>? claims = null;
         if (spec.Persistence is { Enabled: true } persistence)
         {
@@ -259,13 +304,7 @@ public static class Manifests
             },
             Resources = Resources(spec.Resources),
             VolumeMounts = mounts,
-            SecurityContext = new V1SecurityContext
-            {
-                AllowPrivilegeEscalation = false,
-                ReadOnlyRootFilesystem = true,
-                RunAsNonRoot = true,
-                Capabilities = new V1Capabilities { Drop = ["ALL"] },
-            },
+            SecurityContext = ContainerSecurityContext(),
         };
 
         var overrides = spec.PodTemplate;
@@ -290,21 +329,17 @@ public static class Manifests
                     Metadata = new V1ObjectMeta { Labels = podLabels, Annotations = podAnnotations },
                     Spec = new V1PodSpec
                     {
+                        InitContainers = initContainers,
                         Containers = [container],
+                        // The node never calls the Kubernetes API: no token in its file system to steal.
+                        AutomountServiceAccountToken = false,
                         Volumes = volumes,
                         Affinity = affinity,
                         NodeSelector = overrides?.NodeSelector is { Count: > 0 } selector ? new Dictionary<string, string>(selector) : null,
                         Tolerations = overrides?.Tolerations is { Count: > 0 } tolerations ? tolerations : null,
                         TopologySpreadConstraints = overrides?.TopologySpreadConstraints is { Count: > 0 } spread ? spread : ClusterSpread(cluster),
                         PriorityClassName = overrides?.PriorityClassName,
-                        SecurityContext = overrides?.SecurityContext ?? new V1PodSecurityContext
-                        {
-                            RunAsNonRoot = true,
-                            RunAsUser = NonRootUser,
-                            RunAsGroup = NonRootUser,
-                            FsGroup = NonRootUser,
-                            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-                        },
+                        SecurityContext = PodSecurityContext(overrides?.SecurityContext),
                         TerminationGracePeriodSeconds = 30,
                         EnableServiceLinks = false,
                     },
@@ -313,6 +348,38 @@ public static class Manifests
             },
         };
     }
+
+    /// <summary>
+    /// The pod security context: the user's podTemplate.securityContext merged field by field over the safe defaults
+    /// (non-root user 1654, RuntimeDefault seccomp), so setting fsGroup or sysctls does not silently drop runAsNonRoot or
+    /// the seccomp profile. A field the user sets wins.
+    /// </summary>
+    public static V1PodSecurityContext PodSecurityContext(V1PodSecurityContext? user) => new()
+    {
+        RunAsNonRoot = user?.RunAsNonRoot ?? true,
+        RunAsUser = user?.RunAsUser ?? NonRootUser,
+        RunAsGroup = user?.RunAsGroup ?? NonRootUser,
+        FsGroup = user?.FsGroup ?? NonRootUser,
+        FsGroupChangePolicy = user?.FsGroupChangePolicy,
+        SeccompProfile = user?.SeccompProfile ?? new V1SeccompProfile { Type = "RuntimeDefault" },
+        SeLinuxOptions = user?.SeLinuxOptions,
+        SupplementalGroups = user?.SupplementalGroups,
+        SupplementalGroupsPolicy = user?.SupplementalGroupsPolicy,
+        Sysctls = user?.Sysctls,
+        WindowsOptions = user?.WindowsOptions,
+        AppArmorProfile = user?.AppArmorProfile,
+        SeLinuxChangePolicy = user?.SeLinuxChangePolicy,
+    };
+
+    /// <summary>Every container's: no privilege escalation, read-only root filesystem, non-root, no capabilities, RuntimeDefault seccomp.</summary>
+    public static V1SecurityContext ContainerSecurityContext() => new()
+    {
+        AllowPrivilegeEscalation = false,
+        ReadOnlyRootFilesystem = true,
+        RunAsNonRoot = true,
+        Capabilities = new V1Capabilities { Drop = ["ALL"] },
+        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+    };
 
     /// <summary>
     /// A shard's pods never share a Kubernetes node, so one node failure takes at most one copy of a shard's data (a replica

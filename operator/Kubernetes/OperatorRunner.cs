@@ -22,6 +22,9 @@ public sealed record ControllerOptions(string? Namespace, int Workers, TimeSpan 
 /// </summary>
 public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, ControllerOptions options, OperatorMetrics metrics, ILoggerFactory loggers)
 {
+    /// <summary>Label selector of the objects the operator creates (<see cref="Manifests.ClusterLabels"/>), which its informers watch.</summary>
+    public const string OwnedSelector = Manifests.ManagedByLabel + "=" + Manifests.ManagedByValue;
+
     private readonly ILogger _logger = loggers.CreateLogger("cache-operator");
 
     /// <summary>Runs the controller until cancelled; shuts the queue down and waits for workers.</summary>
@@ -57,13 +60,15 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
             }
         }
 
+        // Every CacheCluster is ours; of the owned kinds only the objects Manifests labels as ours, so the operator neither
+        // caches nor wakes on every ConfigMap and Service in the cluster.
         var tasks = new List<Task>
         {
             new Informer<CacheCluster>(api, options.Namespace, OnCluster, _logger).RunAsync(stop.Token),
-            new Informer<V1StatefulSet>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
-            new Informer<V1Service>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
-            new Informer<V1ConfigMap>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
-            new Informer<V1PodDisruptionBudget>(api, options.Namespace, OnOwned, _logger).RunAsync(stop.Token),
+            new Informer<V1StatefulSet>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
+            new Informer<V1Service>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
+            new Informer<V1ConfigMap>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
+            new Informer<V1PodDisruptionBudget>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
             ResyncAsync(queue, known, options.Resync, stop.Token),
         };
         var workers = controller.RunAsync(options.Workers, stop.Token);

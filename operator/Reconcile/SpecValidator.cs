@@ -21,13 +21,35 @@ public static class SpecValidator
     /// <summary>Where a node's persistent volume is mounted, and so its dir (snapshots) when spec.persistence is enabled.</summary>
     public const string DataDirectory = "/data";
 
-    /// <summary>Directives the operator sets itself; spec.config may not override them.</summary>
-    public static readonly IReadOnlyList<string> OperatorOwnedDirectives =
-    [
-        "port", "bind", "maxmemory", "maxmemory-policy", "requirepass", "masterauth", "protected-mode",
-        "cluster-enabled", "cluster-config-file", "cluster-port", "cluster-announce-ip", "cluster-announce-port",
-        "cluster-announce-bus-port", "cluster-announce-hostname", "cluster-preferred-endpoint-type",
-    ];
+    /// <summary>
+    /// Directives the operator sets itself or that would break what it builds (ports the Services, probes and the bus use;
+    /// the paths of the read-only pod; the password from spec.auth; the topology it manages); spec.config may not set
+    /// them. The value says what to use instead.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> OperatorOwnedDirectives = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["port"] = $"the client port is {RespPort}, which the Services and probes use",
+        ["bind"] = "the node listens on every address of its pod",
+        ["protected-mode"] = "use spec.auth to require a password",
+        ["maxmemory"] = "use spec.maxMemory",
+        ["maxmemory-policy"] = "use spec.evictionPolicy",
+        ["requirepass"] = "use spec.auth.secretRef (the password stays in the Secret)",
+        ["masterauth"] = "use spec.auth.secretRef (replicas use the same password)",
+        ["metrics-port"] = "the metrics, health and readiness port is 9121, which the probes, Services and ServiceMonitor use",
+        ["dir"] = $"the data directory is {DataDirectory} with spec.persistence; the root filesystem is read-only",
+        ["include"] = "the operator includes only its own files",
+        ["replicaof"] = "the operator assigns replicas to masters",
+        ["slaveof"] = "the operator assigns replicas to masters",
+        ["cluster-enabled"] = "every CacheCluster is a Redis Cluster",
+        ["cluster-config-file"] = "the operator places nodes.conf",
+        ["cluster-port"] = $"the cluster bus port is {BusPort}",
+        ["cluster-announce-ip"] = "nodes announce their pod's DNS name",
+        ["cluster-announce-port"] = "nodes announce their pod's DNS name and ports",
+        ["cluster-announce-tls-port"] = "nodes announce their pod's DNS name and ports",
+        ["cluster-announce-bus-port"] = "nodes announce their pod's DNS name and ports",
+        ["cluster-announce-hostname"] = "nodes announce their pod's DNS name",
+        ["cluster-preferred-endpoint-type"] = "redirections name the pods' DNS names",
+    };
 
     /// <summary>The cluster bus port: the RESP port + 10000, as Redis's default.</summary>
     public const int BusPort = RespPort + 10000;
@@ -97,13 +119,14 @@ public static class SpecValidator
         foreach (var (name, value) in (spec.Config ?? []).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var directive = catalog.Find(name);
-            if (directive is null)
+            // By the name given and by the directive's own name (an alias of a reserved directive is reserved too).
+            if (OperatorOwnedDirectives.TryGetValue(name, out var instead) || (directive is not null && OperatorOwnedDirectives.TryGetValue(directive.Name, out instead)))
+            {
+                found.Add(new SpecProblem("ReservedDirective", $"spec.config.{name}: the operator sets this directive itself; {instead}"));
+            }
+            else if (directive is null)
             {
                 found.Add(new SpecProblem("UnknownDirective", $"spec.config: the node has no directive \"{name}\""));
-            }
-            else if (OperatorOwnedDirectives.Contains(directive.Name, StringComparer.OrdinalIgnoreCase))
-            {
-                found.Add(new SpecProblem("ReservedDirective", $"spec.config: \"{name}\" is set by the operator (use spec.maxMemory, spec.evictionPolicy or spec.auth)"));
             }
             else if (directive.Validate(value) is { } error)
             {

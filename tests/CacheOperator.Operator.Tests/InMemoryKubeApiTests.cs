@@ -204,7 +204,7 @@ public class InMemoryKubeApiTests
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         var seen = new List<string>();
-        await foreach (var (type, obj) in api.WatchAsync<CacheCluster>("cache", list.ResourceVersion, timeout.Token))
+        await foreach (var (type, obj) in api.WatchAsync<CacheCluster>("cache", null, list.ResourceVersion, timeout.Token))
         {
             seen.Add($"{type} {obj.Metadata.Name}");
             if (seen.Count == 3)
@@ -217,7 +217,7 @@ public class InMemoryKubeApiTests
         api.Compact();
         var gone = await Assert.ThrowsAsync<ApiException>(async () =>
         {
-            await foreach (var _ in api.WatchAsync<CacheCluster>("cache", list.ResourceVersion, timeout.Token))
+            await foreach (var _ in api.WatchAsync<CacheCluster>("cache", null, list.ResourceVersion, timeout.Token))
             {
             }
         });
@@ -238,4 +238,50 @@ public class InMemoryKubeApiTests
         Assert.Single((await api.ListAsync<V1StatefulSet>("cache", "app.kubernetes.io/instance=demo,cacheoperator.io/shard=2", None)).Items);
         Assert.Empty((await api.ListAsync<V1StatefulSet>("other", null, None)).Items);
     }
+
+    [Fact]
+    public async Task Watch_with_a_label_selector_sees_only_matching_objects_and_bookmarks_for_the_rest()
+    {
+        var api = new InMemoryKubeApi();
+        var start = (await api.ListAsync<V1ConfigMap>("cache", "owner=us", None)).ResourceVersion;
+        await api.CreateAsync(Map("ours", ("owner", "us")), None);
+        await api.CreateAsync(Map("theirs", ("owner", "them")), None);
+        // Relabelled out of the selection: gone for this watch; another kind changing: only a bookmark.
+        var ours = (await api.GetAsync<V1ConfigMap>("cache", "ours", None))!;
+        ours.Metadata.Labels["owner"] = "them";
+        await api.ReplaceAsync(ours, None);
+        await api.CreateAsync(TestClusters.New("other-kind"), None);
+        var latest = (await api.ListAsync<CacheCluster>("cache", null, None)).ResourceVersion;
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var seen = new List<string>();
+        await foreach (var (type, obj) in api.WatchAsync<V1ConfigMap>("cache", "owner=us", start, timeout.Token))
+        {
+            seen.Add($"{type} {obj.Metadata.Name ?? obj.Metadata.ResourceVersion}");
+            if (type == WatchEventType.Bookmark)
+            {
+                break;
+            }
+        }
+        Assert.Equal(["Added ours", "Deleted ours", $"Bookmark {latest}"], seen);
+        Assert.Contains(("watch", "ConfigMap", "cache", "owner=us"), api.Reads);
+    }
+
+    [Fact]
+    public async Task Injected_429_carries_retry_after()
+    {
+        var api = new InMemoryKubeApi();
+        api.FailNext((verb, _, _) => verb == "list", 429, TimeSpan.FromSeconds(3));
+        var throttled = await Assert.ThrowsAsync<ApiException>(() => api.ListAsync<V1ConfigMap>("cache", null, None));
+        Assert.True(throttled.IsTooManyRequests);
+        Assert.Equal(TimeSpan.FromSeconds(3), throttled.RetryAfter);
+        Assert.Empty((await api.ListAsync<V1ConfigMap>("cache", null, None)).Items);
+    }
+
+    private static V1ConfigMap Map(string name, params (string Key, string Value)[] labels) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "cache", Labels = labels.ToDictionary(l => l.Key, l => l.Value) },
+    };
 }

@@ -107,13 +107,36 @@ public sealed class KubernetesClientApiTests : IDisposable
     {
         var error = await Assert.ThrowsAsync<ApiException>(async () =>
         {
-            await foreach (var _ in Api().WatchAsync<CacheCluster>("cache", "7", CancellationToken.None))
+            await foreach (var _ in Api().WatchAsync<CacheCluster>("cache", null, "7", CancellationToken.None))
             {
             }
         });
         Assert.True(error.IsGone);
         Assert.Contains("watch=true", _requests[0].Path);
         Assert.Contains("resourceVersion=7", _requests[0].Path);
+    }
+
+    [Fact]
+    public async Task Watches_ask_for_bookmarks_with_the_selector_and_yield_them()
+    {
+        var events = new List<(WatchEventType, string?)>();
+        await foreach (var (type, obj) in Api().WatchAsync<V1ConfigMap>("cache", "app.kubernetes.io/managed-by=cache-operator", "8", CancellationToken.None))
+        {
+            events.Add((type, obj.Metadata.ResourceVersion));
+        }
+        Assert.Equal([(WatchEventType.Modified, "11"), (WatchEventType.Bookmark, "15")], events);
+        var path = _requests.Single().Path;
+        Assert.Contains("allowWatchBookmarks=true", path);
+        Assert.Contains("labelSelector=app.kubernetes.io%2Fmanaged-by%3Dcache-operator", path);
+        Assert.Contains("timeoutSeconds=", path);
+    }
+
+    [Fact]
+    public async Task A_429_keeps_the_servers_retry_after()
+    {
+        var error = await Assert.ThrowsAsync<ApiException>(() => Api().GetAsync<V1ConfigMap>("cache", "throttled", CancellationToken.None));
+        Assert.True(error.IsTooManyRequests);
+        Assert.Equal(TimeSpan.FromSeconds(3), error.RetryAfter);
     }
 
     public void Dispose()
@@ -153,6 +176,10 @@ public sealed class KubernetesClientApiTests : IDisposable
             var (status, reply) = Answer(request.HttpMethod, path, body);
             var bytes = Encoding.UTF8.GetBytes(reply);
             context.Response.StatusCode = status;
+            if (status == 429)
+            {
+                context.Response.AddHeader("Retry-After", "3");
+            }
             context.Response.ContentType = "application/json";
             await context.Response.OutputStream.WriteAsync(bytes);
             context.Response.Close();
@@ -162,6 +189,15 @@ public sealed class KubernetesClientApiTests : IDisposable
     private static (int Status, string Body) Answer(string method, string path, string body)
     {
         const string NotFound = """{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}""";
+        if (path.Contains("watch=true", StringComparison.Ordinal) && path.Contains("resourceVersion=8", StringComparison.Ordinal))
+        {
+            return (200, """{"type":"MODIFIED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"m","namespace":"cache","resourceVersion":"11"}}}""" + "\n"
+                + """{"type":"BOOKMARK","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"resourceVersion":"15"}}}""" + "\n");
+        }
+        if (path.EndsWith("/throttled", StringComparison.Ordinal))
+        {
+            return (429, """{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"TooManyRequests","code":429}""");
+        }
         if (path.Contains("watch=true", StringComparison.Ordinal))
         {
             return (200, """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","message":"too old resource version","code":410}}""" + "\n");

@@ -157,6 +157,144 @@ public class LeaderAndInformerTests
         await running;
     }
 
+    [Fact]
+    public async Task Informer_relist_after_410_delivers_objects_deleted_while_it_was_not_watching()
+    {
+        var api = new InMemoryKubeApi();
+        await api.CreateAsync(TestClusters.New("a"), CancellationToken.None);
+        await api.CreateAsync(TestClusters.New("b"), CancellationToken.None);
+        var seen = new List<string>();
+        var informer = new Informer<CacheCluster>(api, "cache", (type, obj) => Record(seen, $"{type} {obj.Metadata.Name}"), NullLogger.Instance);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var running = informer.RunAsync(stop.Token);
+        await WaitUntil(() => Snapshot(seen).Contains("Added b"));
+
+        // b goes while the watch sees nothing, then the history is compacted: only a relist can tell.
+        api.PauseWatches();
+        await api.DeleteAsync<CacheCluster>("cache", "b", CancellationToken.None);
+        api.Compact();
+        await WaitUntil(() => informer.Lists == 2 && Snapshot(seen).Contains("Deleted b"));
+        Assert.DoesNotContain("Deleted a", Snapshot(seen));
+        api.ResumeWatches();
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
+    public async Task Informer_moves_its_resource_version_on_with_bookmarks_and_resumes_from_it()
+    {
+        var api = new InMemoryKubeApi();
+        await api.CreateAsync(TestClusters.New("a"), CancellationToken.None);
+        var seen = new List<string>();
+        var informer = new Informer<CacheCluster>(api, "cache", (type, obj) => Record(seen, $"{type} {obj.Metadata.Name}"), NullLogger.Instance);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var running = informer.RunAsync(stop.Token);
+        await WaitUntil(() => Snapshot(seen).Contains("Added a"));
+
+        // Writes to another kind move the store on; the CacheCluster watch hears of it only through bookmarks.
+        var cluster = (await api.GetAsync<CacheCluster>("cache", "a", CancellationToken.None))!;
+        await api.ApplyAsync(Manifests.ConfigMap(cluster, TestClusters.Plan(cluster)), "test", force: true, CancellationToken.None);
+        var latest = (await api.ListAsync<V1ConfigMap>("cache", null, CancellationToken.None)).ResourceVersion;
+        await WaitUntil(() => informer.ResourceVersion == latest);
+
+        // The server forgets everything up to now and ends the watch (its timeout): resuming from the bookmark needs no relist.
+        api.CompactHistory();
+        api.EndWatches();
+        await api.CreateAsync(TestClusters.New("c"), CancellationToken.None);
+        await WaitUntil(() => Snapshot(seen).Contains("Added c"));
+        Assert.Equal(1, informer.Lists);
+        Assert.Equal(["Added a", "Added c"], Snapshot(seen));
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
+    public async Task Informer_waits_as_long_as_429_says_and_retries_network_errors_without_ending()
+    {
+        var api = new InMemoryKubeApi();
+        await api.CreateAsync(TestClusters.New("a"), CancellationToken.None);
+        api.FailNext((verb, type, _) => verb == "list" && type.Kind == "CacheCluster", 429, TimeSpan.FromSeconds(7));
+        api.FailNextWith((verb, type, _) => verb == "watch" && type.Kind == "CacheCluster", () => new HttpRequestException("connection reset"));
+        api.FailNextWith((verb, type, _) => verb == "watch" && type.Kind == "CacheCluster", () => new TaskCanceledException("request timed out"));
+        var delays = new List<TimeSpan>();
+        var seen = new List<string>();
+        var informer = new Informer<CacheCluster>(api, "cache", (type, obj) => Record(seen, $"{type} {obj.Metadata.Name}"), NullLogger.Instance)
+        {
+            // Recorded, not slept: the test checks what the informer asked for.
+            Delay = (delay, _) =>
+            {
+                lock (delays)
+                {
+                    delays.Add(delay);
+                }
+                return Task.CompletedTask;
+            },
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var running = informer.RunAsync(stop.Token);
+        await WaitUntil(() => Snapshot(seen).Contains("Added a"));
+        await api.CreateAsync(TestClusters.New("b"), CancellationToken.None);
+        await WaitUntil(() => Snapshot(seen).Contains("Added b"));
+
+        List<TimeSpan> asked;
+        lock (delays)
+        {
+            asked = delays.ToList();
+        }
+        Assert.Equal(3, asked.Count);
+        Assert.Equal(TimeSpan.FromSeconds(7), asked[0]);
+        // After the 429 the list succeeded, so the two watch failures back off from the start: 0.25-0.5 s, then 0.5-1 s.
+        Assert.InRange(asked[1], Informer<CacheCluster>.InitialBackoff / 2, Informer<CacheCluster>.InitialBackoff);
+        Assert.InRange(asked[2], Informer<CacheCluster>.InitialBackoff, Informer<CacheCluster>.InitialBackoff * 2);
+        // The failed watches resumed from their version: no relist.
+        Assert.Equal(1, informer.Lists);
+        Assert.False(running.IsCompleted);
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
+    public void Backoff_doubles_is_capped_and_jittered()
+    {
+        for (var failures = 1; failures <= 40; failures++)
+        {
+            var step = TimeSpan.FromTicks(Math.Min(Informer<CacheCluster>.InitialBackoff.Ticks << Math.Min(failures - 1, 20), Informer<CacheCluster>.MaxBackoff.Ticks));
+            Assert.InRange(Informer<CacheCluster>.Backoff(failures), step / 2, step);
+        }
+        var samples = Enumerable.Range(0, 50).Select(_ => Informer<CacheCluster>.Backoff(30)).ToHashSet();
+        Assert.True(samples.Count > 1, "the delay is jittered");
+    }
+
+    [Fact]
+    public async Task Controller_watches_every_CacheCluster_but_only_the_owned_kinds_it_labelled()
+    {
+        var api = new InMemoryKubeApi();
+        using var metrics = new OperatorMetrics();
+        var runner = new OperatorRunner(api, new ScriptedTopology(), new ControllerOptions("cache", 1, TimeSpan.FromMinutes(10)), metrics, NullLoggerFactory.Instance);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var running = runner.RunControllerAsync(stop.Token);
+        await WaitUntil(() => api.Reads.Where(r => r.Verb == "watch").Select(r => r.Kind).Distinct().Count() == 5);
+        await stop.CancelAsync();
+        await running;
+
+        foreach (var read in api.Reads)
+        {
+            Assert.Equal("cache", read.Namespace);
+            Assert.Equal(read.Kind == "CacheCluster" ? null : "app.kubernetes.io/managed-by=cache-operator", read.LabelSelector);
+        }
+        // The selector is the label every owned object carries.
+        var cluster = TestClusters.New();
+        Assert.All(Manifests.All(cluster, TestClusters.Plan(cluster), serviceMonitorAvailable: true), o => Assert.Equal("cache-operator", o.Metadata.Labels["app.kubernetes.io/managed-by"]));
+    }
+
+    private static void Record(List<string> list, string item)
+    {
+        lock (list)
+        {
+            list.Add(item);
+        }
+    }
+
     private static List<string> Snapshot(List<string> list)
     {
         lock (list)

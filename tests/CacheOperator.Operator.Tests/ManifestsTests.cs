@@ -49,10 +49,9 @@ public class ManifestsTests
         Assert.Equal(("/readyz", "9121"), (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value));
         Assert.Equal(("/healthz", "9121"), (container.LivenessProbe.HttpGet.Path, container.LivenessProbe.HttpGet.Port.Value));
         Assert.Equal(
-            ["/etc/cache-node/node.conf", "--cluster-announce-hostname", "$(POD_NAME).demo-headless.cache.svc", "--requirepass", "$(CACHE_PASSWORD)", "--masterauth", "$(CACHE_PASSWORD)"],
+            ["/etc/cache-node/node.conf", "--cluster-announce-hostname", "$(POD_NAME).demo-headless.cache.svc", "--include", "/etc/cache-node-auth/auth.conf"],
             container.Args);
-        var password = Assert.Single(container.Env, e => e.Name == "CACHE_PASSWORD");
-        Assert.Equal(("cache-auth", "pw"), (password.ValueFrom.SecretKeyRef.Name, password.ValueFrom.SecretKeyRef.Key));
+        Assert.DoesNotContain(container.Env, e => e.ValueFrom?.SecretKeyRef is not null);
         Assert.Equal("metadata.name", Assert.Single(container.Env, e => e.Name == "POD_NAME").ValueFrom.FieldRef.FieldPath);
         Assert.Contains(container.Ports, p => p is { Name: "bus", ContainerPort: 16379 });
         Assert.Contains(set.Spec.Template.Spec.Volumes, v => v.ConfigMap?.Name == "demo-config");
@@ -167,5 +166,122 @@ public class ManifestsTests
                 Assert.Single(KubernetesYaml.LoadAllFromString(yaml));
             }
         }
+    }
+
+    [Fact]
+    public void The_password_reaches_the_node_through_an_init_containers_file_never_the_arguments()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.Auth = new AuthSpec { SecretRef = new SecretKeyRef { Name = "cache-auth", Key = "pw" } };
+        var pod = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0).Spec.Template.Spec;
+
+        var everyArgument = pod.Containers.Concat(pod.InitContainers).SelectMany(c => (c.Command ?? []).Concat(c.Args ?? [])).ToList();
+        Assert.DoesNotContain(everyArgument, a => a.Contains("requirepass", StringComparison.OrdinalIgnoreCase) || a.Contains("masterauth", StringComparison.OrdinalIgnoreCase) || a.Contains("$(CACHE_PASSWORD)", StringComparison.Ordinal));
+        var init = Assert.Single(pod.InitContainers);
+        Assert.Equal(Manifests.OperatorImage, init.Image);
+        Assert.Equal(["auth-include", "--output", "/etc/cache-node-auth/auth.conf"], init.Args);
+        var password = Assert.Single(init.Env, e => e.Name == "CACHE_PASSWORD");
+        Assert.Equal(("cache-auth", "pw"), (password.ValueFrom.SecretKeyRef.Name, password.ValueFrom.SecretKeyRef.Key));
+        var volume = Assert.Single(pod.Volumes, v => v.Name == "auth");
+        Assert.Equal("Memory", volume.EmptyDir.Medium);
+        Assert.True(Assert.Single(pod.Containers[0].VolumeMounts, m => m.Name == "auth").ReadOnlyProperty);
+        Assert.Equal(Manifests.ContainerSecurityContext().Capabilities.Drop, init.SecurityContext.Capabilities.Drop);
+        Assert.True(init.SecurityContext.ReadOnlyRootFilesystem);
+    }
+
+    [Fact]
+    public async Task The_auth_include_verb_writes_a_file_both_servers_read_and_refuses_an_empty_password()
+    {
+        var directory = Directory.CreateTempSubdirectory("auth-include-");
+        try
+        {
+            const string Password = "p w\"\\x\u00e9\n";
+            var file = Path.Combine(directory.FullName, "auth.conf");
+            Assert.Equal(0, AuthInclude.Write(file, Password, TextWriter.Null));
+            // Written again, as a restarted pod's init container does over the same emptyDir.
+            Assert.Equal(0, AuthInclude.Write(file, Password, TextWriter.Null));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(file));
+            }
+            var config = new CacheOperator.Node.Configuration.NodeConfig();
+            CacheOperator.Node.Configuration.ConfigLoader.Load(config, ["--port", "7000", "--include", file]);
+            Assert.Equal((Password, Password), (config.RequirePass.Text, config.MasterAuth.Text));
+
+            Assert.NotEqual(0xEF, File.ReadAllBytes(file)[0]);
+
+            // Both servers take the file with --include (no password on their command line) and require that password.
+            foreach (var kind in new[] { Topology.ServerKind.Node, Topology.ServerKind.Redis })
+            {
+                using var server = Topology.ClusterProcess.Start($"auth-{kind}", 0, kind, directory.FullName, Password);
+                Assert.Equal("PONG", (await server.CallAsync("PING")).AsString());
+            }
+
+            var error = new StringWriter();
+            Assert.Equal(1, AuthInclude.Write(Path.Combine(directory.FullName, "empty.conf"), null, error));
+            Assert.Contains("CACHE_PASSWORD", error.ToString());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Cache_pods_get_no_service_account_token()
+    {
+        var cluster = TestClusters.New();
+        Assert.False(Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0).Spec.Template.Spec.AutomountServiceAccountToken);
+    }
+
+    [Fact]
+    public void A_users_security_context_is_merged_field_by_field_over_the_safe_defaults()
+    {
+        var cluster = TestClusters.New();
+        cluster.Spec.PodTemplate = new PodTemplateSpec { SecurityContext = new V1PodSecurityContext { FsGroup = 2000, Sysctls = [new V1Sysctl { Name = "net.core.somaxconn", Value = "1024" }] } };
+        var pod = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0).Spec.Template.Spec;
+        Assert.Equal(2000, pod.SecurityContext.FsGroup);
+        Assert.Equal("net.core.somaxconn", Assert.Single(pod.SecurityContext.Sysctls).Name);
+        Assert.True(pod.SecurityContext.RunAsNonRoot);
+        Assert.Equal(Manifests.NonRootUser, pod.SecurityContext.RunAsUser);
+        Assert.Equal("RuntimeDefault", pod.SecurityContext.SeccompProfile.Type);
+        var container = pod.Containers[0].SecurityContext;
+        Assert.Equal((false, true, true, "RuntimeDefault"), (container.AllowPrivilegeEscalation, container.ReadOnlyRootFilesystem, container.RunAsNonRoot, container.SeccompProfile.Type));
+        Assert.Equal(["ALL"], container.Capabilities.Drop);
+
+        // Every field of PodSecurityContext the user sets comes through (none is forgotten by the merge).
+        var full = new V1PodSecurityContext();
+        foreach (var property in typeof(V1PodSecurityContext).GetProperties().Where(p => p.CanWrite))
+        {
+            property.SetValue(full, Sample(property.PropertyType));
+        }
+        var merged = Manifests.PodSecurityContext(full);
+        foreach (var property in typeof(V1PodSecurityContext).GetProperties().Where(p => p.CanWrite))
+        {
+            Assert.True(Equals(property.GetValue(full), property.GetValue(merged)), $"securityContext.{property.Name} is lost by the merge");
+        }
+    }
+
+    private static object Sample(Type type)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (underlying == typeof(string))
+        {
+            return "x";
+        }
+        if (underlying == typeof(bool))
+        {
+            return true;
+        }
+        if (underlying == typeof(long))
+        {
+            return 4242L;
+        }
+        if (underlying.IsInterface && underlying.IsGenericType)
+        {
+            return Activator.CreateInstance(typeof(List<>).MakeGenericType(underlying.GetGenericArguments()))!;
+        }
+        // Objects: the merge keeps the user's instance, which reference equality checks.
+        return Activator.CreateInstance(underlying)!;
     }
 }

@@ -43,6 +43,27 @@ public class MemoryAndValidationTests
         Assert.Contains(problems, p => p.Message.Contains("no-such-directive"));
     }
 
+    [Theory]
+    [InlineData("metrics-port", "9999")]
+    [InlineData("port", "7000")]
+    [InlineData("dir", "/tmp")]
+    [InlineData("include", "/etc/passwd")]
+    [InlineData("requirepass", "x")]
+    [InlineData("masterauth", "x")]
+    [InlineData("bind", "127.0.0.1")]
+    [InlineData("cluster-port", "17000")]
+    [InlineData("cluster-announce-hostname", "elsewhere")]
+    [InlineData("slaveof", "10.0.0.1 6379")]
+    public void Operator_owned_directives_are_refused_naming_the_directive(string name, string value)
+    {
+        var spec = TestClusters.New().Spec;
+        spec.Config = new() { [name] = value };
+        Assert.Null(SpecValidator.Plan(spec, out var problems));
+        var problem = Assert.Single(problems);
+        Assert.Equal("ReservedDirective", problem.Reason);
+        Assert.StartsWith($"spec.config.{name}: the operator sets this directive itself; ", problem.Message);
+    }
+
     [Fact]
     public void Directives_the_node_refuses_never_reach_the_node_config()
     {

@@ -178,10 +178,14 @@ public sealed class ClusterProcess : IDisposable
         }
         if (Password is not null)
         {
-            info.ArgumentList.Add("--requirepass");
-            info.ArgumentList.Add(Password);
-            info.ArgumentList.Add("--masterauth");
-            info.ArgumentList.Add(Password);
+            // As in a pod: the auth init container's include file, never the password on the command line.
+            var include = Path.Combine(Directory, "auth.conf");
+            if (CacheOperator.Operator.Kubernetes.AuthInclude.Write(include, Password, TextWriter.Null) != 0)
+            {
+                throw new InvalidOperationException($"{Name}: could not write {include}");
+            }
+            info.ArgumentList.Add("--include");
+            info.ArgumentList.Add(include);
         }
         if (Kind == ServerKind.Node)
         {
