@@ -51,6 +51,9 @@ public sealed record MemberView(
     string? ClusterState,
     ReplicationInfo? Replication)
 {
+    /// <summary>CLUSTER COUNTKEYSINSLOT of each slot it has open (migrating or importing).</summary>
+    public IReadOnlyDictionary<int, long> KeysInOpenSlots { get; init; } = new Dictionary<int, long>();
+
     /// <summary>A member that did not answer.</summary>
     public static MemberView Unreachable(MemberEndpoint member, string error) => new(member, false, error, null, [], null, null);
 

@@ -36,7 +36,23 @@ public sealed record TopologyReport(
     string ClusterState,
     IReadOnlyList<ShardReport> Shards,
     IReadOnlyList<string> Problems,
-    IReadOnlyList<TopologyActionResult> Actions);
+    IReadOnlyList<TopologyActionResult> Actions)
+{
+    /// <summary>What resharding did this round (null: nothing to move).</summary>
+    public ReshardRound? Resharding { get; init; }
+
+    /// <summary>Shards at or above the desired count whose nodes own no slot any more: safe to delete.</summary>
+    public IReadOnlyList<int> DrainedShards { get; init; } = [];
+}
+
+/// <summary>One round of resharding.</summary>
+/// <param name="SlotsLeft">Slots that were still to move when the round began.</param>
+/// <param name="SlotsMoved">Slots that changed hands this round.</param>
+/// <param name="KeysMoved">Keys moved this round.</param>
+/// <param name="Elapsed">Time spent moving this round.</param>
+/// <param name="Failure">A slot whose move failed this round, or the failure that still pauses resharding.</param>
+/// <param name="Paused">Nothing was moved because of an earlier failure, until its backoff ends.</param>
+public sealed record ReshardRound(int SlotsLeft, int SlotsMoved, long KeysMoved, TimeSpan Elapsed, SlotMigrationFailure? Failure, bool Paused = false);
 
 /// <summary>One shard as the nodes see it.</summary>
 /// <param name="Index">Shard number.</param>

@@ -12,11 +12,24 @@ public sealed class TopologyManager : ITopologyManager
     private readonly TimeProvider _time;
     private readonly TimeSpan _failoverGrace;
     private readonly Dictionary<string, DateTimeOffset> _failedSince = new(StringComparer.Ordinal);
+    private readonly SlotMigrator _migrator;
+    private readonly MigrationOptions _migration;
+    private readonly TimeSpan _retryAfterFailure;
+    // Failed slot moves by the endpoints (host:port) of both sides: one manager serves every cluster, and endpoints are unique.
+    private readonly Dictionary<string, (SlotMigrationFailure Failure, DateTimeOffset At, int Attempts)> _migrationFailures = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
 
     /// <summary>A manager with <paramref name="settings"/> for its connections and <paramref name="failoverGrace"/> (default 10 s) before forcing failovers.</summary>
-    public TopologyManager(NodeConnectionSettings? settings = null, TimeSpan? failoverGrace = null, TimeProvider? time = null)
+    /// <param name="settings">Connection settings for observing and admin commands.</param>
+    /// <param name="failoverGrace">How long before forcing failovers.</param>
+    /// <param name="time">Clock.</param>
+    /// <param name="migration">How much one round reshards (default: 5 s of slots).</param>
+    /// <param name="retryAfterFailure">How long resharding pauses after a failed slot (default 30 s, doubling per repeated failure up to 10 min).</param>
+    public TopologyManager(NodeConnectionSettings? settings = null, TimeSpan? failoverGrace = null, TimeProvider? time = null, MigrationOptions? migration = null, TimeSpan? retryAfterFailure = null)
     {
+        _migrator = new SlotMigrator();
+        _migration = migration ?? MigrationOptions.Default;
+        _retryAfterFailure = retryAfterFailure ?? TimeSpan.FromSeconds(30);
         _observer = new TopologyObserver(settings);
         _executor = new TopologyExecutor(settings);
         _time = time ?? TimeProvider.System;
@@ -44,8 +57,60 @@ public sealed class TopologyManager : ITopologyManager
         {
             problems.Add($"{failed.Detail} on {failed.Target} failed: {failed.Error}");
         }
-        return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results);
+        var resharding = plan.Actions.Count == 0 && plan.Moves.Count > 0 ? await ReshardAsync(plan, desired, problems, cancellationToken).ConfigureAwait(false) : null;
+        return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results) { Resharding = resharding, DrainedShards = plan.DrainedShards };
     }
+
+    /// <summary>Moves a budget's worth of slots, unless a recent failure pauses resharding (growing backoff, never a blind loop).</summary>
+    private async Task<ReshardRound> ReshardAsync(TopologyPlan plan, DesiredTopology desired, List<string> problems, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var endpoints = plan.Moves.SelectMany(m => new[] { m.Source, m.Target }).Distinct(StringComparer.Ordinal)
+            .Select(name => desired.Members.FirstOrDefault(m => m.Name == name)).OfType<MemberEndpoint>()
+            .Select(Endpoint).ToList();
+        (SlotMigrationFailure Failure, DateTimeOffset At, int Attempts)? last;
+        lock (_sync)
+        {
+            last = endpoints.Select(e => _migrationFailures.TryGetValue(e, out var f) ? f : default((SlotMigrationFailure, DateTimeOffset, int)?)).OfType<(SlotMigrationFailure, DateTimeOffset, int)>()
+                .OrderByDescending(f => f.Item2).Cast<(SlotMigrationFailure, DateTimeOffset, int)?>().FirstOrDefault();
+        }
+        if (last is { } paused)
+        {
+            var wait = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(10).Ticks, _retryAfterFailure.Ticks << Math.Min(paused.Attempts - 1, 10)));
+            if (now - paused.At < wait)
+            {
+                problems.Add($"resharding is paused until {(paused.At + wait).UtcDateTime:HH:mm:ss}Z after moving slot {paused.Failure.Slot} from {paused.Failure.Source} to {paused.Failure.Target} failed: {paused.Failure.Error}");
+                return new ReshardRound(plan.Moves.Count, 0, 0, TimeSpan.Zero, paused.Failure, Paused: true);
+            }
+        }
+        var result = await _migrator.MigrateAsync(plan.Moves, plan.Masters, desired, _migration, cancellationToken).ConfigureAwait(false);
+        lock (_sync)
+        {
+            if (result.Failure is { } failure)
+            {
+                var entry = (failure, _time.GetUtcNow(), (last?.Attempts ?? 0) + 1);
+                foreach (var name in new[] { failure.Source, failure.Target })
+                {
+                    if (desired.Members.FirstOrDefault(m => m.Name == name) is { } member)
+                    {
+                        _migrationFailures[Endpoint(member)] = entry;
+                    }
+                }
+            }
+            else if (result.SlotsMoved > 0)
+            {
+                endpoints.ForEach(e => _migrationFailures.Remove(e));
+            }
+        }
+        if (result.Failure is { } failed)
+        {
+            problems.Add($"moving slot {failed.Slot} from {failed.Source} to {failed.Target} failed" + (failed.RolledBack ? " and was rolled back" : "; the slot stays open to be resumed") + $": {failed.Error}");
+        }
+        problems.AddRange(result.Warnings);
+        return new ReshardRound(plan.Moves.Count, result.SlotsMoved, result.KeysMoved, result.Elapsed, result.Failure);
+    }
+
+    private static string Endpoint(MemberEndpoint member) => $"{member.Host}:{member.Port}";
 
     private Dictionary<string, TimeSpan> TrackFailures(ObservedTopology observed)
     {

@@ -52,8 +52,16 @@ public sealed class TopologyObserver(NodeConnectionSettings? settings = null)
             var nodes = Text(await connection.ExecuteAsync(["CLUSTER", "NODES"], cancellationToken).ConfigureAwait(false), "CLUSTER NODES");
             var info = Text(await connection.ExecuteAsync(["CLUSTER", "INFO"], cancellationToken).ConfigureAwait(false), "CLUSTER INFO");
             var replication = Text(await connection.ExecuteAsync(["INFO", "replication"], cancellationToken).ConfigureAwait(false), "INFO replication");
-            return new MemberView(member, true, null, myId.Trim(), ClusterNodeEntry.ParseAll(nodes),
-                ReplicationInfo.InfoFields(info).GetValueOrDefault("cluster_state"), ReplicationInfo.Parse(replication));
+            var entries = ClusterNodeEntry.ParseAll(nodes);
+            var open = new Dictionary<int, long>();
+            foreach (var slot in (entries.FirstOrDefault(e => e.IsMyself)?.Migrations ?? []).Select(m => m.Slot).Distinct())
+            {
+                var count = await connection.ExecuteAsync(["CLUSTER", "COUNTKEYSINSLOT", slot.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
+                open[slot] = count.IsError ? throw new InvalidOperationException($"CLUSTER COUNTKEYSINSLOT failed: {count.AsString()}") : count.AsInt64();
+            }
+            return new MemberView(member, true, null, myId.Trim(), entries,
+                ReplicationInfo.InfoFields(info).GetValueOrDefault("cluster_state"), ReplicationInfo.Parse(replication))
+            { KeysInOpenSlots = open };
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
         {

@@ -20,7 +20,16 @@ public sealed record TopologyAction(string Kind, string Target, IReadOnlyList<st
 public sealed record TopologyPlan(IReadOnlyList<TopologyAction> Actions, IReadOnlyList<string> Problems, IReadOnlyList<ShardReport> Shards, string ClusterState)
 {
     /// <summary>Nothing to do and nothing wrong.</summary>
-    public bool Ready => Actions.Count == 0 && Problems.Count == 0;
+    public bool Ready => Actions.Count == 0 && Problems.Count == 0 && Moves.Count == 0;
+
+    /// <summary>Slots to move with their keys, in order, once the actions are done: open slots to finish first, else the balancing moves.</summary>
+    public IReadOnlyList<SlotMove> Moves { get; init; } = [];
+
+    /// <summary>Member names of every master serving slots (each gets SETSLOT NODE when a slot changes hands).</summary>
+    public IReadOnlyList<string> Masters { get; init; } = [];
+
+    /// <summary>Shards at or above the desired count whose nodes own no slot any more: safe to delete.</summary>
+    public IReadOnlyList<int> DrainedShards { get; init; } = [];
 }
 
 /// <summary>Inputs of the planner that are not in one observation.</summary>
@@ -54,9 +63,9 @@ public static class TopologyPlanner
             problems.Add($"the desired topology has {desired.Shards} shards; at least 1 is needed");
             return new TopologyPlan(actions, problems, [], "unknown");
         }
-        foreach (var member in desired.Members.Where(m => m.Shard < 0 || m.Shard >= desired.Shards))
+        foreach (var member in desired.Members.Where(m => m.Shard < 0))
         {
-            problems.Add($"member {member.Name} is in shard {member.Shard}, but there are only shards 0-{desired.Shards - 1}");
+            problems.Add($"member {member.Name} is in shard {member.Shard}; shards are numbered from 0");
         }
         foreach (var name in desired.Members.GroupBy(m => m.Name).Where(g => g.Count() > 1).Select(g => g.Key))
         {
@@ -199,10 +208,14 @@ public static class TopologyPlanner
 
         // Shards: the master is the member of the shard serving slots; a shard nobody serves gets the member that is a
         // master already (lowest name). Its unowned slots go to it; its other members replicate it.
+        // Shards at or above the desired count are draining: they keep their master and replicas but get no new slots.
         var shards = new List<ShardReport>();
-        for (int shard = 0; shard < desired.Shards; shard++)
+        var shardMasters = new Dictionary<int, MemberView>();
+        int shardCount = Math.Max(desired.Shards, desired.Members.Select(m => m.Shard + 1).DefaultIfEmpty(0).Max());
+        for (int shard = 0; shard < shardCount; shard++)
         {
-            var range = SlotRange.ForShard(shard, desired.Shards);
+            bool draining = shard >= desired.Shards;
+            var range = draining ? new SlotRange(0, -1) : SlotRange.ForShard(shard, desired.Shards);
             var members = reachable.Where(v => v.Member.Shard == shard).ToList();
             var serving = members.Where(v => v.Myself is { IsMaster: true, SlotCount: > 0 }).OrderByDescending(v => v.Myself!.SlotCount).ThenBy(v => v.Member.Name, StringComparer.Ordinal).ToList();
             if (serving.Count > 1)
@@ -297,12 +310,16 @@ public static class TopologyPlanner
                     replicaReports.Add(new ReplicaReport(replica.Member.Name, up, lag));
                 }
                 int inSync = replicaReports.Count(r => r.LinkUp);
-                if (inSync < desired.ReplicasPerShard)
+                if (!waitForMaster)
+                {
+                    shardMasters[shard] = master;
+                }
+                if (inSync < desired.ReplicasPerShard && !draining)
                 {
                     problems.Add($"shard {shard} has {inSync} of {desired.ReplicasPerShard} replicas in sync");
                 }
             }
-            else if (!waitForMaster)
+            else if (!waitForMaster && !draining)
             {
                 problems.Add($"shard {shard} has no reachable member that can be its master");
             }
@@ -331,7 +348,38 @@ public static class TopologyPlanner
         {
             problems.Add($"member {view.Member.Name} reports cluster_state {view.ClusterState ?? "unknown"}");
         }
-        return new TopologyPlan(actions, problems, shards, ClusterStateOf(reachable));
+
+        // Resharding, only between healthy masters of a settled cluster: open slots are finished or closed first.
+        var moves = new List<SlotMove>();
+        var masters = shardMasters.Values.Where(v => v.Myself!.SlotCount > 0 || v.Member.Shard < desired.Shards).Select(v => v.Member.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+        bool settled = actions.Count == 0 && model.AllMembersUp && unserved.Count == 0;
+        if (settled && model.Migrations.Any())
+        {
+            FixOpenSlots(model, reachable, actions, moves, problems);
+        }
+        else if (settled && reachable.All(v => v.ClusterState == "ok") && !problems.Any(p => p.Contains("claimed by more than one master", StringComparison.Ordinal) || p.Contains("more than one master serving", StringComparison.Ordinal)))
+        {
+            moves.AddRange(BalanceMoves(model, shardMasters, desired, problems));
+        }
+        var drained = new List<int>();
+        var ownerIds = Enumerable.Range(0, SlotRange.SlotCount).Select(model.OwnerOf).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        for (int shard = desired.Shards; shard < shardCount; shard++)
+        {
+            // Drained when every slot's owner is a reachable member of another shard (an owner nobody can place may be
+            // one of this shard's nodes) and none of its nodes has a slot open.
+            var shardIds = reachable.Where(v => v.Member.Shard == shard).Select(v => v.MyId!).ToHashSet(StringComparer.Ordinal);
+            bool owns = ownerIds.Any(id => !model.IsMemberId(id) || shardIds.Contains(id))
+                || model.Migrations.Any(m => shardIds.Contains(m.Migration.PeerId) || reachable.Any(v => v.Member.Name == m.Name && shardIds.Contains(v.MyId!)));
+            if (owns)
+            {
+                problems.Add($"shard {shard} is being drained before it is removed");
+            }
+            else
+            {
+                drained.Add(shard);
+            }
+        }
+        return new TopologyPlan(actions, problems, shards, ClusterStateOf(reachable)) { Moves = moves, Masters = masters, DrainedShards = drained };
     }
 
     /// <summary>A member that answered with its id.</summary>
@@ -395,6 +443,128 @@ public static class TopologyPlanner
             problems.Add(migration.Importing
                 ? $"slot {migration.Slot} is being imported by {name} from {model.NameOf(migration.PeerId) ?? migration.PeerId}"
                 : $"slot {migration.Slot} is being migrated by {name} to {model.NameOf(migration.PeerId) ?? migration.PeerId}");
+        }
+    }
+
+    /// <summary>
+    /// Moves that spread the slots evenly over the masters of shards below the desired count and empty the others
+    /// (<see cref="SlotBalancer"/>); one problem sentence says how many slots are left to move.
+    /// </summary>
+    private static List<SlotMove> BalanceMoves(ClusterModel model, Dictionary<int, MemberView> shardMasters, DesiredTopology desired, List<string> problems)
+    {
+        var byId = shardMasters.Values.ToDictionary(v => v.MyId!, StringComparer.Ordinal);
+        var owned = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int slot = 0; slot < SlotRange.SlotCount; slot++)
+        {
+            if (model.OwnerOf(slot) is not { } owner)
+            {
+                continue;
+            }
+            if (!byId.TryGetValue(owner, out var view))
+            {
+                return []; // A slot served by a node that is no shard's master: not settled enough to reshard.
+            }
+            if (!owned.TryGetValue(view.Member.Name, out var list))
+            {
+                owned[view.Member.Name] = list = [];
+            }
+            list.Add(slot);
+        }
+        var keeping = shardMasters.Where(p => p.Key < desired.Shards).Select(p => p.Value.Member.Name).ToList();
+        if (keeping.Count < desired.Shards)
+        {
+            return [];
+        }
+        var draining = shardMasters.Where(p => p.Key >= desired.Shards).Select(p => p.Value.Member.Name).ToList();
+        var plan = SlotBalancer.Plan(owned.ToDictionary(p => p.Key, p => (IReadOnlyList<int>)p.Value, StringComparer.Ordinal), keeping, draining);
+        var idOf = shardMasters.Values.ToDictionary(v => v.Member.Name, v => v.MyId!, StringComparer.Ordinal);
+        if (plan.Count > 0)
+        {
+            problems.Add($"{plan.Count.ToString(CultureInfo.InvariantCulture)} slots to move to even out the shards");
+        }
+        return plan.Select(m => new SlotMove(m.Slot, m.Source, idOf[m.Source], m.Target, idOf[m.Target])).ToList();
+    }
+
+    /// <summary>
+    /// Slots left MIGRATING or IMPORTING (an operator that died mid-move, a failed MIGRATE), settled as redis-cli --cluster
+    /// fix does: both sides open, or keys already on the importing side, finish the move; one side open with no keys
+    /// moved, close it (SETSLOT STABLE). Anything stranger is reported, not guessed at.
+    /// </summary>
+    private static void FixOpenSlots(ClusterModel model, IReadOnlyList<MemberView> reachable, List<TopologyAction> actions, List<SlotMove> moves, List<string> problems)
+    {
+        var byId = reachable.ToDictionary(v => v.MyId!, StringComparer.Ordinal);
+        var finishing = new HashSet<int>();
+        void Stabilize(MemberView view, int slot) =>
+            actions.Add(new TopologyAction("stabilize_slot", view.Member.Name, ["CLUSTER", "SETSLOT", slot.ToString(CultureInfo.InvariantCulture), "STABLE"]));
+        void Finish(MemberView owner, MemberView target, int slot, bool replace)
+        {
+            if (finishing.Add(slot))
+            {
+                moves.Add(new SlotMove(slot, owner.Member.Name, owner.MyId!, target.Member.Name, target.MyId!, replace));
+            }
+        }
+        static long KeysIn(MemberView view, int slot) => view.KeysInOpenSlots.GetValueOrDefault(slot);
+        static bool Opened(MemberView view, int slot, bool importing, string peer) =>
+            view.Myself!.Migrations.Any(m => m.Slot == slot && m.Importing == importing && m.PeerId == peer);
+
+        foreach (var (name, migration) in model.Migrations.OrderBy(m => m.Migration.Slot).ToList())
+        {
+            var view = reachable.First(v => v.Member.Name == name);
+            int slot = migration.Slot;
+            var owner = model.OwnerOf(slot) is { } ownerId ? byId.GetValueOrDefault(ownerId) : null;
+            byId.TryGetValue(migration.PeerId, out var peer);
+            if (owner is null)
+            {
+                problems.Add($"slot {slot} is open on {name} but its owner is no reachable member; it is left for a person to fix");
+                continue;
+            }
+            if (!migration.Importing)
+            {
+                if (view == owner && peer is not null && peer != owner)
+                {
+                    if (Opened(peer, slot, importing: true, owner.MyId!))
+                    {
+                        Finish(owner, peer, slot, replace: false);
+                    }
+                    else if (KeysIn(peer, slot) > 0)
+                    {
+                        Finish(owner, peer, slot, replace: true);
+                    }
+                    else
+                    {
+                        Stabilize(view, slot);
+                    }
+                }
+                else if (KeysIn(view, slot) == 0)
+                {
+                    Stabilize(view, slot);
+                }
+                else
+                {
+                    problems.Add($"slot {slot} is migrating on {name}, which does not own it but holds keys of it; it is left for a person to fix");
+                }
+                continue;
+            }
+            if (view == owner)
+            {
+                Stabilize(view, slot); // It owns the slot already: importing it is stale.
+            }
+            else if (migration.PeerId == owner.MyId && Opened(owner, slot, importing: false, view.MyId!))
+            {
+                Finish(owner, view, slot, replace: false);
+            }
+            else if (KeysIn(view, slot) > 0 && migration.PeerId == owner.MyId)
+            {
+                Finish(owner, view, slot, replace: true);
+            }
+            else if (KeysIn(view, slot) == 0)
+            {
+                Stabilize(view, slot);
+            }
+            else
+            {
+                problems.Add($"slot {slot} is imported by {name} from a node that does not own it, and {name} holds keys of it; it is left for a person to fix");
+            }
         }
     }
 

@@ -115,6 +115,61 @@ public sealed class TopologyPlannerTests
         Assert.Contains("shard 1 has 1 of 2 replicas in sync", more.Problems);
     }
 
+    [Fact]
+    public void A_new_empty_shard_gets_slots_moved_to_it_and_a_removed_shard_is_drained_then_reported_drained()
+    {
+        string Lines(string self, string aSlots, string cSlots, string eSlots) => string.Join('\n',
+            Line(A, "10.0.0.1", "master", null, aSlots, self),
+            Line(C, "10.0.0.3", "master", null, cSlots, self),
+            Line(E, "10.0.0.5", "master", null, eSlots, self));
+        MemberView[] Views(string a, string c, string e) =>
+        [
+            View(S0Master, A, Lines(A, a, c, e), "ok", new ReplicationInfo("master", null, 0, 0)),
+            View(S1Master, C, Lines(C, a, c, e), "ok", new ReplicationInfo("master", null, 0, 0)),
+            View(S2Master, E, Lines(E, a, c, e), "ok", new ReplicationInfo("master", null, 0, 0)),
+        ];
+
+        // 2 -> 3 shards: shard 2 is empty, a third of the slots move to it, from shards 0 and 1 only.
+        var grow = TopologyPlanner.Plan(Observed(Views("0-8191", "8192-16383", "")), new DesiredTopology(3, 0, [S0Master, S1Master, S2Master]));
+        Assert.Empty(grow.Actions);
+        Assert.False(grow.Ready);
+        Assert.Equal(5461, grow.Moves.Count);
+        Assert.All(grow.Moves, m => Assert.Equal(("cache-shard-2-0", E), (m.Target, m.TargetId)));
+        Assert.Equal(["cache-shard-0-0", "cache-shard-1-0", "cache-shard-2-0"], grow.Masters);
+        Assert.Contains("5461 slots to move to even out the shards", grow.Problems);
+
+        // 3 -> 2 shards: shard 2 (still a member) gives all its slots to the others, and is not drained until it owns none.
+        var shrink = TopologyPlanner.Plan(Observed(Views("0-5460", "5461-10922", "10923-16383")), new DesiredTopology(2, 0, [S0Master, S1Master, S2Master]));
+        Assert.Equal(5461, shrink.Moves.Count);
+        Assert.All(shrink.Moves, m => Assert.Equal("cache-shard-2-0", m.Source));
+        Assert.Empty(shrink.DrainedShards);
+        Assert.DoesNotContain(shrink.Problems, p => p.Contains("only shards", StringComparison.Ordinal));
+
+        var drained = TopologyPlanner.Plan(Observed(Views("0-8191", "8192-16383", "")), new DesiredTopology(2, 0, [S0Master, S1Master, S2Master]));
+        Assert.Empty(drained.Moves);
+        Assert.Equal([2], drained.DrainedShards);
+    }
+
+    [Fact]
+    public void Open_slots_are_finished_when_both_sides_are_open_or_keys_moved_and_closed_otherwise()
+    {
+        // Slot 100 (owned by A) is open on both sides towards C; slot 200 only imported by C with no keys there;
+        // slot 300 only migrating on A towards C, with C already holding some of its keys.
+        string Lines(string self) => string.Join('\n',
+            Line(A, "10.0.0.1", "master", null, "0-8191 [100->-" + C + "] [300->-" + C + "]", self),
+            Line(C, "10.0.0.3", "master", null, "8192-16383 [100-<-" + A + "] [200-<-" + A + "]", self));
+        var observed = Observed(
+            View(S0Master, A, Lines(A), "ok", new ReplicationInfo("master", null, 0, 0)),
+            View(S1Master, C, Lines(C), "ok", new ReplicationInfo("master", null, 0, 0)) with { KeysInOpenSlots = new Dictionary<int, long> { [100] = 3, [200] = 0, [300] = 2 } });
+
+        var plan = TopologyPlanner.Plan(observed, new DesiredTopology(2, 0, [S0Master, S1Master]));
+
+        Assert.Equal([(100, false), (300, true)], plan.Moves.Select(m => (m.Slot, m.Replace)));
+        Assert.All(plan.Moves, m => Assert.Equal(("cache-shard-0-0", "cache-shard-1-0"), (m.Source, m.Target)));
+        var close = Assert.Single(plan.Actions);
+        Assert.Equal(("stabilize_slot", "cache-shard-1-0", "CLUSTER SETSLOT 200 STABLE"), (close.Kind, close.Target, close.Detail));
+    }
+
     private static ObservedTopology Observed(params MemberView[] views) => new(views);
 
     private static MemberView View(MemberEndpoint member, string id, string nodes, string state, ReplicationInfo replication) =>
