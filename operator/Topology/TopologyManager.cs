@@ -9,6 +9,8 @@ public sealed class TopologyManager : ITopologyManager
 {
     private readonly TopologyObserver _observer;
     private readonly TopologyExecutor _executor;
+    private readonly FailoverHandOver _handOver;
+    private readonly LiveConfigApplier _liveConfig;
     private readonly TimeProvider _time;
     private readonly TimeSpan _failoverGrace;
     private readonly Dictionary<string, DateTimeOffset> _failedSince = new(StringComparer.Ordinal);
@@ -19,6 +21,8 @@ public sealed class TopologyManager : ITopologyManager
     {
         _observer = new TopologyObserver(settings);
         _executor = new TopologyExecutor(settings);
+        _handOver = new FailoverHandOver(settings);
+        _liveConfig = new LiveConfigApplier(settings);
         _time = time ?? TimeProvider.System;
         _failoverGrace = failoverGrace ?? TimeSpan.FromSeconds(10);
     }
@@ -46,6 +50,14 @@ public sealed class TopologyManager : ITopologyManager
         }
         return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results);
     }
+
+    /// <inheritdoc/>
+    public Task<HandOverResult> HandOverAsync(DesiredTopology desired, string replicaName, CancellationToken cancellationToken) =>
+        _handOver.HandOverAsync(desired, replicaName, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<TopologyActionResult>> ApplyConfigAsync(DesiredTopology desired, IReadOnlyList<KeyValuePair<string, string>> directives, CancellationToken cancellationToken) =>
+        _liveConfig.ApplyAsync(desired, directives, cancellationToken);
 
     private Dictionary<string, TimeSpan> TrackFailures(ObservedTopology observed)
     {
