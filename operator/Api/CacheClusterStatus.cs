@@ -19,6 +19,9 @@ public static class ClusterPhase
 
     /// <summary>The spec cannot be applied and nothing runs.</summary>
     public const string Failed = "Failed";
+
+    /// <summary>Nodes are being restarted one at a time onto a new image or config (a rolling upgrade).</summary>
+    public const string Upgrading = "Upgrading";
 }
 
 /// <summary>The observed state.</summary>
@@ -32,8 +35,8 @@ public sealed class CacheClusterStatus
 
     /// <summary>Phase.</summary>
     [JsonPropertyName("phase")]
-    [Doc("Summary: Creating, Ready, Scaling, Degraded or Failed.")]
-    [OneOf(ClusterPhase.Creating, ClusterPhase.Ready, ClusterPhase.Scaling, ClusterPhase.Degraded, ClusterPhase.Failed)]
+    [Doc("Summary: Creating, Ready, Scaling, Upgrading, Degraded or Failed.")]
+    [OneOf(ClusterPhase.Creating, ClusterPhase.Ready, ClusterPhase.Scaling, ClusterPhase.Upgrading, ClusterPhase.Degraded, ClusterPhase.Failed)]
     public string? Phase { get; set; }
 
     /// <summary>Conditions.</summary>
@@ -70,6 +73,46 @@ public sealed class CacheClusterStatus
     [JsonPropertyName("endpoints")]
     [Doc("Address clients connect to: the client Service, <name>.<namespace>.svc:6379.")]
     public string? Endpoints { get; set; }
+
+    /// <summary>The current or last rolling upgrade.</summary>
+    [JsonPropertyName("upgrade")]
+    [Doc("The current or last rolling upgrade: nodes restarted one at a time onto a new image or restart-requiring config.")]
+    public UpgradeStatus? Upgrade { get; set; }
+}
+
+/// <summary>A rolling upgrade's progress.</summary>
+[Doc("Progress of a rolling upgrade.")]
+public sealed class UpgradeStatus
+{
+    /// <summary>What the nodes are upgraded to.</summary>
+    [JsonPropertyName("target")]
+    [Doc("Hash of the image and restart-requiring config the nodes are being moved to.")]
+    public string? Target { get; set; }
+
+    /// <summary>Nodes already on the target.</summary>
+    [JsonPropertyName("nodesUpdated")]
+    [Doc("Nodes running the target.")]
+    public int NodesUpdated { get; set; }
+
+    /// <summary>All nodes.</summary>
+    [JsonPropertyName("nodesTotal")]
+    [Doc("Nodes of the cluster.")]
+    public int NodesTotal { get; set; }
+
+    /// <summary>Masters handed over so far.</summary>
+    [JsonPropertyName("handOvers")]
+    [Doc("Coordinated failovers done so far, one per master restarted.")]
+    public int HandOvers { get; set; }
+
+    /// <summary>Longest write pause of a shard so far, in milliseconds.</summary>
+    [JsonPropertyName("worstWriteUnavailableMs")]
+    [Doc("Longest time a shard refused writes during a hand-over (CLUSTER FAILOVER to the new master accepting writes), in milliseconds.")]
+    public long? WorstWriteUnavailableMs { get; set; }
+
+    /// <summary>What the upgrade does or waits for.</summary>
+    [JsonPropertyName("message")]
+    [Doc("What the upgrade is doing or waiting for.")]
+    public string? Message { get; set; }
 }
 
 /// <summary>A Kubernetes-style condition.</summary>

@@ -51,7 +51,7 @@ public static class CrdGenerator
                 new V1CustomResourceColumnDefinition { Name = "Shards", Type = "integer", JsonPath = ".spec.shards", Description = "Desired shards" },
                 new V1CustomResourceColumnDefinition { Name = "Replicas", Type = "integer", JsonPath = ".spec.replicasPerShard", Description = "Replicas per shard" },
                 new V1CustomResourceColumnDefinition { Name = "Ready", Type = "integer", JsonPath = ".status.readyShards", Description = "Shards whose pods are all ready" },
-                new V1CustomResourceColumnDefinition { Name = "Phase", Type = "string", JsonPath = ".status.phase", Description = "Creating, Ready, Scaling, Degraded or Failed" },
+                new V1CustomResourceColumnDefinition { Name = "Phase", Type = "string", JsonPath = ".status.phase", Description = "Creating, Ready, Scaling, Upgrading, Degraded or Failed" },
                 new V1CustomResourceColumnDefinition { Name = "State", Type = "string", JsonPath = ".status.clusterState", Description = "cluster_state the cache nodes report (ok, fail)" },
                 new V1CustomResourceColumnDefinition { Name = "Age", Type = "date", JsonPath = ".metadata.creationTimestamp" },
             ],

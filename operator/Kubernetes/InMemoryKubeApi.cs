@@ -15,7 +15,9 @@ namespace CacheOperator.Operator.Kubernetes;
 /// is sent as DELETED, one that starts matching as ADDED), with BOOKMARK events carrying the version reached; 429
 /// with Retry-After on demand; and server-side apply field ownership per field
 /// manager (lists are atomic, conflicts unless forced, fields a manager stops applying are removed unless
-/// another manager owns them).
+/// another manager owns them); and of the StatefulSet controller, the revision of a StatefulSet's pod template
+/// (status.updateRevision, "NAME-HASH", new whenever spec.template changes), which the pods made from it carry as
+/// their controller-revision-hash label.
 /// </summary>
 public sealed class InMemoryKubeApi : IKubeApi
 {
@@ -586,6 +588,7 @@ public sealed class InMemoryKubeApi : IKubeApi
         metadata["generation"] = 1;
         metadata.Remove("deletionTimestamp");
         metadata["resourceVersion"] = NextVersion();
+        StampRevision(key, json);
         var stored = new Stored(json);
         _objects[key] = stored;
         Record(key, WatchEventType.Added, json, verb);
@@ -601,6 +604,7 @@ public sealed class InMemoryKubeApi : IKubeApi
     {
         var metadata = (JsonObject)json["metadata"]!;
         metadata["resourceVersion"] = stored.Json["metadata"]!["resourceVersion"]!.DeepClone();
+        StampRevision(key, json);
         if (JsonNode.DeepEquals(json, stored.Json))
         {
             return stored;
@@ -619,6 +623,26 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
         Record(key, WatchEventType.Modified, json, verb, previous);
         return stored;
+    }
+
+    /// <summary>
+    /// What the StatefulSet controller keeps in status: updateRevision names the current pod template (a hash of it, as
+    /// its ControllerRevision), currentRevision the first one seen. Whatever a status write says, the revisions stay the
+    /// controller's.
+    /// </summary>
+    private static void StampRevision((ResourceType Type, string Namespace, string Name) key, JsonObject json)
+    {
+        if (key.Type.Kind != "StatefulSet")
+        {
+            return;
+        }
+        var template = json["spec"]?["template"]?.ToJsonString() ?? "";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(template)))[..10];
+        var status = json["status"] as JsonObject ?? new JsonObject();
+        json["status"] = status;
+        var revision = $"{key.Name}-{hash}";
+        status["updateRevision"] = revision;
+        status["currentRevision"] ??= revision;
     }
 
     private void Delete((ResourceType Type, string Namespace, string Name) key)

@@ -29,7 +29,7 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
                 continue;
             }
             var desired = set.Spec?.Replicas ?? 1;
-            var members = Enumerable.Range(0, desired).Select(i => Member(pods, $"{set.Metadata.Name}-{i}")).ToList();
+            var members = Enumerable.Range(0, desired).Select(i => Member(pods, $"{set.Metadata.Name}-{i}", set.Status?.UpdateRevision)).ToList();
             var ready = set.Status?.ObservedGeneration >= set.Metadata.Generation ? set.Status?.ReadyReplicas ?? 0 : 0;
             shards.Add(new ObservedShard(index, set.Metadata.Name, desired, ready, members));
         }
@@ -54,16 +54,26 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
             : throw new InvalidOperationException($"Secret {reference.Name} has no key {reference.Key} named by spec.auth.secretRef");
     }
 
-    /// <summary>A pod as a member: its IP once it has one, ready when its Ready condition is True.</summary>
-    private static ObservedMember Member(Dictionary<string, V1Pod> pods, string name)
+    /// <summary>
+    /// A pod as a member: its IP once it has one, ready when its Ready condition is True, outdated when it was made from
+    /// another revision of the template than the StatefulSet's updateRevision (OnDelete: it changes only when deleted).
+    /// </summary>
+    private static ObservedMember Member(Dictionary<string, V1Pod> pods, string name, string? updateRevision)
     {
         if (!pods.TryGetValue(name, out var pod))
         {
             return new ObservedMember(name, null, SpecValidator.RespPort, false);
         }
         var ready = pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") ?? false;
-        return new ObservedMember(name, string.IsNullOrEmpty(pod.Status?.PodIP) ? null : pod.Status.PodIP, SpecValidator.RespPort, ready);
+        string? revision = null;
+        pod.Metadata.Labels?.TryGetValue(Manifests.RevisionLabel, out revision);
+        var outdated = !string.IsNullOrEmpty(updateRevision) && !string.IsNullOrEmpty(revision) && revision != updateRevision;
+        return new ObservedMember(name, string.IsNullOrEmpty(pod.Status?.PodIP) ? null : pod.Status.PodIP, SpecValidator.RespPort, ready, outdated);
     }
+
+    /// <inheritdoc />
+    public Task RestartMemberAsync(CacheCluster cluster, string member, CancellationToken cancellationToken) =>
+        api.DeleteAsync<V1Pod>(cluster.Metadata.NamespaceProperty, member, cancellationToken);
 
     /// <inheritdoc />
     public async Task<ApplySummary> ApplyAsync(CacheCluster cluster, ClusterPlan plan, CancellationToken cancellationToken)

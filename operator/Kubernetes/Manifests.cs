@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using CacheOperator.Operator.Api;
 using CacheOperator.Operator.Reconcile;
 using k8s;
@@ -47,11 +45,17 @@ public static class Manifests
         ? image
         : "ghcr.io/cacheoperator/cache-operator:latest";
 
-    /// <summary>Pod annotation with the config's hash, so a config change rolls the pods.</summary>
+    /// <summary>
+    /// Pod annotation with the hash of the config that needs a restart (<see cref="ConfigParts.RestartPart"/>), so such a
+    /// change makes a new template revision the operator rolls; directives taken live change the ConfigMap only.
+    /// </summary>
     public const string ConfigHashAnnotation = "cacheoperator.io/config-hash";
 
     /// <summary>The .NET chiseled images' non-root user (app, uid 1654).</summary>
     public const long NonRootUser = 1654;
+
+    /// <summary>The label the StatefulSet controller gives each pod: the revision of the template it was made from.</summary>
+    public const string RevisionLabel = "controller-revision-hash";
 
     /// <summary>Label with the shard number.</summary>
     public const string ShardLabel = "cacheoperator.io/shard";
@@ -182,7 +186,7 @@ public static class Manifests
         }
         var podAnnotations = new Dictionary<string, string>(spec.PodTemplate?.Annotations ?? [])
         {
-            [ConfigHashAnnotation] = Hash(plan.NodeConfig),
+            [ConfigHashAnnotation] = ConfigParts.Hash(ConfigParts.RestartPart(plan.NodeConfig)),
         };
         if (MetricsEnabled(cluster))
         {
@@ -323,7 +327,8 @@ public static class Manifests
                 ServiceName = HeadlessServiceName(cluster),
                 PodManagementPolicy = "Parallel",
                 Selector = new V1LabelSelector { MatchLabels = ShardSelector(cluster, index) },
-                UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "RollingUpdate" },
+                // The operator deletes outdated pods itself, in its own order (replicas, then masters after a hand-over).
+                UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "OnDelete" },
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = podLabels, Annotations = podAnnotations },
@@ -482,6 +487,4 @@ public static class Manifests
         Labels = labels,
         OwnerReferences = [OwnerReference(cluster)],
     };
-
-    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
 }

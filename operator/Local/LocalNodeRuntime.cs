@@ -135,7 +135,7 @@ public sealed class LocalNodeRuntime : INodeRuntime
                     CacheClusterReconciler.ShardName(cluster, g.Key),
                     list.Count,
                     list.Count(x => x.Ready),
-                    list.Select(x => new ObservedMember(x.Member.Name, "127.0.0.1", x.Member.Port, x.Ready)).ToList());
+                    list.Select(x => new ObservedMember(x.Member.Name, "127.0.0.1", x.Member.Port, x.Ready, IsOutdated(x.Member))).ToList());
             })
             .ToList();
         return new ObservedCluster(shards);
@@ -180,11 +180,8 @@ public sealed class LocalNodeRuntime : INodeRuntime
                     var alive = NodeProcesses.IsAlive(member.Pid, Markers(member));
                     if (previous != config)
                     {
+                        // A running node takes the live part by CONFIG SET and the rest when the rolling upgrade restarts it.
                         await File.WriteAllTextAsync(configPath, config, cancellationToken);
-                        if (alive && previous is not null)
-                        {
-                            notes.Add($"the configuration of {name} changed; it takes effect when the node restarts");
-                        }
                     }
                     if (!alive)
                     {
@@ -207,6 +204,7 @@ public sealed class LocalNodeRuntime : INodeRuntime
                     continue;
                 }
                 member.Pid = StartNode(member);
+                member.StartedWith = Fingerprint(member);
                 _deadSince.Remove(member.Name);
                 if (!restart)
                 {
@@ -241,6 +239,66 @@ public sealed class LocalNodeRuntime : INodeRuntime
 
     /// <summary>True: node processes run outside any garbage collector and must be stopped before the cluster goes.</summary>
     public bool NeedsFinalizer => true;
+
+    /// <inheritdoc />
+    public async Task RestartMemberAsync(CacheCluster cluster, string member, CancellationToken cancellationToken)
+    {
+        var password = LocalOptions.Password(cluster.Spec, out _);
+        var current = OwnMembers(cluster).FirstOrDefault(m => m.Name == member)
+            ?? throw new InvalidOperationException($"{member} is not a node of cluster {cluster.Metadata.Name}");
+        await NodeProcesses.StopAsync(current.Pid, current.Port, password, Markers(current), StopWait, cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            // Same port, data directory and nodes.conf: the node rejoins as itself, with the config file as it is now.
+            var stored = _state.Members.First(m => m.Name == member);
+            stored.Pid = StartNode(stored);
+            stored.StartedWith = Fingerprint(stored);
+            _deadSince.Remove(member);
+            SaveState();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// What a start of <paramref name="member"/> runs now: the node binary (path, size and time of the file) and the
+    /// restart-requiring directives of its config file.
+    /// </summary>
+    public string Fingerprint(LocalMember member)
+    {
+        var config = File.Exists(ConfigPath(member)) ? File.ReadAllText(ConfigPath(member)) : "";
+        return ConfigParts.Hash(BinaryIdentity() + "\n" + ConfigParts.RestartPart(config));
+    }
+
+    private bool IsOutdated(LocalMember member) => member.StartedWith is { } started && started != Fingerprint(member);
+
+    private string BinaryIdentity()
+    {
+        var path = _options.NodeCommand is { } command ? Resolve(command) : NodeDll();
+        var file = new FileInfo(path);
+        return file.Exists ? $"{path} {file.Length} {file.LastWriteTimeUtc.Ticks}" : path;
+    }
+
+    /// <summary>The file a command names: itself when it has a directory, else the first match on PATH.</summary>
+    private static string Resolve(string command)
+    {
+        if (command.Contains('/', StringComparison.Ordinal))
+        {
+            return Path.GetFullPath(command);
+        }
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, command);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return command;
+    }
 
     /// <inheritdoc />
     public Task CleanUpAsync(CacheCluster cluster, CancellationToken cancellationToken) =>
@@ -438,7 +496,7 @@ public sealed class LocalNodeRuntime : INodeRuntime
 
     private void SaveState() => _state.Write(_directory);
 
-    private static LocalMember Clone(LocalMember m) => new() { Name = m.Name, Shard = m.Shard, Ordinal = m.Ordinal, Port = m.Port, Pid = m.Pid };
+    private static LocalMember Clone(LocalMember m) => new() { Name = m.Name, Shard = m.Shard, Ordinal = m.Ordinal, Port = m.Port, Pid = m.Pid, StartedWith = m.StartedWith };
 
     private static string Quote(string value) =>
         value.Length > 0 && !value.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\')

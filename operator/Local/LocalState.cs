@@ -25,6 +25,13 @@ public sealed class LocalMember
     /// <summary>Process id of the last start (0: never started or stopped).</summary>
     [JsonPropertyName("pid")]
     public int Pid { get; set; }
+
+    /// <summary>
+    /// Fingerprint of what the last start ran: the node binary and the restart-requiring part of its config; another
+    /// fingerprint now makes the node outdated (a rolling upgrade restarts it). Null: unknown (never outdated).
+    /// </summary>
+    [JsonPropertyName("startedWith")]
+    public string? StartedWith { get; set; }
 }
 
 /// <summary>

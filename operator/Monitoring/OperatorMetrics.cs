@@ -18,6 +18,7 @@ public sealed class OperatorMetrics : IDisposable
     private readonly Counter<long> _topologyActions;
     private readonly Histogram<double> _createDuration;
     private readonly Histogram<double> _healDuration;
+    private readonly Histogram<double> _writeUnavailable;
     private readonly ConcurrentDictionary<(string Namespace, string Cluster), ClusterFigures> _clusters = new();
     private Func<int> _queueDepth = () => 0;
     private volatile bool _leader;
@@ -32,6 +33,8 @@ public sealed class OperatorMetrics : IDisposable
         _topologyActions = _meter.CreateCounter<long>("cacheoperator_topology_actions_total", description: "Topology actions performed, by kind and result (ok, error).");
         _createDuration = _meter.CreateHistogram<double>("cacheoperator_cluster_create_seconds", unit: "s", description: "Time from a CacheCluster first seen to its first Ready.");
         _healDuration = _meter.CreateHistogram<double>("cacheoperator_cluster_heal_seconds", unit: "s", description: "Time from a Ready CacheCluster seen unhealthy to Ready again.");
+        _writeUnavailable = _meter.CreateHistogram<double>("cacheoperator_failover_write_unavailable_seconds", unit: "s",
+            description: "Time a shard refused writes during a rolling upgrade's coordinated failover (CLUSTER FAILOVER to the new master accepting writes).");
         _meter.CreateObservableGauge("cacheoperator_queue_depth", () => _queueDepth(), description: "CacheClusters waiting in the work queue.");
         _meter.CreateObservableGauge("cacheoperator_clusters", ObserveClustersByPhase, description: "CacheClusters by phase.");
         _meter.CreateObservableGauge("cacheoperator_shards_ready", () => ObservePerCluster(f => f.Ready), description: "Ready shards per CacheCluster.");
@@ -59,6 +62,9 @@ public sealed class OperatorMetrics : IDisposable
     /// <summary>Records how long a cluster took from seen unhealthy to Ready again.</summary>
     public void RecordHealed(TimeSpan duration) => _healDuration.Record(duration.TotalSeconds);
 
+    /// <summary>Records a shard's write pause during a hand-over.</summary>
+    public void RecordWriteUnavailable(TimeSpan duration) => _writeUnavailable.Record(duration.TotalSeconds);
+
     /// <summary>Where the queue depth gauge reads from.</summary>
     public void ObserveQueueDepth(Func<int> depth) => _queueDepth = depth;
 
@@ -80,7 +86,7 @@ public sealed class OperatorMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveClustersByPhase()
     {
-        string[] phases = [Api.ClusterPhase.Creating, Api.ClusterPhase.Ready, Api.ClusterPhase.Scaling, Api.ClusterPhase.Degraded, Api.ClusterPhase.Failed];
+        string[] phases = [Api.ClusterPhase.Creating, Api.ClusterPhase.Ready, Api.ClusterPhase.Scaling, Api.ClusterPhase.Upgrading, Api.ClusterPhase.Degraded, Api.ClusterPhase.Failed];
         var snapshot = _clusters.Values.ToList();
         foreach (var phase in phases)
         {

@@ -43,6 +43,8 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    private readonly RollingUpgrade _rolling = new(store, runtime, topology, metrics);
+
     // When each cluster was first seen unhealthy after being Ready (for the time-to-heal histogram).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ClusterKey, DateTimeOffset> _unhealthySince = new();
 
@@ -83,6 +85,7 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         {
             metrics.RemoveCluster(key.Namespace, key.Name);
             _unhealthySince.TryRemove(key, out _);
+            _rolling.Forget(key);
             return ReconcileResult.Done;
         }
         if (cluster.Metadata.DeletionTimestamp is not null)
@@ -143,7 +146,8 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         observed = await runtime.ObserveAsync(cluster, ct);
         var report = await ShapeTopologyAsync(cluster, observed, plan, ct);
         var changed = summary.Changed.Count > 0 || removable.Count > 0;
-        return await WriteStatusAsync(key, cluster, observed, plan, report, changed, ct);
+        var upgrade = await _rolling.StepAsync(cluster, observed, plan, report, ct);
+        return await WriteStatusAsync(key, cluster, observed, plan, report, changed, upgrade, ct);
     }
 
     /// <summary>One topology round over the nodes that run; every admin command it ran becomes an Event and a metric.</summary>
@@ -180,7 +184,7 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         _ => "TopologyChanged",
     };
 
-    private async Task<ReconcileResult> WriteStatusAsync(ClusterKey key, CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, bool changed, CancellationToken ct)
+    private async Task<ReconcileResult> WriteStatusAsync(ClusterKey key, CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, bool changed, UpgradeOutcome upgrade, CancellationToken ct)
     {
         var previous = cluster.Status;
         var status = NewStatus(cluster, observed, plan.Shards, report);
@@ -227,8 +231,16 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
                 Conditions.Set(conditions, Conditions.Degraded, true, reason, why, generation, now.UtcDateTime);
             }
         }
+        status.Upgrade = upgrade.Status;
+        if (upgrade.Active)
+        {
+            // Nodes restarting one at a time are the plan, not a fault.
+            status.Phase = ClusterPhase.Upgrading;
+            Conditions.Set(conditions, Conditions.Progressing, true, "RollingUpgrade", upgrade.Status?.Message ?? "restarting nodes one at a time", generation, now.UtcDateTime);
+            Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "A rolling upgrade restarts nodes one at a time", generation, now.UtcDateTime);
+        }
         await SaveStatusAsync(cluster, status, ct);
-        return ReconcileResult.After(ready ? HealthPoll : NotReadyPoll);
+        return ReconcileResult.After(ready && !upgrade.Active ? HealthPoll : NotReadyPoll);
     }
 
     /// <summary>Time to create (creation to first Ready) and time to heal (first seen unhealthy after Ready to Ready).</summary>
@@ -331,6 +343,7 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
             Selector = $"app.kubernetes.io/name=cache-node,app.kubernetes.io/instance={name}",
             Endpoints = $"{name}.{cluster.Metadata.NamespaceProperty}.svc:{SpecValidator.RespPort}",
             Phase = cluster.Status?.Phase,
+            Upgrade = cluster.Status?.Upgrade,
         };
     }
 

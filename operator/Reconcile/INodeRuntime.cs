@@ -29,6 +29,13 @@ public interface INodeRuntime
 
     /// <summary>The AUTH password the nodes require (spec.auth), or null when they require none.</summary>
     Task<string?> GetPasswordAsync(CacheCluster cluster, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Restarts one node with what the spec now asks for (a rolling upgrade step): deletes the pod, which its StatefulSet
+    /// (updateStrategy OnDelete) makes again from the current template; stops the process and starts it again on the same
+    /// port and data directory.
+    /// </summary>
+    Task RestartMemberAsync(CacheCluster cluster, string member, CancellationToken cancellationToken);
 }
 
 /// <summary>What runs for a cluster.</summary>
@@ -56,7 +63,11 @@ public sealed record ObservedShard(int Index, string Name, int DesiredPods, int 
 /// <param name="Host">Address of its RESP port (pod IP, loopback address); null until it has one.</param>
 /// <param name="Port">RESP port.</param>
 /// <param name="Ready">Running and answering (pod Ready, process alive).</param>
-public sealed record ObservedMember(string Name, string? Host, int Port, bool Ready);
+/// <param name="Outdated">
+/// Runs something older than the spec asks for and needs a restart: a pod whose controller-revision-hash is not its
+/// StatefulSet's updateRevision; a process started with another binary or restart-requiring config.
+/// </param>
+public sealed record ObservedMember(string Name, string? Host, int Port, bool Ready, bool Outdated = false);
 
 /// <summary>A spec that passed validation, with everything derived from it.</summary>
 /// <param name="Shards">Shards to run.</param>

@@ -9,7 +9,28 @@ public interface ITopologyManager
 {
     /// <summary>Observes, plans and executes one round; never throws for an unreachable node (it is reported).</summary>
     Task<TopologyReport> ReconcileAsync(DesiredTopology desired, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Coordinated hand-over for a restart: CLUSTER FAILOVER (no FORCE) on <paramref name="replicaName"/>, then waits until
+    /// it is master and its old master its replica; measures how long writes to the shard were refused. Never throws for
+    /// a node that does not answer (the result says so).
+    /// </summary>
+    Task<HandOverResult> HandOverAsync(DesiredTopology desired, string replicaName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// CONFIG SET of each of <paramref name="directives"/> on every member of <paramref name="desired"/> whose value
+    /// (CONFIG GET) differs; one result per command sent or member unreachable.
+    /// </summary>
+    Task<IReadOnlyList<TopologyActionResult>> ApplyConfigAsync(DesiredTopology desired, IReadOnlyList<KeyValuePair<string, string>> directives, CancellationToken cancellationToken);
 }
+
+/// <summary>How a coordinated hand-over went.</summary>
+/// <param name="Succeeded">The replica is master and the old master its replica.</param>
+/// <param name="OldMaster">The master handed over from (member name; null when it could not be found).</param>
+/// <param name="NewMaster">The replica that took over.</param>
+/// <param name="WriteUnavailable">From CLUSTER FAILOVER sent (the master pauses its clients) to the new master reporting role master.</param>
+/// <param name="Error">Why it failed.</param>
+public sealed record HandOverResult(bool Succeeded, string? OldMaster, string NewMaster, TimeSpan WriteUnavailable, string? Error);
 
 /// <summary>One cache node the runtime runs for a shard, and where to reach its RESP port.</summary>
 /// <param name="Name">Pod or process name, e.g. cache-shard-1-0.</param>

@@ -9,6 +9,8 @@ public sealed class TopologyManager : ITopologyManager
 {
     private readonly TopologyObserver _observer;
     private readonly TopologyExecutor _executor;
+    private readonly FailoverHandOver _handOver;
+    private readonly LiveConfigApplier _liveConfig;
     private readonly TimeProvider _time;
     private readonly TimeSpan _failoverGrace;
     private readonly Dictionary<string, DateTimeOffset> _failedSince = new(StringComparer.Ordinal);
@@ -32,6 +34,8 @@ public sealed class TopologyManager : ITopologyManager
         _retryAfterFailure = retryAfterFailure ?? TimeSpan.FromSeconds(30);
         _observer = new TopologyObserver(settings);
         _executor = new TopologyExecutor(settings);
+        _handOver = new FailoverHandOver(settings);
+        _liveConfig = new LiveConfigApplier(settings);
         _time = time ?? TimeProvider.System;
         _failoverGrace = failoverGrace ?? TimeSpan.FromSeconds(10);
     }
@@ -111,6 +115,14 @@ public sealed class TopologyManager : ITopologyManager
     }
 
     private static string Endpoint(MemberEndpoint member) => $"{member.Host}:{member.Port}";
+
+    /// <inheritdoc/>
+    public Task<HandOverResult> HandOverAsync(DesiredTopology desired, string replicaName, CancellationToken cancellationToken) =>
+        _handOver.HandOverAsync(desired, replicaName, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<TopologyActionResult>> ApplyConfigAsync(DesiredTopology desired, IReadOnlyList<KeyValuePair<string, string>> directives, CancellationToken cancellationToken) =>
+        _liveConfig.ApplyAsync(desired, directives, cancellationToken);
 
     private Dictionary<string, TimeSpan> TrackFailures(ObservedTopology observed)
     {

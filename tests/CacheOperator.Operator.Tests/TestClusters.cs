@@ -60,7 +60,8 @@ internal sealed class World : IDisposable
         foreach (var set in await StatefulSetsAsync(ns))
         {
             set.Status = new V1StatefulSetStatus { Replicas = set.Spec.Replicas ?? 1, ReadyReplicas = set.Spec.Replicas ?? 1, ObservedGeneration = set.Metadata.Generation };
-            await Api.ReplaceStatusAsync(set, CancellationToken.None);
+            var stored = await Api.ReplaceStatusAsync(set, CancellationToken.None);
+            set.Status.UpdateRevision = stored.Status.UpdateRevision;
             for (var ordinal = 0; ordinal < (set.Spec.Replicas ?? 1); ordinal++)
             {
                 var name = $"{set.Metadata.Name}-{ordinal}";
@@ -68,9 +69,12 @@ internal sealed class World : IDisposable
                 {
                     continue;
                 }
+                // As the StatefulSet controller: a missing pod is made from the current template (updateRevision), whose
+                // revision it carries; with updateStrategy OnDelete an existing pod stays as it is until deleted.
+                var labels = new Dictionary<string, string>(set.Spec.Template.Metadata.Labels) { [Manifests.RevisionLabel] = set.Status.UpdateRevision };
                 var pod = await Api.CreateAsync(new V1Pod
                 {
-                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = set.Spec.Template.Metadata.Labels },
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = labels },
                 }, CancellationToken.None);
                 pod.Status = new V1PodStatus { PodIP = $"10.0.{set.Metadata.Labels[Manifests.ShardLabel]}.{ordinal + 1}", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] };
                 await Api.ReplaceStatusAsync(pod, CancellationToken.None);
@@ -109,9 +113,62 @@ internal sealed class ScriptedTopology : ITopologyManager
         var shards = Enumerable.Range(0, desired.Shards).Select(i =>
         {
             var members = desired.Members.Where(m => m.Shard == i).ToList();
-            return new ShardReport(i, members.FirstOrDefault()?.Name, members.Skip(1).Select(m => new ReplicaReport(m.Name, true, 0)).ToList(), _slots.TryGetValue(i, out var range) ? [range] : []);
+            var master = Masters.TryGetValue(i, out var chosen) ? chosen : members.FirstOrDefault()?.Name;
+            var replicas = members.Where(m => m.Name != master)
+                .Select(m => new ReplicaReport(m.Name, m.Host is not null, Lagging.Contains(m.Name) ? 50_000_000 : 0))
+                .ToList();
+            return new ShardReport(i, master, replicas, _slots.TryGetValue(i, out var range) ? [range] : []);
         }).ToList();
         return Task.FromResult(new TopologyReport(problems.Count == 0, problems.Count == 0 ? "ok" : "fail", shards, problems, Trouble?.Actions ?? []));
+    }
+
+    /// <summary>Shard masters other than ordinal 0 (after a hand-over).</summary>
+    public Dictionary<int, string> Masters { get; } = [];
+
+    /// <summary>Replicas reported far behind their master (not in sync).</summary>
+    public HashSet<string> Lagging { get; } = [];
+
+    /// <summary>Replicas asked to take over, in order.</summary>
+    public List<string> HandOvers { get; } = [];
+
+    /// <summary>Live config applied: (member, directive, value).</summary>
+    public List<(string Member, string Name, string Value)> ConfigSets { get; } = [];
+
+    /// <summary>What each member runs, as CONFIG GET would answer.</summary>
+    private readonly Dictionary<string, Dictionary<string, string>> _config = [];
+
+    public Task<HandOverResult> HandOverAsync(DesiredTopology desired, string replicaName, CancellationToken cancellationToken)
+    {
+        HandOvers.Add(replicaName);
+        var replica = desired.Members.Single(m => m.Name == replicaName);
+        var old = Masters.TryGetValue(replica.Shard, out var current) ? current : desired.Members.First(m => m.Shard == replica.Shard).Name;
+        Masters[replica.Shard] = replicaName;
+        return Task.FromResult(new HandOverResult(true, old, replicaName, TimeSpan.FromMilliseconds(10 + HandOvers.Count), null));
+    }
+
+    public Task<IReadOnlyList<TopologyActionResult>> ApplyConfigAsync(DesiredTopology desired, IReadOnlyList<KeyValuePair<string, string>> directives, CancellationToken cancellationToken)
+    {
+        var results = new List<TopologyActionResult>();
+        foreach (var member in desired.Members)
+        {
+            var known = _config.TryGetValue(member.Name, out var values) ? values : _config[member.Name] = [];
+            foreach (var (name, value) in directives)
+            {
+                if (known.TryGetValue(name, out var had) && had == value)
+                {
+                    continue;
+                }
+                var first = !known.ContainsKey(name);
+                known[name] = value;
+                if (!first)
+                {
+                    // The first time a member is seen it runs its config file's values; only a change is a CONFIG SET.
+                    ConfigSets.Add((member.Name, name, value));
+                    results.Add(new TopologyActionResult("config_set", member.Name, $"CONFIG SET {name} {value}", true, null));
+                }
+            }
+        }
+        return Task.FromResult<IReadOnlyList<TopologyActionResult>>(results);
     }
 
     private readonly Dictionary<int, string> _slots = [];
