@@ -37,7 +37,7 @@ public static class ClusterConfigFile
                 line.Append('-').Append(end);
             }
         }
-        if (node.IsMyself)
+        if (node.IsMyself && state.HasOpenSlots)
         {
             for (int slot = 0; slot < HashSlot.Count; slot++)
             {
@@ -75,13 +75,30 @@ public static class ClusterConfigFile
         + $"vars currentEpoch {state.CurrentEpoch.ToString(CultureInfo.InvariantCulture)} lastVoteEpoch {state.LastVoteEpoch.ToString(CultureInfo.InvariantCulture)}\n";
 
     /// <summary>
-    /// Writes the file atomically: a temporary file beside it, renamed over it; with <paramref name="fsync"/> the
-    /// temporary file reaches the disk first (an fsync costs milliseconds: Redis takes it only for epoch and vote changes).
+    /// Writes the file. With <paramref name="fsync"/> (epoch and vote changes) atomically and durably: a temporary file
+    /// beside it reaches the disk, then is renamed over it. Without, in place as Redis 7.0's clusterSaveConfig does:
+    /// padded with newlines to the old length, then truncated, so the file always parses. A rename over an existing
+    /// file costs ext4 a forced flush (about a millisecond), paid on every SETSLOT during a reshard otherwise.
     /// </summary>
     public static void Save(ClusterState state, string path, bool fsync = true)
     {
         var bytes = Encoding.UTF8.GetBytes(Render(state));
         string full = Path.GetFullPath(path);
+        if (!fsync && File.Exists(full))
+        {
+            using var file = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            long oldLength = file.Length;
+            file.Write(bytes);
+            for (long padding = oldLength - bytes.Length; padding > 0; padding -= NewLines.Length)
+            {
+                file.Write(NewLines, 0, (int)Math.Min(padding, NewLines.Length));
+            }
+            if (oldLength > bytes.Length)
+            {
+                file.SetLength(bytes.Length);
+            }
+            return;
+        }
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $"temp-{Environment.ProcessId}-{Path.GetFileName(full)}");
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
@@ -90,6 +107,8 @@ public static class ClusterConfigFile
         }
         File.Move(temp, full, overwrite: true);
     }
+
+    private static readonly byte[] NewLines = Enumerable.Repeat((byte)'\n', 4096).ToArray();
 
     /// <summary>
     /// Loads the file into <paramref name="state"/> (Redis's clusterLoadConfig): false when it does not exist or is

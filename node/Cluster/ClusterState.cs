@@ -43,6 +43,7 @@ public sealed class ClusterState
     private readonly ClusterNode?[] _owners = new ClusterNode?[HashSlot.Count];
     private readonly ClusterNode?[] _migratingTo = new ClusterNode?[HashSlot.Count];
     private readonly ClusterNode?[] _importingFrom = new ClusterNode?[HashSlot.Count];
+    private int _openSlots; // Entries set in _migratingTo and _importingFrom, so a description skips the walk when none is.
     private readonly Func<long> _clock;
     private long _firstUpdateMs;
     private long _amongMinorityMs;
@@ -179,6 +180,9 @@ public sealed class ClusterState
     /// <summary>The node <paramref name="slot"/> is being imported from, or null.</summary>
     public ClusterNode? ImportingFrom(int slot) => _importingFrom[slot];
 
+    /// <summary>Some slot is migrating or importing.</summary>
+    public bool HasOpenSlots => _openSlots > 0;
+
     /// <summary>The master whose slots this node serves: itself, or its master when a replica (may be null).</summary>
     public ClusterNode? MyMaster => Myself.IsMaster ? Myself : Myself.Master;
 
@@ -299,11 +303,11 @@ public sealed class ClusterState
         {
             if (_importingFrom[slot] == node)
             {
-                _importingFrom[slot] = null;
+                SetImporting(slot, null);
             }
             if (_migratingTo[slot] == node)
             {
-                _migratingTo[slot] = null;
+                SetMigrating(slot, null);
             }
             if (_owners[slot] == node)
             {
@@ -459,6 +463,7 @@ public sealed class ClusterState
     {
         Array.Clear(_migratingTo);
         Array.Clear(_importingFrom);
+        _openSlots = 0;
         Schedule(ClusterTodo.SaveConfig);
     }
 
@@ -514,6 +519,7 @@ public sealed class ClusterState
     /// <summary>Marks a slot as migrating to <paramref name="target"/> (null: not migrating).</summary>
     public void SetMigrating(int slot, ClusterNode? target)
     {
+        _openSlots += (target is null ? 0 : 1) - (_migratingTo[slot] is null ? 0 : 1);
         _migratingTo[slot] = target;
         Schedule(ClusterTodo.SaveConfig);
     }
@@ -521,6 +527,7 @@ public sealed class ClusterState
     /// <summary>Marks a slot as importing from <paramref name="source"/> (null: not importing).</summary>
     public void SetImporting(int slot, ClusterNode? source)
     {
+        _openSlots += (source is null ? 0 : 1) - (_importingFrom[slot] is null ? 0 : 1);
         _importingFrom[slot] = source;
         Schedule(ClusterTodo.SaveConfig);
     }
@@ -764,6 +771,7 @@ public sealed class ClusterState
         Array.Clear(_owners);
         Array.Clear(_migratingTo);
         Array.Clear(_importingFrom);
+        _openSlots = 0;
         foreach (var node in nodes)
         {
             _nodes[node.Id] = node;

@@ -65,22 +65,41 @@ public sealed class SlotBitmap
         Count = count;
     }
 
-    /// <summary>The slots as ranges of consecutive slots, in order.</summary>
+    /// <summary>The slots as ranges of consecutive slots, in order; skips 64 slots at a time (it runs on every SETSLOT's nodes.conf save).</summary>
     public IEnumerable<(int Start, int End)> Ranges()
     {
-        int start = -1;
-        for (int slot = 0; slot <= HashSlot.Count; slot++)
+        for (int start = Next(0, set: true); start < HashSlot.Count;)
         {
-            bool set = slot < HashSlot.Count && Contains(slot);
-            if (set && start < 0)
-            {
-                start = slot;
-            }
-            else if (!set && start >= 0)
-            {
-                yield return (start, slot - 1);
-                start = -1;
-            }
+            int end = Next(start, set: false);
+            yield return (start, end - 1);
+            start = Next(end, set: true);
         }
+    }
+
+    /// <summary>The first slot at or after <paramref name="from"/> that is (or with <paramref name="set"/> false, is not) in the set; <see cref="HashSlot.Count"/> when none.</summary>
+    private int Next(int from, bool set)
+    {
+        if (from >= HashSlot.Count)
+        {
+            return HashSlot.Count;
+        }
+        int word = from >> 6;
+        ulong bits = Word(word, set) & (~0UL << (from & 63));
+        while (bits == 0)
+        {
+            if (++word == HashSlot.Count / 64)
+            {
+                return HashSlot.Count;
+            }
+            bits = Word(word, set);
+        }
+        return (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+    }
+
+    // Slot s is bit s%8 of byte s/8, so a little-endian word w holds slots 64w..64w+63 in bit order.
+    private ulong Word(int index, bool set)
+    {
+        ulong word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_bits.AsSpan(index * 8, 8));
+        return set ? word : ~word;
     }
 }

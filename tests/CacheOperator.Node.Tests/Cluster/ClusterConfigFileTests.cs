@@ -107,6 +107,34 @@ public sealed class ClusterConfigFileTests : IDisposable
     }
 
     [Fact]
+    public void Saves_in_place_and_durable_saves_both_leave_exactly_the_current_state()
+    {
+        const string big =
+            "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460\n"
+            + "292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 127.0.0.1:30002@40002 master - 0 0 2 disconnected 5461-10922\n"
+            + "824fe116063bc5fcf9f4ffd895bc17aee7731ac3 127.0.0.1:30003@40003 master - 0 0 3 disconnected 10923-16383\n"
+            + "vars currentEpoch 3 lastVoteEpoch 0\n";
+        const string small =
+            "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-16383\n"
+            + "vars currentEpoch 3 lastVoteEpoch 0\n";
+        string path = Path.Combine(_dir, "nodes.conf");
+        foreach (var (first, second, fsync) in new[] { (big, small, false), (small, big, false), (big, small, true) })
+        {
+            var state = new ClusterState(new NodeConfig());
+            ClusterConfigFile.Parse(state, first);
+            ClusterConfigFile.Save(state, path, fsync: true);
+            ClusterConfigFile.Parse(state, second);
+            ClusterConfigFile.Save(state, path, fsync);
+            // Byte for byte what a fresh render gives: no padding or tail of the longer file is left.
+            Assert.Equal(ClusterConfigFile.Render(state), File.ReadAllText(path));
+            var reloaded = new ClusterState(new NodeConfig());
+            Assert.True(ClusterConfigFile.Load(reloaded, path));
+            Assert.Equal(ClusterConfigFile.Render(state), ClusterConfigFile.Render(reloaded));
+        }
+        Assert.Single(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
     public void A_corrupted_file_is_refused_with_redis_s_text()
     {
         var state = new ClusterState(new NodeConfig());
