@@ -42,6 +42,7 @@ public static class Program
         });
         root.Subcommands.Add(crds);
         root.Subcommands.Add(Local.LocalVerbs.Build());
+        root.Subcommands.Add(Topology.ReshardVerb.Build());
         return root;
     }
 

@@ -224,7 +224,13 @@ public static class TopologyPlanner
             }
             var master = serving.FirstOrDefault();
             bool waitForMaster = false;
-            if (master is null)
+            if (master is null && draining)
+            {
+                // A drained master turns itself into a replica of the node that took its last slot (Redis 7's replica
+                // migration on SETSLOT NODE): nothing to repair on a shard that is going away.
+                waitForMaster = true;
+            }
+            else if (master is null)
             {
                 var absent = views.Where(v => v.Member.Shard == shard && !IsUp(v))
                     .Select(v => model.IdAtAddress(v.Member))

@@ -111,8 +111,21 @@ internal sealed class ScriptedTopology : ITopologyManager
             var members = desired.Members.Where(m => m.Shard == i).ToList();
             return new ShardReport(i, members.FirstOrDefault()?.Name, members.Skip(1).Select(m => new ReplicaReport(m.Name, true, 0)).ToList(), _slots.TryGetValue(i, out var range) ? [range] : []);
         }).ToList();
-        return Task.FromResult(new TopologyReport(problems.Count == 0, problems.Count == 0 ? "ok" : "fail", shards, problems, Trouble?.Actions ?? []));
+        // Scripted resharding: one round per reconcile; shards above the desired count are drained once no round is left.
+        var round = Reshard.Count > 0 ? Reshard.Dequeue() : null;
+        var drained = Reshard.Count == 0 && round?.Failure is null
+            ? desired.Members.Select(m => m.Shard).Where(s => s >= desired.Shards).Distinct().ToList()
+            : [];
+        bool ready = problems.Count == 0 && round is null;
+        return Task.FromResult(new TopologyReport(ready, problems.Count == 0 ? "ok" : "fail", shards, problems, Trouble?.Actions ?? [])
+        {
+            Resharding = round,
+            DrainedShards = drained,
+        });
     }
+
+    /// <summary>Resharding rounds the next reconciles report, one each.</summary>
+    public Queue<ReshardRound> Reshard { get; } = new();
 
     private readonly Dictionary<int, string> _slots = [];
 }
