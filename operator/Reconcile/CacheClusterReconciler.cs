@@ -98,7 +98,12 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         var existing = observed.Count;
         var removable = Enumerable.Range(plan.Shards, Math.Max(0, existing - plan.Shards)).ToList();
 
-        var summary = await runtime.ApplyAsync(cluster, plan, ct);
+        // replicasPerShard down: the pods to go keep running until none of them is its shard's master (a failover first).
+        var leaving = observed.Shards.Where(s => s.Index < plan.Shards)
+            .SelectMany(s => s.Members.Where(m => MemberOrdinal(m.Name) > plan.ReplicasPerShard))
+            .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var applied = leaving.Count == 0 ? plan : plan with { ReplicasPerShard = observed.Shards.Max(s => s.Members.Count) - 1 };
+        var summary = await runtime.ApplyAsync(cluster, applied, ct);
         foreach (var index in summary.CreatedShards)
         {
             metrics.RecordTopologyAction("create_shard");
@@ -116,7 +121,13 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         // Scale-in: the shards above spec.shards keep running while their slots move to the others; each is deleted
         // only once the nodes report it owns no slot (its nodes are then forgotten as departed members).
         observed = await runtime.ObserveAsync(cluster, ct);
-        var report = await ShapeTopologyAsync(cluster, observed, plan, ct);
+        var report = await ShapeTopologyAsync(cluster, observed, plan, leaving, ct);
+        if (leaving.Count > 0 && report.LeavingSafe)
+        {
+            await runtime.ApplyAsync(cluster, plan, ct);
+            metrics.RecordTopologyAction("remove_replicas");
+            await store.RecordEventAsync(cluster, "Normal", "ReplicasRemoved", $"Removed {string.Join(", ", leaving.Order(StringComparer.Ordinal))} (replicasPerShard {plan.ReplicasPerShard})", ct);
+        }
         var deleted = new List<int>();
         foreach (var index in removable.Where(i => report.DrainedShards.Contains(i)).OrderDescending())
         {
@@ -129,11 +140,11 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         {
             await store.RecordEventAsync(cluster, "Normal", "ScaledIn", $"Scaled in from {existing} to {plan.Shards} shards", ct);
         }
-        if (deleted.Count > 0)
+        if (deleted.Count > 0 || leaving.Count > 0)
         {
             observed = await runtime.ObserveAsync(cluster, ct);
         }
-        var changed = summary.Changed.Count > 0 || removable.Count > 0;
+        var changed = summary.Changed.Count > 0 || removable.Count > 0 || leaving.Count > 0;
         var resharding = await TrackReshardingAsync(cluster, report, ct);
         return await WriteStatusAsync(key, cluster, observed, plan, report, changed, resharding, ct);
     }
@@ -201,13 +212,13 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
     }
 
     /// <summary>One topology round over the nodes that run; every admin command it ran becomes an Event and a metric.</summary>
-    private async Task<TopologyReport> ShapeTopologyAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, CancellationToken ct)
+    private async Task<TopologyReport> ShapeTopologyAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, IReadOnlySet<string> leaving, CancellationToken ct)
     {
         var members = observed.Shards
             .SelectMany(shard => shard.Members.Select(m => new MemberEndpoint(m.Name, shard.Index, m.Host, m.Port)))
             .ToList();
         var password = await runtime.GetPasswordAsync(cluster, ct);
-        var report = await topology.ReconcileAsync(new DesiredTopology(plan.Shards, plan.ReplicasPerShard, members, password), ct);
+        var report = await topology.ReconcileAsync(new DesiredTopology(plan.Shards, plan.ReplicasPerShard, members, password) { Leaving = leaving }, ct);
         foreach (var action in report.Actions)
         {
             metrics.RecordTopologyAction(action.Kind, action.Succeeded ? "ok" : "error");
@@ -417,6 +428,10 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
     }
 
     private static string StatusJson(CacheClusterStatus? status) => status is null ? "" : k8s.KubernetesJson.Serialize(status);
+
+    /// <summary>The pod ordinal at the end of a member name (&lt;cluster&gt;-shard-&lt;i&gt;-&lt;ordinal&gt;); -1 when there is none.</summary>
+    private static int MemberOrdinal(string name) =>
+        int.TryParse(name.AsSpan(name.LastIndexOf('-') + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ordinal) ? ordinal : -1;
 
     /// <summary>Name of shard <paramref name="index"/>'s StatefulSet.</summary>
     public static string ShardName(CacheCluster cluster, int index) => $"{cluster.Metadata.Name}-shard-{index}";

@@ -199,6 +199,24 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public async Task Replicas_down_keeps_the_leaving_pods_until_none_is_a_master_then_removes_them()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        cluster = await EditSpecAsync(world, cluster, s => s.ReplicasPerShard = 0);
+        world.Topology.LeavingUnsafeRounds = 1;
+
+        await world.ReconcileAsync(cluster);
+        Assert.All(await world.StatefulSetsAsync(), set => Assert.Equal(2, set.Spec.Replicas));
+        Assert.Equal(["demo-shard-0-1", "demo-shard-1-1", "demo-shard-2-1"], world.Topology.Requests[^1].Leaving.Order(StringComparer.Ordinal));
+        Assert.Empty(world.EventsWithReason("ReplicasRemoved"));
+
+        await world.ReconcileAsync(cluster);
+        Assert.All(await world.StatefulSetsAsync(), set => Assert.Equal(1, set.Spec.Replicas));
+        Assert.Single(world.EventsWithReason("ReplicasRemoved"));
+    }
+
+    [Fact]
     public async Task A_failed_slot_move_is_a_warning_event_and_a_degraded_condition_with_the_slot_and_error_once()
     {
         var (world, cluster) = await ReadyClusterAsync();

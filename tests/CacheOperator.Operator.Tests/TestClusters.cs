@@ -121,8 +121,12 @@ internal sealed class ScriptedTopology : ITopologyManager
         {
             Resharding = round,
             DrainedShards = drained,
+            LeavingSafe = desired.Leaving.Count == 0 || LeavingUnsafeRounds-- <= 0,
         });
     }
+
+    /// <summary>How many rounds report a leaving member still being a master (replicasPerShard down waits for its failover).</summary>
+    public int LeavingUnsafeRounds { get; set; }
 
     /// <summary>Resharding rounds the next reconciles report, one each.</summary>
     public Queue<ReshardRound> Reshard { get; } = new();
