@@ -47,6 +47,8 @@ public static class Program
         var authInclude = new Command(AuthInclude.CommandName, $"Write requirepass/masterauth from ${Manifests.PasswordVariable} into a config file the node includes (the cache pods' init container)") { includeOutput };
         authInclude.SetAction(parse => AuthInclude.Write(parse.GetValue(includeOutput)!, Environment.GetEnvironmentVariable(Manifests.PasswordVariable), Console.Error));
         root.Subcommands.Add(authInclude);
+
+        root.Subcommands.Add(Topology.ReshardVerb.Build());
         return root;
     }
 

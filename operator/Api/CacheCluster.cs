@@ -177,6 +177,30 @@ public sealed class PersistenceSpec
     [Doc("Size of each claim, a Kubernetes quantity such as 1Gi.")]
     [Quantity]
     public string? Size { get; set; }
+
+    /// <summary>What happens to the claims when pods or shards go away.</summary>
+    [JsonPropertyName("pvcRetention")]
+    [Doc("What happens to the claims when replicas are scaled down or a shard (StatefulSet) is deleted, on scale-in or with the cluster; passed to the StatefulSets' persistentVolumeClaimRetentionPolicy. Default: Retain both.")]
+    public PvcRetentionSpec? PvcRetention { get; set; }
+}
+
+/// <summary>StatefulSet persistentVolumeClaimRetentionPolicy, as the cluster's setting.</summary>
+[Doc("Retain or Delete, as a StatefulSet's persistentVolumeClaimRetentionPolicy.")]
+public sealed class PvcRetentionSpec
+{
+    /// <summary>Claims of pods removed by scaling replicasPerShard down.</summary>
+    [JsonPropertyName("whenScaled")]
+    [Doc("Claims of pods removed when replicasPerShard goes down: Retain (kept, reused if it goes up again) or Delete.")]
+    [OneOf("Retain", "Delete")]
+    [SchemaDefault("Retain")]
+    public string WhenScaled { get; set; } = "Retain";
+
+    /// <summary>Claims of a deleted shard.</summary>
+    [JsonPropertyName("whenDeleted")]
+    [Doc("Claims of a shard whose StatefulSet is deleted (scale-in of shards, or the cluster deleted): Retain or Delete.")]
+    [OneOf("Retain", "Delete")]
+    [SchemaDefault("Retain")]
+    public string WhenDeleted { get; set; } = "Retain";
 }
 
 /// <summary>Metrics settings.</summary>

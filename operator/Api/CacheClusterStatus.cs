@@ -69,6 +69,11 @@ public sealed class CacheClusterStatus
     [Doc("cluster_state as the cache nodes report it (CLUSTER INFO): ok, fail, or unknown when no node answered.")]
     public string? ClusterState { get; set; }
 
+    /// <summary>Resharding progress.</summary>
+    [JsonPropertyName("resharding")]
+    [Doc("Progress of the slot moves that even out the shards after a change of spec.shards; absent when nothing moves.")]
+    public ReshardingStatus? Resharding { get; set; }
+
     /// <summary>Client address.</summary>
     [JsonPropertyName("endpoints")]
     [Doc("Address clients connect to: the client Service, <name>.<namespace>.svc:6379.")]
@@ -191,4 +196,54 @@ public sealed class ShardStatus
     [JsonPropertyName("ready")]
     [Doc("Whether every node of the shard is running and the shard has its master and replicas in sync.")]
     public bool Ready { get; set; }
+}
+
+/// <summary>Resharding progress.</summary>
+[Doc("Progress of resharding: slots and keys moved, speed and estimated time left.")]
+public sealed class ReshardingStatus
+{
+    /// <summary>"moved/total slots".</summary>
+    [JsonPropertyName("progress")]
+    [Doc("Slots moved of the slots to move, e.g. 123/5461 slots.")]
+    public string? Progress { get; set; }
+
+    /// <summary>Slots to move in this reshard.</summary>
+    [JsonPropertyName("slotsToMove")]
+    [Doc("Slots this reshard moves in all.")]
+    public int SlotsToMove { get; set; }
+
+    /// <summary>Slots moved.</summary>
+    [JsonPropertyName("slotsMoved")]
+    [Doc("Slots moved so far.")]
+    public int SlotsMoved { get; set; }
+
+    /// <summary>Keys moved.</summary>
+    [JsonPropertyName("keysMoved")]
+    [Doc("Keys moved so far.")]
+    public long KeysMoved { get; set; }
+
+    /// <summary>Keys per second.</summary>
+    [JsonPropertyName("keysPerSecond")]
+    [Doc("Keys moved per second of moving, so far.")]
+    public long KeysPerSecond { get; set; }
+
+    /// <summary>Seconds left.</summary>
+    [JsonPropertyName("estimatedSecondsLeft")]
+    [Doc("Estimated seconds until every slot is moved, at the speed so far.")]
+    public long? EstimatedSecondsLeft { get; set; }
+
+    /// <summary>Milliseconds spent moving.</summary>
+    [JsonPropertyName("movingMilliseconds")]
+    [Doc("Milliseconds spent moving slots so far (the speed and the estimate are computed from it).")]
+    public long MovingMilliseconds { get; set; }
+
+    /// <summary>When it started.</summary>
+    [JsonPropertyName("startTime")]
+    [Doc("When this reshard started.")]
+    public DateTime? StartTime { get; set; }
+
+    /// <summary>Last failure.</summary>
+    [JsonPropertyName("lastError")]
+    [Doc("The last failed slot move, with the slot and the node's error; resharding pauses (growing backoff) after one.")]
+    public string? LastError { get; set; }
 }

@@ -53,6 +53,7 @@ public static class CrdGenerator
                 new V1CustomResourceColumnDefinition { Name = "Ready", Type = "integer", JsonPath = ".status.readyShards", Description = "Shards whose pods are all ready" },
                 new V1CustomResourceColumnDefinition { Name = "Phase", Type = "string", JsonPath = ".status.phase", Description = "Creating, Ready, Scaling, Upgrading, Degraded or Failed" },
                 new V1CustomResourceColumnDefinition { Name = "State", Type = "string", JsonPath = ".status.clusterState", Description = "cluster_state the cache nodes report (ok, fail)" },
+                new V1CustomResourceColumnDefinition { Name = "Resharding", Type = "string", JsonPath = ".status.resharding.progress", Description = "Slots moved of the slots to move while resharding" },
                 new V1CustomResourceColumnDefinition { Name = "Age", Type = "date", JsonPath = ".metadata.creationTimestamp" },
             ],
         };

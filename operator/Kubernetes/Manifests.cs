@@ -350,6 +350,11 @@ public static class Manifests
                     },
                 },
                 VolumeClaimTemplates = claims,
+                PersistentVolumeClaimRetentionPolicy = claims is null ? null : new V1StatefulSetPersistentVolumeClaimRetentionPolicy
+                {
+                    WhenScaled = spec.Persistence?.PvcRetention?.WhenScaled ?? "Retain",
+                    WhenDeleted = spec.Persistence?.PvcRetention?.WhenDeleted ?? "Retain",
+                },
             },
         };
     }

@@ -17,6 +17,8 @@ public sealed class OperatorMetrics : IDisposable
     private readonly Histogram<double> _reconcileDuration;
     private readonly Counter<long> _topologyActions;
     private readonly Histogram<double> _createDuration;
+    private readonly Counter<long> _slotsMoved;
+    private readonly Counter<long> _keysMoved;
     private readonly Histogram<double> _healDuration;
     private readonly Histogram<double> _writeUnavailable;
     private readonly ConcurrentDictionary<(string Namespace, string Cluster), ClusterFigures> _clusters = new();
@@ -31,6 +33,8 @@ public sealed class OperatorMetrics : IDisposable
         _reconciles = _meter.CreateCounter<long>("cacheoperator_reconcile_total", description: "Reconciles of CacheClusters by result (success, error, requeue).");
         _reconcileDuration = _meter.CreateHistogram<double>("cacheoperator_reconcile_duration_seconds", unit: "s", description: "Time one reconcile of a CacheCluster took.");
         _topologyActions = _meter.CreateCounter<long>("cacheoperator_topology_actions_total", description: "Topology actions performed, by kind and result (ok, error).");
+        _slotsMoved = _meter.CreateCounter<long>("cacheoperator_reshard_slots_moved_total", description: "Hash slots moved between masters by resharding.");
+        _keysMoved = _meter.CreateCounter<long>("cacheoperator_reshard_keys_moved_total", description: "Keys moved between masters by resharding.");
         _createDuration = _meter.CreateHistogram<double>("cacheoperator_cluster_create_seconds", unit: "s", description: "Time from a CacheCluster first seen to its first Ready.");
         _healDuration = _meter.CreateHistogram<double>("cacheoperator_cluster_heal_seconds", unit: "s", description: "Time from a Ready CacheCluster seen unhealthy to Ready again.");
         _writeUnavailable = _meter.CreateHistogram<double>("cacheoperator_failover_write_unavailable_seconds", unit: "s",
@@ -55,6 +59,13 @@ public sealed class OperatorMetrics : IDisposable
     /// <summary>Counts a topology action (created shard, meet, add_slots, replicate, failover, ...) and its result (ok, error).</summary>
     public void RecordTopologyAction(string kind, string result = "ok") => _topologyActions.Add(1,
         new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>Counts slots and keys one resharding round moved.</summary>
+    public void RecordReshard(int slots, long keys)
+    {
+        _slotsMoved.Add(slots);
+        _keysMoved.Add(keys);
+    }
 
     /// <summary>Records how long a new cluster took to become Ready.</summary>
     public void RecordCreated(TimeSpan duration) => _createDuration.Record(duration.TotalSeconds);

@@ -28,7 +28,7 @@ public sealed record ReconcileResult(ReconcileOutcome Outcome, TimeSpan RequeueA
 }
 
 /// <summary>
-/// Moves one CacheCluster toward its spec: finalizer, validation, refusing scale-in of shards that own slots, making the
+/// Moves one CacheCluster toward its spec: finalizer, validation, draining shards before scale-in deletes them, making the
 /// nodes run (<see cref="INodeRuntime"/>), shaping them into one Redis Cluster (<see cref="ITopologyManager"/>), and
 /// writing status, read back from the nodes, with phase and conditions. Refused specs leave the running cluster alone.
 /// Errors propagate; the controller retries with backoff.
@@ -110,15 +110,13 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
 
         var existing = observed.Count;
         var removable = Enumerable.Range(plan.Shards, Math.Max(0, existing - plan.Shards)).ToList();
-        var owning = removable.Where(i => OwnedSlots(cluster, i).Count > 0).ToList();
-        if (owning.Count > 0)
-        {
-            var message = $"spec.shards {plan.Shards} is below the {existing} running shards, and shard(s) {string.Join(", ", owning)} still own hash slots; " +
-                "draining them is not supported yet, so the cluster keeps running as it was";
-            return await RefuseAsync(cluster, observed, [new SpecProblem("ScaleInRefused", message)], ct);
-        }
 
-        var summary = await runtime.ApplyAsync(cluster, plan, ct);
+        // replicasPerShard down: the pods to go keep running until none of them is its shard's master (a failover first).
+        var leaving = observed.Shards.Where(s => s.Index < plan.Shards)
+            .SelectMany(s => s.Members.Where(m => MemberOrdinal(m.Name) > plan.ReplicasPerShard))
+            .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var applied = leaving.Count == 0 ? plan : plan with { ReplicasPerShard = observed.Shards.Max(s => s.Members.Count) - 1 };
+        var summary = await runtime.ApplyAsync(cluster, applied, ct);
         foreach (var index in summary.CreatedShards)
         {
             metrics.RecordTopologyAction("create_shard");
@@ -132,32 +130,111 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         {
             await store.RecordEventAsync(cluster, "Warning", "Skipped", note, ct);
         }
-        foreach (var index in removable.OrderDescending())
+
+        // Scale-in: the shards above spec.shards keep running while their slots move to the others; each is deleted
+        // only once the nodes report it owns no slot (its nodes are then forgotten as departed members).
+        observed = await runtime.ObserveAsync(cluster, ct);
+        var report = await ShapeTopologyAsync(cluster, observed, plan, leaving, ct);
+        if (leaving.Count > 0 && report.LeavingSafe)
+        {
+            await runtime.ApplyAsync(cluster, plan, ct);
+            metrics.RecordTopologyAction("remove_replicas");
+            await store.RecordEventAsync(cluster, "Normal", "ReplicasRemoved", $"Removed {string.Join(", ", leaving.Order(StringComparer.Ordinal))} (replicasPerShard {plan.ReplicasPerShard})", ct);
+        }
+        var deleted = new List<int>();
+        foreach (var index in removable.Where(i => report.DrainedShards.Contains(i)).OrderDescending())
         {
             await runtime.DeleteShardAsync(cluster, index, ct);
+            deleted.Add(index);
             metrics.RecordTopologyAction("remove_shard");
-            await store.RecordEventAsync(cluster, "Normal", "ShardRemoved", $"Removed shard {ShardName(cluster, index)}, which owned no slots", ct);
+            await store.RecordEventAsync(cluster, "Normal", "ShardRemoved", $"Removed shard {ShardName(cluster, index)}, which owns no slots any more", ct);
         }
-        if (removable.Count > 0)
+        if (deleted.Count > 0 && deleted.Count == removable.Count)
         {
             await store.RecordEventAsync(cluster, "Normal", "ScaledIn", $"Scaled in from {existing} to {plan.Shards} shards", ct);
         }
+        if (deleted.Count > 0 || leaving.Count > 0)
+        {
+            observed = await runtime.ObserveAsync(cluster, ct);
+        }
+        var changed = summary.Changed.Count > 0 || removable.Count > 0 || leaving.Count > 0;
+        var resharding = await TrackReshardingAsync(cluster, report, ct);
+        // Nodes restart only once the cluster has its shape: never while slots move or shards and replicas come and go.
+        var hold = removable.Count > 0 || leaving.Count > 0 || report.Resharding is not null ? "waiting for the resharding and scaling to finish" : null;
+        var upgrade = await _rolling.StepAsync(cluster, observed, plan, report, hold, ct);
+        return await WriteStatusAsync(key, cluster, observed, plan, report, changed, resharding, upgrade, ct);
+    }
 
-        observed = await runtime.ObserveAsync(cluster, ct);
-        var report = await ShapeTopologyAsync(cluster, observed, plan, ct);
-        var changed = summary.Changed.Count > 0 || removable.Count > 0;
-        var upgrade = await _rolling.StepAsync(cluster, observed, plan, report, ct);
-        return await WriteStatusAsync(key, cluster, observed, plan, report, changed, upgrade, ct);
+    /// <summary>
+    /// Resharding progress carried from round to round in status (so it survives an operator restart), its Events
+    /// (ReshardStarted, SlotsMoved per round, ReshardDone, ReshardFailed with slot and error) and metrics.
+    /// </summary>
+    private async Task<ReshardingStatus?> TrackReshardingAsync(CacheCluster cluster, TopologyReport report, CancellationToken ct)
+    {
+        var previous = cluster.Status?.Resharding;
+        var round = report.Resharding;
+        if (round is null)
+        {
+            if (previous is not null && report.Ready)
+            {
+                await store.RecordEventAsync(cluster, "Normal", "ReshardDone",
+                    $"Resharding done: moved {previous.SlotsMoved} slots and {previous.KeysMoved} keys in {previous.MovingMilliseconds / 1000.0:F0} s", ct);
+                return null;
+            }
+            return previous; // Not settled enough to move this round (a node restarting, a MEET): progress stays as it was.
+        }
+        var now = _time.GetUtcNow().UtcDateTime;
+        var status = previous is null
+            ? new ReshardingStatus { SlotsToMove = round.SlotsLeft, StartTime = now }
+            : new ReshardingStatus
+            {
+                SlotsToMove = previous.SlotsToMove,
+                SlotsMoved = previous.SlotsMoved,
+                KeysMoved = previous.KeysMoved,
+                MovingMilliseconds = previous.MovingMilliseconds,
+                StartTime = previous.StartTime,
+                LastError = previous.LastError,
+            };
+        if (previous is null)
+        {
+            await store.RecordEventAsync(cluster, "Normal", "ReshardStarted", $"Resharding started: {round.SlotsLeft} slots to move", ct);
+        }
+        status.SlotsMoved += round.SlotsMoved;
+        status.KeysMoved += round.KeysMoved;
+        status.MovingMilliseconds += (long)round.Elapsed.TotalMilliseconds;
+        // The plan may grow (spec.shards changed again): the total is what was moved plus what is left.
+        status.SlotsToMove = Math.Max(status.SlotsToMove, status.SlotsMoved + round.SlotsLeft - round.SlotsMoved);
+        status.KeysPerSecond = status.MovingMilliseconds > 0 ? status.KeysMoved * 1000 / status.MovingMilliseconds : 0;
+        int left = status.SlotsToMove - status.SlotsMoved;
+        status.EstimatedSecondsLeft = status.SlotsMoved > 0 ? (long)Math.Ceiling(status.MovingMilliseconds / 1000.0 / status.SlotsMoved * left) : null;
+        status.Progress = $"{status.SlotsMoved}/{status.SlotsToMove} slots";
+        if (round.SlotsMoved > 0)
+        {
+            metrics.RecordReshard(round.SlotsMoved, round.KeysMoved);
+            await store.RecordEventAsync(cluster, "Normal", "SlotsMoved",
+                $"Moved {round.SlotsMoved} slots ({round.KeysMoved} keys) in {round.Elapsed.TotalSeconds:F1} s; {status.Progress}, {left} left", ct);
+        }
+        if (round.Failure is { } failure)
+        {
+            var error = $"moving slot {failure.Slot} from {failure.Source} to {failure.Target} failed: {failure.Error}" + (failure.RolledBack ? " (rolled back)" : " (the slot stays open to be resumed)");
+            if (!round.Paused)
+            {
+                metrics.RecordTopologyAction("migrate_slot", "error");
+                await store.RecordEventAsync(cluster, "Warning", "ReshardFailed", error, ct);
+            }
+            status.LastError = error;
+        }
+        return status;
     }
 
     /// <summary>One topology round over the nodes that run; every admin command it ran becomes an Event and a metric.</summary>
-    private async Task<TopologyReport> ShapeTopologyAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, CancellationToken ct)
+    private async Task<TopologyReport> ShapeTopologyAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, IReadOnlySet<string> leaving, CancellationToken ct)
     {
         var members = observed.Shards
             .SelectMany(shard => shard.Members.Select(m => new MemberEndpoint(m.Name, shard.Index, m.Host, m.Port)))
             .ToList();
         var password = await runtime.GetPasswordAsync(cluster, ct);
-        var report = await topology.ReconcileAsync(new DesiredTopology(plan.Shards, plan.ReplicasPerShard, members, password), ct);
+        var report = await topology.ReconcileAsync(new DesiredTopology(plan.Shards, plan.ReplicasPerShard, members, password) { Leaving = leaving }, ct);
         foreach (var action in report.Actions)
         {
             metrics.RecordTopologyAction(action.Kind, action.Succeeded ? "ok" : "error");
@@ -184,15 +261,17 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
         _ => "TopologyChanged",
     };
 
-    private async Task<ReconcileResult> WriteStatusAsync(ClusterKey key, CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, bool changed, UpgradeOutcome upgrade, CancellationToken ct)
+    private async Task<ReconcileResult> WriteStatusAsync(ClusterKey key, CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, bool changed, ReshardingStatus? resharding, UpgradeOutcome upgrade, CancellationToken ct)
     {
         var previous = cluster.Status;
         var status = NewStatus(cluster, observed, plan.Shards, report);
+        status.Resharding = resharding;
         var nodesReady = status.ReadyShards == plan.Shards;
         var ready = nodesReady && report.Ready;
         var previousPhase = previous?.Phase;
         var wasScaling = Conditions.Find(previous, Conditions.Progressing) is { Status: "True", Reason: "Scaling" };
-        var scaling = changed && previousPhase is not (null or ClusterPhase.Creating or ClusterPhase.Failed) || wasScaling;
+        var wasResharding = Conditions.Find(previous, Conditions.Progressing) is { Status: "True", Reason: "Resharding" };
+        var scaling = changed && previousPhase is not (null or ClusterPhase.Creating or ClusterPhase.Failed) || wasScaling || wasResharding || resharding is not null;
         var now = _time.GetUtcNow();
         var generation = cluster.Metadata.Generation;
         var conditions = status.Conditions!;
@@ -218,6 +297,20 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
                 Conditions.Set(conditions, Conditions.Progressing, true, "Creating", why, generation, now.UtcDateTime);
                 Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster is being created", generation, now.UtcDateTime);
             }
+            else if (resharding is { LastError: { } failed } && report.Resharding?.Failure is not null)
+            {
+                // A slot move failed (target full, BUSYKEY, a node gone): resharding pauses and says which slot and why.
+                status.Phase = ClusterPhase.Scaling;
+                Conditions.Set(conditions, Conditions.Progressing, true, "Resharding", $"Resharding {resharding.Progress} is paused: {failed}", generation, now.UtcDateTime);
+                Conditions.Set(conditions, Conditions.Degraded, true, "ReshardFailed", failed, generation, now.UtcDateTime);
+            }
+            else if (resharding is not null)
+            {
+                status.Phase = ClusterPhase.Scaling;
+                var eta = resharding.EstimatedSecondsLeft is { } seconds ? $", about {seconds} s left" : "";
+                Conditions.Set(conditions, Conditions.Progressing, true, "Resharding", $"Moved {resharding.Progress} ({resharding.KeysMoved} keys, {resharding.KeysPerSecond} keys/s{eta})", generation, now.UtcDateTime);
+                Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "The cluster is being resharded", generation, now.UtcDateTime);
+            }
             else if (scaling)
             {
                 status.Phase = ClusterPhase.Scaling;
@@ -240,7 +333,9 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
             Conditions.Set(conditions, Conditions.Degraded, false, "AsExpected", "A rolling upgrade restarts nodes one at a time", generation, now.UtcDateTime);
         }
         await SaveStatusAsync(cluster, status, ct);
-        return ReconcileResult.After(ready && !upgrade.Active ? HealthPoll : NotReadyPoll);
+        // While slots move, the next batch follows at once; status and Events are written between batches.
+        var moving = report.Resharding is { Paused: false, Failure: null, SlotsMoved: > 0 };
+        return ReconcileResult.After(ready && !upgrade.Active ? HealthPoll : moving ? TimeSpan.Zero : NotReadyPoll);
     }
 
     /// <summary>Time to create (creation to first Ready) and time to heal (first seen unhealthy after Ready to Ready).</summary>
@@ -344,6 +439,7 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
             Endpoints = $"{name}.{cluster.Metadata.NamespaceProperty}.svc:{SpecValidator.RespPort}",
             Phase = cluster.Status?.Phase,
             Upgrade = cluster.Status?.Upgrade,
+            Resharding = cluster.Status?.Resharding,
         };
     }
 
@@ -360,8 +456,9 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
 
     private static string StatusJson(CacheClusterStatus? status) => status is null ? "" : k8s.KubernetesJson.Serialize(status);
 
-    private static IReadOnlyList<string> OwnedSlots(CacheCluster cluster, int index) =>
-        cluster.Status?.Shards?.FirstOrDefault(s => s.Name == ShardName(cluster, index))?.Slots ?? [];
+    /// <summary>The pod ordinal at the end of a member name (&lt;cluster&gt;-shard-&lt;i&gt;-&lt;ordinal&gt;); -1 when there is none.</summary>
+    private static int MemberOrdinal(string name) =>
+        int.TryParse(name.AsSpan(name.LastIndexOf('-') + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ordinal) ? ordinal : -1;
 
     /// <summary>Name of shard <paramref name="index"/>'s StatefulSet.</summary>
     public static string ShardName(CacheCluster cluster, int index) => $"{cluster.Metadata.Name}-shard-{index}";

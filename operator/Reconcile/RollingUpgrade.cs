@@ -21,8 +21,11 @@ public sealed class RollingUpgrade(IClusterStore store, INodeRuntime runtime, IT
     // Per cluster: the live config last applied, and the nodes (name@host:port) known to run it.
     private readonly ConcurrentDictionary<ClusterKey, (string Hash, HashSet<string> Nodes)> _liveApplied = new();
 
-    /// <summary>Applies live config, then takes the next upgrade step, if any, for the nodes that run.</summary>
-    public async Task<UpgradeOutcome> StepAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, CancellationToken ct)
+    /// <summary>
+    /// Applies live config, then takes the next upgrade step, if any, for the nodes that run; with
+    /// <paramref name="hold"/> (why not now) no node is restarted or handed over this round.
+    /// </summary>
+    public async Task<UpgradeOutcome> StepAsync(CacheCluster cluster, ObservedCluster observed, ClusterPlan plan, TopologyReport report, string? hold, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(observed);
@@ -61,6 +64,11 @@ public sealed class RollingUpgrade(IClusterStore store, INodeRuntime runtime, IT
             status = new UpgradeStatus { Target = target, NodesUpdated = members.Count - outdated, NodesTotal = members.Count };
             await store.RecordEventAsync(cluster, "Normal", "RollingUpgradeStarted",
                 $"{outdated} of {members.Count} nodes run an older image or restart-requiring config; restarting them one at a time, replicas first, masters after a coordinated failover", ct);
+        }
+        if (hold is not null)
+        {
+            status.Message = $"{hold} ({status.NodesUpdated} of {status.NodesTotal} nodes updated)";
+            return new UpgradeOutcome(true, status);
         }
         var upgradeMembers = members.Select(x => new UpgradeMember(x.Member.Name, x.Shard.Index, x.Member.Ready && x.Shard.Ready && x.Member.Host is not null, x.Member.Outdated)).ToList();
         var step = RollingUpgradePlanner.Plan(upgradeMembers, report.Shards, plan.ReplicasPerShard);

@@ -44,7 +44,11 @@ public sealed record MemberEndpoint(string Name, int Shard, string? Host, int Po
 /// <param name="ReplicasPerShard">Replicas each shard's master should have.</param>
 /// <param name="Members">Every node that runs, with its shard; nodes the cluster knows that are not here are ghosts.</param>
 /// <param name="Password">AUTH password for the nodes (null: none).</param>
-public sealed record DesiredTopology(int Shards, int ReplicasPerShard, IReadOnlyList<MemberEndpoint> Members, string? Password = null);
+public sealed record DesiredTopology(int Shards, int ReplicasPerShard, IReadOnlyList<MemberEndpoint> Members, string? Password = null)
+{
+    /// <summary>Members about to be removed (replicasPerShard going down): one that is its shard's master hands over to a staying replica first.</summary>
+    public IReadOnlySet<string> Leaving { get; init; } = new HashSet<string>();
+}
 
 /// <summary>What one round saw and did.</summary>
 /// <param name="Ready">Every slot served by a healthy master of the right shard, every shard with its replicas in sync, every member joined, cluster_state ok everywhere.</param>
@@ -64,6 +68,9 @@ public sealed record TopologyReport(
 
     /// <summary>Shards at or above the desired count whose nodes own no slot any more: safe to delete.</summary>
     public IReadOnlyList<int> DrainedShards { get; init; } = [];
+
+    /// <summary>No leaving member (<see cref="DesiredTopology.Leaving"/>) is a master serving slots: they can be removed.</summary>
+    public bool LeavingSafe { get; init; } = true;
 }
 
 /// <summary>One round of resharding.</summary>

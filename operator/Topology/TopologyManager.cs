@@ -62,7 +62,7 @@ public sealed class TopologyManager : ITopologyManager
             problems.Add($"{failed.Detail} on {failed.Target} failed: {failed.Error}");
         }
         var resharding = plan.Actions.Count == 0 && plan.Moves.Count > 0 ? await ReshardAsync(plan, desired, problems, cancellationToken).ConfigureAwait(false) : null;
-        return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results) { Resharding = resharding, DrainedShards = plan.DrainedShards };
+        return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results) { Resharding = resharding, DrainedShards = plan.DrainedShards, LeavingSafe = plan.LeavingSafe };
     }
 
     /// <summary>Moves a budget's worth of slots, unless a recent failure pauses resharding (growing backoff, never a blind loop).</summary>

@@ -30,6 +30,9 @@ public sealed record TopologyPlan(IReadOnlyList<TopologyAction> Actions, IReadOn
 
     /// <summary>Shards at or above the desired count whose nodes own no slot any more: safe to delete.</summary>
     public IReadOnlyList<int> DrainedShards { get; init; } = [];
+
+    /// <summary>No leaving member is a master serving slots: they can be removed.</summary>
+    public bool LeavingSafe { get; init; } = true;
 }
 
 /// <summary>Inputs of the planner that are not in one observation.</summary>
@@ -61,7 +64,7 @@ public static class TopologyPlanner
         if (desired.Shards < 1)
         {
             problems.Add($"the desired topology has {desired.Shards} shards; at least 1 is needed");
-            return new TopologyPlan(actions, problems, [], "unknown");
+            return new TopologyPlan(actions, problems, [], "unknown") { LeavingSafe = desired.Leaving.Count == 0 };
         }
         foreach (var member in desired.Members.Where(m => m.Shard < 0))
         {
@@ -83,12 +86,12 @@ public static class TopologyPlanner
         if (reachable.Count == 0)
         {
             problems.Add("no member is reachable");
-            return new TopologyPlan(actions, problems, [], "unknown");
+            return new TopologyPlan(actions, problems, [], "unknown") { LeavingSafe = desired.Leaving.Count == 0 };
         }
         foreach (var group in reachable.GroupBy(v => v.MyId).Where(g => g.Count() > 1))
         {
             problems.Add($"members {string.Join(", ", group.Select(v => v.Member.Name))} report the same node id {group.Key}");
-            return new TopologyPlan(actions, problems, [], ClusterStateOf(reachable));
+            return new TopologyPlan(actions, problems, [], ClusterStateOf(reachable)) { LeavingSafe = desired.Leaving.Count == 0 };
         }
 
         // Joining: one anchor meets every member it does not know at its current address; a member that knows
@@ -130,7 +133,7 @@ public static class TopologyPlanner
             problems.Add(actions.Count > 0
                 ? $"members are joining the cluster ({actions.Count} MEET)"
                 : "members are joining the cluster (waiting for gossip)");
-            return new TopologyPlan(actions, problems, [], ClusterStateOf(reachable));
+            return new TopologyPlan(actions, problems, [], ClusterStateOf(reachable)) { LeavingSafe = desired.Leaving.Count == 0 };
         }
 
         var model = new ClusterModel(views, reachable);
@@ -147,6 +150,34 @@ public static class TopologyPlanner
         bool brandNew = !owned.Any(o => o);
         ReportConflicts(reachable, problems);
         ReportMigrations(model, problems);
+
+        // Leaving members (replicas scaled down): a master among them hands its slots to its most up-to-date staying
+        // replica with a coordinated CLUSTER FAILOVER before it is removed.
+        bool leavingSafe = true;
+        foreach (var view in reachable.Where(v => desired.Leaving.Contains(v.Member.Name) && v.Myself is { IsMaster: true, SlotCount: > 0 }))
+        {
+            leavingSafe = false;
+            var heir = reachable
+                .Where(r => !desired.Leaving.Contains(r.Member.Name) && r.Myself!.IsReplica && r.Myself.MasterId == view.MyId && r.Replication?.MasterLinkStatus == "up")
+                .OrderByDescending(r => r.Replication!.ReplicaReplOffset)
+                .ThenBy(r => r.Member.Name, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (heir is null)
+            {
+                problems.Add($"member {view.Member.Name} is to be removed but is its shard's master, and no staying replica is in sync to take over");
+                continue;
+            }
+            problems.Add($"member {view.Member.Name} is to be removed but is its shard's master; {heir.Member.Name} takes over first");
+            actions.Add(new TopologyAction("failover", heir.Member.Name, ["CLUSTER", "FAILOVER"]));
+        }
+        if (desired.Leaving.Any(name => views.Any(v => v.Member.Name == name && !IsUp(v))))
+        {
+            leavingSafe = false; // It may be a master: wait until it answers (or is gone from the members).
+        }
+        if (actions.Count > 0)
+        {
+            return new TopologyPlan(actions, problems, [], ClusterStateOf(reachable)) { LeavingSafe = false };
+        }
 
         // Ghosts: nodes some member knows that are no member.
         foreach (var id in model.KnownIds.Where(id => !model.IsMemberId(id)).Order(StringComparer.Ordinal))
@@ -224,7 +255,13 @@ public static class TopologyPlanner
             }
             var master = serving.FirstOrDefault();
             bool waitForMaster = false;
-            if (master is null)
+            if (master is null && draining)
+            {
+                // A drained master turns itself into a replica of the node that took its last slot (Redis 7's replica
+                // migration on SETSLOT NODE): nothing to repair on a shard that is going away.
+                waitForMaster = true;
+            }
+            else if (master is null)
             {
                 var absent = views.Where(v => v.Member.Shard == shard && !IsUp(v))
                     .Select(v => model.IdAtAddress(v.Member))
@@ -379,7 +416,7 @@ public static class TopologyPlanner
                 drained.Add(shard);
             }
         }
-        return new TopologyPlan(actions, problems, shards, ClusterStateOf(reachable)) { Moves = moves, Masters = masters, DrainedShards = drained };
+        return new TopologyPlan(actions, problems, shards, ClusterStateOf(reachable)) { Moves = moves, Masters = masters, DrainedShards = drained, LeavingSafe = leavingSafe };
     }
 
     /// <summary>A member that answered with its id.</summary>

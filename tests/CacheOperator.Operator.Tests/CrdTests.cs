@@ -47,7 +47,7 @@ public class CrdTests
         Assert.Equal("v1alpha1", version.Name);
         Assert.NotNull(version.Subresources.Status);
         Assert.Equal(".spec.shards", version.Subresources.Scale.SpecReplicasPath);
-        Assert.Equal(["Shards", "Replicas", "Ready", "Phase", "State", "Age"], version.AdditionalPrinterColumns.Select(c => c.Name));
+        Assert.Equal(["Shards", "Replicas", "Ready", "Phase", "State", "Resharding", "Age"], version.AdditionalPrinterColumns.Select(c => c.Name));
 
         var spec = version.Schema.OpenAPIV3Schema.Properties["spec"];
         Assert.Equal(1L, Convert.ToInt64(spec.Properties["shards"].Minimum));

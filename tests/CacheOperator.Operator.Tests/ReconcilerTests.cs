@@ -160,35 +160,89 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public async Task Scale_in_of_shards_that_own_slots_is_refused_with_condition_and_event()
+    public async Task Scale_in_drains_the_highest_shard_with_progress_in_status_and_events_before_deleting_it()
     {
         var (world, cluster) = await ReadyClusterAsync();
         using var _ = world;
         cluster = await EditSpecAsync(world, cluster, s => s.Shards = 2);
-        var writes = world.Api.Writes.Count;
+        world.Topology.Reshard.Enqueue(new ReshardRound(5462, 2000, 10_000, TimeSpan.FromSeconds(2), null));
+        world.Topology.Reshard.Enqueue(new ReshardRound(3462, 3462, 17_310, TimeSpan.FromSeconds(3), null));
 
-        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        // Round 1: slots move; the shard still runs; the next batch is asked for at once.
+        Assert.Equal(ReconcileResult.After(TimeSpan.Zero), await world.ReconcileAsync(cluster));
         cluster = await world.GetAsync(cluster);
         Assert.Equal(3, (await world.StatefulSetsAsync()).Count);
-        Assert.DoesNotContain(world.Api.Writes.Skip(writes), w => w.Verb == "delete" || w.Kind != "CacheCluster");
-        Assert.Equal(("True", "ScaleInRefused"), Condition(cluster, Conditions.Degraded));
-        Assert.Equal(("False", "ScaleInRefused"), Condition(cluster, Conditions.Progressing));
-        Assert.Contains("shard(s) 2 still own hash slots", Conditions.Find(cluster.Status, Conditions.Degraded)!.Message);
-        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
-        Assert.Equal(cluster.Metadata.Generation, cluster.Status.ObservedGeneration);
-        var refusal = Assert.Single(world.EventsWithReason("ScaleInRefused"));
-        Assert.Equal("Warning", refusal.Type);
+        Assert.Equal(2, world.Topology.Requests[^1].Shards);
+        Assert.Contains(world.Topology.Requests[^1].Members, m => m.Shard == 2);
+        var progress = cluster.Status!.Resharding!;
+        Assert.Equal(("2000/5462 slots", 10_000L, 5000L, 4L), (progress.Progress, progress.KeysMoved, progress.KeysPerSecond, progress.EstimatedSecondsLeft));
+        Assert.Equal(ClusterPhase.Scaling, cluster.Status.Phase);
+        Assert.Equal(("True", "Resharding"), Condition(cluster, Conditions.Progressing));
+        Assert.Equal("Resharding started: 5462 slots to move", Assert.Single(world.EventsWithReason("ReshardStarted")).Message);
+        Assert.StartsWith("Moved 2000 slots (10000 keys)", Assert.Single(world.EventsWithReason("SlotsMoved")).Message, StringComparison.Ordinal);
 
-        // Resyncs do not repeat the event.
-        await world.ReconcileAsync(cluster);
-        Assert.Single(world.EventsWithReason("ScaleInRefused"));
-
-        // Back to 3: accepted again.
-        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 3);
+        // Round 2: the rest moves; the nodes report shard 2 owns nothing, so it is deleted.
         await world.ReconcileAsync(cluster);
         cluster = await world.GetAsync(cluster);
-        Assert.Equal(ClusterPhase.Ready, cluster.Status!.Phase);
-        Assert.Equal(("False", "AsExpected"), Condition(cluster, Conditions.Degraded));
+        Assert.Equal(2, (await world.StatefulSetsAsync()).Count);
+        Assert.Equal("5462/5462 slots", cluster.Status!.Resharding!.Progress);
+        Assert.Equal(2, world.EventsWithReason("SlotsMoved").Count);
+        Assert.Single(world.EventsWithReason("ShardRemoved"));
+        Assert.Single(world.EventsWithReason("ScaledIn"));
+
+        // Round 3: nothing left to move: done, Ready, progress gone.
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        cluster = await world.GetAsync(cluster);
+        Assert.Null(cluster.Status!.Resharding);
+        Assert.Equal(ClusterPhase.Ready, cluster.Status.Phase);
+        Assert.StartsWith("Resharding done: moved 5462 slots and 27310 keys", Assert.Single(world.EventsWithReason("ReshardDone")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replicas_down_keeps_the_leaving_pods_until_none_is_a_master_then_removes_them()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        cluster = await EditSpecAsync(world, cluster, s => s.ReplicasPerShard = 0);
+        world.Topology.LeavingUnsafeRounds = 1;
+
+        await world.ReconcileAsync(cluster);
+        Assert.All(await world.StatefulSetsAsync(), set => Assert.Equal(2, set.Spec.Replicas));
+        Assert.Equal(["demo-shard-0-1", "demo-shard-1-1", "demo-shard-2-1"], world.Topology.Requests[^1].Leaving.Order(StringComparer.Ordinal));
+        Assert.Empty(world.EventsWithReason("ReplicasRemoved"));
+
+        await world.ReconcileAsync(cluster);
+        Assert.All(await world.StatefulSetsAsync(), set => Assert.Equal(1, set.Spec.Replicas));
+        Assert.Single(world.EventsWithReason("ReplicasRemoved"));
+    }
+
+    [Fact]
+    public async Task A_failed_slot_move_is_a_warning_event_and_a_degraded_condition_with_the_slot_and_error_once()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        cluster = await EditSpecAsync(world, cluster, s => s.Shards = 4);
+        await world.MakeAllReadyAsync();
+        var failure = new SlotMigrationFailure(4100, "demo-shard-0-0", "demo-shard-3-0", "MIGRATE on demo-shard-0-0: ERR Target instance replied with error: OOM command not allowed", RolledBack: false);
+        world.Topology.Reshard.Enqueue(new ReshardRound(4096, 10, 50, TimeSpan.FromSeconds(1), failure));
+        world.Topology.Reshard.Enqueue(new ReshardRound(4086, 0, 0, TimeSpan.Zero, failure, Paused: true));
+
+        Assert.Equal(ReconcileResult.After(CacheClusterReconciler.NotReadyPoll), await world.ReconcileAsync(cluster));
+        cluster = await world.GetAsync(cluster);
+        var failed = Assert.Single(world.EventsWithReason("ReshardFailed"));
+        Assert.Equal("Warning", failed.Type);
+        Assert.Contains("moving slot 4100 from demo-shard-0-0 to demo-shard-3-0 failed", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("OOM command not allowed", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(("True", "ReshardFailed"), Condition(cluster, Conditions.Degraded));
+        Assert.Contains("slot 4100", Conditions.Find(cluster.Status, Conditions.Degraded)!.Message, StringComparison.Ordinal);
+        Assert.Equal("10/4096 slots", cluster.Status!.Resharding!.Progress);
+        Assert.Contains("slot 4100", cluster.Status.Resharding.LastError, StringComparison.Ordinal);
+
+        // Paused: no retry, no second event.
+        await world.ReconcileAsync(cluster);
+        Assert.Single(world.EventsWithReason("ReshardFailed"));
+        Assert.Equal(("True", "ReshardFailed"), Condition(await world.GetAsync(cluster), Conditions.Degraded));
     }
 
     [Fact]

@@ -119,7 +119,18 @@ internal sealed class ScriptedTopology : ITopologyManager
                 .ToList();
             return new ShardReport(i, master, replicas, _slots.TryGetValue(i, out var range) ? [range] : []);
         }).ToList();
-        return Task.FromResult(new TopologyReport(problems.Count == 0, problems.Count == 0 ? "ok" : "fail", shards, problems, Trouble?.Actions ?? []));
+        // Scripted resharding: one round per reconcile; shards above the desired count are drained once no round is left.
+        var round = Reshard.Count > 0 ? Reshard.Dequeue() : null;
+        var drained = Reshard.Count == 0 && round?.Failure is null
+            ? desired.Members.Select(m => m.Shard).Where(s => s >= desired.Shards).Distinct().ToList()
+            : [];
+        bool ready = problems.Count == 0 && round is null;
+        return Task.FromResult(new TopologyReport(ready, problems.Count == 0 ? "ok" : "fail", shards, problems, Trouble?.Actions ?? [])
+        {
+            Resharding = round,
+            DrainedShards = drained,
+            LeavingSafe = desired.Leaving.Count == 0 || LeavingUnsafeRounds-- <= 0,
+        });
     }
 
     /// <summary>Shard masters other than ordinal 0 (after a hand-over).</summary>
@@ -170,6 +181,12 @@ internal sealed class ScriptedTopology : ITopologyManager
         }
         return Task.FromResult<IReadOnlyList<TopologyActionResult>>(results);
     }
+
+    /// <summary>How many rounds report a leaving member still being a master (replicasPerShard down waits for its failover).</summary>
+    public int LeavingUnsafeRounds { get; set; }
+
+    /// <summary>Resharding rounds the next reconciles report, one each.</summary>
+    public Queue<ReshardRound> Reshard { get; } = new();
 
     private readonly Dictionary<int, string> _slots = [];
 }

@@ -170,6 +170,27 @@ public sealed class TopologyPlannerTests
         Assert.Equal(("stabilize_slot", "cache-shard-1-0", "CLUSTER SETSLOT 200 STABLE"), (close.Kind, close.Target, close.Detail));
     }
 
+    [Fact]
+    public void A_leaving_master_hands_over_to_its_staying_replica_before_it_may_be_removed()
+    {
+        string Lines(string self) => string.Join('\n',
+            Line(A, "10.0.0.1", "master", null, "0-16383", self),
+            Line(B, "10.0.0.2", "slave", A, "", self));
+        var observed = Observed(
+            View(S0Master, A, Lines(A), "ok", new ReplicationInfo("master", null, 100, 0)),
+            View(S0Replica, B, Lines(B), "ok", new ReplicationInfo("slave", "up", 100, 100)));
+        var desired = new DesiredTopology(1, 0, [S0Master, S0Replica]);
+
+        var handOver = TopologyPlanner.Plan(observed, desired with { Leaving = new HashSet<string> { "cache-shard-0-0" } });
+        Assert.False(handOver.LeavingSafe);
+        var failover = Assert.Single(handOver.Actions);
+        Assert.Equal(("failover", "cache-shard-0-1", "CLUSTER FAILOVER"), (failover.Kind, failover.Target, failover.Detail));
+
+        var replicaLeaves = TopologyPlanner.Plan(observed, desired with { Leaving = new HashSet<string> { "cache-shard-0-1" } });
+        Assert.True(replicaLeaves.LeavingSafe);
+        Assert.DoesNotContain(replicaLeaves.Actions, a => a.Kind == "failover");
+    }
+
     private static ObservedTopology Observed(params MemberView[] views) => new(views);
 
     private static MemberView View(MemberEndpoint member, string id, string nodes, string state, ReplicationInfo replication) =>
