@@ -53,7 +53,7 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
             log.WriteLine($"{name}: rolling restart of 6 nodes under writes took {watch.Elapsed.TotalSeconds:F1} s; {writer.Acknowledged} writes acknowledged");
             await LocalTestSupport.PollAsync(() => Task.FromResult(writer.Acknowledged > 0 && writer.AcknowledgedSince(TimeSpan.FromSeconds(1))), Deadline, "writes flowing after the upgrade");
             await writer.StopAsync();
-            Assert.True(writer.Errors.IsEmpty, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}");
+            Assert.True(writer.Errors.IsEmpty, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}\nlocal up:\n{up.Output}");
 
             // Every acknowledged write is readable with its last value.
             var db = redis.GetDatabase();
