@@ -53,7 +53,7 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
             log.WriteLine($"{name}: rolling restart of 6 nodes under writes took {watch.Elapsed.TotalSeconds:F1} s; {writer.Acknowledged} writes acknowledged");
             await LocalTestSupport.PollAsync(() => Task.FromResult(writer.Acknowledged > 0 && writer.AcknowledgedSince(TimeSpan.FromSeconds(1))), Deadline, "writes flowing after the upgrade");
             await writer.StopAsync();
-            Assert.True(writer.Errors.IsEmpty, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}\nlocal up:\n{up.Output}");
+            Assert.True(writer.Errors.IsEmpty, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}\nlocal up:\n{up.Output}\n{NodeLogs(up)}");
 
             // Every acknowledged write is readable with its last value.
             var db = redis.GetDatabase();
@@ -81,6 +81,13 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
         Assert.All(pids.Values, pid => Assert.True(NodeProcesses.IsAlive(pid)));
         Assert.All(state.Members, m => Assert.Contains("maxmemory 268435456", File.ReadAllText(Path.Combine(up.StateDirectory, m.Name, LocalNodeRuntime.ConfigFileName)), StringComparison.Ordinal));
     }
+
+    /// <summary>The cluster-state and failover lines of every node's log, for a failure message.</summary>
+    private static string NodeLogs(LocalUpProcess up) => string.Join("\n", LocalState.Read(up.StateDirectory)!.Members.SelectMany(m =>
+        File.ReadLines(Path.Combine(up.StateDirectory, m.Name, "node.log"))
+            .Where(l => l.Contains("state changed", StringComparison.OrdinalIgnoreCase) || l.Contains("failover", StringComparison.OrdinalIgnoreCase)
+                || l.Contains("Configuration change", StringComparison.Ordinal) || l.Contains("FAIL", StringComparison.Ordinal))
+            .Select(l => $"{m.Name}: {l}")));
 
     private static async Task ApplyAsync(LocalUpProcess up, string spec)
     {
