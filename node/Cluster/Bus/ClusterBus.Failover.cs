@@ -195,6 +195,21 @@ internal sealed partial class ClusterBus
         _manualMasterOffset = -1;
     }
 
+    /// <summary>
+    /// A master's claim of slots (<see cref="ClusterState.UpdateSlotsFromClaim"/>). When it makes this master a replica,
+    /// the manual failover it paused writes for is over (Redis's clusterSetMaster calls resetManualFailover): the pause
+    /// lifts now, so paused clients get MOVED to the new master at once instead of waiting out the pause.
+    /// </summary>
+    private void ApplySlotClaim(ClusterNode sender, ulong senderConfigEpoch, ReadOnlySpan<byte> claimedSlots)
+    {
+        bool wasMaster = _state.Myself.IsMaster;
+        _state.UpdateSlotsFromClaim(sender, senderConfigEpoch, claimedSlots);
+        if (wasMaster && _state.Myself.IsReplica)
+        {
+            ResetManualFailover();
+        }
+    }
+
     /// <summary>Redis's clusterHandleManualFailover: once the paused master's offset is reached, the election may start.</summary>
     private void HandleManualFailover()
     {

@@ -898,7 +898,7 @@ internal sealed partial class ClusterBus : IAsyncDisposable
             bool dirtySlots = senderMaster is not null && !senderMaster.Slots.Raw.SequenceEqual(hdr.Slots);
             if (sender is not null && sender.IsMaster && dirtySlots)
             {
-                _state.UpdateSlotsFromClaim(sender, senderConfigEpoch, hdr.Slots);
+                ApplySlotClaim(sender, senderConfigEpoch, hdr.Slots);
             }
             if (sender is not null && dirtySlots)
             {
@@ -974,7 +974,7 @@ internal sealed partial class ClusterBus : IAsyncDisposable
                     _state.SetNodeAsMaster(about);
                 }
                 _state.SetConfigEpoch(about, hdr.UpdateConfigEpoch);
-                _state.UpdateSlotsFromClaim(about, hdr.UpdateConfigEpoch, hdr.UpdateSlots);
+                ApplySlotClaim(about, hdr.UpdateConfigEpoch, hdr.UpdateSlots);
                 break;
             case ClusterMessageType.FailoverAuthAck:
                 ProcessFailoverAuthAck(sender, hdr);
