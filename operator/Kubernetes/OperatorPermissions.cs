@@ -17,17 +17,20 @@ public static class OperatorPermissions
     /// <summary>In every namespace the operator watches (a ClusterRole, or a Role per watched namespace).</summary>
     public static IReadOnlySet<Permission> Workload { get; } = Expand(
     [
-        ("cacheoperator.io", ["cacheclusters"], ["get", "list", "watch", "update"]),
+        // Stale finalizers of older operators are removed with a merge patch; status through the status subresource.
+        ("cacheoperator.io", ["cacheclusters"], ["get", "list", "watch", "patch"]),
         ("cacheoperator.io", ["cacheclusters/status"], ["update"]),
         ("cacheoperator.io", ["cacheclusters/finalizers"], ["update"]),
+        // Drained shards' StatefulSets and budgets are deleted; the rest goes with the cluster by garbage collection.
         ("apps", ["statefulsets"], ["get", "list", "watch", "create", "patch", "delete"]),
-        ("", ["services", "configmaps"], ["get", "list", "watch", "create", "patch", "delete"]),
+        ("", ["services", "configmaps"], ["get", "list", "watch", "create", "patch"]),
         ("policy", ["poddisruptionbudgets"], ["get", "list", "watch", "create", "patch", "delete"]),
-        ("", ["pods"], ["list"]),
+        // OnDelete StatefulSets: the rolling upgrade deletes pods in its own order.
+        ("", ["pods"], ["list", "delete"]),
         // The spec.auth password, by name: never list or watch, which would hand over every Secret.
         ("", ["secrets"], ["get"]),
         ("", ["events"], ["create"]),
-        ("monitoring.coreos.com", ["servicemonitors"], ["get", "create", "patch", "delete"]),
+        ("monitoring.coreos.com", ["servicemonitors"], ["get", "create", "patch"]),
     ]);
 
     /// <summary>The leader-election Lease, in the operator's own namespace only (a Role).</summary>

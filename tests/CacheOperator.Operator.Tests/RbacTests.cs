@@ -11,7 +11,7 @@ namespace CacheOperator.Operator.Tests;
 
 /// <summary>
 /// The permissions the operator's code uses, recorded from its calls through a whole life (leader election, informers,
-/// reconciles with a password and a ServiceMonitor, deletion), equal <see cref="OperatorPermissions"/>, which
+/// reconciles with a password and a ServiceMonitor, scaling out and in, a rolling upgrade, deletion), equal <see cref="OperatorPermissions"/>, which
 /// the chart tests compare with the rendered RBAC: nothing granted that the code does not call, nothing called that is not granted.
 /// </summary>
 [Collection(nameof(TimingSensitive))]
@@ -20,19 +20,19 @@ public sealed class RbacTests
     [Fact]
     public async Task The_operator_uses_exactly_the_permissions_the_chart_grants()
     {
-        var memory = new InMemoryKubeApi();
-        var api = new RecordingKubeApi(memory);
+        RecordingKubeApi? recorded = null;
+        using var world = new World(inner => recorded = new RecordingKubeApi(inner));
+        var api = recorded!;
+        var memory = world.Api;
         memory.InstalledCrds.Add(Manifests.ServiceMonitorCrd);
-        using var metrics = new OperatorMetrics();
 
-        // Leader election in the operator's namespace.
+        // Leader election in the operator's namespace, and the controller's informers until each kind is watched.
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
         {
-            var leading = OperatorRunner.RunAsLeaderAsync(api, "cache-system", "cache-operator-leader", "a", metrics, NullLogger.Instance,
+            await OperatorRunner.RunAsLeaderAsync(api, "cache-system", "cache-operator-leader", "a", world.Metrics, NullLogger.Instance,
                 async ct =>
                 {
-                    // The controller's informers, until each kind is watched.
-                    var runner = new OperatorRunner(api, new ScriptedTopology(), new ControllerOptions("cache", 1, TimeSpan.FromMinutes(10)), metrics, NullLoggerFactory.Instance);
+                    var runner = new OperatorRunner(api, new ScriptedTopology(), new ControllerOptions("cache", 1, TimeSpan.FromMinutes(10)), world.Metrics, NullLoggerFactory.Instance);
                     using var inner = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     var running = runner.RunControllerAsync(inner.Token);
                     while (memory.Reads.Count(r => r.Verb == "watch") < 5)
@@ -43,24 +43,39 @@ public sealed class RbacTests
                     await running;
                     await stop.CancelAsync();
                 }, stop.Token, TimeSpan.FromSeconds(4));
-            await leading;
         }
 
-        // A cluster's life: created with a password and a ServiceMonitor, ready, deleted.
+        // A cluster's life: a password, a ServiceMonitor and an older operator's finalizer; ready; scaled out and in
+        // (the empty shard is removed); a rolling upgrade (pods deleted in order); deleted.
         var cluster = TestClusters.New("life", shards: 2);
+        cluster.Metadata.Finalizers = [CacheClusterResource.Finalizer];
         cluster.Spec.Auth = new AuthSpec { SecretRef = new SecretKeyRef { Name = "life-auth", Key = "password" } };
         cluster.Spec.Metrics = new MetricsSpec { Enabled = true, ServiceMonitor = true };
         await memory.CreateAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "life-auth", NamespaceProperty = "cache" }, StringData = new Dictionary<string, string> { ["password"] = "pw" } }, CancellationToken.None);
-        await memory.CreateAsync(cluster, CancellationToken.None);
-        var world = new RecordedWorld(api, memory);
-        var key = new ClusterKey("cache", "life");
-        for (var round = 0; round < 4; round++)
+        cluster = await world.CreateAsync(cluster);
+        async Task RoundsAsync(int count, Func<bool>? until = null)
         {
-            await world.Reconciler.ReconcileAsync(key, CancellationToken.None);
-            await world.MakeAllReadyAsync();
+            for (var round = 0; round < count && !(until?.Invoke() ?? false); round++)
+            {
+                await world.ReconcileAsync(cluster);
+                await world.MakeAllReadyAsync();
+            }
         }
+        async Task EditAsync(Action<CacheClusterSpec> edit)
+        {
+            var fresh = await world.GetAsync(cluster);
+            edit(fresh.Spec);
+            await memory.ReplaceAsync(fresh, CancellationToken.None);
+        }
+        await RoundsAsync(3);
+        await EditAsync(s => s.Shards = 3);
+        await RoundsAsync(3);
+        await EditAsync(s => s.Shards = 2);
+        await RoundsAsync(3);
+        await EditAsync(s => s.Image = "cache-node:2");
+        await RoundsAsync(60, () => api.Used.Any(u => u.Permission is { Resource: "pods", Verb: "delete" }));
         await memory.DeleteAsync<CacheCluster>("cache", "life", CancellationToken.None);
-        await world.Reconciler.ReconcileAsync(key, CancellationToken.None);
+        await world.ReconcileAsync(cluster);
 
         var used = api.Used;
         var workload = used.Where(u => u.Namespace == "cache").Select(u => u.Permission).ToHashSet();
@@ -73,33 +88,6 @@ public sealed class RbacTests
 
     private static List<string> Sorted(IEnumerable<Permission> permissions) =>
         permissions.Select(p => $"{p.ApiGroup}/{p.Resource} {p.Verb}").Order(StringComparer.Ordinal).ToList();
-
-    /// <summary>The reconciler on a recording API, with World's stand-in for the StatefulSet controller writing to the API directly.</summary>
-    private sealed class RecordedWorld(RecordingKubeApi api, InMemoryKubeApi memory)
-    {
-        public CacheClusterReconciler Reconciler { get; } = new(new KubernetesClusterStore(api), new KubernetesNodeRuntime(api), new ScriptedTopology(), new OperatorMetrics());
-
-        public async Task MakeAllReadyAsync()
-        {
-            // As World.MakeAllReadyAsync, on the unrecorded API: the StatefulSet controller and kubelet are not the operator.
-            foreach (var set in (await memory.ListAsync<V1StatefulSet>("cache", null, CancellationToken.None)).Items)
-            {
-                set.Status = new V1StatefulSetStatus { Replicas = set.Spec.Replicas ?? 1, ReadyReplicas = set.Spec.Replicas ?? 1, ObservedGeneration = set.Metadata.Generation };
-                await memory.ReplaceStatusAsync(set, CancellationToken.None);
-                for (var ordinal = 0; ordinal < (set.Spec.Replicas ?? 1); ordinal++)
-                {
-                    var name = $"{set.Metadata.Name}-{ordinal}";
-                    if (await memory.GetAsync<V1Pod>("cache", name, CancellationToken.None) is not null)
-                    {
-                        continue;
-                    }
-                    var pod = await memory.CreateAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "cache", Labels = set.Spec.Template.Metadata.Labels } }, CancellationToken.None);
-                    pod.Status = new V1PodStatus { PodIP = $"10.0.{set.Metadata.Labels[Manifests.ShardLabel]}.{ordinal + 1}", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] };
-                    await memory.ReplaceStatusAsync(pod, CancellationToken.None);
-                }
-            }
-        }
-    }
 }
 
 /// <summary>
@@ -179,6 +167,13 @@ internal sealed class RecordingKubeApi(IKubeApi inner) : IKubeApi
         }
         Owners(obj);
         return await inner.ApplyAsync(obj, fieldManager, force, cancellationToken);
+    }
+
+    public Task<T> MergePatchAsync<T>(string @namespace, string name, System.Text.Json.Nodes.JsonObject patch, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        Use<T>(@namespace, "patch");
+        return inner.MergePatchAsync<T>(@namespace, name, patch, cancellationToken);
     }
 
     public Task DeleteAsync<T>(string @namespace, string name, CancellationToken cancellationToken)

@@ -50,12 +50,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/*
 What the operator calls in the namespaces it watches, nothing more: the operator's OperatorPermissions, which a test
 records from its calls (server-side apply creates, so create and patch; blockOwnerDeletion needs update on
-cacheclusters/finalizers). Secrets: get only (the spec.auth password, by name), never list or watch.
+cacheclusters/finalizers; stale finalizers are removed with a patch; drained shards' StatefulSets and budgets and, in a
+rolling upgrade, pods are deleted; the rest goes by garbage collection). Secrets: get only (the spec.auth password, by
+name), never list or watch.
 */}}
 {{- define "cache-operator.workloadRules" -}}
 - apiGroups: ["cacheoperator.io"]
   resources: ["cacheclusters"]
-  verbs: ["get", "list", "watch", "update"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["cacheoperator.io"]
   resources: ["cacheclusters/status"]
   verbs: ["update"]
@@ -67,13 +69,13 @@ cacheclusters/finalizers). Secrets: get only (the spec.auth password, by name), 
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["services", "configmaps"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["list"]
+  verbs: ["list", "delete"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
@@ -82,5 +84,5 @@ cacheclusters/finalizers). Secrets: get only (the spec.auth password, by name), 
   verbs: ["create"]
 - apiGroups: ["monitoring.coreos.com"]
   resources: ["servicemonitors"]
-  verbs: ["get", "create", "patch", "delete"]
+  verbs: ["get", "create", "patch"]
 {{- end }}
