@@ -27,10 +27,22 @@ public static class Program
         var leaderElect = new Option<bool>("--leader-elect") { Description = "Reconcile only while holding the Lease cache-operator-leader, so several replicas can run" };
         var workers = new Option<int>("--workers") { Description = "Concurrent reconciles", DefaultValueFactory = _ => 2 };
         var resync = new Option<int>("--resync-seconds") { Description = "Reconcile every cluster at least this often", DefaultValueFactory = _ => 300 };
-        var run = new Command("run", "Run the controller") { kubeconfig, ns, metricsPort, leaderElect, workers, resync };
+        var watchNamespaces = new Option<string?>("--watch-namespaces") { Description = "Comma-separated namespaces to watch, each with its own informers (a namespace-scoped install); default: --namespace, else all" };
+        watchNamespaces.Validators.Add(result =>
+        {
+            if (ParseNamespaces(result.GetValueOrDefault<string?>()) is { } bad)
+            {
+                result.AddError(bad);
+            }
+        });
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level written: Trace, Debug, Information, Warning, Error, Critical", DefaultValueFactory = _ => LogLevel.Information };
+        var run = new Command("run", "Run the controller") { kubeconfig, ns, watchNamespaces, metricsPort, leaderElect, workers, resync, logLevel };
         run.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(kubeconfig), parse.GetValue(ns), parse.GetValue(metricsPort), parse.GetValue(leaderElect),
-            parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(resync)), cancellationToken));
+            parse.GetValue(kubeconfig), new ControllerOptions(parse.GetValue(ns), Math.Max(1, parse.GetValue(workers)), TimeSpan.FromSeconds(parse.GetValue(resync)))
+            {
+                WatchNamespaces = SplitNamespaces(parse.GetValue(watchNamespaces)),
+            },
+            parse.GetValue(metricsPort), parse.GetValue(leaderElect), parse.GetValue(logLevel), cancellationToken));
         root.Subcommands.Add(run);
 
         var output = new Option<string>("--output", "-o") { Description = "Directory to write " + CacheClusterResource.CrdFileName + " into", DefaultValueFactory = _ => "crds" };
@@ -52,12 +64,26 @@ public static class Program
         return root;
     }
 
-    private static async Task<int> RunAsync(string? kubeconfig, string? watchNamespace, int metricsPort, bool leaderElect, int workers, TimeSpan resync, CancellationToken cancellationToken)
+    /// <summary>The namespaces of --watch-namespaces ("a,b"), trimmed, without empties or duplicates.</summary>
+    public static IReadOnlyList<string> SplitNamespaces(string? text) =>
+        (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>The loggers of <c>run</c>: one line per entry, at least <paramref name="level"/>.</summary>
+    public static ILoggerFactory CreateLoggers(LogLevel level) =>
+        LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(level));
+
+    private static string? ParseNamespaces(string? text) =>
+        SplitNamespaces(text).FirstOrDefault(n => n.Length > 63 || !System.Text.RegularExpressions.Regex.IsMatch(n, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")) is { } bad
+            ? $"--watch-namespaces: \"{bad}\" is not a namespace name (a DNS-1123 label: lower-case letters, digits and '-', at most 63)"
+            : null;
+
+    private static async Task<int> RunAsync(string? kubeconfig, ControllerOptions options, int metricsPort, bool leaderElect, LogLevel logLevel, CancellationToken cancellationToken)
     {
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+        using var loggers = CreateLoggers(logLevel);
         var logger = loggers.CreateLogger("cache-operator");
         using var metrics = new OperatorMetrics();
-        var server = await MetricsServer.StartAsync(metricsPort, metrics, cancellationToken);
+        OperatorRunner? runner = null;
+        var server = await MetricsServer.StartAsync(metricsPort, metrics, cancellationToken, () => OperatorRunner.Readiness(metrics.IsLeader, runner?.InformersSynced ?? false));
         try
         {
             KubernetesClientApi api;
@@ -70,14 +96,14 @@ public static class Program
                 logger.LogError("No usable Kubernetes configuration: {Message}", e.Message);
                 return 2;
             }
-            var runner = new OperatorRunner(api, new Topology.TopologyManager(), new ControllerOptions(watchNamespace, Math.Max(1, workers), resync), metrics, loggers);
+            runner = new OperatorRunner(api, new Topology.TopologyManager(), options, metrics, loggers);
             if (!leaderElect)
             {
                 metrics.SetLeader(true);
                 await runner.RunControllerAsync(cancellationToken);
                 return 0;
             }
-            var leaseNamespace = Environment.GetEnvironmentVariable("POD_NAMESPACE") ?? watchNamespace ?? "default";
+            var leaseNamespace = Environment.GetEnvironmentVariable("POD_NAMESPACE") ?? options.Namespace ?? "default";
             var identity = Environment.GetEnvironmentVariable("POD_NAME") ?? $"{Environment.MachineName}-{Guid.NewGuid():N}"[..24];
             var stopped = await OperatorRunner.RunAsLeaderAsync(api, leaseNamespace, "cache-operator-leader", identity, metrics, logger, runner.RunControllerAsync, cancellationToken);
             if (!stopped)

@@ -10,10 +10,17 @@ using Microsoft.Extensions.Logging;
 namespace CacheOperator.Operator.Kubernetes;
 
 /// <summary>Settings of the controller.</summary>
-/// <param name="Namespace">Namespace to watch (null: all).</param>
+/// <param name="Namespace">Namespace to watch (null: all, unless <see cref="WatchNamespaces"/> names some).</param>
 /// <param name="Workers">Concurrent reconciles (never two of the same cluster).</param>
 /// <param name="Resync">How often every cluster is reconciled even without changes.</param>
-public sealed record ControllerOptions(string? Namespace, int Workers, TimeSpan Resync);
+public sealed record ControllerOptions(string? Namespace, int Workers, TimeSpan Resync)
+{
+    /// <summary>Namespaces to watch, each with informers of its own (a namespace-scoped install's RBAC allows no more); empty: <see cref="Namespace"/>.</summary>
+    public IReadOnlyList<string> WatchNamespaces { get; init; } = [];
+
+    /// <summary>The scopes informers run in: each watched namespace, or <see cref="Namespace"/> (null: all).</summary>
+    public IReadOnlyList<string?> Scopes => WatchNamespaces.Count > 0 ? [.. WatchNamespaces] : [Namespace];
+}
 
 /// <summary>
 /// Wires the controller on Kubernetes: informers on CacheClusters and the kinds they own feed the work
@@ -26,6 +33,7 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
     public const string OwnedSelector = Manifests.ManagedByLabel + "=" + Manifests.ManagedByValue;
 
     private readonly ILogger _logger = loggers.CreateLogger("cache-operator");
+    private volatile Func<bool>? _informersSynced;
 
     /// <summary>Runs the controller until cancelled; shuts the queue down and waits for workers.</summary>
     public async Task RunControllerAsync(CancellationToken cancellationToken)
@@ -62,17 +70,24 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
 
         // Every CacheCluster is ours; of the owned kinds only the objects Manifests labels as ours, so the operator neither
         // caches nor wakes on every ConfigMap and Service in the cluster.
-        var tasks = new List<Task>
+        var informers = new List<(Func<bool> Synced, Task Running)>();
+        foreach (var scope in options.Scopes)
         {
-            new Informer<CacheCluster>(api, options.Namespace, OnCluster, _logger).RunAsync(stop.Token),
-            new Informer<V1StatefulSet>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
-            new Informer<V1Service>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
-            new Informer<V1ConfigMap>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
-            new Informer<V1PodDisruptionBudget>(api, options.Namespace, OnOwned, _logger) { LabelSelector = OwnedSelector }.RunAsync(stop.Token),
-            ResyncAsync(queue, known, options.Resync, stop.Token),
-        };
+            var clusters = new Informer<CacheCluster>(api, scope, OnCluster, _logger);
+            var sets = new Informer<V1StatefulSet>(api, scope, OnOwned, _logger) { LabelSelector = OwnedSelector };
+            var services = new Informer<V1Service>(api, scope, OnOwned, _logger) { LabelSelector = OwnedSelector };
+            var maps = new Informer<V1ConfigMap>(api, scope, OnOwned, _logger) { LabelSelector = OwnedSelector };
+            var budgets = new Informer<V1PodDisruptionBudget>(api, scope, OnOwned, _logger) { LabelSelector = OwnedSelector };
+            informers.Add((() => clusters.Synced, clusters.RunAsync(stop.Token)));
+            informers.Add((() => sets.Synced, sets.RunAsync(stop.Token)));
+            informers.Add((() => services.Synced, services.RunAsync(stop.Token)));
+            informers.Add((() => maps.Synced, maps.RunAsync(stop.Token)));
+            informers.Add((() => budgets.Synced, budgets.RunAsync(stop.Token)));
+        }
+        _informersSynced = () => informers.All(i => i.Synced());
+        var tasks = informers.Select(i => i.Running).Append(ResyncAsync(queue, known, options.Resync, stop.Token)).ToList();
         var workers = controller.RunAsync(options.Workers, stop.Token);
-        _logger.LogInformation("Controller running: namespace {Namespace}, {Workers} workers, resync every {Resync}", options.Namespace ?? "(all)", options.Workers, options.Resync);
+        _logger.LogInformation("Controller running: namespaces {Namespaces}, {Workers} workers, resync every {Resync}", string.Join(",", options.Scopes.Select(s => s ?? "(all)")), options.Workers, options.Resync);
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -85,8 +100,25 @@ public sealed class OperatorRunner(IKubeApi api, ITopologyManager topology, Cont
         queue.ShutDown();
         await workers;
         await Task.WhenAll(tasks);
+        _informersSynced = null;
         _logger.LogInformation("Controller stopped");
     }
+
+    /// <summary>Whether the controller runs and every informer has delivered its first list (false before and after).</summary>
+    public bool InformersSynced => _informersSynced?.Invoke() ?? false;
+
+    /// <summary>
+    /// /readyz of an operator replica. A standby (leader election on, not leading) is ready: it is healthy and ready to
+    /// take over, and an unready standby would block the Deployment's rolling update (maxUnavailable 0) and count as
+    /// disrupted in the operator's PodDisruptionBudget. The leader is ready once its informers have synced, so a
+    /// leader that cannot list (RBAC, API down) shows as unready; the body says which.
+    /// </summary>
+    public static (bool Ready, string Detail) Readiness(bool leading, bool informersSynced) => (leading, informersSynced) switch
+    {
+        (false, _) => (true, "standby: waiting for leadership"),
+        (true, true) => (true, "leader: informers synced"),
+        (true, false) => (false, "leader: informers not synced yet"),
+    };
 
     /// <summary>
     /// Runs <paramref name="work"/> only while this replica holds the Lease <paramref name="leaseName"/>; returns

@@ -13,8 +13,11 @@ namespace CacheOperator.Operator.Monitoring;
 /// </summary>
 public static class MetricsServer
 {
-    /// <summary>Starts serving on <paramref name="port"/> (0: a free port; see the returned app's Urls).</summary>
-    public static async Task<WebApplication> StartAsync(int port, OperatorMetrics metrics, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts serving on <paramref name="port"/> (0: a free port; see the returned app's Urls). /readyz answers 200 or
+    /// 503 with <paramref name="readiness"/>'s detail (always ready without one).
+    /// </summary>
+    public static async Task<WebApplication> StartAsync(int port, OperatorMetrics metrics, CancellationToken cancellationToken, Func<(bool Ready, string Detail)>? readiness = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -26,7 +29,11 @@ public static class MetricsServer
         var app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", () => Results.Text("ok"));
+        app.MapGet("/readyz", () =>
+        {
+            var (ready, detail) = readiness?.Invoke() ?? (true, "ok");
+            return Results.Text(detail, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
         await app.StartAsync(cancellationToken);
         return app;
     }

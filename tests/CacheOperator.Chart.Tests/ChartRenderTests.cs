@@ -54,7 +54,7 @@ public sealed class ChartRenderTests
     {
         var kinds = Helm.Render(ChartValues.Default).Select(m => m.Kind).Order().ToList();
         Assert.Equal(
-            ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "ConfigMap", "CustomResourceDefinition", "Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"],
+            ["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "ConfigMap", "CustomResourceDefinition", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"],
             kinds);
     }
 

@@ -34,6 +34,23 @@ public sealed class CrdTests
     }
 
     [Fact]
+    public void ChartKubeVersionAllowsOnlyServersWhoseCelHasTheLibrariesTheCrdUses()
+    {
+        // From "Common Expression Language in Kubernetes", CEL options, language features and libraries: the Kubernetes
+        // quantity library can be used in new rules from 1.29 (1.28 only evaluates rules already stored with it).
+        var libraries = new (string Call, Version Since)[] { ("quantity(", new(1, 29)), ("isQuantity(", new(1, 29)) };
+        var crd = File.ReadAllText(RepositoryPaths.ChartCrd);
+        var needed = libraries.Where(l => crd.Contains(l.Call, StringComparison.Ordinal)).Select(l => l.Since).DefaultIfEmpty(new Version(1, 25)).Max()!;
+
+        var chart = File.ReadAllLines(Path.Combine(RepositoryPaths.Chart, "Chart.yaml"));
+        var kubeVersion = chart.Single(l => l.StartsWith("kubeVersion:", StringComparison.Ordinal));
+        var match = System.Text.RegularExpressions.Regex.Match(kubeVersion, @"^kubeVersion: "">=(\d+)\.(\d+)\.\d+-0""$");
+        Assert.True(match.Success, $"Chart.yaml's {kubeVersion} is not a plain lower bound \">=X.Y.Z-0\"");
+        var floor = new Version(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(floor >= needed, $"the CRD's CEL rules need Kubernetes {needed}+, but Chart.yaml allows {floor}");
+    }
+
+    [Fact]
     public void HelmInstallsTheChartsCrd()
     {
         var rendered = RenderedManifest.Single(Helm.Render(ChartValues.Default), "CustomResourceDefinition");

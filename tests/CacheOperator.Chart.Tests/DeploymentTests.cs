@@ -72,4 +72,35 @@ public sealed class DeploymentTests
         var custom = Deployment(new ChartValues("custom-image", [], ["image.repository=example/op", "image.tag=1.2.3"]));
         Assert.Equal("example/op:1.2.3", Operator(custom).Image);
     }
+
+    [Theory]
+    [MemberData(nameof(ChartRenderTests.ValueSets), MemberType = typeof(ChartRenderTests))]
+    public void RunsAsTheImagesOwnUser(string values)
+    {
+        // operator/Dockerfile runs as the chiseled image's app user ($APP_UID, 1654); another uid would not own /app's files.
+        var dockerfile = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "operator", "Dockerfile"));
+        Assert.Contains("USER $APP_UID", dockerfile);
+        Assert.Contains("-chiseled", dockerfile);
+        var pod = Deployment(ChartValues.Named(values)).Spec.Template.Spec.SecurityContext;
+        Assert.Equal((1654L, 1654L), (pod.RunAsUser, pod.RunAsGroup));
+        Assert.Equal(CacheOperator.Operator.Kubernetes.Manifests.NonRootUser, pod.RunAsUser);
+    }
+
+    [Theory]
+    [InlineData("Debug")]
+    [InlineData("Warning")]
+    public void LogLevelReachesTheOperator(string level)
+    {
+        var container = Operator(Deployment(new ChartValues("log-" + level, [], ["logLevel=" + level])));
+        Assert.Equal(level, container.Args[container.Args.IndexOf("--log-level") + 1]);
+        // And the operator accepts it.
+        Assert.Empty(CacheOperator.Operator.Program.BuildCommand().Parse([.. container.Args]).Errors);
+    }
+
+    [Fact]
+    public void TheOperatorKnowsItsImageForTheCachePodsAuthInitContainer()
+    {
+        var container = Operator(Deployment(ChartValues.Default));
+        Assert.Equal(container.Image, container.Env.Single(e => e.Name == CacheOperator.Operator.Kubernetes.Manifests.OperatorImageVariable).Value);
+    }
 }

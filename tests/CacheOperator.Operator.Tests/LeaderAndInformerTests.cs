@@ -47,14 +47,16 @@ public class LeaderAndInformerTests
         // B tries for longer than a lease: it stays a follower while A renews.
         await Task.Delay(lease + TimeSpan.FromSeconds(1));
         Assert.False(metricsB.IsLeader);
-        Assert.Equal(["a"], leading);
+        Assert.Equal(["a"], Snapshot(leading));
         Assert.Equal("a", (await api.GetAsync<V1Lease>("ops", "cache-operator-leader", CancellationToken.None))!.Spec.HolderIdentity);
 
         await stopA.CancelAsync();
         Assert.True(await a);
         Assert.False(metricsA.IsLeader);
         await WaitUntil(() => metricsB.IsLeader);
-        Assert.Equal(["a", "b"], leading);
+        // B is leader before its work has started and recorded itself.
+        await WaitUntil(() => Snapshot(leading).Count == 2);
+        Assert.Equal(["a", "b"], Snapshot(leading));
         Assert.Equal("b", (await api.GetAsync<V1Lease>("ops", "cache-operator-leader", CancellationToken.None))!.Spec.HolderIdentity);
         await stopB.CancelAsync();
         await b;
@@ -285,6 +287,77 @@ public class LeaderAndInformerTests
         // The selector is the label every owned object carries.
         var cluster = TestClusters.New();
         Assert.All(Manifests.All(cluster, TestClusters.Plan(cluster), serviceMonitorAvailable: true), o => Assert.Equal("cache-operator", o.Metadata.Labels["app.kubernetes.io/managed-by"]));
+    }
+
+    [Fact]
+    public async Task Watch_namespaces_run_informers_in_each_namespace_only()
+    {
+        var api = new InMemoryKubeApi();
+        using var metrics = new OperatorMetrics();
+        var options = new ControllerOptions(null, 1, TimeSpan.FromMinutes(10)) { WatchNamespaces = Program.SplitNamespaces(" team-a,team-b,,team-a ") };
+        var runner = new OperatorRunner(api, new ScriptedTopology(), options, metrics, NullLoggerFactory.Instance);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var running = runner.RunControllerAsync(stop.Token);
+        await WaitUntil(() => api.Reads.Count(r => r.Verb == "watch") == 10);
+        await stop.CancelAsync();
+        await running;
+        Assert.Equal(["team-a", "team-b"], api.Reads.Select(r => r.Namespace).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(5, api.Reads.Count(r => r.Verb == "watch" && r.Namespace == "team-a"));
+    }
+
+    [Fact]
+    public async Task Readyz_is_ready_for_a_standby_and_for_a_leader_only_once_its_informers_synced()
+    {
+        var api = new InMemoryKubeApi();
+        using var metrics = new OperatorMetrics("CacheOperator.Operator.Test." + Guid.NewGuid().ToString("N"));
+        var runner = new OperatorRunner(api, new ScriptedTopology(), new ControllerOptions("cache", 1, TimeSpan.FromMinutes(10)), metrics, NullLoggerFactory.Instance);
+        var port = FreePort();
+        var app = await MetricsServer.StartAsync(port, metrics, CancellationToken.None, () => OperatorRunner.Readiness(metrics.IsLeader, runner.InformersSynced));
+        try
+        {
+            using var http = new HttpClient();
+            async Task<(int, string)> Readyz()
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}/readyz");
+                return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+            }
+
+            Assert.Equal((200, "standby: waiting for leadership"), await Readyz());
+            metrics.SetLeader(true);
+            // A leader whose informers have not listed (not started, or RBAC or the API refusing) is not ready.
+            Assert.Equal((503, "leader: informers not synced yet"), await Readyz());
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            var running = runner.RunControllerAsync(stop.Token);
+            await WaitUntil(() => runner.InformersSynced);
+            Assert.Equal((200, "leader: informers synced"), await Readyz());
+            await stop.CancelAsync();
+            await running;
+            Assert.False(runner.InformersSynced);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Run_options_refuse_bad_namespaces_and_log_levels_and_the_log_level_takes_effect()
+    {
+        Assert.Contains(Program.BuildCommand().Parse(["run", "--watch-namespaces", "ok,Not_A_Namespace"]).Errors, e => e.Message.Contains("Not_A_Namespace", StringComparison.Ordinal));
+        Assert.NotEmpty(Program.BuildCommand().Parse(["run", "--log-level", "Loud"]).Errors);
+        Assert.Empty(Program.BuildCommand().Parse(["run", "--watch-namespaces", "a,b", "--log-level", "Warning"]).Errors);
+        using var loggers = Program.CreateLoggers(Microsoft.Extensions.Logging.LogLevel.Warning);
+        var logger = loggers.CreateLogger("x");
+        Assert.False(logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information));
+        Assert.True(logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Warning));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Record(List<string> list, string item)

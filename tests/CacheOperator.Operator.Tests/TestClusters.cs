@@ -38,9 +38,11 @@ internal sealed class World : IDisposable
     /// <summary>The topology the reconciler sees (the in-memory API runs no nodes to shape).</summary>
     public ScriptedTopology Topology { get; } = new();
 
-    public World()
+    /// <summary>A world whose reconciler calls the API through <paramref name="wrap"/> (e.g. a recorder); the helpers here use the API directly.</summary>
+    public World(Func<IKubeApi, IKubeApi>? wrap = null)
     {
-        Reconciler = new CacheClusterReconciler(new KubernetesClusterStore(Api), new KubernetesNodeRuntime(Api), Topology, Metrics);
+        var api = wrap?.Invoke(Api) ?? Api;
+        Reconciler = new CacheClusterReconciler(new KubernetesClusterStore(api), new KubernetesNodeRuntime(api), Topology, Metrics);
     }
 
     public async Task<CacheCluster> CreateAsync(CacheCluster cluster) => await Api.CreateAsync(cluster, CancellationToken.None);

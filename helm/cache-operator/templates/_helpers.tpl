@@ -46,3 +46,43 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "cache-operator.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/*
+What the operator calls in the namespaces it watches, nothing more: the operator's OperatorPermissions, which a test
+records from its calls (server-side apply creates, so create and patch; blockOwnerDeletion needs update on
+cacheclusters/finalizers; stale finalizers are removed with a patch; drained shards' StatefulSets and budgets and, in a
+rolling upgrade, pods are deleted; the rest goes by garbage collection). Secrets: get only (the spec.auth password, by
+name), never list or watch.
+*/}}
+{{- define "cache-operator.workloadRules" -}}
+- apiGroups: ["cacheoperator.io"]
+  resources: ["cacheclusters"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["cacheoperator.io"]
+  resources: ["cacheclusters/status"]
+  verbs: ["update"]
+- apiGroups: ["cacheoperator.io"]
+  resources: ["cacheclusters/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["apps"]
+  resources: ["statefulsets"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["services", "configmaps"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "delete"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["servicemonitors"]
+  verbs: ["get", "create", "patch"]
+{{- end }}
