@@ -430,6 +430,10 @@ public sealed class InMemoryKubeApi : IKubeApi
             ThrowIfInjected("patch", type, name);
             var stored = Existing(key, patch["metadata"]?["resourceVersion"]?.GetValue<string>());
             var json = (JsonObject)MergePatch(stored.Json, patch)!;
+            if (IsBuiltIn(type))
+            {
+                NormalizeQuantities(json, null);
+            }
             var metadata = json["metadata"] as JsonObject ?? throw new ApiException(422, "metadata: Required value");
             var old = (JsonObject)stored.Json["metadata"]!;
             foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation" })
@@ -720,7 +724,57 @@ public sealed class InMemoryKubeApi : IKubeApi
         json["kind"] = type.Kind;
         json["metadata"] ??= new JsonObject();
         json["metadata"]!["namespace"] ??= "default";
+        if (IsBuiltIn(type))
+        {
+            NormalizeQuantities(json, null);
+        }
         return json;
+    }
+
+    /// <summary>Kinds of the API server itself; custom resources are stored as written (a CRD's schema has no quantity type).</summary>
+    private static bool IsBuiltIn(ResourceType type) => !type.Group.Contains('.', StringComparison.Ordinal) || type.Group.EndsWith(".k8s.io", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Quantities in built-in kinds are stored in canonical form, as the API server does ("1024Mi" reads back as "1Gi", "0.5" as "500m"):
+    /// resource requests and limits, capacities and volume size limits.
+    /// </summary>
+    private static void NormalizeQuantities(JsonNode? node, string? name)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, child) in obj.ToList())
+                {
+                    if (name is "requests" or "limits" or "capacity" or "allocatable" && child is JsonValue value && value.TryGetValue<string>(out var text)
+                        || key == "sizeLimit" && child is JsonValue limit && limit.TryGetValue<string>(out text))
+                    {
+                        obj[key] = Canonical(text);
+                    }
+                    else
+                    {
+                        NormalizeQuantities(child, key);
+                    }
+                }
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    NormalizeQuantities(item, null);
+                }
+                break;
+        }
+    }
+
+    private static string Canonical(string quantity)
+    {
+        try
+        {
+            return new ResourceQuantity(quantity).CanonicalizeString();
+        }
+        catch (Exception)
+        {
+            throw new ApiException(422, $"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': \"{quantity}\"");
+        }
     }
 
     private static T ToObject<T>(JsonObject json) => KubernetesJson.Deserialize<T>(json.ToJsonString());

@@ -118,7 +118,16 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
             return await RefuseAsync(cluster, observed, [new SpecProblem("ScaleInRefused", message)], ct);
         }
 
-        var summary = await runtime.ApplyAsync(cluster, plan, ct);
+        ApplySummary summary;
+        try
+        {
+            summary = await runtime.ApplyAsync(cluster, plan, ct);
+        }
+        catch (ApplyRefusedException e)
+        {
+            // Not a transient error: retrying with backoff behind a Ready phase would hide it. Say so and keep what runs.
+            return await RefuseAsync(cluster, observed, [new SpecProblem(e.Reason, e.Message)], ct);
+        }
         foreach (var index in summary.CreatedShards)
         {
             metrics.RecordTopologyAction("create_shard");

@@ -155,6 +155,25 @@ public class InMemoryKubeApiTests
     }
 
     [Fact]
+    public async Task Quantities_of_built_in_kinds_are_stored_canonically_and_custom_resources_as_written()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        cluster.Spec.Resources!.Limits!["memory"] = "1024Mi";
+        cluster = await api.CreateAsync(cluster, None);
+        Assert.Equal("1024Mi", cluster.Spec.Resources!.Limits!["memory"]);
+
+        var set = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0);
+        await api.ApplyAsync(set, "cache-operator", force: true, None);
+        var patch = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"template":{"spec":{"containers":[{"name":"cache-node","resources":{"limits":{"memory":"1024Mi","cpu":"0.5"}}}]}}}}""")!.AsObject();
+        var patched = await api.MergePatchAsync<V1StatefulSet>("cache", "demo-shard-0", patch, None);
+        var limits = patched.Spec.Template.Spec.Containers[0].Resources.Limits;
+        Assert.Equal(("1Gi", "500m"), (limits["memory"].ToString(), limits["cpu"].ToString()));
+        var invalid = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"template":{"spec":{"containers":[{"name":"cache-node","resources":{"limits":{"memory":"lots"}}}]}}}}""")!.AsObject();
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.MergePatchAsync<V1StatefulSet>("cache", "demo-shard-0", invalid, None))).StatusCode);
+    }
+
+    [Fact]
     public async Task Server_side_apply_tracks_field_owners()
     {
         var api = new InMemoryKubeApi();

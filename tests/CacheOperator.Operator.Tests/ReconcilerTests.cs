@@ -295,6 +295,61 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public async Task A_field_the_spec_no_longer_asks_for_is_removed_from_the_live_object()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        await EditSpecAsync(world, cluster, s => s.PodTemplate = new PodTemplateSpec { NodeSelector = new() { ["disk"] = "ssd" }, Annotations = new() { ["team"] = "cache" } });
+        await world.ReconcileAsync(cluster);
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Equal("ssd", set.Spec.Template.Spec.NodeSelector["disk"]);
+        Assert.Equal("cache", set.Spec.Template.Metadata.Annotations["team"]);
+
+        // Every field still desired is live, so "does the live object hold the desired fields" says yes; the last applied
+        // configuration differs, so the operator applies again and server-side apply removes what it no longer sets.
+        await EditSpecAsync(world, cluster, s => s.PodTemplate = null);
+        await world.ReconcileAsync(cluster);
+        set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Null(set.Spec.Template.Spec.NodeSelector);
+        Assert.False(set.Spec.Template.Metadata.Annotations.ContainsKey("team"));
+        var writes = world.Api.Writes.Count;
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(writes, world.Api.Writes.Count);
+    }
+
+    [Fact]
+    public async Task An_object_of_a_needed_name_that_is_not_the_clusters_is_left_alone_and_reported()
+    {
+        using var world = new World();
+        // Someone's ConfigMap happens to have the name the cluster's would get.
+        await world.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "demo-config", NamespaceProperty = "cache" }, Data = new Dictionary<string, string> { ["theirs"] = "1" } }, None);
+        var cluster = await world.CreateAsync(TestClusters.New());
+
+        await world.ReconcileAsync(cluster);
+        var map = (await world.Api.GetAsync<V1ConfigMap>("cache", "demo-config", None))!;
+        Assert.Equal(new Dictionary<string, string> { ["theirs"] = "1" }, map.Data);
+        Assert.Null(map.Metadata.OwnerReferences);
+        Assert.Empty(await world.StatefulSetsAsync());
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(("True", "ObjectNotOwned"), Condition(cluster, Conditions.Degraded));
+        Assert.Contains("ConfigMap demo-config", Conditions.Find(cluster.Status, Conditions.Degraded)!.Message);
+        Assert.Contains("ConfigMap demo-config", Assert.Single(world.EventsWithReason("ObjectNotOwned")).Message);
+
+        // Once it is gone, the cluster is made.
+        await world.Api.DeleteAsync<V1ConfigMap>("cache", "demo-config", None);
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(3, (await world.StatefulSetsAsync()).Count);
+    }
+
+    [Fact]
+    public void Quantities_compare_by_value_as_the_API_server_stores_them_canonically()
+    {
+        Assert.True(KubernetesNodeRuntime.Holds(System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1Gi","cpu":"500m"}"""), System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1024Mi","cpu":"0.5"}""")));
+        Assert.False(KubernetesNodeRuntime.Holds(System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1Gi"}"""), System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1000Mi"}""")));
+        Assert.False(KubernetesNodeRuntime.Holds(System.Text.Json.Nodes.JsonNode.Parse("""{"type":"ClusterIP"}"""), System.Text.Json.Nodes.JsonNode.Parse("""{"type":"NodePort"}""")));
+    }
+
+    [Fact]
     public async Task A_conflicting_status_write_is_retried_by_requeue()
     {
         using var world = new World();
