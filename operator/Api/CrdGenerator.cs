@@ -208,7 +208,8 @@ public static class CrdGenerator
 
     private static void AddRules(V1JSONSchemaProps schema, IEnumerable<CelRuleAttribute> rules)
     {
-        var list = rules.Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message }).ToList();
+        // Rules of a property come after those of its class, never instead of them.
+        var list = (schema.XKubernetesValidations ?? []).Concat(rules.Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message })).ToList();
         if (list.Count > 0)
         {
             schema.XKubernetesValidations = list;

@@ -539,6 +539,27 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
     }
 
+    /// <summary>The StatefulSet update validation: only these spec fields may change (volumeClaimTemplates, selector, serviceName... may not).</summary>
+    private static readonly string[] MutableStatefulSetFields = ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
+
+    private static void ThrowIfImmutableStatefulSetFieldsChange((ResourceType Type, string Namespace, string Name) key, JsonObject old, JsonObject updated)
+    {
+        JsonObject Fixed(JsonObject json)
+        {
+            var spec = json["spec"] is JsonObject s ? (JsonObject)s.DeepClone() : new JsonObject();
+            foreach (var field in MutableStatefulSetFields)
+            {
+                spec.Remove(field);
+            }
+            return spec;
+        }
+        if (!JsonNode.DeepEquals(Fixed(old), Fixed(updated)))
+        {
+            throw new ApiException(422, $"StatefulSet.apps \"{key.Name}\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than " +
+                "'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+        }
+    }
+
     /// <summary>RFC 7386: objects merge key by key, null removes, anything else (lists included) replaces.</summary>
     private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
     {
@@ -606,6 +627,10 @@ public sealed class InMemoryKubeApi : IKubeApi
 
     private Stored Commit((ResourceType Type, string Namespace, string Name) key, Stored stored, JsonObject json, string verb)
     {
+        if (key.Type.Kind == "StatefulSet" && verb != "status")
+        {
+            ThrowIfImmutableStatefulSetFieldsChange(key, stored.Json, json);
+        }
         var metadata = (JsonObject)json["metadata"]!;
         metadata["resourceVersion"] = stored.Json["metadata"]!["resourceVersion"]!.DeepClone();
         StampRevision(key, json);

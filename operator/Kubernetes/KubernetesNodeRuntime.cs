@@ -218,7 +218,15 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
         {
             return null;
         }
-        await api.ApplyAsync(desired, CacheClusterResource.FieldManager, force: true, cancellationToken);
+        try
+        {
+            await api.ApplyAsync(desired, CacheClusterResource.FieldManager, force: true, cancellationToken);
+        }
+        catch (ApiException e) when (e.StatusCode == 422)
+        {
+            // Invalid (an immutable field such as a StatefulSet's volumeClaimTemplates): retrying cannot help.
+            throw new ApplyRefusedException("ChangeRejected", $"The API server rejected the change to {desired.Kind} {desired.Metadata.Name}: {e.Message}");
+        }
         return live is null ? "created" : "updated";
     }
 

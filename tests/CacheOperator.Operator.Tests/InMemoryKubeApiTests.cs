@@ -174,6 +174,29 @@ public class InMemoryKubeApiTests
     }
 
     [Fact]
+    public async Task StatefulSet_updates_may_change_only_replicas_template_and_update_strategy()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        cluster.Spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        cluster = await api.CreateAsync(cluster, None);
+        var set = await api.ApplyAsync(Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0), "cache-operator", force: true, None);
+
+        set.Spec.Replicas = 5;
+        set.Spec.Template.Metadata.Annotations["x"] = "y";
+        set = await api.ReplaceAsync(set, None);
+        set.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests["storage"] = new ResourceQuantity("2Gi");
+        var rejected = await Assert.ThrowsAsync<ApiException>(() => api.ReplaceAsync(set, None));
+        Assert.Equal(422, rejected.StatusCode);
+        Assert.Contains("spec: Forbidden: updates to statefulset spec for fields other than 'replicas'", rejected.Message);
+
+        cluster.Spec.Persistence!.Size = "2Gi";
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.ApplyAsync(Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0), "cache-operator", force: true, None))).StatusCode);
+        var patch = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"serviceName":"other"}}""")!.AsObject();
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.MergePatchAsync<V1StatefulSet>("cache", "demo-shard-0", patch, None))).StatusCode);
+    }
+
+    [Fact]
     public async Task Server_side_apply_tracks_field_owners()
     {
         var api = new InMemoryKubeApi();

@@ -350,6 +350,37 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public async Task A_change_the_API_server_rejects_as_invalid_is_reported_not_retried_behind_a_Ready_phase()
+    {
+        using var world = new World();
+        var created = TestClusters.New();
+        created.Spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        var cluster = await world.CreateAsync(created);
+        await world.ReconcileAsync(cluster);
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, (await world.GetAsync(cluster)).Status!.Phase);
+
+        // The CRD's transition rule refuses this on a real API server; one installed before the rule existed lets it through,
+        // and then the StatefulSet update is refused with 422 (volumeClaimTemplates are immutable).
+        cluster = await EditSpecAsync(world, cluster, s => s.Persistence!.Size = "2Gi");
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal(("True", "ChangeRejected"), Condition(cluster, Conditions.Degraded));
+        var message = Conditions.Find(cluster.Status, Conditions.Degraded)!.Message!;
+        Assert.Contains("StatefulSet demo-shard-0", message);
+        Assert.Contains("Forbidden: updates to statefulset spec", message);
+        Assert.Single(world.EventsWithReason("ChangeRejected"));
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Equal("1Gi", set.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests["storage"].ToString());
+
+        // The next reconcile says the same once, not a new Event each time.
+        await world.ReconcileAsync(cluster);
+        Assert.Single(world.EventsWithReason("ChangeRejected"));
+    }
+
+    [Fact]
     public async Task A_conflicting_status_write_is_retried_by_requeue()
     {
         using var world = new World();
