@@ -43,7 +43,7 @@ public sealed class CacheClusterSpec
     [JsonPropertyName("shards")]
     [Doc("Number of shards. Each shard is a StatefulSet <name>-shard-<i> with one master and replicasPerShard replicas; the 16384 hash slots are divided among the shards. Reducing it is refused while the removed shards still own slots.")]
     [SchemaDefault(1)]
-    [Range(1, 1000)]
+    [Range(1, CacheClusterResource.MaxShards)]
     public int Shards { get; set; } = 1;
 
     /// <summary>Replicas per shard.</summary>

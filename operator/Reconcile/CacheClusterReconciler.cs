@@ -103,6 +103,10 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
 
         var observed = await runtime.ObserveAsync(cluster, ct);
         var plan = SpecValidator.Plan(cluster.Spec, out var problems);
+        if (SpecValidator.NameProblem(cluster.Metadata.Name) is { } badName)
+        {
+            return await RefuseAsync(cluster, observed, [badName, .. problems], ct);
+        }
         if (plan is null)
         {
             return await RefuseAsync(cluster, observed, problems, ct);

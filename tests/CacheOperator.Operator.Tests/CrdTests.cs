@@ -60,6 +60,10 @@ public class CrdTests
         // volumeClaimTemplates cannot change: the CRD refuses what would change them (CEL transition rules).
         Assert.Contains(spec.Properties["persistence"].XKubernetesValidations, r => r.Rule == "self == oldSelf");
         Assert.Contains(spec.XKubernetesValidations, r => r.Rule == "has(self.persistence) == has(oldSelf.persistence)");
+        // metadata.name is bounded by the longest derived name: <name>-shard-999 within 52 characters.
+        var nameRule = Assert.Single(version.Schema.OpenAPIV3Schema.XKubernetesValidations);
+        Assert.Equal($"self.metadata.name.size() <= {CacheClusterResource.MaxNameLength} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')", nameRule.Rule);
+        Assert.Equal(42, CacheClusterResource.MaxNameLength);
         AssertDescribed(spec, "spec");
         AssertDescribed(version.Schema.OpenAPIV3Schema.Properties["status"], "status");
     }

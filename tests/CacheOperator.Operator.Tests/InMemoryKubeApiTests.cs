@@ -197,6 +197,38 @@ public class InMemoryKubeApiTests
     }
 
     [Fact]
+    public async Task Names_and_labels_are_validated_and_event_names_must_be_unique()
+    {
+        var api = new InMemoryKubeApi();
+        V1Service Service(string name) => new() { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "cache" } };
+        await api.CreateAsync(Service(new string('s', 63)), None);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(Service(new string('s', 64)), None))).StatusCode);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(Service("1cache"), None))).StatusCode);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.ApplyAsync(Service("a.b"), "cache-operator", force: true, None))).StatusCode);
+        await api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "a.b", NamespaceProperty = "cache" } }, None);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "Upper", NamespaceProperty = "cache" } }, None))).StatusCode);
+        var labelled = new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "l", NamespaceProperty = "cache", Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = new string('x', 64) } } };
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(labelled, None))).StatusCode);
+
+        // A second create of a name is AlreadyExists, which is not a Conflict (nothing to re-read and retry).
+        var exists = await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(Service(new string('s', 63)), None));
+        Assert.True(exists.IsAlreadyExists);
+        Assert.False(exists.IsConflict);
+        var first = new Corev1Event { Metadata = new V1ObjectMeta { Name = "demo.1", NamespaceProperty = "cache" } };
+        await api.CreateEventAsync(first, None);
+        Assert.True((await Assert.ThrowsAsync<ApiException>(() => api.CreateEventAsync(first, None))).IsAlreadyExists);
+
+        // The store's event names never collide, however long the cluster's name.
+        var cluster = await api.CreateAsync(TestClusters.New(new string('c', 60)), None);
+        var store = new KubernetesClusterStore(api);
+        for (var i = 0; i < 50; i++)
+        {
+            await store.RecordEventAsync(cluster, "Normal", "Test", $"event {i}", None);
+        }
+        Assert.Equal(50, api.Events.Count(e => e.Reason == "Test"));
+    }
+
+    [Fact]
     public async Task Server_side_apply_tracks_field_owners()
     {
         var api = new InMemoryKubeApi();

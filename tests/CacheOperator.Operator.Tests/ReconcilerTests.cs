@@ -381,6 +381,31 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public async Task A_name_too_long_for_the_derived_names_is_refused_with_a_condition()
+    {
+        using var world = new World();
+        // 46 characters: a valid CacheCluster name for the API server, but demo-shard-0 would be 54, and a StatefulSet over 52
+        // never gets pods (its pods' controller-revision-hash label would pass 63 characters).
+        var name = "orders-" + new string('x', 39);
+        var cluster = await world.CreateAsync(TestClusters.New(name));
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        Assert.Empty(await world.StatefulSetsAsync());
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Failed, cluster.Status!.Phase);
+        Assert.Equal(("True", "InvalidName"), Condition(cluster, Conditions.Degraded));
+        Assert.Single(world.EventsWithReason("InvalidName"));
+
+        // The longest allowed name makes every derived name valid.
+        var longest = new string('a', CacheClusterResource.MaxNameLength);
+        Assert.Null(SpecValidator.NameProblem(longest));
+        Assert.NotNull(SpecValidator.NameProblem(longest + "a"));
+        Assert.NotNull(SpecValidator.NameProblem("1cache"));
+        var big = TestClusters.New(longest);
+        Assert.True(CacheClusterReconciler.ShardName(big, CacheClusterResource.MaxShards - 1).Length <= CacheClusterResource.MaxStatefulSetName);
+        Assert.True(Manifests.HeadlessServiceName(big).Length <= 63);
+    }
+
+    [Fact]
     public async Task A_conflicting_status_write_is_retried_by_requeue()
     {
         using var world = new World();
