@@ -34,6 +34,8 @@ public sealed class CacheCluster : IKubernetesObject<V1ObjectMeta>, ISpec<CacheC
 [CelRule("!has(self.maxMemory) || !has(self.resources) || !has(self.resources.limits) || !('memory' in self.resources.limits) || quantity(self.maxMemory).compareTo(quantity(self.resources.limits['memory'])) <= 0",
     "spec.maxMemory must not be above spec.resources.limits.memory")]
 [CelRule("!has(self.persistence) || !self.persistence.enabled || has(self.persistence.size)", "spec.persistence.size is required when persistence is enabled")]
+[CelRule("has(self.persistence) == has(oldSelf.persistence)",
+    "spec.persistence cannot be added or removed: it makes the StatefulSets' volumeClaimTemplates, which Kubernetes does not allow to change; create a new cluster")]
 [Doc("The desired state of a CacheCluster.")]
 public sealed class CacheClusterSpec
 {
@@ -41,7 +43,7 @@ public sealed class CacheClusterSpec
     [JsonPropertyName("shards")]
     [Doc("Number of shards. Each shard is a StatefulSet <name>-shard-<i> with one master and replicasPerShard replicas; the 16384 hash slots are divided among the shards. Reducing it is refused while the removed shards still own slots.")]
     [SchemaDefault(1)]
-    [Range(1, 1000)]
+    [Range(1, CacheClusterResource.MaxShards)]
     public int Shards { get; set; } = 1;
 
     /// <summary>Replicas per shard.</summary>
@@ -94,7 +96,8 @@ public sealed class CacheClusterSpec
 
     /// <summary>Persistence.</summary>
     [JsonPropertyName("persistence")]
-    [Doc("A PersistentVolumeClaim per pod for the node's data directory.")]
+    [Doc("A PersistentVolumeClaim per pod for the node's data directory. Immutable: it makes the StatefulSets' volumeClaimTemplates, which Kubernetes does not allow to change.")]
+    [CelRule("self == oldSelf", "spec.persistence is immutable: it makes the StatefulSets' volumeClaimTemplates, which Kubernetes does not allow to change; create a new cluster")]
     public PersistenceSpec? Persistence { get; set; }
 
     /// <summary>Metrics.</summary>

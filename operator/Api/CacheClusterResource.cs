@@ -30,6 +30,24 @@ public static class CacheClusterResource
     /// <summary>File name of the generated CRD in crds/.</summary>
     public const string CrdFileName = CrdName + ".yaml";
 
+    /// <summary>Most shards a cluster may have (the CRD's bound on spec.shards).</summary>
+    public const int MaxShards = 1000;
+
+    /// <summary>
+    /// Longest StatefulSet name whose pods can be made: the controller labels each pod controller-revision-hash
+    /// "&lt;statefulset&gt;-&lt;hash of up to 10&gt;", and label values are at most 63 characters.
+    /// </summary>
+    public const int MaxStatefulSetName = 52;
+
+    /// <summary>
+    /// Longest cluster name every derived name allows: its longest, the StatefulSet "&lt;name&gt;-shard-&lt;MaxShards-1&gt;", within
+    /// <see cref="MaxStatefulSetName"/>; the Services "&lt;name&gt;" and "&lt;name&gt;-headless" (DNS-1035 labels, at most 63) then fit too.
+    /// </summary>
+    public static int MaxNameLength => MaxStatefulSetName - $"-shard-{MaxShards - 1}".Length;
+
+    /// <summary>A DNS-1035 label (the client Service is named after the cluster): lower case, starts with a letter.</summary>
+    public const string NamePattern = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+
     /// <summary>The finalizer the operator puts on every CacheCluster.</summary>
     public const string Finalizer = "cacheoperator.io/cleanup";
 

@@ -27,6 +27,16 @@ public static class CrdGenerator
                 ["status"] = ForClass(typeof(CacheClusterStatus)),
             },
         };
+        // Every name made from the cluster's must be valid, so its own is bounded by the longest of them (CEL may read metadata.name).
+        root.XKubernetesValidations =
+        [
+            new V1ValidationRule
+            {
+                Rule = $"self.metadata.name.size() <= {CacheClusterResource.MaxNameLength} && self.metadata.name.matches('{CacheClusterResource.NamePattern}')",
+                Message = $"metadata.name must be a DNS-1035 label of at most {CacheClusterResource.MaxNameLength} characters (lower case letters, digits and '-', starting with a letter): " +
+                    $"its StatefulSets <name>-shard-<i> must stay within {CacheClusterResource.MaxStatefulSetName} characters",
+            },
+        ];
         // An absent spec still gets its fields' defaults.
         root.Properties["spec"].DefaultProperty = new Dictionary<string, object>();
 
@@ -209,7 +219,8 @@ public static class CrdGenerator
 
     private static void AddRules(V1JSONSchemaProps schema, IEnumerable<CelRuleAttribute> rules)
     {
-        var list = rules.Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message }).ToList();
+        // Rules of a property come after those of its class, never instead of them.
+        var list = (schema.XKubernetesValidations ?? []).Concat(rules.Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message })).ToList();
         if (list.Count > 0)
         {
             schema.XKubernetesValidations = list;

@@ -293,10 +293,11 @@ public sealed class InMemoryKubeApi : IKubeApi
             ThrowIfInjected("create", type, key.Name);
             if (_objects.ContainsKey(key))
             {
-                throw new ApiException(409, $"{type.Plural} \"{key.Name}\" already exists");
+                throw new ApiException(409, $"{type.Plural} \"{key.Name}\" already exists", reason: "AlreadyExists");
             }
             ThrowIfTerminating(type, key);
             var json = ToJson(obj, type);
+            ThrowIfInvalidMetadata(type, json);
             return Task.FromResult(ToObject<T>(Insert(key, json, "create").Json));
         }
     }
@@ -379,13 +380,14 @@ public sealed class InMemoryKubeApi : IKubeApi
             if (!_objects.TryGetValue(key, out var stored))
             {
                 ThrowIfTerminating(type, key);
+                ThrowIfInvalidMetadata(type, applied);
                 var created = Insert(key, applied, "apply");
                 created.Owners[fieldManager] = [.. leaves.Keys];
                 return Task.FromResult(ToObject<T>(created.Json));
             }
             if (precondition is not null && precondition != Version(stored.Json))
             {
-                throw new ApiException(409, $"the object has been modified; resourceVersion {precondition} is stale");
+                throw new ApiException(409, $"the object has been modified; resourceVersion {precondition} is stale", reason: "Conflict");
             }
             var conflicts = leaves
                 .SelectMany(leaf => stored.Owners
@@ -394,7 +396,7 @@ public sealed class InMemoryKubeApi : IKubeApi
                 .ToList();
             if (conflicts.Count > 0 && !force)
             {
-                throw new ApiException(409, "Apply failed with conflicts: " + string.Join(", ", conflicts));
+                throw new ApiException(409, "Apply failed with conflicts: " + string.Join(", ", conflicts), reason: "Conflict");
             }
             var live = (JsonObject)stored.Json.DeepClone();
             var before = stored.Owners.GetValueOrDefault(fieldManager) ?? [];
@@ -430,6 +432,10 @@ public sealed class InMemoryKubeApi : IKubeApi
             ThrowIfInjected("patch", type, name);
             var stored = Existing(key, patch["metadata"]?["resourceVersion"]?.GetValue<string>());
             var json = (JsonObject)MergePatch(stored.Json, patch)!;
+            if (IsBuiltIn(type))
+            {
+                NormalizeQuantities(json, null);
+            }
             var metadata = json["metadata"] as JsonObject ?? throw new ApiException(422, "metadata: Required value");
             var old = (JsonObject)stored.Json["metadata"]!;
             foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation" })
@@ -492,9 +498,17 @@ public sealed class InMemoryKubeApi : IKubeApi
         {
             var ns = kubernetesEvent.Metadata?.NamespaceProperty ?? "default";
             var name = kubernetesEvent.Metadata?.Name ?? "";
+            if (!IsDnsSubdomain(name))
+            {
+                throw new ApiException(422, $"Event \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'", reason: "Invalid");
+            }
             if (_terminating.Contains(ns))
             {
-                throw new ApiException(403, $"events \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated");
+                throw new ApiException(403, $"events \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", reason: "Forbidden");
+            }
+            if (_events.Any(e => (e.Metadata?.NamespaceProperty ?? "default") == ns && e.Metadata?.Name == name))
+            {
+                throw new ApiException(409, $"events \"{name}\" already exists", reason: "AlreadyExists");
             }
             _events.Add(kubernetesEvent);
         }
@@ -511,6 +525,36 @@ public sealed class InMemoryKubeApi : IKubeApi
             throw failure();
         }
     }
+
+    /// <summary>
+    /// The API server's name and label validation: Services are DNS-1035 labels (at most 63, starting with a letter),
+    /// other kinds DNS-1123 subdomains (at most 253); label values at most 63 characters.
+    /// </summary>
+    private static void ThrowIfInvalidMetadata(ResourceType type, JsonObject json)
+    {
+        var name = json["metadata"]?["name"]?.GetValue<string>() ?? "";
+        var valid = type.Kind == "Service"
+            ? name.Length <= 63 && System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z]([-a-z0-9]*[a-z0-9])?$")
+            : IsDnsSubdomain(name);
+        if (!valid)
+        {
+            var rule = type.Kind == "Service"
+                ? "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character, and must be no more than 63 characters"
+                : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character, and must be no more than 253 characters";
+            throw new ApiException(422, $"{type.Kind} \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": {rule}", reason: "Invalid");
+        }
+        foreach (var (key, value) in json["metadata"]?["labels"] as JsonObject ?? [])
+        {
+            var text = value?.GetValue<string>() ?? "";
+            if (text.Length > 63 || !System.Text.RegularExpressions.Regex.IsMatch(text, "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"))
+            {
+                throw new ApiException(422, $"{type.Kind} \"{name}\" is invalid: metadata.labels: Invalid value: \"{text}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, and must be no more than 63 characters ({key})", reason: "Invalid");
+            }
+        }
+    }
+
+    private static bool IsDnsSubdomain(string name) =>
+        name.Length is > 0 and <= 253 && System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
 
     private void ThrowIfTerminating(ResourceType type, (ResourceType Type, string Namespace, string Name) key)
     {
@@ -532,6 +576,27 @@ public sealed class InMemoryKubeApi : IKubeApi
         if (added.Count > 0)
         {
             throw new ApiException(422, $"{type.Kind} \"{key.Name}\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{\"{string.Join("\", \"", added)}\"}}");
+        }
+    }
+
+    /// <summary>The StatefulSet update validation: only these spec fields may change (volumeClaimTemplates, selector, serviceName... may not).</summary>
+    private static readonly string[] MutableStatefulSetFields = ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
+
+    private static void ThrowIfImmutableStatefulSetFieldsChange((ResourceType Type, string Namespace, string Name) key, JsonObject old, JsonObject updated)
+    {
+        JsonObject Fixed(JsonObject json)
+        {
+            var spec = json["spec"] is JsonObject s ? (JsonObject)s.DeepClone() : new JsonObject();
+            foreach (var field in MutableStatefulSetFields)
+            {
+                spec.Remove(field);
+            }
+            return spec;
+        }
+        if (!JsonNode.DeepEquals(Fixed(old), Fixed(updated)))
+        {
+            throw new ApiException(422, $"StatefulSet.apps \"{key.Name}\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than " +
+                "'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
         }
     }
 
@@ -575,7 +640,7 @@ public sealed class InMemoryKubeApi : IKubeApi
         }
         if (!string.IsNullOrEmpty(resourceVersion) && resourceVersion != Version(stored.Json))
         {
-            throw new ApiException(409, $"Operation cannot be fulfilled on {key.Type.Plural} \"{key.Name}\": the object has been modified; please apply your changes to the latest version and try again");
+            throw new ApiException(409, $"Operation cannot be fulfilled on {key.Type.Plural} \"{key.Name}\": the object has been modified; please apply your changes to the latest version and try again", reason: "Conflict");
         }
         return stored;
     }
@@ -602,6 +667,11 @@ public sealed class InMemoryKubeApi : IKubeApi
 
     private Stored Commit((ResourceType Type, string Namespace, string Name) key, Stored stored, JsonObject json, string verb)
     {
+        ThrowIfInvalidMetadata(key.Type, json);
+        if (key.Type.Kind == "StatefulSet" && verb != "status")
+        {
+            ThrowIfImmutableStatefulSetFieldsChange(key, stored.Json, json);
+        }
         var metadata = (JsonObject)json["metadata"]!;
         metadata["resourceVersion"] = stored.Json["metadata"]!["resourceVersion"]!.DeepClone();
         StampRevision(key, json);
@@ -720,7 +790,57 @@ public sealed class InMemoryKubeApi : IKubeApi
         json["kind"] = type.Kind;
         json["metadata"] ??= new JsonObject();
         json["metadata"]!["namespace"] ??= "default";
+        if (IsBuiltIn(type))
+        {
+            NormalizeQuantities(json, null);
+        }
         return json;
+    }
+
+    /// <summary>Kinds of the API server itself; custom resources are stored as written (a CRD's schema has no quantity type).</summary>
+    private static bool IsBuiltIn(ResourceType type) => !type.Group.Contains('.', StringComparison.Ordinal) || type.Group.EndsWith(".k8s.io", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Quantities in built-in kinds are stored in canonical form, as the API server does ("1024Mi" reads back as "1Gi", "0.5" as "500m"):
+    /// resource requests and limits, capacities and volume size limits.
+    /// </summary>
+    private static void NormalizeQuantities(JsonNode? node, string? name)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, child) in obj.ToList())
+                {
+                    if (name is "requests" or "limits" or "capacity" or "allocatable" && child is JsonValue value && value.TryGetValue<string>(out var text)
+                        || key == "sizeLimit" && child is JsonValue limit && limit.TryGetValue<string>(out text))
+                    {
+                        obj[key] = Canonical(text);
+                    }
+                    else
+                    {
+                        NormalizeQuantities(child, key);
+                    }
+                }
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    NormalizeQuantities(item, null);
+                }
+                break;
+        }
+    }
+
+    private static string Canonical(string quantity)
+    {
+        try
+        {
+            return new ResourceQuantity(quantity).CanonicalizeString();
+        }
+        catch (Exception)
+        {
+            throw new ApiException(422, $"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': \"{quantity}\"");
+        }
     }
 
     private static T ToObject<T>(JsonObject json) => KubernetesJson.Deserialize<T>(json.ToJsonString());

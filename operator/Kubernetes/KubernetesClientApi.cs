@@ -214,8 +214,21 @@ public sealed class KubernetesClientApi(IKubernetes client) : IKubeApi
         }
     }
 
-    private static ApiException Translate(HttpOperationException e) =>
-        new((int)e.Response.StatusCode, string.IsNullOrEmpty(e.Response.Content) ? e.Message : e.Response.Content, RetryAfter(e.Response));
+    private static ApiException Translate(HttpOperationException e)
+    {
+        // The body is a Status: its reason tells a 409 Conflict from a 409 AlreadyExists.
+        V1Status? status = null;
+        try
+        {
+            status = string.IsNullOrEmpty(e.Response.Content) ? null : KubernetesJson.Deserialize<V1Status>(e.Response.Content);
+        }
+        catch (JsonException)
+        {
+            // Not a Status (a proxy's error page): keep the text.
+        }
+        var message = status?.Message ?? (string.IsNullOrEmpty(e.Response.Content) ? e.Message : e.Response.Content);
+        return new ApiException((int)e.Response.StatusCode, message, RetryAfter(e.Response), status?.Reason);
+    }
 
     /// <summary>The Retry-After header (429, 503): delay-seconds or an HTTP date.</summary>
     private static TimeSpan? RetryAfter(HttpResponseMessageWrapper response)

@@ -45,7 +45,8 @@ public sealed class KubernetesClusterStore(IKubeApi api, TimeProvider? time = nu
             Kind = "Event",
             Metadata = new V1ObjectMeta
             {
-                Name = $"{cluster.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(63, cluster.Metadata.Name.Length + 17)],
+                // Unique as the real recorder's (name.hex): never cut short, so two events never share a name.
+                Name = $"{cluster.Metadata.Name}.{Guid.NewGuid():N}",
                 NamespaceProperty = cluster.Metadata.NamespaceProperty,
             },
             InvolvedObject = new V1ObjectReference

@@ -87,15 +87,36 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
         }
         var created = new List<int>();
         var changed = new List<string>();
+        var objects = new List<(IKubernetesObject<V1ObjectMeta> Desired, IKubernetesObject<V1ObjectMeta>? Live)>();
         foreach (var desired in Manifests.All(cluster, plan, monitorAvailable))
+        {
+            objects.Add((desired, desired switch
+            {
+                V1ConfigMap => await api.GetAsync<V1ConfigMap>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken),
+                V1Service => await api.GetAsync<V1Service>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken),
+                V1StatefulSet => await api.GetAsync<V1StatefulSet>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken),
+                V1PodDisruptionBudget => await api.GetAsync<V1PodDisruptionBudget>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken),
+                ServiceMonitor => await api.GetAsync<ServiceMonitor>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken),
+                _ => throw new InvalidOperationException($"no apply for {desired.GetType().Name}"),
+            }));
+        }
+        // Someone else's object of a name we need is never taken over (a forced apply would): refuse before writing anything.
+        var foreign = objects.Where(o => o.Live is not null && !IsOwnedBy(o.Live, cluster)).Select(o => $"{o.Desired.Kind} {o.Desired.Metadata.Name}").ToList();
+        if (foreign.Count > 0)
+        {
+            throw new ApplyRefusedException("ObjectNotOwned", string.Join("; ", foreign.Select(f =>
+                $"{f} already exists in namespace {cluster.Metadata.NamespaceProperty} and is not owned by this CacheCluster")) +
+                "; the operator does not take over other objects: delete or rename them, or rename the cluster");
+        }
+        foreach (var (desired, live) in objects)
         {
             var action = desired switch
             {
-                V1ConfigMap o => await ApplyIfChangedAsync(o, cancellationToken),
-                V1Service o => await ApplyIfChangedAsync(o, cancellationToken),
-                V1StatefulSet o => await ApplyIfChangedAsync(o, cancellationToken),
-                V1PodDisruptionBudget o => await ApplyIfChangedAsync(o, cancellationToken),
-                ServiceMonitor o => await ApplyIfChangedAsync(o, cancellationToken),
+                V1ConfigMap o => await ApplyIfChangedAsync(o, live, cancellationToken),
+                V1Service o => await ApplyIfChangedAsync(o, live, cancellationToken),
+                V1StatefulSet o => await ApplyIfChangedAsync(o, live, cancellationToken),
+                V1PodDisruptionBudget o => await ApplyIfChangedAsync(o, live, cancellationToken),
+                ServiceMonitor o => await ApplyIfChangedAsync(o, live, cancellationToken),
                 _ => throw new InvalidOperationException($"no apply for {desired.GetType().Name}"),
             };
             if (action is null)
@@ -146,26 +167,66 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
 
     /// <summary>
     /// Whether every field set in <paramref name="desired"/> already has that value in <paramref name="live"/>:
-    /// objects compare by the desired keys only (the API server adds defaults), lists element by element.
+    /// objects compare by the desired keys only (the API server adds defaults), lists element by element, quantities by
+    /// value (the API server stores "1024Mi" as "1Gi"). Says nothing of fields no longer desired: see <see cref="AppliedAnnotation"/>.
     /// </summary>
     public static bool Holds(JsonNode? live, JsonNode? desired) => (live, desired) switch
     {
         (_, null) => true,
         (JsonObject l, JsonObject d) => d.All(p => Holds(l[p.Key], p.Value)),
         (JsonArray l, JsonArray d) => l.Count == d.Count && d.Select((item, i) => Holds(l[i], item)).All(x => x),
-        (JsonValue l, JsonValue d) => JsonNode.DeepEquals(l, d) || l.ToString() == d.ToString(),
+        (JsonValue l, JsonValue d) => JsonNode.DeepEquals(l, d) || l.ToString() == d.ToString() || SameQuantity(l.ToString(), d.ToString()),
         _ => false,
     };
 
-    private async Task<string?> ApplyIfChangedAsync<T>(T desired, CancellationToken cancellationToken)
+    /// <summary>
+    /// Annotation with a hash of the configuration last applied (the object as desired, before this annotation): an object
+    /// is re-applied when it differs, so a field the operator stopped setting is removed by server-side apply, which
+    /// "the live object holds every desired field" alone would never notice.
+    /// </summary>
+    public const string AppliedAnnotation = "cacheoperator.io/applied-hash";
+
+    /// <summary>The hash <see cref="AppliedAnnotation"/> carries for <paramref name="desired"/>.</summary>
+    public static string AppliedHash(IKubernetesObject<V1ObjectMeta> desired)
+    {
+        var json = JsonNode.Parse(KubernetesJson.Serialize(desired))!;
+        (json["metadata"]?["annotations"] as JsonObject)?.Remove(AppliedAnnotation);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString())))[..16];
+    }
+
+    private static bool SameQuantity(string live, string desired)
+    {
+        try
+        {
+            return new ResourceQuantity(live).ToString() == new ResourceQuantity(desired).ToString();
+        }
+        catch (Exception)
+        {
+            // Not quantities.
+            return false;
+        }
+    }
+
+    private async Task<string?> ApplyIfChangedAsync<T>(T desired, IKubernetesObject<V1ObjectMeta>? live, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var live = await api.GetAsync<T>(desired.Metadata.NamespaceProperty, desired.Metadata.Name, cancellationToken);
-        if (live is not null && Holds(JsonNode.Parse(KubernetesJson.Serialize(live)), JsonNode.Parse(KubernetesJson.Serialize(desired))))
+        var hash = AppliedHash(desired);
+        desired.Metadata.Annotations ??= new Dictionary<string, string>();
+        desired.Metadata.Annotations[AppliedAnnotation] = hash;
+        if (live?.Metadata.Annotations is { } annotations && annotations.TryGetValue(AppliedAnnotation, out var applied) && applied == hash
+            && Holds(JsonNode.Parse(KubernetesJson.Serialize(live)), JsonNode.Parse(KubernetesJson.Serialize(desired))))
         {
             return null;
         }
-        await api.ApplyAsync(desired, CacheClusterResource.FieldManager, force: true, cancellationToken);
+        try
+        {
+            await api.ApplyAsync(desired, CacheClusterResource.FieldManager, force: true, cancellationToken);
+        }
+        catch (ApiException e) when (e.StatusCode == 422)
+        {
+            // Invalid (an immutable field such as a StatefulSet's volumeClaimTemplates): retrying cannot help.
+            throw new ApplyRefusedException("ChangeRejected", $"The API server rejected the change to {desired.Kind} {desired.Metadata.Name}: {e.Message}");
+        }
         return live is null ? "created" : "updated";
     }
 
@@ -180,5 +241,5 @@ public sealed class KubernetesNodeRuntime(IKubeApi api) : INodeRuntime
     }
 
     private static bool IsOwnedBy(IKubernetesObject<V1ObjectMeta> obj, CacheCluster cluster) =>
-        obj.Metadata.OwnerReferences?.Any(r => r.Uid == cluster.Metadata.Uid && r.Kind == CacheClusterResource.Kind) ?? false;
+        obj.Metadata.OwnerReferences?.Any(r => r.Uid == cluster.Metadata.Uid && r.Kind == CacheClusterResource.Kind && r.Controller == true) ?? false;
 }

@@ -40,7 +40,7 @@ public sealed class LocalClusterStore(TimeProvider? time = null, Action<ClusterK
         {
             if (_clusters.ContainsKey(key))
             {
-                throw new ApiException(409, $"cacheclusters \"{key.Name}\" already exists");
+                throw new ApiException(409, $"cacheclusters \"{key.Name}\" already exists", reason: "AlreadyExists");
             }
             stored = Copy(cluster);
             stored.Metadata.NamespaceProperty = key.Namespace;

@@ -103,6 +103,10 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
 
         var observed = await runtime.ObserveAsync(cluster, ct);
         var plan = SpecValidator.Plan(cluster.Spec, out var problems);
+        if (SpecValidator.NameProblem(cluster.Metadata.Name) is { } badName)
+        {
+            return await RefuseAsync(cluster, observed, [badName, .. problems], ct);
+        }
         if (plan is null)
         {
             return await RefuseAsync(cluster, observed, problems, ct);
@@ -116,7 +120,16 @@ public sealed class CacheClusterReconciler(IClusterStore store, INodeRuntime run
             .SelectMany(s => s.Members.Where(m => MemberOrdinal(m.Name) > plan.ReplicasPerShard))
             .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         var applied = leaving.Count == 0 ? plan : plan with { ReplicasPerShard = observed.Shards.Max(s => s.Members.Count) - 1 };
-        var summary = await runtime.ApplyAsync(cluster, applied, ct);
+        ApplySummary summary;
+        try
+        {
+            summary = await runtime.ApplyAsync(cluster, applied, ct);
+        }
+        catch (ApplyRefusedException e)
+        {
+            // Not a transient error: retrying with backoff behind a Ready phase would hide it. Say so and keep what runs.
+            return await RefuseAsync(cluster, observed, [new SpecProblem(e.Reason, e.Message)], ct);
+        }
         foreach (var index in summary.CreatedShards)
         {
             metrics.RecordTopologyAction("create_shard");

@@ -60,6 +60,14 @@ public static class SpecValidator
     /// </summary>
     public const int DefaultNodeTimeoutMs = 5000;
 
+    /// <summary>Why a cluster cannot have this name (the CRD's rule, for clusters made before it or in local mode), or null.</summary>
+    public static SpecProblem? NameProblem(string name) =>
+        name.Length <= CacheClusterResource.MaxNameLength && System.Text.RegularExpressions.Regex.IsMatch(name, CacheClusterResource.NamePattern)
+            ? null
+            : new SpecProblem("InvalidName", $"metadata.name \"{name}\" cannot be used: it must be a DNS-1035 label of at most {CacheClusterResource.MaxNameLength} characters " +
+                $"(lower case letters, digits and '-', starting with a letter), so that its StatefulSets <name>-shard-<i> stay within {CacheClusterResource.MaxStatefulSetName} " +
+                "characters (longer ones never get pods) and its Services are valid; create the cluster again with a shorter name");
+
     /// <summary>The plan, or the problems that prevent one.</summary>
     public static ClusterPlan? Plan(CacheClusterSpec spec, out IReadOnlyList<SpecProblem> problems)
     {

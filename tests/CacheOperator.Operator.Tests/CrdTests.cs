@@ -29,6 +29,9 @@ public class CrdTests
             Assert.True(File.Exists(committedPath), $"{committedPath} is missing; run: dotnet run --project operator -- crds --output crds/");
             var committed = await File.ReadAllTextAsync(committedPath);
             Assert.True(generated == committed, $"crds/{CacheClusterResource.CrdFileName} is out of date; run: dotnet run --project operator -- crds --output crds/");
+            // The chart ships the same file (Helm installs crds/ of the chart).
+            var chart = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "helm", "cache-operator", "crds", CacheClusterResource.CrdFileName));
+            Assert.True(generated == chart, $"helm/cache-operator/crds/{CacheClusterResource.CrdFileName} is out of date; run: dotnet run --project operator -- crds --output helm/cache-operator/crds/");
         }
         finally
         {
@@ -54,6 +57,13 @@ public class CrdTests
         Assert.Equal("1", spec.Properties["shards"].DefaultProperty.ToString());
         Assert.Contains(spec.XKubernetesValidations, r => r.Rule.Contains("quantity(self.maxMemory)"));
         Assert.Contains("noeviction", spec.Properties["evictionPolicy"].EnumProperty.Select(e => e.ToString()));
+        // volumeClaimTemplates cannot change: the CRD refuses what would change them (CEL transition rules).
+        Assert.Contains(spec.Properties["persistence"].XKubernetesValidations, r => r.Rule == "self == oldSelf");
+        Assert.Contains(spec.XKubernetesValidations, r => r.Rule == "has(self.persistence) == has(oldSelf.persistence)");
+        // metadata.name is bounded by the longest derived name: <name>-shard-999 within 52 characters.
+        var nameRule = Assert.Single(version.Schema.OpenAPIV3Schema.XKubernetesValidations);
+        Assert.Equal($"self.metadata.name.size() <= {CacheClusterResource.MaxNameLength} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')", nameRule.Rule);
+        Assert.Equal(42, CacheClusterResource.MaxNameLength);
         AssertDescribed(spec, "spec");
         AssertDescribed(version.Schema.OpenAPIV3Schema.Properties["status"], "status");
     }

@@ -155,6 +155,80 @@ public class InMemoryKubeApiTests
     }
 
     [Fact]
+    public async Task Quantities_of_built_in_kinds_are_stored_canonically_and_custom_resources_as_written()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        cluster.Spec.Resources!.Limits!["memory"] = "1024Mi";
+        cluster = await api.CreateAsync(cluster, None);
+        Assert.Equal("1024Mi", cluster.Spec.Resources!.Limits!["memory"]);
+
+        var set = Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0);
+        await api.ApplyAsync(set, "cache-operator", force: true, None);
+        var patch = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"template":{"spec":{"containers":[{"name":"cache-node","resources":{"limits":{"memory":"1024Mi","cpu":"0.5"}}}]}}}}""")!.AsObject();
+        var patched = await api.MergePatchAsync<V1StatefulSet>("cache", "demo-shard-0", patch, None);
+        var limits = patched.Spec.Template.Spec.Containers[0].Resources.Limits;
+        Assert.Equal(("1Gi", "500m"), (limits["memory"].ToString(), limits["cpu"].ToString()));
+        var invalid = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"template":{"spec":{"containers":[{"name":"cache-node","resources":{"limits":{"memory":"lots"}}}]}}}}""")!.AsObject();
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.MergePatchAsync<V1StatefulSet>("cache", "demo-shard-0", invalid, None))).StatusCode);
+    }
+
+    [Fact]
+    public async Task StatefulSet_updates_may_change_only_replicas_template_and_update_strategy()
+    {
+        var api = new InMemoryKubeApi();
+        var cluster = TestClusters.New();
+        cluster.Spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        cluster = await api.CreateAsync(cluster, None);
+        var set = await api.ApplyAsync(Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0), "cache-operator", force: true, None);
+
+        set.Spec.Replicas = 5;
+        set.Spec.Template.Metadata.Annotations["x"] = "y";
+        set = await api.ReplaceAsync(set, None);
+        set.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests["storage"] = new ResourceQuantity("2Gi");
+        var rejected = await Assert.ThrowsAsync<ApiException>(() => api.ReplaceAsync(set, None));
+        Assert.Equal(422, rejected.StatusCode);
+        Assert.Contains("spec: Forbidden: updates to statefulset spec for fields other than 'replicas'", rejected.Message);
+
+        cluster.Spec.Persistence!.Size = "2Gi";
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.ApplyAsync(Manifests.StatefulSet(cluster, TestClusters.Plan(cluster), 0), "cache-operator", force: true, None))).StatusCode);
+        var patch = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"serviceName":"other"}}""")!.AsObject();
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.MergePatchAsync<V1StatefulSet>("cache", "demo-shard-0", patch, None))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Names_and_labels_are_validated_and_event_names_must_be_unique()
+    {
+        var api = new InMemoryKubeApi();
+        V1Service Service(string name) => new() { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "cache" } };
+        await api.CreateAsync(Service(new string('s', 63)), None);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(Service(new string('s', 64)), None))).StatusCode);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(Service("1cache"), None))).StatusCode);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.ApplyAsync(Service("a.b"), "cache-operator", force: true, None))).StatusCode);
+        await api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "a.b", NamespaceProperty = "cache" } }, None);
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "Upper", NamespaceProperty = "cache" } }, None))).StatusCode);
+        var labelled = new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "l", NamespaceProperty = "cache", Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = new string('x', 64) } } };
+        Assert.Equal(422, (await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(labelled, None))).StatusCode);
+
+        // A second create of a name is AlreadyExists, which is not a Conflict (nothing to re-read and retry).
+        var exists = await Assert.ThrowsAsync<ApiException>(() => api.CreateAsync(Service(new string('s', 63)), None));
+        Assert.True(exists.IsAlreadyExists);
+        Assert.False(exists.IsConflict);
+        var first = new Corev1Event { Metadata = new V1ObjectMeta { Name = "demo.1", NamespaceProperty = "cache" } };
+        await api.CreateEventAsync(first, None);
+        Assert.True((await Assert.ThrowsAsync<ApiException>(() => api.CreateEventAsync(first, None))).IsAlreadyExists);
+
+        // The store's event names never collide, however long the cluster's name.
+        var cluster = await api.CreateAsync(TestClusters.New(new string('c', 60)), None);
+        var store = new KubernetesClusterStore(api);
+        for (var i = 0; i < 50; i++)
+        {
+            await store.RecordEventAsync(cluster, "Normal", "Test", $"event {i}", None);
+        }
+        Assert.Equal(50, api.Events.Count(e => e.Reason == "Test"));
+    }
+
+    [Fact]
     public async Task Server_side_apply_tracks_field_owners()
     {
         var api = new InMemoryKubeApi();

@@ -83,6 +83,16 @@ public sealed class KubernetesClientApiTests : IDisposable
     }
 
     [Fact]
+    public async Task A_409_AlreadyExists_is_not_a_conflict()
+    {
+        var error = await Assert.ThrowsAsync<ApiException>(() => Api().CreateAsync(TestClusters.New("exists"), CancellationToken.None));
+        Assert.Equal(409, error.StatusCode);
+        Assert.True(error.IsAlreadyExists);
+        Assert.False(error.IsConflict);
+        Assert.Equal("cacheclusters.cacheoperator.io \"exists\" already exists", error.Message);
+    }
+
+    [Fact]
     public async Task Status_updates_go_to_the_status_subresource_and_409_is_a_conflict()
     {
         var cluster = TestClusters.New("conflict");
@@ -208,6 +218,10 @@ public sealed class KubernetesClientApiTests : IDisposable
             var node = System.Text.Json.Nodes.JsonNode.Parse(body)!;
             node["metadata"]!["resourceVersion"] = "9";
             return (200, node.ToJsonString());
+        }
+        if (method == "POST")
+        {
+            return (409, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"cacheclusters.cacheoperator.io \"exists\" already exists","reason":"AlreadyExists","code":409}""");
         }
         if (method == "PUT" && path.EndsWith("/status", StringComparison.Ordinal))
         {

@@ -349,6 +349,117 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public async Task A_field_the_spec_no_longer_asks_for_is_removed_from_the_live_object()
+    {
+        var (world, cluster) = await ReadyClusterAsync();
+        using var _ = world;
+        await EditSpecAsync(world, cluster, s => s.PodTemplate = new PodTemplateSpec { NodeSelector = new() { ["disk"] = "ssd" }, Annotations = new() { ["team"] = "cache" } });
+        await world.ReconcileAsync(cluster);
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Equal("ssd", set.Spec.Template.Spec.NodeSelector["disk"]);
+        Assert.Equal("cache", set.Spec.Template.Metadata.Annotations["team"]);
+
+        // Every field still desired is live, so "does the live object hold the desired fields" says yes; the last applied
+        // configuration differs, so the operator applies again and server-side apply removes what it no longer sets.
+        await EditSpecAsync(world, cluster, s => s.PodTemplate = null);
+        await world.ReconcileAsync(cluster);
+        set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Null(set.Spec.Template.Spec.NodeSelector);
+        Assert.False(set.Spec.Template.Metadata.Annotations.ContainsKey("team"));
+        var writes = world.Api.Writes.Count;
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(writes, world.Api.Writes.Count);
+    }
+
+    [Fact]
+    public async Task An_object_of_a_needed_name_that_is_not_the_clusters_is_left_alone_and_reported()
+    {
+        using var world = new World();
+        // Someone's ConfigMap happens to have the name the cluster's would get.
+        await world.Api.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "demo-config", NamespaceProperty = "cache" }, Data = new Dictionary<string, string> { ["theirs"] = "1" } }, None);
+        var cluster = await world.CreateAsync(TestClusters.New());
+
+        await world.ReconcileAsync(cluster);
+        var map = (await world.Api.GetAsync<V1ConfigMap>("cache", "demo-config", None))!;
+        Assert.Equal(new Dictionary<string, string> { ["theirs"] = "1" }, map.Data);
+        Assert.Null(map.Metadata.OwnerReferences);
+        Assert.Empty(await world.StatefulSetsAsync());
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(("True", "ObjectNotOwned"), Condition(cluster, Conditions.Degraded));
+        Assert.Contains("ConfigMap demo-config", Conditions.Find(cluster.Status, Conditions.Degraded)!.Message);
+        Assert.Contains("ConfigMap demo-config", Assert.Single(world.EventsWithReason("ObjectNotOwned")).Message);
+
+        // Once it is gone, the cluster is made.
+        await world.Api.DeleteAsync<V1ConfigMap>("cache", "demo-config", None);
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(3, (await world.StatefulSetsAsync()).Count);
+    }
+
+    [Fact]
+    public void Quantities_compare_by_value_as_the_API_server_stores_them_canonically()
+    {
+        Assert.True(KubernetesNodeRuntime.Holds(System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1Gi","cpu":"500m"}"""), System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1024Mi","cpu":"0.5"}""")));
+        Assert.False(KubernetesNodeRuntime.Holds(System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1Gi"}"""), System.Text.Json.Nodes.JsonNode.Parse("""{"memory":"1000Mi"}""")));
+        Assert.False(KubernetesNodeRuntime.Holds(System.Text.Json.Nodes.JsonNode.Parse("""{"type":"ClusterIP"}"""), System.Text.Json.Nodes.JsonNode.Parse("""{"type":"NodePort"}""")));
+    }
+
+    [Fact]
+    public async Task A_change_the_API_server_rejects_as_invalid_is_reported_not_retried_behind_a_Ready_phase()
+    {
+        using var world = new World();
+        var created = TestClusters.New();
+        created.Spec.Persistence = new PersistenceSpec { Enabled = true, Size = "1Gi" };
+        var cluster = await world.CreateAsync(created);
+        await world.ReconcileAsync(cluster);
+        await world.MakeAllReadyAsync();
+        await world.ReconcileAsync(cluster);
+        Assert.Equal(ClusterPhase.Ready, (await world.GetAsync(cluster)).Status!.Phase);
+
+        // The CRD's transition rule refuses this on a real API server; one installed before the rule existed lets it through,
+        // and then the StatefulSet update is refused with 422 (volumeClaimTemplates are immutable).
+        cluster = await EditSpecAsync(world, cluster, s => s.Persistence!.Size = "2Gi");
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Degraded, cluster.Status!.Phase);
+        Assert.Equal(("True", "ChangeRejected"), Condition(cluster, Conditions.Degraded));
+        var message = Conditions.Find(cluster.Status, Conditions.Degraded)!.Message!;
+        Assert.Contains("StatefulSet demo-shard-0", message);
+        Assert.Contains("Forbidden: updates to statefulset spec", message);
+        Assert.Single(world.EventsWithReason("ChangeRejected"));
+        var set = (await world.Api.GetAsync<V1StatefulSet>("cache", "demo-shard-0", None))!;
+        Assert.Equal("1Gi", set.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests["storage"].ToString());
+
+        // The next reconcile says the same once, not a new Event each time.
+        await world.ReconcileAsync(cluster);
+        Assert.Single(world.EventsWithReason("ChangeRejected"));
+    }
+
+    [Fact]
+    public async Task A_name_too_long_for_the_derived_names_is_refused_with_a_condition()
+    {
+        using var world = new World();
+        // 46 characters: a valid CacheCluster name for the API server, but demo-shard-0 would be 54, and a StatefulSet over 52
+        // never gets pods (its pods' controller-revision-hash label would pass 63 characters).
+        var name = "orders-" + new string('x', 39);
+        var cluster = await world.CreateAsync(TestClusters.New(name));
+        Assert.Equal(ReconcileOutcome.Success, (await world.ReconcileAsync(cluster)).Outcome);
+        Assert.Empty(await world.StatefulSetsAsync());
+        cluster = await world.GetAsync(cluster);
+        Assert.Equal(ClusterPhase.Failed, cluster.Status!.Phase);
+        Assert.Equal(("True", "InvalidName"), Condition(cluster, Conditions.Degraded));
+        Assert.Single(world.EventsWithReason("InvalidName"));
+
+        // The longest allowed name makes every derived name valid.
+        var longest = new string('a', CacheClusterResource.MaxNameLength);
+        Assert.Null(SpecValidator.NameProblem(longest));
+        Assert.NotNull(SpecValidator.NameProblem(longest + "a"));
+        Assert.NotNull(SpecValidator.NameProblem("1cache"));
+        var big = TestClusters.New(longest);
+        Assert.True(CacheClusterReconciler.ShardName(big, CacheClusterResource.MaxShards - 1).Length <= CacheClusterResource.MaxStatefulSetName);
+        Assert.True(Manifests.HeadlessServiceName(big).Length <= 63);
+    }
+
+    [Fact]
     public async Task A_conflicting_status_write_is_retried_by_requeue()
     {
         using var world = new World();
