@@ -30,7 +30,7 @@ public sealed class CrdTests
         Assert.Equal("v1alpha1", version.Name);
         Assert.True(version.Served && version.Storage);
         Assert.NotNull(version.Subresources.Status);
-        Assert.Equal(["Shards", "Replicas", "Ready", "Phase", "State", "Age"], version.AdditionalPrinterColumns.Select(c => c.Name));
+        Assert.Equal(["Shards", "Replicas", "Ready", "Phase", "State", "Resharding", "Age"], version.AdditionalPrinterColumns.Select(c => c.Name));
     }
 
     [Fact]
