@@ -33,34 +33,23 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
         var ports = state.Members.Select(m => m.Port).ToList();
         var pids = state.Members.ToDictionary(m => m.Name, m => m.Pid);
 
-        var options = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 10000, SyncTimeout = 30000, AsyncTimeout = 30000 };
-        foreach (var port in ports)
+        await using (var writer = await AcknowledgedWriter.StartAsync(ports, keys: 2000, workers: 4))
         {
-            options.EndPoints.Add("127.0.0.1", port);
-        }
-        using var redis = await ConnectionMultiplexer.ConnectAsync(options);
-        await using (var writer = new RecordingWriter(redis.GetDatabase(), writers: 4, keysPerWriter: 500))
-        {
-            await LocalTestSupport.PollAsync(() => Task.FromResult(writer.Acknowledged > 2000), Deadline, "the writer writing");
+            await writer.WaitForWritesAsync(2000, Deadline);
 
             // One restart-requiring directive (databases is not CONFIG SET-able): every node restarts, one at a time.
             var watch = Stopwatch.StartNew();
-            await ApplyAsync(up, Spec("  config:\n    databases: \"32\"\n"));
+            await LocalTestSupport.ApplyAsync(up, Spec("  config:\n    databases: \"32\"\n"));
             await LocalTestSupport.PollAsync(
                 async () => LocalState.Read(up.StateDirectory) is { Phase: "Ready" } s && s.Members.All(m => m.Pid != pids[m.Name] && NodeProcesses.IsAlive(m.Pid))
                     && (await Task.WhenAll(ports.Select(p => ConfigGetAsync(p, "databases")))).All(v => v == "32"),
                 Deadline, "every node restarted with databases 32 and the cluster Ready");
-            log.WriteLine($"{name}: rolling restart of 6 nodes under writes took {watch.Elapsed.TotalSeconds:F1} s; {writer.Acknowledged} writes acknowledged");
-            await LocalTestSupport.PollAsync(() => Task.FromResult(writer.Acknowledged > 0 && writer.AcknowledgedSince(TimeSpan.FromSeconds(1))), Deadline, "writes flowing after the upgrade");
-            await writer.StopAsync();
-            Assert.True(writer.Errors.IsEmpty, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}\nlocal up:\n{up.Output}\n{NodeLogs(up)}");
+            log.WriteLine($"{name}: rolling restart of 6 nodes under writes took {watch.Elapsed.TotalSeconds:F1} s; {writer.Writes} writes acknowledged");
 
-            // Every acknowledged write is readable with its last value.
-            var db = redis.GetDatabase();
-            foreach (var (key, value) in writer.Last)
-            {
-                Assert.Equal(value, (string?)await db.StringGetAsync(key));
-            }
+            await writer.WaitForWritesAsync(1000, Deadline);
+            await writer.StopAsync();
+            Assert.True(writer.Errors.Count == 0, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}\nlocal up:\n{up.Output}\n{NodeLogs(up)}");
+            Assert.Empty(await writer.FindLostWritesAsync(ports));
         }
 
         var handOvers = HandOverMs().Matches(up.Output).Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
@@ -73,7 +62,7 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
         // maxmemory is taken live: CONFIG SET everywhere, no restart.
         state = LocalState.Read(up.StateDirectory)!;
         pids = state.Members.ToDictionary(m => m.Name, m => m.Pid);
-        await ApplyAsync(up, Spec("  maxMemory: 256Mi\n  config:\n    databases: \"32\"\n"));
+        await LocalTestSupport.ApplyAsync(up, Spec("  maxMemory: 256Mi\n  config:\n    databases: \"32\"\n"));
         await LocalTestSupport.PollAsync(
             async () => (await Task.WhenAll(ports.Select(p => ConfigGetAsync(p, "maxmemory")))).All(v => v == "268435456"),
             Deadline, "maxmemory 256Mi on every node");
@@ -88,14 +77,6 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
             .Where(l => l.Contains("state changed", StringComparison.OrdinalIgnoreCase) || l.Contains("failover", StringComparison.OrdinalIgnoreCase)
                 || l.Contains("Configuration change", StringComparison.Ordinal) || l.Contains("FAIL", StringComparison.Ordinal))
             .Select(l => $"{m.Name}: {l}")));
-
-    private static async Task ApplyAsync(LocalUpProcess up, string spec)
-    {
-        var file = Path.Combine(up.Directory, $"spec-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, spec);
-        var (code, output) = await LocalTestSupport.RunAsync(up.Directory, "local", "apply", "-f", file, "--dir", "state");
-        Assert.True(code == 0, output);
-    }
 
     private static async Task<string?> ConfigGetAsync(int port, string directive)
     {
@@ -114,61 +95,3 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
     [GeneratedRegex(@"MasterHandedOver: .*? writes refused for (\d+) ms")]
     private static partial Regex HandOverMs();
 }
-
-/// <summary>
-/// Writers that each set their own keys in a loop (one write in flight per writer, so each key's last acknowledged value
-/// is known) and record every error; redirections are followed by the client and never surface as errors.
-/// </summary>
-internal sealed class RecordingWriter : IAsyncDisposable
-{
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task[] _loops;
-    private long _acknowledged;
-    private long _lastAck;
-
-    public RecordingWriter(IDatabase db, int writers, int keysPerWriter)
-    {
-        _loops = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
-        {
-            for (long i = 0; !_stop.IsCancellationRequested; i++)
-            {
-                var key = $"w{w}:k{i % keysPerWriter}";
-                var value = $"v{i}";
-                try
-                {
-                    await db.StringSetAsync(key, value);
-                    Last[key] = value;
-                    Interlocked.Increment(ref _acknowledged);
-                    Interlocked.Exchange(ref _lastAck, Stopwatch.GetTimestamp());
-                }
-                catch (Exception e) when (e is RedisException or TimeoutException)
-                {
-                    Errors.Add($"{DateTime.UtcNow:HH:mm:ss.fff} SET {key}: {e.GetType().Name}: {e.Message}");
-                    Last.TryRemove(key, out _); // unknown whether it was applied: not checked
-                    await Task.Delay(10);
-                }
-            }
-        })).ToArray();
-    }
-
-    public ConcurrentDictionary<string, string> Last { get; } = new();
-
-    public ConcurrentBag<string> Errors { get; } = [];
-
-    public long Acknowledged => Interlocked.Read(ref _acknowledged);
-
-    public bool AcknowledgedSince(TimeSpan ago) => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastAck)) < ago;
-
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync();
-        await Task.WhenAll(_loops);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _stop.Dispose();
-    }
-}
-

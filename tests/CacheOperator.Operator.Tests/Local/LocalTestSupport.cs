@@ -48,6 +48,15 @@ internal static class LocalTestSupport
     public static Task PollAsync(Func<Task<bool>> probe, TimeSpan timeout, string what) =>
         PollAsync<object>(async () => await probe() ? new object() : null, timeout, what);
 
+    /// <summary><c>local apply</c> of <paramref name="spec"/> to the running <c>local up</c>.</summary>
+    public static async Task ApplyAsync(LocalUpProcess up, string spec)
+    {
+        var file = Path.Combine(up.Directory, $"spec-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, spec);
+        var (code, output) = await RunAsync(up.Directory, "local", "apply", "-f", file, "--dir", "state");
+        Xunit.Assert.True(code == 0, output);
+    }
+
     /// <summary>Polls until <c>redis-cli --cluster check</c> reports every slot covered with no error or warning.</summary>
     public static async Task AssertClusterCheckCleanAsync(int port, string what)
     {

@@ -40,7 +40,7 @@ public class ScalingEndToEndTests(ITestOutputHelper log)
 
         // Scale in to 3 shards; kill -9 the operator while slots are leaving shards 3 and 4, then start it again.
         var watch = Stopwatch.StartNew();
-        await ApplyAsync(up, Spec(3, 2));
+        await LocalTestSupport.ApplyAsync(up, Spec(3, 2));
         var before = await SlotsOfShardsAsync(up, first: 3);
         await LocalTestSupport.PollAsync(async () => await SlotsOfShardsAsync(up, first: 3) is var left && left > 0 && left < before, Deadline, "slots leaving shards 3 and 4");
         up.Process.Kill();
@@ -82,17 +82,9 @@ public class ScalingEndToEndTests(ITestOutputHelper log)
     private async Task ApplyAndConvergeAsync(LocalUpProcess running, LocalUpProcess owner, int shards, int replicas, string what)
     {
         var watch = Stopwatch.StartNew();
-        await ApplyAsync(owner, Spec(shards, replicas));
+        await LocalTestSupport.ApplyAsync(owner, Spec(shards, replicas));
         await WaitConvergedAsync(running, shards, replicas, what);
         log.WriteLine($"{what}: {watch.Elapsed.TotalSeconds:F1} s");
-    }
-
-    private static async Task ApplyAsync(LocalUpProcess up, string spec)
-    {
-        var file = Path.Combine(up.Directory, $"spec-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, spec);
-        var (code, output) = await LocalTestSupport.RunAsync(up.Directory, "local", "apply", "-f", file, "--dir", "state");
-        Assert.True(code == 0, output);
     }
 
     /// <summary>
