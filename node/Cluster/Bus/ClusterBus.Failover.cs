@@ -250,6 +250,9 @@ internal sealed partial class ClusterBus
         {
             _manualMasterOffset = sender.ReplOffset;
             _log.Notice($"Received replication offset for paused master manual failover: {_manualMasterOffset}");
+            // Redis's CLUSTER_TODO_HANDLE_MANUALFAILOVER: act in this turn, not on the next cron tick 100 ms later.
+            HandleManualFailover();
+            HandleReplicaFailover();
         }
     }
 
@@ -319,6 +322,11 @@ internal sealed partial class ClusterBus
                 {
                     SendPing(link, ClusterMessageType.Pong);
                 }
+            }
+            if (_manualEndMs != 0)
+            {
+                // A manual failover has no delay: ask for votes now (Redis's clusterDoBeforeSleep(CLUSTER_TODO_HANDLE_FAILOVER)).
+                HandleReplicaFailover();
             }
             return;
         }

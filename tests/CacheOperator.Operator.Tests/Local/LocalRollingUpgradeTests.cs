@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using CacheOperator.Client;
 using CacheOperator.Operator.Local;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace CacheOperator.Operator.Tests.Local;
