@@ -112,7 +112,7 @@ public sealed class FailoverHandOver(NodeConnectionSettings? settings = null, Ti
     }
 
     /// <summary>errorstat_MOVED:count=N of INFO errorstats (0 when absent).</summary>
-    private static long MovedCount(string info)
+    internal static long MovedCount(string info)
     {
         var fields = ReplicationInfo.InfoFields(info);
         return fields.TryGetValue("errorstat_MOVED", out var value) && value.StartsWith("count=", StringComparison.Ordinal)

@@ -21,6 +21,10 @@ public sealed class TopologyManager : ITopologyManager
     private readonly Dictionary<string, (SlotMigrationFailure Failure, DateTimeOffset At, int Attempts)> _migrationFailures = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
 
+    // Per member of a drained shard: its MOVED count (INFO errorstats) and since when it has not changed.
+    private readonly Dictionary<string, (long Moved, DateTimeOffset Since)> _redirecting = new(StringComparer.Ordinal);
+    private readonly NodeConnectionSettings _settings;
+
     /// <summary>A manager with <paramref name="settings"/> for its connections and <paramref name="failoverGrace"/> (default 10 s) before forcing failovers.</summary>
     /// <param name="settings">Connection settings for observing and admin commands.</param>
     /// <param name="failoverGrace">How long before forcing failovers.</param>
@@ -29,6 +33,7 @@ public sealed class TopologyManager : ITopologyManager
     /// <param name="retryAfterFailure">How long resharding pauses after a failed slot (default 30 s, doubling per repeated failure up to 10 min).</param>
     public TopologyManager(NodeConnectionSettings? settings = null, TimeSpan? failoverGrace = null, TimeProvider? time = null, MigrationOptions? migration = null, TimeSpan? retryAfterFailure = null)
     {
+        _settings = settings ?? NodeConnectionSettings.Default;
         _migrator = new SlotMigrator();
         _migration = migration ?? MigrationOptions.Default;
         _retryAfterFailure = retryAfterFailure ?? TimeSpan.FromSeconds(30);
@@ -62,7 +67,63 @@ public sealed class TopologyManager : ITopologyManager
             problems.Add($"{failed.Detail} on {failed.Target} failed: {failed.Error}");
         }
         var resharding = plan.Actions.Count == 0 && plan.Moves.Count > 0 ? await ReshardAsync(plan, desired, problems, cancellationToken).ConfigureAwait(false) : null;
-        return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results) { Resharding = resharding, DrainedShards = plan.DrainedShards, LeavingSafe = plan.LeavingSafe };
+        var drained = await QuietShardsAsync(plan.DrainedShards, desired, cancellationToken).ConfigureAwait(false);
+        return new TopologyReport(plan.Ready, plan.ClusterState, plan.Shards, problems, results) { Resharding = resharding, DrainedShards = drained, LeavingSafe = plan.LeavingSafe };
+    }
+
+    /// <summary>
+    /// The drained shards whose nodes clients have left: each answered no MOVED for <see cref="FailoverHandOver.QuietPeriod"/>.
+    /// A client learns a slot's new owner from MOVED, one slot at a time; a write it still sends to a drained node as that
+    /// node stops would fail with the connection, so a shard is reported drained (and deleted) only once it is quiet.
+    /// </summary>
+    private async Task<IReadOnlyList<int>> QuietShardsAsync(IReadOnlyList<int> drained, DesiredTopology desired, CancellationToken cancellationToken)
+    {
+        var quiet = new List<int>();
+        var watched = desired.Members.Where(m => drained.Contains(m.Shard)).Select(m => $"{m.Name}@{m.Host}:{m.Port}").ToHashSet(StringComparer.Ordinal);
+        lock (_sync)
+        {
+            foreach (var gone in _redirecting.Keys.Where(k => !watched.Contains(k)).ToList())
+            {
+                _redirecting.Remove(gone);
+            }
+        }
+        foreach (var shard in drained)
+        {
+            var still = false;
+            foreach (var member in desired.Members.Where(m => m.Shard == shard && m.Host is not null))
+            {
+                long moved;
+                try
+                {
+                    await using var connection = await _settings.ConnectAsync(member, desired.Password, cancellationToken).ConfigureAwait(false);
+                    var reply = await connection.ExecuteAsync(["INFO", "errorstats"], cancellationToken).ConfigureAwait(false);
+                    moved = reply.IsError ? 0 : FailoverHandOver.MovedCount(reply.AsString() ?? "");
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+                {
+                    continue; // Not answering: no client is served by it either.
+                }
+                var key = $"{member.Name}@{member.Host}:{member.Port}";
+                var now = _time.GetUtcNow();
+                lock (_sync)
+                {
+                    if (!_redirecting.TryGetValue(key, out var seen) || seen.Moved != moved)
+                    {
+                        _redirecting[key] = (moved, now);
+                        still = true;
+                    }
+                    else if (now - seen.Since < FailoverHandOver.QuietPeriod)
+                    {
+                        still = true;
+                    }
+                }
+            }
+            if (!still)
+            {
+                quiet.Add(shard);
+            }
+        }
+        return quiet;
     }
 
     /// <summary>Moves a budget's worth of slots, unless a recent failure pauses resharding (growing backoff, never a blind loop).</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using CacheOperator.Operator.Topology;
@@ -33,27 +32,8 @@ public sealed class ReshardIntegrationTests(ITestOutputHelper output)
             await Task.WhenAll(Enumerable.Range(start, 1000).Select(i => db.StringSetAsync($"key:{i}", $"value:{i}")));
         }
 
-        // A writer overwrites keys in a loop and remembers the last acknowledged value of each, and every error it saw.
-        var acknowledged = new ConcurrentDictionary<string, string>();
-        var errors = new ConcurrentQueue<string>();
-        using var stop = new CancellationTokenSource();
-        var writer = Task.Run(async () =>
-        {
-            for (long n = 0; !stop.IsCancellationRequested; n++)
-            {
-                var key = $"w:{n % 2000}";
-                var value = n.ToString(CultureInfo.InvariantCulture);
-                try
-                {
-                    await db.StringSetAsync(key, value);
-                    acknowledged[key] = value;
-                }
-                catch (Exception e) when (e is RedisException or TimeoutException)
-                {
-                    errors.Enqueue($"{key}: {e.Message}");
-                }
-            }
-        });
+        // A writer overwrites keys in a loop and logs the last acknowledged value of each, and every error it saw.
+        await using var writer = await AcknowledgedWriter.StartAsync(processes.All.Select(p => p.Port), keys: 2000, workers: 2);
 
         var rounds = new List<ReshardRound>();
         var grown = await ReconcileUntilAsync(manager, () => Desired(processes.All, 4), r =>
@@ -94,10 +74,10 @@ public sealed class ReshardIntegrationTests(ITestOutputHelper output)
             Assert.DoesNotContain(removedId, (await process.CallAsync("CLUSTER", "NODES")).AsString(), StringComparison.Ordinal);
         }
 
-        await stop.CancelAsync();
-        await writer;
-        output.WriteLine($"writer: {acknowledged.Count} keys acknowledged, {errors.Count} errors");
-        Assert.True(errors.IsEmpty, string.Join("\n", errors.Take(10)));
+        await writer.StopAsync();
+        output.WriteLine($"writer: {writer.Writes} writes acknowledged, {writer.Errors.Count} errors");
+        Assert.True(writer.Errors.Count == 0, string.Join("\n", writer.Errors.Take(10)));
+        Assert.Empty(await writer.FindLostWritesAsync(three.Select(p => p.Port)));
 
         using var reader = await ConnectionMultiplexer.ConnectAsync(Options(three));
         var rdb = reader.GetDatabase();
@@ -108,10 +88,6 @@ public sealed class ReshardIntegrationTests(ITestOutputHelper output)
             {
                 Assert.True(values[i] == $"value:{start + i}", $"key:{start + i} is {values[i]}");
             }
-        }
-        foreach (var (key, value) in acknowledged)
-        {
-            Assert.Equal(value, (string?)await rdb.StringGetAsync(key));
         }
         await TopologyIntegrationTests.AssertClusterCheckOkAsync(three[0]);
     }
@@ -227,15 +203,7 @@ public sealed class ReshardIntegrationTests(ITestOutputHelper output)
         return new SlotRange(start, parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : start);
     }
 
-    private static ConfigurationOptions Options(IEnumerable<ClusterProcess> processes)
-    {
-        var options = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 10000, SyncTimeout = 20000, AsyncTimeout = 20000 };
-        foreach (var process in processes)
-        {
-            options.EndPoints.Add("127.0.0.1", process.Port);
-        }
-        return options;
-    }
+    private static ConfigurationOptions Options(IEnumerable<ClusterProcess> processes) => AcknowledgedWriter.Options(processes.Select(p => p.Port));
 
     private static DesiredTopology Desired(IEnumerable<ClusterProcess> processes, int shards) =>
         new(shards, 0, processes.Select(p => p.Endpoint).ToList());

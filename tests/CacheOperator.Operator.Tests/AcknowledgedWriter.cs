@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using CacheOperator.Operator.Tests.Local;
 using StackExchange.Redis;
 
-namespace CacheOperator.Operator.Tests.Local;
+namespace CacheOperator.Operator.Tests;
 
 /// <summary>
 /// A cluster client that writes without pause and logs every write the cluster acknowledged and every error it saw.
