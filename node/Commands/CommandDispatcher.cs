@@ -91,6 +91,12 @@ public static class CommandDispatcher
         {
             return;
         }
+        if (session.IsPubSub && session.Reply.Protocol == 2 && (spec.Flags & CommandFlags.SubscriberContext) == 0)
+        {
+            // RESP2 subscriber mode: the connection carries messages, so only commands that keep that readable run.
+            Reject(session, spec, PubSubCommands.SubscriberModeError(spec));
+            return;
+        }
         if (server.Snapshots.IsLoading && (spec.Flags & CommandFlags.Loading) == 0)
         {
             Reject(session, spec, Errors.Loading);
@@ -145,6 +151,9 @@ public static class CommandDispatcher
             BeforeWrite(session, spec, args);
         }
         long dirty = server.Propagator.BeginCommand();
+        var pubSub = server.PubSub;
+        var outerClient = pubSub.CurrentClient;
+        pubSub.CurrentClient = session;
         try
         {
             spec.Handler!(session, args);
@@ -158,6 +167,7 @@ public static class CommandDispatcher
             session.Reply.WriteError($"ERR internal error while running '{spec.Name}'");
             session.CloseAfterReply = true;
         }
+        pubSub.CurrentClient = outerClient;
         // The one place a client's command reaches the change stream: as run, or as its handler rewrote it.
         server.Propagator.EndCommand(session.Db, args, (spec.Flags & CommandFlags.TransactionControl) == 0, dirty);
         server.Keyspace.NoTouch = false;

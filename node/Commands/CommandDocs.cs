@@ -12,7 +12,7 @@ internal static class CommandDocs
     private static readonly (CommandFlags Flag, string Name)[] FlagNames =
     [
         (CommandFlags.Write, "write"), (CommandFlags.ReadOnly, "readonly"), (CommandFlags.DenyOom, "denyoom"), (CommandFlags.Admin, "admin"),
-        (CommandFlags.NoScript, "noscript"), (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
+        (CommandFlags.PubSub, "pubsub"), (CommandFlags.NoScript, "noscript"), (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
         (CommandFlags.SkipMonitor, "skip_monitor"), (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Asking, "asking"), (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
         (CommandFlags.NoAsyncLoading, "no_async_loading"), (CommandFlags.NoMulti, "no_multi"), (CommandFlags.MovableKeys, "movablekeys"), (CommandFlags.AllowBusy, "allow_busy"),
     ];
@@ -430,7 +430,8 @@ internal static class CommandDocs
                     }
                     continue;
                 }
-                var group = inner.Count > 1 ? OneOf(inner) : inner[0].Count == 1 ? inner[0][0] : Block(inner[0]);
+                // "<word>" alone is a block of one argument (PSUBSCRIBE's "<pattern> [<pattern> ...]", as Redis documents it).
+                var group = inner.Count > 1 ? OneOf(inner) : inner[0].Count == 1 && !(t == "<" && inner[0][0].Token is null) ? inner[0][0] : Block(inner[0]);
                 // "TOKEN <a | b>": the token introduces the group.
                 if (!optional && items.Count > 0 && items[^1].Type == "pure-token" && group.Token is null)
                 {

@@ -52,6 +52,9 @@ public enum CommandFlags
     /// <summary>Not allowed while a replica loads its dataset in the background (Redis's no_async_loading; shown in COMMAND INFO).</summary>
     NoAsyncLoading = 1 << 16,
 
+    /// <summary>A pub/sub command (Redis's CMD_PUBSUB, shown in COMMAND INFO).</summary>
+    PubSub = 1 << 17,
+
     /// <summary>Not allowed inside MULTI (Redis's no_multi).</summary>
     NoMulti = 1 << 12,
 
@@ -60,6 +63,9 @@ public enum CommandFlags
     /// Redis hard-codes this list, so COMMAND INFO shows no flag for it.
     /// </summary>
     TransactionControl = 1 << 20,
+
+    /// <summary>Allowed to a RESP2 client in subscriber mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET); hard-coded by Redis, never shown.</summary>
+    SubscriberContext = 1 << 21,
 
     /// <summary>Key positions are not fixed (first/last/step do not describe them).</summary>
     MovableKeys = 1 << 13,

@@ -33,6 +33,7 @@ public sealed class CommandTable
         ("server", MigrateCommands.ServerGroup),
         ("server", ReplicationCommands.All),
         ("server", PersistenceCommands.All),
+        ("pubsub", PubSubCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -12,7 +12,7 @@ internal static class ConnectionCommands
     [
         new("ping", -1, Ping)
         {
-            Flags = CommandFlags.Fast, Acl = "@fast @connection", Tips = "request_policy:all_shards response_policy:all_succeeded",
+            Flags = CommandFlags.Fast | CommandFlags.SubscriberContext, Acl = "@fast @connection", Tips = "request_policy:all_shards response_policy:all_succeeded",
             Summary = "Returns the server's liveliness response.", Complexity = "O(1)", Syntax = "[message]",
         },
         new("echo", 2, Echo) { Flags = Conn, Acl = "@fast @connection", Summary = "Returns the given string.", Complexity = "O(1)", Syntax = "message" },
@@ -29,13 +29,13 @@ internal static class ConnectionCommands
         new("select", 2, Select) { Flags = Conn, Acl = "@fast @connection", Summary = "Changes the selected database.", Complexity = "O(1)", Syntax = "index" },
         new("quit", -1, Quit)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Acl = "@fast @connection",
-            Summary = "Closes the connection.", Complexity = "O(1)",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy | CommandFlags.TransactionControl | CommandFlags.SubscriberContext,
+            Acl = "@fast @connection", Summary = "Closes the connection.", Complexity = "O(1)",
         },
         new("reset", 1, Reset)
         {
-            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy | CommandFlags.TransactionControl, Acl = "@fast @connection", Since = "6.2.0",
-            Summary = "Resets the connection.", Complexity = "O(1)",
+            Flags = Conn | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.AllowBusy | CommandFlags.TransactionControl | CommandFlags.SubscriberContext,
+            Acl = "@fast @connection", Since = "6.2.0", Summary = "Resets the connection.", Complexity = "O(1)",
         },
         new("client", -2, null)
         {
@@ -122,6 +122,13 @@ internal static class ConnectionCommands
         if (a.Count > 2)
         {
             s.Reply.WriteError(Errors.WrongArgs("ping"));
+        }
+        else if (s.IsPubSub && s.Reply.Protocol == 2)
+        {
+            // In RESP2 subscriber mode a reply must look like a message: ["pong", message or ""].
+            s.Reply.WriteArrayHeader(2);
+            s.Reply.WriteBulk("pong"u8);
+            s.Reply.WriteBulk(a.Count == 2 ? a[1] : default);
         }
         else if (a.Count == 2)
         {
@@ -286,6 +293,7 @@ internal static class ConnectionCommands
     {
         TransactionCommands.DiscardState(s);
         s.Server.Monitors.Remove(s);
+        s.Server.PubSub.UnsubscribeAll(s);
         s.ReplyOff = s.ReplySkip = s.ReplySkipNext = false;
         s.Reply.Muted = false;
         s.NoTouch = false;
@@ -744,7 +752,7 @@ internal static class ClientDescription
         long omem = c.Outbound.PendingBytes;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} "
-            + $"flags={flags} db={c.Db.Id} sub=0 psub=0 ssub=0 multi={c.Multi?.Commands.Count ?? -1} qbuf={c.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll={c.Outbound.PendingMessages} omem={omem} tot-mem={omem + c.QueryBufferBytes} "
+            + $"flags={flags} db={c.Db.Id} sub={c.Subscriptions?.Channels.Count ?? 0} psub={c.Subscriptions?.Patterns.Count ?? 0} ssub={c.Subscriptions?.ShardChannels.Count ?? 0} multi={c.Multi?.Commands.Count ?? -1} qbuf={c.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll={c.Outbound.PendingMessages} omem={omem} tot-mem={omem + c.QueryBufferBytes} "
             + $"events=r cmd={c.LastCommand?.Name ?? "NULL"} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
     }
 }

@@ -251,7 +251,7 @@ internal sealed class ClientConnection
     /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
     private void ForgetKeyState()
     {
-        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null && !Session.WaitsForReplicas)
+        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null && !Session.WaitsForReplicas && Session.Subscriptions is null)
         {
             return;
         }
@@ -261,6 +261,7 @@ internal sealed class ClientConnection
             _server.Replicator.Forget(Session);
             _server.Monitors.Remove(Session);
             _server.Blocking.Forget(Session);
+            _server.PubSub.UnsubscribeAll(Session);
             if (Session.Watcher is { } watcher)
             {
                 keyspace.Watches.UnwatchAll(watcher);

@@ -117,6 +117,9 @@ public sealed class NodeServer : IAsyncDisposable
     /// <summary>MIGRATE's cached connections to its targets.</summary>
     public MigrateConnections MigrateConnections { get; } = new();
 
+    /// <summary>Pub/sub: channels, patterns and shard channels with their subscribers.</summary>
+    public PubSub.PubSubRegistry PubSub { get; } = new();
+
     /// <summary>The MONITOR clients.</summary>
     public MonitorFeed Monitors { get; } = new();
 

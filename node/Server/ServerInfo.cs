@@ -308,9 +308,9 @@ public static class ServerInfo
         f.Add("evicted_clients", 0);
         f.Add("keyspace_hits", server.Keyspace.Hits);
         f.Add("keyspace_misses", server.Keyspace.Misses);
-        f.Add("pubsub_channels", 0);
-        f.Add("pubsub_patterns", 0);
-        f.Add("pubsubshard_channels", 0);
+        f.Add("pubsub_channels", server.PubSub.ChannelCount);
+        f.Add("pubsub_patterns", server.PubSub.PatternCount);
+        f.Add("pubsubshard_channels", server.PubSub.ShardChannelCount);
         f.Add("total_forks", 0);
         f.Add("unexpected_error_replies", 0);
         f.Add("total_error_replies", stats.TotalErrorReplies);

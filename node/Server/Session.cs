@@ -31,6 +31,9 @@ public sealed class Session
     /// <summary>Subscribed to channels or patterns (set by pub/sub): its output limits are the pubsub class's.</summary>
     public bool IsPubSub { get; set; }
 
+    /// <summary>This client's channels, patterns and shard channels; null until it first subscribes.</summary>
+    public PubSub.ClientSubscriptions? Subscriptions { get; set; }
+
     /// <summary>A replica receiving the replication stream (set by replication): the replica class's limits.</summary>
     public bool IsReplica { get; set; }
 
