@@ -56,6 +56,26 @@ internal static class CollectionCommandHelpers
     }
 
     /// <summary>
+    /// <see cref="Settle(Session, ArgList, int, int, ICollectionValue, bool)"/> with the keyspace notification of the change,
+    /// in Redis's order: a created key's "new" first, then <paramref name="name"/>, then "del" for a key emptied; nothing
+    /// is notified when nothing <paramref name="changed"/>.
+    /// </summary>
+    public static void Settle(Session s, ArgList a, int keyArg, int index, ICollectionValue value, KeyspaceEventTypes type, ReadOnlySpan<byte> name, bool changed = true)
+    {
+        bool removed = index >= 0 && value.Count == 0;
+        Settle(s, a, keyArg, index, value, changed);
+        if (!changed || (index < 0 && value.Count == 0))
+        {
+            return;
+        }
+        s.Db.Notify(type, name, a[keyArg]);
+        if (removed)
+        {
+            s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[keyArg]);
+        }
+    }
+
+    /// <summary>
     /// Redis's index range over <paramref name="length"/> elements (LRANGE, ZRANGE, LTRIM...): negative
     /// indexes count from the end, both ends are clamped; the first index and how many (0: empty).
     /// </summary>

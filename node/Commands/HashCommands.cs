@@ -136,7 +136,7 @@ internal static class HashCommands
         }
         // Redis counts every field set, new or not.
         s.Db.CountChanges((a.Count - 2) / 2);
-        Settle(s, a, 1, index, hash);
+        Settle(s, a, 1, index, hash, KeyspaceEventTypes.Hash, "hset"u8);
         return true;
     }
 
@@ -153,7 +153,7 @@ internal static class HashCommands
             return;
         }
         hash.Set(a[2], a[3]);
-        Settle(s, a, 1, index, hash);
+        Settle(s, a, 1, index, hash, KeyspaceEventTypes.Hash, "hset"u8);
         s.Reply.WriteInteger(1);
     }
 
@@ -230,7 +230,7 @@ internal static class HashCommands
                 }
             }
             s.Db.CountChanges(removed);
-            Settle(s, a, 1, index, hash, changed: removed > 0);
+            Settle(s, a, 1, index, hash, KeyspaceEventTypes.Hash, "hdel"u8, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
     }
@@ -280,7 +280,7 @@ internal static class HashCommands
         }
         long result = current + increment;
         hash.Set(a[2], Encoding.ASCII.GetBytes(result.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Settle(s, a, 1, index, hash);
+        Settle(s, a, 1, index, hash, KeyspaceEventTypes.Hash, "hincrby"u8);
         s.Reply.WriteInteger(result);
     }
 
@@ -316,7 +316,7 @@ internal static class HashCommands
         }
         var text = result.ToRedisText();
         hash.Set(a[2], text);
-        Settle(s, a, 1, index, hash);
+        Settle(s, a, 1, index, hash, KeyspaceEventTypes.Hash, "hincrbyfloat"u8);
         s.Server.Propagator.Rewrite("HSET"u8)?.Add(a[1]).Add(a[2]).Add(text);
         s.Reply.WriteBulk(text);
     }

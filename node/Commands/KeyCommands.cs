@@ -161,6 +161,7 @@ internal static class KeyCommands
         {
             if (s.Db.Delete(a[i]))
             {
+                s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[i]);
                 deleted++;
             }
         }
@@ -191,6 +192,7 @@ internal static class KeyCommands
         if (index < 0)
         {
             s.Keyspace.Misses++;
+            s.Db.Notify(KeyspaceEventTypes.KeyMiss, "keymiss"u8, key);
         }
         else
         {
@@ -253,11 +255,15 @@ internal static class KeyCommands
         else
         {
             table[target].Value = table[source].Value;
+            // Redis deletes the old value and adds the key anew.
+            db.Notify(KeyspaceEventTypes.New, "new"u8, a[2]);
         }
         // The value keeps its expiry and its access time: only its name changes.
         table[target].Access = table[source].Access;
         db.SetExpire(target, table.ExpireAt(source));
         db.DeleteAt(source);
+        db.Notify(KeyspaceEventTypes.Generic, "rename_from"u8, a[1]);
+        db.Notify(KeyspaceEventTypes.Generic, "rename_to"u8, a[2]);
         WriteRenameDone(s, onlyIfNew);
     }
 
@@ -334,12 +340,14 @@ internal static class KeyCommands
             destination.Table.BeforeChange(to);
             destination.Table[to].Value = copy;
             destination.Table[to].Access = s.Keyspace.AccessClock;
+            destination.Notify(KeyspaceEventTypes.New, "new"u8, a[2]);
         }
         else
         {
             to = destination.Add(a.Detach(2), copy);
         }
         destination.SetExpire(to, expireAt);
+        destination.Notify(KeyspaceEventTypes.Generic, "copy_to"u8, a[2]);
         s.Reply.WriteInteger(1);
     }
 
@@ -372,6 +380,8 @@ internal static class KeyCommands
         destination.Table[to].Access = entry.Access;
         destination.SetExpire(to, source.Table.ExpireAt(from));
         source.DeleteAt(from);
+        source.Notify(KeyspaceEventTypes.Generic, "move_from"u8, a[1]);
+        destination.Notify(KeyspaceEventTypes.Generic, "move_to"u8, a[1]);
         s.Reply.WriteInteger(1);
     }
 
@@ -600,10 +610,12 @@ internal static class KeyCommands
         {
             db.DeleteAt(index);
             propagator.Rewrite(s.Server.Config.LazyFreeLazyExpire.Number != 0 ? "UNLINK"u8 : "DEL"u8)?.Add(a[1]);
+            db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[1]);
         }
         else
         {
             db.SetExpire(index, when);
+            db.Notify(KeyspaceEventTypes.Generic, "expire"u8, a[1]);
             // Relative and second times become PEXPIREAT at the absolute millisecond; the options stay.
             var rewrite = propagator.Rewrite("PEXPIREAT"u8)?.Add(a[1]).Add(when);
             for (int i = 3; rewrite is not null && i < a.Count; i++)
@@ -642,6 +654,7 @@ internal static class KeyCommands
             return;
         }
         s.Db.SetExpire(index, 0);
+        s.Db.Notify(KeyspaceEventTypes.Generic, "persist"u8, a[1]);
         s.Reply.WriteInteger(1);
     }
 

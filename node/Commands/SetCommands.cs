@@ -127,7 +127,7 @@ internal static class SetCommands
             }
         }
         s.Db.CountChanges(added);
-        Settle(s, a, 1, index, set, changed: added > 0);
+        Settle(s, a, 1, index, set, KeyspaceEventTypes.Set, "sadd"u8, changed: added > 0);
         s.Reply.WriteInteger(added);
     }
 
@@ -148,7 +148,7 @@ internal static class SetCommands
                 }
             }
             s.Db.CountChanges(removed);
-            Settle(s, a, 1, index, set, changed: removed > 0);
+            Settle(s, a, 1, index, set, KeyspaceEventTypes.Set, "srem"u8, changed: removed > 0);
         }
         s.Reply.WriteInteger(removed);
     }
@@ -224,7 +224,7 @@ internal static class SetCommands
             }
             // The random choice is made here, once: replicas remove the member chosen.
             PopOne(s, set, s.Server.Propagator.Rewrite("SREM"u8)?.Add(a[1]));
-            Settle(s, a, 1, index, set);
+            Settle(s, a, 1, index, set, KeyspaceEventTypes.Set, "spop"u8);
             return;
         }
         if (set is null || count == 0)
@@ -239,6 +239,8 @@ internal static class SetCommands
             s.Db.CountChanges(set.Count);
             s.Db.DeleteAt(index);
             s.Server.Propagator.Rewrite("DEL"u8)?.Add(a[1]);
+            s.Db.Notify(KeyspaceEventTypes.Set, "spop"u8, a[1]);
+            s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[1]);
             return;
         }
         s.Reply.WriteSetHeader((int)count);
@@ -251,6 +253,7 @@ internal static class SetCommands
             PopOne(s, set, propagator.Also(s.Db, "SREM"u8)?.Add(a[1]));
         }
         s.Db.SignalModified(a[1]);
+        s.Db.Notify(KeyspaceEventTypes.Set, "spop"u8, a[1]);
     }
 
     /// <summary>Pops a random member into the reply, and into <paramref name="removed"/> (the SREM for the change stream) when recording.</summary>
@@ -348,10 +351,10 @@ internal static class SetCommands
             return;
         }
         // Entry indices stay valid when another key is deleted, so the destination index still holds.
-        Settle(s, a, 1, sourceIndex, source);
+        Settle(s, a, 1, sourceIndex, source, KeyspaceEventTypes.Set, "srem"u8);
         destination ??= new SetValue(s.Keyspace.EncodingLimits);
         bool added = destination.Add(a[3]);
-        Settle(s, a, 2, destinationIndex, destination, changed: added);
+        Settle(s, a, 2, destinationIndex, destination, KeyspaceEventTypes.Set, "sadd"u8, changed: added);
         // Redis counts the removal, and the insertion when the member was new there.
         s.Db.CountChanges(added ? 2 : 1);
         s.Reply.WriteInteger(1);
@@ -519,10 +522,12 @@ internal static class SetCommands
         if (result.Count > 0)
         {
             s.Db.Set(a[destinationArg], result);
+            // The command's own name: sinterstore, sunionstore or sdiffstore.
+            s.Db.Notify(KeyspaceEventTypes.Set, Encoding.ASCII.GetBytes(s.LastCommand!.Name), a[destinationArg]);
         }
-        else
+        else if (s.Db.Delete(a[destinationArg]))
         {
-            s.Db.Delete(a[destinationArg]);
+            s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[destinationArg]);
         }
         s.Reply.WriteInteger(result.Count);
     }

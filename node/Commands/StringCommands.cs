@@ -1,6 +1,7 @@
 using System.Globalization;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Commands;
 
@@ -253,10 +254,12 @@ internal static class StringCommands
                 a[2].CopyTo(value);
             }
             index = StoreString(s, a, 1, index, value ?? a.Detach(2), keepTtl: (options.Flags & StringOptions.KeepTtl) != 0);
+            s.Db.Notify(KeyspaceEventTypes.String, "set"u8, a[1]);
             if (expireAt != 0)
             {
                 // A relative time becomes absolute, so a replica applying it later sets the same instant.
                 s.Server.Propagator.Rewrite("SET"u8)?.Add(a[1]).Add(a[2]).Add("PXAT"u8).Add(expireAt);
+                s.Db.Notify(KeyspaceEventTypes.Generic, "expire"u8, a[1]);
                 ApplyExpiry(s, index, expireAt);
             }
         }
@@ -335,6 +338,7 @@ internal static class StringCommands
             return;
         }
         s.Db.Add(a.Detach(1), a.Detach(2));
+        s.Db.Notify(KeyspaceEventTypes.String, "set"u8, a[1]);
         s.Reply.WriteInteger(1);
     }
 
@@ -351,6 +355,8 @@ internal static class StringCommands
         }
         int index = StoreString(s, a, 1, s.Db.Find(a[1]), a.Detach(3), keepTtl: true);
         s.Db.SetExpire(index, expireAt);
+        s.Db.Notify(KeyspaceEventTypes.String, "set"u8, a[1]);
+        s.Db.Notify(KeyspaceEventTypes.Generic, "expire"u8, a[1]);
         s.Server.Propagator.Rewrite("SET"u8)?.Add(a[1]).Add(a[3]).Add("PXAT"u8).Add(expireAt);
         s.Reply.WriteOk();
     }
@@ -365,6 +371,7 @@ internal static class StringCommands
             return;
         }
         StoreString(s, a, 1, index, a.Detach(2), keepTtl: false);
+        s.Db.Notify(KeyspaceEventTypes.String, "set"u8, a[1]);
         WriteBulkOrNull(s, (byte[]?)old);
     }
 
@@ -383,6 +390,7 @@ internal static class StringCommands
         }
         s.Reply.WriteBulk(value);
         s.Db.DeleteAt(index);
+        s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[1]);
         s.Server.Propagator.Rewrite(s.Server.Config.LazyFreeLazyUserDel.Number != 0 ? "UNLINK"u8 : "DEL"u8)?.Add(a[1]);
     }
 
@@ -412,11 +420,14 @@ internal static class StringCommands
         if (expireAt != 0)
         {
             s.Server.Propagator.Rewrite("PEXPIREAT"u8)?.Add(a[1]).Add(expireAt);
+            bool past = expireAt <= s.Keyspace.NowMs;
             ApplyExpiry(s, index, expireAt);
+            s.Db.Notify(KeyspaceEventTypes.Generic, past ? "del"u8 : "expire"u8, a[1]);
         }
         else if ((options.Flags & StringOptions.Persist) != 0 && s.Db.Table[index].HasExpiry)
         {
             s.Db.SetExpire(index, 0);
+            s.Db.Notify(KeyspaceEventTypes.Generic, "persist"u8, a[1]);
             s.Server.Propagator.Rewrite("PERSIST"u8)?.Add(a[1]);
         }
     }
@@ -468,6 +479,7 @@ internal static class StringCommands
         for (int i = 1; i < a.Count; i += 2)
         {
             StoreString(s, a, i, s.Db.Find(a[i]), a.Detach(i + 1), keepTtl: false);
+            s.Db.Notify(KeyspaceEventTypes.String, "set"u8, a[i]);
         }
         s.Db.CountChanges(a.Count / 2);
     }
@@ -525,6 +537,7 @@ internal static class StringCommands
         Span<byte> digits = stackalloc byte[20];
         result.TryFormat(digits, out int length, default, CultureInfo.InvariantCulture);
         StoreString(s, a, 1, index, digits[..length].ToArray(), keepTtl: true);
+        s.Db.Notify(KeyspaceEventTypes.String, "incrby"u8, a[1]);
         s.Reply.WriteInteger(result);
     }
 
@@ -558,6 +571,7 @@ internal static class StringCommands
         }
         var text = sum.ToRedisText();
         StoreString(s, a, 1, index, text, keepTtl: true);
+        s.Db.Notify(KeyspaceEventTypes.String, "incrbyfloat"u8, a[1]);
         // The sum as text, so a replica with other float arithmetic stores the same bytes.
         s.Server.Propagator.Rewrite("SET"u8)?.Add(a[1]).Add(text).Add("KEEPTTL"u8);
         s.Reply.WriteBulk(text);
@@ -571,6 +585,7 @@ internal static class StringCommands
         {
             var created = a.Detach(2);
             db.Add(a.Detach(1), created);
+            db.Notify(KeyspaceEventTypes.String, "append"u8, a[1]);
             s.Reply.WriteInteger(created.Length);
             return;
         }
@@ -589,6 +604,7 @@ internal static class StringCommands
         suffix.CopyTo(combined.AsSpan(old.Length));
         db.Table[index].Value = combined;
         db.SignalModified(a[1]);
+        db.Notify(KeyspaceEventTypes.String, "append"u8, a[1]);
         s.Reply.WriteInteger(combined.Length);
     }
 
@@ -677,6 +693,7 @@ internal static class StringCommands
         }
         var target = GrowZeroed(s, a, index, old, offset + patch.Length);
         patch.CopyTo(target.AsSpan((int)offset));
+        db.Notify(KeyspaceEventTypes.String, "setrange"u8, a[1]);
         s.Reply.WriteInteger(target.Length);
     }
 

@@ -71,6 +71,18 @@ public sealed class NodeConfig
         ClientOutputBufferLimit = Add(new Directive("client-output-buffer-limit", DirectiveKind.Text, OutputBufferLimits.Default, true,
             "Per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds of what may wait to be sent; a client over them is closed.")
             .WithMerge((current, value) => (OutputBufferLimits.Merge(current, value, out var error), error)));
+        NotifyKeyspaceEvents = Add(new Directive("notify-keyspace-events", DirectiveKind.Text, "", true,
+            "Keyspace notifications to publish, as Redis's letters (K, E, g, $, l, s, h, z, x, e, t, m, d, n, A); empty: none.")
+            .WithMerge((_, value) =>
+            {
+                if (PubSub.NotifyKeyspaceEvents.Parse(value) is not { } flags)
+                {
+                    return (null, PubSub.NotifyKeyspaceEvents.InvalidError);
+                }
+                // The flags, not the printed text: Redis prints "A" for "An" yet keeps n.
+                NotifyKeyspaceEventFlags = flags;
+                return (PubSub.NotifyKeyspaceEvents.Format(flags), null);
+            }));
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis).")
         { Aliases = ["slave-read-only"] });
 
@@ -265,6 +277,23 @@ public sealed class NodeConfig
     public Directive LazyFreeLazyUserDel { get; }
     /// <summary>client-output-buffer-limit</summary>
     public Directive ClientOutputBufferLimit { get; }
+
+    /// <summary>notify-keyspace-events</summary>
+    public Directive NotifyKeyspaceEvents { get; }
+
+    /// <summary>The classes notify-keyspace-events was last given (its text may hide n behind A, as Redis prints it).</summary>
+    public Storage.KeyspaceEventTypes NotifyKeyspaceEventFlags
+    {
+        get;
+        private set
+        {
+            field = value;
+            NotifyKeyspaceEventFlagsChanged?.Invoke(value);
+        }
+    }
+
+    /// <summary>Raised when notify-keyspace-events is set, even to a value printed as before.</summary>
+    public event Action<Storage.KeyspaceEventTypes>? NotifyKeyspaceEventFlagsChanged;
 
     /// <summary>replica-read-only (alias slave-read-only)</summary>
     public Directive ReplicaReadOnly { get; }

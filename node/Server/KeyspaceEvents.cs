@@ -1,4 +1,6 @@
+using System.Buffers;
 using CacheOperator.Node.Configuration;
+using CacheOperator.Node.PubSub;
 using CacheOperator.Node.Replication;
 using CacheOperator.Node.Storage;
 
@@ -9,8 +11,41 @@ namespace CacheOperator.Node.Server;
 /// expiry or eviction goes to the change stream as DEL (UNLINK under lazyfree-lazy-expire / -eviction), and
 /// swapped databases may hold what waiting clients want.
 /// </summary>
-internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagator, NodeConfig config) : IKeyspaceObserver
+internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagator, NodeConfig config, PubSubRegistry pubSub) : IKeyspaceObserver
 {
+    private readonly ArrayBufferWriter<byte> _channel = new(128);
+
+    /// <summary>Redis's notifyKeyspaceEvent: the event on __keyspace@db__:key (K) and the key on __keyevent@db__:event (E), on this node only.</summary>
+    public void KeyEvent(Database db, KeyspaceEventTypes type, ReadOnlySpan<byte> name, ReadOnlySpan<byte> key)
+    {
+        var flags = db.Keyspace.NotifyKeyspaceEvents;
+        if (!pubSub.HasSubscribers)
+        {
+            return;
+        }
+        if ((flags & KeyspaceEventTypes.Keyspace) != 0)
+        {
+            pubSub.Publish(Channel("__keyspace@"u8, db.Id, key), name);
+        }
+        if ((flags & KeyspaceEventTypes.Keyevent) != 0)
+        {
+            pubSub.Publish(Channel("__keyevent@"u8, db.Id, name), key);
+        }
+    }
+
+    private ReadOnlySpan<byte> Channel(ReadOnlySpan<byte> prefix, int db, ReadOnlySpan<byte> suffix)
+    {
+        var channel = _channel;
+        channel.ResetWrittenCount();
+        channel.Write(prefix);
+        var digits = channel.GetSpan(11);
+        db.TryFormat(digits, out int written, provider: System.Globalization.CultureInfo.InvariantCulture);
+        channel.Advance(written);
+        channel.Write("__:"u8);
+        channel.Write(suffix);
+        return channel.WrittenSpan;
+    }
+
     public void KeyWritten(Database db, ReadOnlySpan<byte> key) => blocking.SignalReady(db, key);
 
     public void KeyExpired(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyExpire.IsOn);

@@ -43,7 +43,9 @@ public sealed class NodeServer : IAsyncDisposable
         }
         Propagator = new Propagator(Keyspace);
         Blocking = new BlockingKeys(Keyspace, Propagator);
-        Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config);
+        Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config, PubSub);
+        Keyspace.NotifyKeyspaceEvents = config.NotifyKeyspaceEventFlags;
+        config.NotifyKeyspaceEventFlagsChanged += flags => Keyspace.NotifyKeyspaceEvents = flags;
         Commands = new CommandTable();
         // Not security sensitive; RandomNumberGenerator would load OpenSSL (~5 MiB of RSS) at start.
         RunId = Random.Shared.GetHexString(40, lowercase: true);

@@ -189,6 +189,7 @@ public sealed class Session
         if (index < 0)
         {
             Keyspace.Misses++;
+            Db.Notify(KeyspaceEventTypes.KeyMiss, "keymiss"u8, key);
         }
         else
         {

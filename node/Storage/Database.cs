@@ -10,6 +10,9 @@ public sealed class Database(Keyspace keyspace, int id)
     /// <summary>The database number.</summary>
     public int Id { get; } = id;
 
+    /// <summary>The keyspace this database belongs to.</summary>
+    public Keyspace Keyspace => keyspace;
+
     /// <summary>The key table; replaced whole by FLUSHDB and SWAPDB.</summary>
     public KeyTable Table { get; internal set; } = new(slotIndexed: keyspace.SlotIndexed);
 
@@ -69,6 +72,7 @@ public sealed class Database(Keyspace keyspace, int id)
         }
         index = table.Add(key.ToArray(), value);
         table[index].Access = keyspace.NewAccess();
+        Notify(KeyspaceEventTypes.New, "new"u8, key);
         KeyWritten(key);
         return index;
     }
@@ -78,6 +82,7 @@ public sealed class Database(Keyspace keyspace, int id)
     {
         int index = Table.Add(key, value);
         Table[index].Access = keyspace.NewAccess();
+        Notify(KeyspaceEventTypes.New, "new"u8, key);
         KeyWritten(key);
         return index;
     }
@@ -176,6 +181,7 @@ public sealed class Database(Keyspace keyspace, int id)
         var key = Remove(index);
         keyspace.ExpiredKeys++;
         keyspace.Observer?.KeyExpired(this, key);
+        Notify(KeyspaceEventTypes.Expired, "expired"u8, key);
     }
 
     /// <summary>
@@ -198,6 +204,7 @@ public sealed class Database(Keyspace keyspace, int id)
         var key = Remove(index);
         keyspace.EvictedKeys++;
         keyspace.Observer?.KeyEvicted(this, key);
+        Notify(KeyspaceEventTypes.Evicted, "evicted"u8, key);
     }
 
     /// <summary>
@@ -230,6 +237,18 @@ public sealed class Database(Keyspace keyspace, int id)
         }
         Table = new KeyTable(slotIndexed: keyspace.SlotIndexed);
         keyspace.Observer?.DatabaseFlushed(this);
+    }
+
+    /// <summary>
+    /// The hook every command calls with Redis's event name for what it did to <paramref name="key"/> (Redis's
+    /// notifyKeyspaceEvent): published on the keyspace/keyevent channels when notify-keyspace-events enables <paramref name="type"/>.
+    /// </summary>
+    public void Notify(KeyspaceEventTypes type, ReadOnlySpan<byte> name, ReadOnlySpan<byte> key)
+    {
+        if ((keyspace.NotifyKeyspaceEvents & type) != 0)
+        {
+            keyspace.Observer?.KeyEvent(this, type, name, key);
+        }
     }
 
     /// <summary>A key was stored: watchers see a change, and clients blocked on it may be served.</summary>

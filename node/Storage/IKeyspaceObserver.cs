@@ -16,6 +16,12 @@ public interface IKeyspaceObserver
     /// <summary>A key was deleted to stay under maxmemory.</summary>
     void KeyEvicted(Database db, ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// A command (or expiry, eviction) did <paramref name="name"/> to <paramref name="key"/>, an event of class <paramref name="type"/>
+    /// enabled in notify-keyspace-events (Redis's notifyKeyspaceEvent).
+    /// </summary>
+    void KeyEvent(Database db, KeyspaceEventTypes type, ReadOnlySpan<byte> name, ReadOnlySpan<byte> key);
+
     /// <summary>Every key of <paramref name="db"/> was removed (FLUSHDB, FLUSHALL).</summary>
     void DatabaseFlushed(Database db);
 

@@ -37,6 +37,9 @@ public sealed class Keyspace
     /// <summary>Who hears of keys written, expired, evicted and of flushed or swapped databases (the server layer).</summary>
     public IKeyspaceObserver? Observer { get; set; }
 
+    /// <summary>The classes of notify-keyspace-events: a command's notification costs one test of these while they are off.</summary>
+    public KeyspaceEventTypes NotifyKeyspaceEvents { get; set; }
+
     /// <summary>
     /// Signals of change by commands: every key written, deleted or given an expiry counts; deletions by expiry
     /// and eviction do not. A command changed the data exactly when it moved this counter (then it is propagated).

@@ -15,7 +15,6 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
     /// <summary>Directives redis-server 7.0 implements and the node does not: refused by name everywhere.</summary>
     public static TheoryData<string, string> UnimplementedDirectives => new()
     {
-        { "notify-keyspace-events", "KEA" },
         { "rdb-del-sync-files", "yes" },
         { "appendfsync", "always" },
         { "lazyfree-lazy-server-del", "yes" },
@@ -116,7 +115,7 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
     }
 
     [Theory]
-    [InlineData("notify-keyspace-events", "KEA")]
+    [InlineData("rdb-del-sync-files", "yes")]
     [InlineData("activedefrag", "yes")]
     public void Directives_the_node_lacks_are_refused_on_the_command_line(string name, string value) =>
         Assert.Equal($"*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> '{name} \"{value}\"'\nBad directive or wrong number of arguments",
