@@ -87,7 +87,7 @@ public static class CommandDispatcher
             return;
         }
         // Cluster mode: one step decides whether this node serves the keys (Redis's getNodeByQuery); standalone pays one branch.
-        if (server.Cluster is { } cluster && !RoutedHere(cluster, session, spec, args))
+        if (server.Cluster is { } cluster && !session.IsScript && !RoutedHere(cluster, session, spec, args))
         {
             return;
         }

@@ -34,6 +34,7 @@ public sealed class CommandTable
         ("server", ReplicationCommands.All),
         ("server", PersistenceCommands.All),
         ("pubsub", PubSubCommands.All),
+        ("scripting", ScriptingCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -65,6 +65,9 @@ public sealed class NodeConfig
         {
             Choices = ["epoll", "sockets"],
         });
+        BusyReplyThreshold = Add(new Directive("busy-reply-threshold", DirectiveKind.Integer, "5000", true,
+            "Milliseconds a script may run before other clients get -BUSY and SCRIPT KILL may stop it (0: never).")
+        { Min = 0, Max = long.MaxValue, Aliases = ["lua-time-limit"] });
         LazyFreeLazyExpire = Add(new Directive("lazyfree-lazy-expire", DirectiveKind.Boolean, "no", true, "Expired keys are propagated as UNLINK instead of DEL."));
         LazyFreeLazyEviction = Add(new Directive("lazyfree-lazy-eviction", DirectiveKind.Boolean, "no", true, "Evicted keys are propagated as UNLINK instead of DEL."));
         LazyFreeLazyUserDel = Add(new Directive("lazyfree-lazy-user-del", DirectiveKind.Boolean, "no", true, "GETDEL propagates as UNLINK instead of DEL (DEL frees like UNLINK)."));
@@ -366,6 +369,9 @@ public sealed class NodeConfig
 
     /// <summary>latency-monitor-threshold</summary>
     public Directive LatencyMonitorThreshold { get; }
+
+    /// <summary>busy-reply-threshold (alias lua-time-limit)</summary>
+    public Directive BusyReplyThreshold { get; }
 
     /// <summary>network-transport</summary>
     public Directive NetworkTransport { get; }

@@ -39,6 +39,12 @@ public sealed class Propagator(Keyspace keyspace)
     /// </summary>
     public bool FollowsMaster { get; set; }
 
+    /// <summary>
+    /// redis.set_repl of the running script (Redis's PROPAGATE_AOF | PROPAGATE_REPL, 3 outside scripts): below 2, the
+    /// commands it runs reach neither replicas nor the stream (the node has no AOF apart from the stream).
+    /// </summary>
+    public int ScriptReplication { get; set; } = 3;
+
     /// <summary>Called before a command's handler runs; returns the change counter to hand to <c>EndCommand</c>.</summary>
     public long BeginCommand()
     {
@@ -62,7 +68,7 @@ public sealed class Propagator(Keyspace keyspace)
         {
             CountDirty(changed);
         }
-        if (IsRecording && propagatesItself && !_prevented && (_forced || changed))
+        if (IsRecording && propagatesItself && !_prevented && (_forced || changed) && (_depth == 1 || ScriptReplication >= 2))
         {
             _pending.Add((db.Id, _rewrite is null ? args.ToArrays() : null, _rewrite));
         }

@@ -19,7 +19,12 @@ public static class CommandRunner
     public static int RunBatch(Session session, CommandBatch batch, int next)
     {
         int count = batch.CommandCount;
-        lock (session.Keyspace.Sync)
+        var sync = session.Keyspace.Sync;
+        if (!EnterUnlessBusy(session, sync))
+        {
+            return AnswerBusy(session, batch, next);
+        }
+        try
         {
             // Pushes queued since this client last ran go before the replies to its new commands.
             session.Outbound.DrainTo(session.Reply);
@@ -42,6 +47,69 @@ public static class CommandRunner
             {
                 cluster.DoPending();
             }
+        }
+        finally
+        {
+            sync.Exit();
+        }
+        return next;
+    }
+
+    /// <summary>
+    /// Takes the keyspace lock, unless a script holds it past busy-reply-threshold (on another thread, or on this one
+    /// when the network loop serves clients from inside the script): then false, and the commands get -BUSY.
+    /// </summary>
+    private static bool EnterUnlessBusy(Session session, Lock sync)
+    {
+        var scripts = session.Server.Scripts;
+        if (sync.IsHeldByCurrentThread)
+        {
+            if (scripts.IsRunning)
+            {
+                return false;
+            }
+            sync.Enter();
+            return true;
+        }
+        if (sync.TryEnter())
+        {
+            return true;
+        }
+        while (!sync.TryEnter(10))
+        {
+            if (scripts.CheckBusy())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Answers the batch's commands while a script is busy, as Redis's processCommand: SCRIPT KILL is served, everything
+    /// else gets -BUSY. Stops (returning the index reached) as soon as the script is over.
+    /// </summary>
+    private static int AnswerBusy(Session session, CommandBatch batch, int next)
+    {
+        var scripts = session.Server.Scripts;
+        int count = batch.CommandCount;
+        bool sameThread = session.Keyspace.Sync.IsHeldByCurrentThread;
+        while (next < count && (sameThread ? scripts.IsRunning : scripts.IsBusy))
+        {
+            var args = batch.GetCommand(next++);
+            if (args.Count == 2 && Ascii.EqualsIgnoreCase(args[0], "script"u8) && Ascii.EqualsIgnoreCase(args[1], "kill"u8))
+            {
+                if (scripts.RequestKill() is { } error)
+                {
+                    session.Reply.WriteError(error);
+                }
+                else
+                {
+                    session.Reply.WriteOk();
+                }
+                continue;
+            }
+            session.Reply.WriteError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         }
         return next;
     }

@@ -43,6 +43,7 @@ public sealed class NodeServer : IAsyncDisposable
         }
         Propagator = new Propagator(Keyspace);
         Blocking = new BlockingKeys(Keyspace, Propagator);
+        Scripts = new Scripting.ScriptEngine(this);
         Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config, PubSub);
         Keyspace.NotifyKeyspaceEvents = config.NotifyKeyspaceEventFlags;
         config.NotifyKeyspaceEventFlagsChanged += flags => Keyspace.NotifyKeyspaceEvents = flags;
@@ -103,6 +104,21 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>The cluster bus (cluster-enabled yes), or null in standalone mode.</summary>
     internal ClusterBus? Bus { get; private set; }
+
+    /// <summary>Lua scripting: the interpreter, the scripts loaded, the script running now.</summary>
+    public Scripting.ScriptEngine Scripts { get; }
+
+    /// <summary>
+    /// Called by a script running past busy-reply-threshold: when it runs on the network thread, one turn of that loop
+    /// serves the other clients (they answer -BUSY, SCRIPT KILL gets through), as Redis's processEventsWhileBlocked.
+    /// </summary>
+    internal void ServeWhileBusy()
+    {
+        if (_epoll is { OnLoopThread: true } loop)
+        {
+            loop.RunNestedTurn();
+        }
+    }
 
     /// <summary>The write path: every change, as commands for the change stream (replicas, AOF).</summary>
     public Propagator Propagator { get; }

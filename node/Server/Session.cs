@@ -154,6 +154,9 @@ public sealed class Session
     /// <summary>The keys WATCHed by this client; null when it never watched.</summary>
     public KeyWatcher? Watcher { get; set; }
 
+    /// <summary>The client scripts run their commands as (redis.call): the script engine checks routing itself.</summary>
+    public bool IsScript { get; init; }
+
     /// <summary>True while commands must not block (inside EXEC, later scripts): blocking commands answer at once.</summary>
     public bool DenyBlocking { get; set; }
 

@@ -160,17 +160,48 @@ internal sealed unsafe partial class EpollLoop
         var events = new Native.EpollEvent[MaxEvents];
         while (true)
         {
+            Turn(events, _pendingSends.Count > 0 ? 0 : -1);
+        }
+    }
+
+    private Native.EpollEvent[]? _nestedEvents;
+    private bool _inNestedTurn;
+
+    /// <summary>
+    /// One turn without waiting, from inside a command that runs long on this thread (a busy script): other clients'
+    /// requests are read and answered (their commands see the script busy), replies go out.
+    /// </summary>
+    internal void RunNestedTurn()
+    {
+        if (_inNestedTurn || !OnLoopThread)
+        {
+            return;
+        }
+        _inNestedTurn = true;
+        try
+        {
+            Turn(_nestedEvents ??= new Native.EpollEvent[MaxEvents], 0);
+        }
+        finally
+        {
+            _inNestedTurn = false;
+        }
+    }
+
+    private void Turn(Native.EpollEvent[] events, int timeout)
+    {
+        {
             int n;
             fixed (Native.EpollEvent* p = events)
             {
-                n = Native.epoll_wait(_epoll, p, MaxEvents, _pendingSends.Count > 0 ? 0 : -1);
+                n = Native.epoll_wait(_epoll, p, MaxEvents, timeout);
             }
             if (n < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == Native.EINTR)
                 {
-                    continue;
+                    return;
                 }
                 throw new IOException($"epoll_wait failed: errno {errno}");
             }

@@ -1,0 +1,216 @@
+namespace CacheOperator.Node.Scripting;
+
+/// <summary>
+/// The Lua half of the engine, run once when the interpreter starts: the <c>redis</c> table (whose commands reach
+/// C# through the native functions passed in, which never raise: errors come back as markers and are raised here
+/// with error()), Redis's pcall, math.random and error handler, the SCRIPT KILL hook, and the sandbox: read-only
+/// globals and library tables, no debug/print/dofile/loadfile.
+/// </summary>
+internal static class ScriptPrelude
+{
+    /// <summary>The chunk name of this code: the error handler skips its frames to report the user's line.</summary>
+    public const string ChunkName = "=cacheop";
+
+    /// <summary>
+    /// Called with the table of native functions; returns the error handler, the runner (function, then its
+    /// arguments) and the hidden globals table (where KEYS and ARGV are set).
+    /// </summary>
+    public const string Source = """
+local native = ...
+local G = _G
+local type, error, tostring, select, setmetatable, rawget, next, tonumber = type, error, tostring, select, setmetatable, rawget, next, tonumber
+local floor, concat = math.floor, table.concat
+local dbg = debug
+local getinfo, sethook = dbg.getinfo, dbg.sethook
+local ncall = native.call
+local INTERNAL = '=cacheop'
+
+local function err_table(msg) return {err = 'ERR ' .. msg} end
+
+-- Functions that raise errors must be C functions as in Redis, so that `return redis.call(...)` is no tail call
+-- (which would lose the script's line) and error positions are the caller's. A coroutine.wrap closure is one:
+-- each such function runs in a reusable coroutine, re-armed after an error ended it.
+local cocreate, costatus, yield, wrap = coroutine.create, coroutine.status, coroutine.yield, coroutine.wrap
+local getupvalue, setupvalue = native.getupvalue, native.setupvalue
+local raisers = {}
+local function loop(fn, ...) return loop(fn, yield(fn(...))) end
+local function as_c(fn)
+  local body = function(...) return loop(fn, ...) end
+  local f = wrap(body)
+  raisers[#raisers + 1] = {f, body}
+  return f
+end
+local function rearm()
+  for i = 1, #raisers do
+    local r = raisers[i]
+    if costatus(getupvalue(r[1])) == 'dead' then setupvalue(r[1], cocreate(r[2])) end
+  end
+end
+
+local function toint(x)
+  x = tonumber(x) or 0
+  if x >= 0 then return floor(x) end
+  return -floor(-x)
+end
+
+local redis = {}
+redis.call = as_c(function(...)
+  local r, failed = ncall(...)
+  if failed then error(r) end
+  return r
+end)
+redis.pcall = function(...)
+  local r = ncall(...)
+  return r
+end
+redis.sha1hex = as_c(function(...)
+  if select('#', ...) ~= 1 then error(err_table('wrong number of arguments')) end
+  return native.sha1hex((...))
+end)
+redis.error_reply = function(...)
+  local e = ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then return err_table('wrong number or type of arguments') end
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  local space = e:find(' ', 1, true)
+  local code, msg
+  if space then code, msg = e:sub(2, space - 1), e:sub(space + 1) else code, msg = 'ERR', e:sub(2) end
+  msg = msg:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+  return {err = code .. ' ' .. msg}
+end
+redis.status_reply = function(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return err_table('wrong number or type of arguments') end
+  return {ok = s}
+end
+redis.log = as_c(function(...)
+  local n = select('#', ...)
+  if n < 2 then error(err_table('redis.log() requires two arguments or more.')) end
+  local level = ...
+  if tonumber(level) == nil then error(err_table('First argument must be a number (log level).')) end
+  level = toint(level)
+  if level < 0 or level > 3 then error(err_table('Invalid debug level.')) end
+  local parts = {}
+  for j = 2, n do
+    local v = select(j, ...)
+    local t = type(v)
+    if t == 'string' or t == 'number' then parts[#parts + 1] = tostring(v) end
+  end
+  native.log(level, concat(parts, ' '))
+end)
+redis.setresp = as_c(function(...)
+  if select('#', ...) ~= 1 then error(err_table('redis.setresp() requires one argument.')) end
+  local resp = toint((...))
+  if resp ~= 2 and resp ~= 3 then error(err_table('RESP version must be 2 or 3.')) end
+  native.setresp(resp)
+end)
+redis.set_repl = as_c(function(...)
+  if select('#', ...) ~= 1 then error(err_table('redis.set_repl() requires two arguments.')) end
+  local flags = toint((...))
+  if flags < 0 or flags > 3 then error(err_table('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.')) end
+  native.set_repl(flags)
+end)
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = as_c(function(...)
+  local r = native.acl_check(...)
+  if type(r) == 'table' then error(r) end
+  return r
+end)
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = native.version, native.version_num
+
+-- math.random with Redis's own generator (redisLrand48), the same on every platform.
+local rand48, srand48 = native.rand48, native.srand48
+local function checkint(n, fname, ...)
+  local v = select(n, ...)
+  if select('#', ...) < n then error("bad argument #" .. n .. " to '" .. fname .. "' (number expected, got no value)", 0) end
+  if tonumber(v) == nil then error("bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. type(v) .. ")", 0) end
+  return toint(v)
+end
+math.random = as_c(function(...)
+  local r = rand48()
+  local n = select('#', ...)
+  if n == 0 then return r end
+  if n == 1 then
+    local u = checkint(1, 'random', ...)
+    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 0) end
+    return floor(r * u) + 1
+  end
+  if n == 2 then
+    local l = checkint(1, 'random', ...)
+    local u = checkint(2, 'random', ...)
+    if l > u then error("bad argument #2 to 'random' (interval is empty)", 0) end
+    return floor(r * (u - l + 1)) + l
+  end
+  error('wrong number of arguments', 0)
+end)
+math.randomseed = as_c(function(...) srand48(checkint(1, 'randomseed', ...)) end)
+
+-- Redis 7's pcall: an error table caught by a script becomes its message.
+local rawpcall = pcall
+local function strip(ok, ...)
+  if ok then return ok, ... end
+  rearm()
+  local e = ...
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then return false, m end
+  end
+  return false, e
+end
+pcall = function(...) return strip(rawpcall(...)) end
+
+-- Errors become {err=..., source=..., line=...} of the user's code (frames of this chunk are skipped).
+local function err_handler(e)
+  rearm()
+  local level = 2
+  local i = getinfo(level, 'nSl')
+  if i and i.what == 'C' then level = level + 1; i = getinfo(level, 'nSl') end
+  while i and i.source == INTERNAL do
+    level = level + 1
+    i = getinfo(level, 'nSl')
+    if i and i.what == 'C' then level = level + 1; i = getinfo(level, 'nSl') end
+  end
+  if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end
+  if i then
+    e.source = i.source
+    e.line = i.currentline
+  end
+  return e
+end
+
+-- Every 100000 instructions: C# notes the time (BUSY for others), serves I/O, and says whether SCRIPT KILL came.
+local check = native.check
+local hook
+hook = function()
+  if check() then
+    -- From now on at every line: a pcall in the script cannot catch it for long.
+    sethook(hook, 'l')
+    error({err = 'ERR Script killed by user with SCRIPT KILL...'})
+  end
+end
+local function run(f, ...)
+  sethook(hook, '', 100000)
+  return f(...)
+end
+
+-- The sandbox: globals live in a hidden table; _G is an empty read-only proxy that fails on unknown names.
+local function readonly(t)
+  return setmetatable({}, {__index = t, __newindex = function() error('Attempt to modify a readonly table', 2) end, __metatable = false})
+end
+local real = {}
+for k, v in next, G do real[k] = v end
+for k in next, real do G[k] = nil end
+real.debug, real.print, real.dofile, real.loadfile, real.require, real.module, real.package, real.newproxy = nil, nil, nil, nil, nil, nil, nil, nil
+real.redis = readonly(redis)
+for _, name in next, {'string', 'table', 'math', 'coroutine', 'cjson', 'bit', 'struct', 'cmsgpack'} do
+  if real[name] then real[name] = readonly(real[name]) end
+end
+real._G = G
+setmetatable(real, {__index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end})
+setmetatable(G, {__index = real, __newindex = function() error('Attempt to modify a readonly table', 2) end})
+return err_handler, run, real
+""";
+}
