@@ -8,6 +8,10 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Lua scripting: Lua 5.1 and the cjson and bit modules Redis embeds (the node loads them at the first script).
+[ -e /usr/lib/x86_64-linux-gnu/liblua5.1.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/liblua5.1.so.0 ] || missing+=(liblua5.1-0)
+[ -e /usr/lib/x86_64-linux-gnu/liblua5.1-cjson.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/liblua5.1-cjson.so.0 ] || missing+=(lua-cjson)
+[ -e /usr/lib/x86_64-linux-gnu/liblua5.1-bitop.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/liblua5.1-bitop.so.0 ] || missing+=(lua-bitop)
 # redis-py's cluster client, for Debian's python3 (tests/clients).
 /usr/bin/python3 -c 'import redis.cluster' >/dev/null 2>&1 || missing+=(python3-redis)
 if ((${#missing[@]})); then

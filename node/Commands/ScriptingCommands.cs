@@ -8,7 +8,7 @@ namespace CacheOperator.Node.Commands;
 /// <summary>The scripting family: EVAL, EVALSHA and their read-only forms, and SCRIPT, on the node's Lua 5.1 engine.</summary>
 internal static class ScriptingCommands
 {
-    private const CommandFlags Eval = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MovableKeys;
+    private const CommandFlags Eval = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MovableKeys | CommandFlags.NoMandatoryKeys;
 
     public static IEnumerable<CommandSpec> All =>
     [
@@ -58,10 +58,13 @@ internal static class ScriptingCommands
         new(name, -3, (s, a) => Run(s, a, readOnly, bySha))
         {
             Flags = Eval | (readOnly ? CommandFlags.ReadOnly : 0),
-            KeySpecs = [KeySpec.KeyNum(readOnly ? "RO access" : "RW access update", 2)],
+            KeySpecs = [KeySpec.KeyNum(readOnly ? "RO access" : "RW access update", 2) with
+            {
+                Notes = bySha ? null : $"We cannot tell how the keys will be used so we assume the worst, {(readOnly ? "RO and ACCESS" : "RW and UPDATE")}",
+            }],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
             Acl = "@slow @scripting",
-            Since = readOnly ? "7.0.0" : bySha ? "2.6.0" : "2.6.0",
+            Since = readOnly ? "7.0.0" : "2.6.0",
             Summary = summary,
             Complexity = "Depends on the script that is executed.",
             Syntax = $"{first} numkeys [key [key ...]] [arg [arg ...]]",

@@ -494,6 +494,11 @@ internal static class ServerCommands
         }
         var keys = new KeyBuffer();
         int found = KeyExtractor.GetKeys(spec, new CommandLine(a, 2), keys);
+        if (found == 0 && (spec.Flags & CommandFlags.NoMandatoryKeys) != 0)
+        {
+            s.Reply.WriteArrayHeader(0);
+            return;
+        }
         if (found == 0)
         {
             s.Reply.WriteError("ERR Invalid arguments specified for command");

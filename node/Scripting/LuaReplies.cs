@@ -52,76 +52,76 @@ internal static class LuaReplies
                 Lua51.PushNumber(l, ParseLong(line));
                 break;
             case (byte)'$':
-            {
-                long length = ParseLong(line);
-                if (length < 0)
                 {
-                    Lua51.PushBoolean(l, 0);
+                    long length = ParseLong(line);
+                    if (length < 0)
+                    {
+                        Lua51.PushBoolean(l, 0);
+                        break;
+                    }
+                    Lua51.PushBytes(l, r.Slice(p, (int)length));
+                    p += (int)length + 2;
                     break;
                 }
-                Lua51.PushBytes(l, r.Slice(p, (int)length));
-                p += (int)length + 2;
-                break;
-            }
             case (byte)'=':
-            {
-                int length = (int)ParseLong(line);
-                var body = r.Slice(p, length);
-                p += length + 2;
-                Lua51.CreateTable(l, 0, 1);
-                Lua51.CreateTable(l, 0, 2);
-                Lua51.PushBytes(l, body[4..]);
-                Lua51.RawSetField(l, -2, "string");
-                Lua51.PushBytes(l, body[..3]);
-                Lua51.RawSetField(l, -2, "format");
-                Lua51.RawSetField(l, -2, "verbatim_string");
-                break;
-            }
+                {
+                    int length = (int)ParseLong(line);
+                    var body = r.Slice(p, length);
+                    p += length + 2;
+                    Lua51.CreateTable(l, 0, 1);
+                    Lua51.CreateTable(l, 0, 2);
+                    Lua51.PushBytes(l, body[4..]);
+                    Lua51.RawSetField(l, -2, "string");
+                    Lua51.PushBytes(l, body[..3]);
+                    Lua51.RawSetField(l, -2, "format");
+                    Lua51.RawSetField(l, -2, "verbatim_string");
+                    break;
+                }
             case (byte)'*':
             case (byte)'>':
-            {
-                long count = ParseLong(line);
-                if (count < 0)
                 {
-                    Lua51.PushBoolean(l, 0);
+                    long count = ParseLong(line);
+                    if (count < 0)
+                    {
+                        Lua51.PushBoolean(l, 0);
+                        break;
+                    }
+                    Lua51.CreateTable(l, (int)count, 0);
+                    for (int i = 1; i <= count; i++)
+                    {
+                        Parse(l, r, ref p);
+                        Lua51.RawSetI(l, -2, i);
+                    }
                     break;
                 }
-                Lua51.CreateTable(l, (int)count, 0);
-                for (int i = 1; i <= count; i++)
-                {
-                    Parse(l, r, ref p);
-                    Lua51.RawSetI(l, -2, i);
-                }
-                break;
-            }
             case (byte)'%':
-            {
-                long count = ParseLong(line);
-                Lua51.CreateTable(l, 0, 1);
-                Lua51.CreateTable(l, 0, (int)count);
-                for (int i = 0; i < count; i++)
                 {
-                    Parse(l, r, ref p);
-                    Parse(l, r, ref p);
-                    Lua51.RawSet(l, -3);
+                    long count = ParseLong(line);
+                    Lua51.CreateTable(l, 0, 1);
+                    Lua51.CreateTable(l, 0, (int)count);
+                    for (int i = 0; i < count; i++)
+                    {
+                        Parse(l, r, ref p);
+                        Parse(l, r, ref p);
+                        Lua51.RawSet(l, -3);
+                    }
+                    Lua51.RawSetField(l, -2, "map");
+                    break;
                 }
-                Lua51.RawSetField(l, -2, "map");
-                break;
-            }
             case (byte)'~':
-            {
-                long count = ParseLong(line);
-                Lua51.CreateTable(l, 0, 1);
-                Lua51.CreateTable(l, 0, (int)count);
-                for (int i = 0; i < count; i++)
                 {
-                    Parse(l, r, ref p);
-                    Lua51.PushBoolean(l, 1);
-                    Lua51.RawSet(l, -3);
+                    long count = ParseLong(line);
+                    Lua51.CreateTable(l, 0, 1);
+                    Lua51.CreateTable(l, 0, (int)count);
+                    for (int i = 0; i < count; i++)
+                    {
+                        Parse(l, r, ref p);
+                        Lua51.PushBoolean(l, 1);
+                        Lua51.RawSet(l, -3);
+                    }
+                    Lua51.RawSetField(l, -2, "set");
+                    break;
                 }
-                Lua51.RawSetField(l, -2, "set");
-                break;
-            }
             case (byte)'_':
                 Lua51.PushNil(l);
                 break;
@@ -139,18 +139,18 @@ internal static class LuaReplies
                 Lua51.RawSetField(l, -2, "big_number");
                 break;
             case (byte)'|':
-            {
-                // Attributes are not shown to scripts: skip them, convert the reply they annotate.
-                long count = ParseLong(line);
-                int top = Lua51.GetTop(l);
-                for (int i = 0; i < count * 2; i++)
                 {
+                    // Attributes are not shown to scripts: skip them, convert the reply they annotate.
+                    long count = ParseLong(line);
+                    int top = Lua51.GetTop(l);
+                    for (int i = 0; i < count * 2; i++)
+                    {
+                        Parse(l, r, ref p);
+                    }
+                    Lua51.SetTop(l, top);
                     Parse(l, r, ref p);
+                    break;
                 }
-                Lua51.SetTop(l, top);
-                Parse(l, r, ref p);
-                break;
-            }
             default:
                 Lua51.PushNil(l);
                 break;

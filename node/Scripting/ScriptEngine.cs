@@ -88,6 +88,9 @@ public sealed unsafe class ScriptEngine
         return null;
     }
 
+    /// <summary>SHUTDOWN NOSAVE while busy: the script stops at its next hook, writes or not.</summary>
+    internal void Abort() => _killed = true;
+
     /// <summary>SHA1 of a body, lower-case hex.</summary>
     public static string Sha1Hex(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA1.HashData(body));
 
@@ -273,12 +276,12 @@ public sealed unsafe class ScriptEngine
         }
         if (_client is null)
         {
-            _client = new Session(_server, -1, new ReplyWriter(_clientReplies), "", "")
+            // "lua" is what MONITOR shows for scripts' commands, as Redis.
+            _client = new Session(_server, -1, new ReplyWriter(_clientReplies), "lua", "lua")
             {
                 Authenticated = true,
                 DenyBlocking = true,
                 IsScript = true,
-                Name = null,
             };
         }
         return true;

@@ -203,7 +203,7 @@ end
 local real = {}
 for k, v in next, G do real[k] = v end
 for k in next, real do G[k] = nil end
-real.debug, real.print, real.dofile, real.loadfile, real.require, real.module, real.package, real.newproxy = nil, nil, nil, nil, nil, nil, nil, nil
+real.debug, real.print, real.dofile, real.loadfile, real.require, real.module, real.package, real.newproxy, real.getfenv, real.setfenv = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 real.redis = readonly(redis)
 for _, name in next, {'string', 'table', 'math', 'coroutine', 'cjson', 'bit', 'struct', 'cmsgpack'} do
   if real[name] then real[name] = readonly(real[name]) end

@@ -109,6 +109,14 @@ public static class CommandRunner
                 }
                 continue;
             }
+            if (args.Count == 2 && Ascii.EqualsIgnoreCase(args[0], "shutdown"u8) && Ascii.EqualsIgnoreCase(args[1], "nosave"u8))
+            {
+                // Redis exits at once: the script is stopped even after writes, nothing is saved, the node shuts down.
+                scripts.Abort();
+                session.CloseAfterReply = true;
+                session.Server.RequestShutdown($"SHUTDOWN NOSAVE from client id={session.Id} while a script was busy");
+                return count;
+            }
             session.Reply.WriteError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         }
         return next;
