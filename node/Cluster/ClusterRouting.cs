@@ -110,7 +110,7 @@ public static class ClusterRouting
                     }
                 }
             }
-            int found = KeyExtractor.GetKeys(command, line, keys, positionsOnly: true);
+            int found = KeyExtractor.GetRoutingKeys(command, line, keys);
             for (int k = 0; k < found; k++)
             {
                 var key = line[keys[k].Position];
@@ -168,7 +168,15 @@ public static class ClusterRouting
             return Outcome.Serve;
         }
         bool isWrite = multi is not null ? multi.HasWrites : (spec.Flags & CommandFlags.Write) != 0;
-        if (!state.IsOk)
+        bool shardPubSub = (spec.Flags & CommandFlags.PubSub) != 0;
+        if (!state.IsOk && shardPubSub)
+        {
+            if (!state.Config.ClusterAllowPubsubshardWhenDown.IsOn)
+            {
+                return Outcome.DownState;
+            }
+        }
+        else if (!state.IsOk)
         {
             if (!state.Config.ClusterAllowReadsWhenDown.IsOn)
             {
@@ -197,7 +205,8 @@ public static class ClusterRouting
         {
             return multipleKeys && missing > 0 ? Outcome.Unstable : Outcome.Serve;
         }
-        if (session.ReadOnlyReplica && !isWrite && state.Myself.IsReplica && state.Myself.Master == node)
+        // A replica serves its master's shard channels without READONLY, as Redis 7.0.
+        if ((session.ReadOnlyReplica || shardPubSub) && !isWrite && state.Myself.IsReplica && state.Myself.Master == node)
         {
             return Outcome.Serve;
         }

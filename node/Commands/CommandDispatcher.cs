@@ -223,7 +223,7 @@ public static class CommandDispatcher
     {
         bool isExec = spec.Name == "exec";
         // The replication master's stream is obeyed whatever the slot (Redis's mustObeyClient): its keys are our master's.
-        if (session.IsMaster || (!isExec && !KeyExtractor.HasKeys(spec)))
+        if (session.IsMaster || (!isExec && !KeyExtractor.HasRoutingKeys(spec)))
         {
             return true;
         }

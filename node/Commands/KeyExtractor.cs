@@ -86,6 +86,23 @@ public static class KeyExtractor
         return result.Count;
     }
 
+    /// <summary>
+    /// The keys the cluster slot check routes by: <see cref="GetKeys"/>'s, and for a pub/sub command its shard channels
+    /// (not_key specs), as Redis 7.0's getNodeByQuery treats SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH.
+    /// </summary>
+    public static int GetRoutingKeys(CommandSpec spec, CommandLine line, KeyBuffer result)
+    {
+        if ((spec.Flags & CommandFlags.PubSub) == 0 || spec.KeySpecs.Count == 0)
+        {
+            return GetKeys(spec, line, result, positionsOnly: true);
+        }
+        result.Clear();
+        return TryUseSpecs(spec.KeySpecs, line, includeNotKeys: true, result) ? result.Count : 0;
+    }
+
+    /// <summary>True when the slot check has keys to route by: <see cref="HasKeys"/>, or shard channels.</summary>
+    public static bool HasRoutingKeys(CommandSpec spec) => HasKeys(spec) || ((spec.Flags & CommandFlags.PubSub) != 0 && spec.KeySpecs.Count > 0);
+
     /// <summary>True when the command can have keys (Redis's doesCommandHaveKeys): a procedure, or a spec of real keys.</summary>
     public static bool HasKeys(CommandSpec spec) => spec.GetKeysProcedure is not null || spec.HasKeySpecs;
 

@@ -182,23 +182,31 @@ internal static class PubSubCommands
     private static void Publish(Session s, ArgList a)
     {
         int receivers = s.Server.PubSub.Publish(a[1], a[2]);
-        AfterPublish(s);
+        AfterPublish(s, a, sharded: false);
         s.Reply.WriteInteger(receivers);
     }
 
     private static void SPublish(Session s, ArgList a)
     {
         int receivers = s.Server.PubSub.PublishShard(a[1], a[2]);
-        AfterPublish(s);
+        AfterPublish(s, a, sharded: true);
         s.Reply.WriteInteger(receivers);
     }
 
-    /// <summary>Standalone, as Redis's forceCommandPropagation(PROPAGATE_REPL): replicas deliver the message to their own subscribers.</summary>
-    private static void AfterPublish(Session s)
+    /// <summary>
+    /// As Redis's pubsubPublishMessageAndPropagateToCluster: in cluster mode the message goes over the bus (PUBLISH to every
+    /// node, SPUBLISH within the shard); standalone it goes to replicas on the write path (forceCommandPropagation), whose
+    /// subscribers get it when they apply it.
+    /// </summary>
+    private static void AfterPublish(Session s, ArgList a, bool sharded)
     {
         if (s.Server.Cluster is null)
         {
             s.Server.Propagator.Force();
+        }
+        else
+        {
+            s.Server.Bus?.PropagatePublish(a[1], a[2], sharded);
         }
     }
 

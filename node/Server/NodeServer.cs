@@ -247,7 +247,10 @@ public sealed class NodeServer : IAsyncDisposable
         if (Cluster is not null)
         {
             ClusterHost.Start(this, Cluster);
-            Bus = new ClusterBus(Cluster, Keyspace.Sync, Log, () => Propagator.Stream.MasterOffset, Pause, () => Replicator.MasterDataAgeMs);
+            Bus = new ClusterBus(Cluster, Keyspace.Sync, Log, () => Propagator.Stream.MasterOffset, Pause, () => Replicator.MasterDataAgeMs)
+            {
+                PublishReceived = (channel, message, sharded) => _ = sharded ? PubSub.PublishShard(channel, message) : PubSub.Publish(channel, message),
+            };
             Bus.Start(_listeners.Select(l => ((IPEndPoint)l.LocalEndPoint!).Address), Cluster.BusPort(Port), fallBack: Config.ClusterPort.Number == 0);
         }
         foreach (var listener in _listeners)

@@ -542,6 +542,34 @@ internal sealed partial class ClusterBus : IAsyncDisposable
         }
     }
 
+    /// <summary>Delivers a PUBLISH (false) or PUBLISHSHARD (true) message that came over the bus to this node's subscribers; under the lock.</summary>
+    public Action<byte[], byte[], bool>? PublishReceived { get; set; }
+
+    /// <summary>
+    /// Redis 7.0's clusterPropagatePublish: a PUBLISH goes to every node, an SPUBLISH to the other nodes of this node's
+    /// shard (its master and replicas). Under the lock.
+    /// </summary>
+    public void PropagatePublish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> payload, bool sharded)
+    {
+        var message = Header(sharded ? ClusterMessageType.PublishShard : ClusterMessageType.Publish);
+        message.Channel = channel.ToArray();
+        message.Payload = payload.ToArray();
+        if (!sharded)
+        {
+            Broadcast(message);
+            return;
+        }
+        var myself = _state.Myself;
+        var master = myself.IsReplica && myself.Master is not null ? myself.Master : myself;
+        foreach (var node in (IEnumerable<ClusterNode>)[master, .. master.Replicas])
+        {
+            if (!node.IsMyself && _outbound.TryGetValue(node, out var link))
+            {
+                Send(link, message);
+            }
+        }
+    }
+
     /// <summary>Pongs every linked node (Redis's clusterBroadcastPong), so a change of this node's claims spreads at once.</summary>
     public void BroadcastPong()
     {
@@ -982,8 +1010,15 @@ internal sealed partial class ClusterBus : IAsyncDisposable
             case ClusterMessageType.MfStart:
                 ProcessManualFailoverStart(link, sender);
                 break;
-            case ClusterMessageType.Publish or ClusterMessageType.PublishShard or ClusterMessageType.Module:
-                // No Pub/Sub or modules here yet: counted, nothing to apply.
+            case ClusterMessageType.Publish or ClusterMessageType.PublishShard:
+                // As Redis: only from a known node; delivered to this node's subscribers, never passed on.
+                if (sender is not null)
+                {
+                    PublishReceived?.Invoke(hdr.Channel, hdr.Payload, type == ClusterMessageType.PublishShard);
+                }
+                break;
+            case ClusterMessageType.Module:
+                // No modules here: counted, nothing to apply.
                 break;
             default:
                 _log.Warning($"Received unknown packet type: {hdr.RawType}");
