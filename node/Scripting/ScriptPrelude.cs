@@ -53,6 +53,13 @@ local function toint(x)
   return -floor(-x)
 end
 
+-- The Lua-written libraries raise like C ones: their functions become C functions too.
+for _, lib in next, {cmsgpack, struct} do
+  for k, f in next, lib do
+    if type(f) == 'function' then lib[k] = as_c(f) end
+  end
+end
+
 local redis = {}
 redis.call = as_c(function(...)
   local r, failed = ncall(...)

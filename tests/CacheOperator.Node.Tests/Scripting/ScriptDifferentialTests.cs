@@ -176,6 +176,26 @@ public class ScriptDifferentialTests(RedisAndNode servers) : IClassFixture<Redis
         Eval0("return redis.acl_check_cmd('get', 'k')"),
         Eval0("return redis.acl_check_cmd('nosuch')"));
 
+    private const string Hex = "local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end ";
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Library_cmsgpack(int protocol) => servers.AssertSameReplies(protocol,
+        Eval0(Hex + "local out = {} for _, v in ipairs({0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, -1, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, 1.5, 0.1, -0.25, 3.14159, 1e300, 2^53, -2^53, 1e-310, 1/0, -1/0}) do out[#out + 1] = hex(cmsgpack.pack(v)) end return out"),
+        Eval0(Hex + "return {hex(cmsgpack.pack({1, 2, 3})), hex(cmsgpack.pack({a = 1})), hex(cmsgpack.pack(true, false, nil)), hex(cmsgpack.pack({})), hex(cmsgpack.pack(string.rep('y', 300)))}"),
+        Eval0(Hex + "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return hex(cmsgpack.pack(t))"),
+        Eval0("local t = cmsgpack.unpack(cmsgpack.pack({1, {2, 'x'}, {k = 'v'}, 1.5})) return {t[1], t[2][2], t[3].k, tostring(t[4])}"),
+        Eval0("return {cmsgpack.unpack(cmsgpack.pack(1, 'two', 3))}"),
+        Eval0("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 0)}"),
+        Eval0("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 0)}"),
+        Eval0("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5, 2)}"),
+        Eval0("return cmsgpack.pack()"),
+        Eval0("return cmsgpack.unpack('\\193')"),
+        Eval0("return cmsgpack.unpack('\\205\\1')"),
+        Eval0("return tostring(cmsgpack.unpack(string.char(0xcb, 0x40, 0x09, 0x21, 0xf9, 0xf0, 0x1b, 0x86, 0x6e)))"),
+        Eval0("return tostring(cmsgpack.unpack(string.char(0xd3, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff)))"));
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
