@@ -71,7 +71,7 @@ public enum CommandFlags
     MovableKeys = 1 << 13,
 
     /// <summary>May be called with no key (Redis's no_mandatory_keys: EVAL with numkeys 0); COMMAND GETKEYS answers an empty list.</summary>
-    NoMandatoryKeys = 1 << 17,
+    NoMandatoryKeys = 1 << 18,
 
     /// <summary>Allowed while a script or function is busy (Redis's allow_busy).</summary>
     AllowBusy = 1 << 14,

@@ -23,7 +23,7 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
         ["HINCRBY", "h", "a", "1"], ["HINCRBYFLOAT", "h", "a", "0.5"], ["HDEL", "h", "zz"], ["HDEL", "h", "a", "b"], ["HDEL", "h", "c", "d"], ["HGET", "h", "a"],
         ["SADD", "st", "a", "b", "c", "d"], ["SADD", "st", "a"], ["SREM", "st", "zz"], ["SREM", "st", "a"], ["SMOVE", "st", "st2", "b"], ["SMOVE", "st", "st2", "zz"],
         ["SADD", "st3", "c", "x"], ["SINTERSTORE", "dst", "st", "st3"], ["SUNIONSTORE", "dst", "st", "st2"], ["SDIFFSTORE", "dst", "st", "st"], ["SDIFFSTORE", "dst", "st", "st"],
-        ["SPOP", "st2"], ["SADD", "st6", "q"], ["SPOP", "st6", "1"], ["SPOP", "st3", "5"], ["SMOVE", "st", "st4", "c"], ["SMOVE", "st", "st4", "d"],
+        ["SPOP", "st2"], ["SADD", "st6", "q"], ["SPOP", "st6", "1"], ["SREM", "st3", "x"], ["SPOP", "st3", "5"], ["SMOVE", "st", "st4", "c"], ["SMOVE", "st", "st4", "d"],
     ];
 
     [Theory]

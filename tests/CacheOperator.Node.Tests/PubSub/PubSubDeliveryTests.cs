@@ -189,7 +189,9 @@ public sealed class PubSubDeliveryTests
         var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var queue = await subscriber.SubscribeAsync(RedisChannel.Literal("orders"));
         queue.OnMessage(m => received.Enqueue($"{m.Channel}={m.Message}"));
-        await subscriber.SubscribeAsync(RedisChannel.Pattern("ord*"), (channel, message) => received.Enqueue($"pattern {channel}={message}"));
+        // Message queues deliver in order (plain handlers may run concurrently).
+        var patternQueue = await subscriber.SubscribeAsync(RedisChannel.Pattern("ord*"));
+        patternQueue.OnMessage(m => received.Enqueue($"pattern {m.Channel}={m.Message}"));
         using var publisher = node.Client();
         Wait.Until(() => publisher.Call("PUBSUB", "NUMPAT").Integer == 1 && publisher.Call("PUBSUB", "NUMSUB", "orders").Elements[1].Integer == 1, "both subscriptions are made");
         for (int i = 0; i < 10; i++)
