@@ -155,18 +155,27 @@ internal static class ListCommands
         return index >= 0 && db.Table[index].Value is ListValue { Length: > 0 } list ? list : null;
     }
 
-    /// <summary>After elements were removed: an emptied list's key is deleted, otherwise watchers learn of the change.</summary>
-    private static void Shrunk(Database db, ReadOnlySpan<byte> key, ListValue list)
+    /// <summary>
+    /// After elements were removed by <paramref name="name"/> (its keyspace event): an emptied list's key is deleted
+    /// ("del" follows, as in Redis), otherwise watchers learn of the change.
+    /// </summary>
+    private static void Shrunk(Database db, ReadOnlySpan<byte> key, ListValue list, ReadOnlySpan<byte> name)
     {
+        db.Notify(KeyspaceEventTypes.List, name, key);
         if (list.Length == 0)
         {
             db.Delete(key);
+            db.Notify(KeyspaceEventTypes.Generic, "del"u8, key);
         }
         else
         {
             db.SignalModified(key);
         }
     }
+
+    private static ReadOnlySpan<byte> PopEvent(bool left) => left ? "lpop"u8 : "rpop"u8;
+
+    private static ReadOnlySpan<byte> PushEvent(bool left) => left ? "lpush"u8 : "rpush"u8;
 
     /// <summary>LEFT or RIGHT; false after writing a syntax error.</summary>
     private static bool TryParseEnd(Session s, ReadOnlySpan<byte> word, out bool left)
@@ -219,6 +228,7 @@ internal static class ListCommands
         {
             s.Db.SignalModified(a[1]);
         }
+        s.Db.Notify(KeyspaceEventTypes.List, PushEvent(left), a[1]);
         s.Reply.WriteInteger(list.Length);
     }
 
@@ -264,7 +274,7 @@ internal static class ListCommands
         {
             WritePopped(s.Db, s.Reply, list, left, count);
         }
-        Shrunk(s.Db, a[1], list);
+        Shrunk(s.Db, a[1], list, PopEvent(left));
     }
 
     /// <summary>A non-negative integer; false after writing <paramref name="error"/> (also for non-numbers, as Redis).</summary>
@@ -347,6 +357,7 @@ internal static class ListCommands
         }
         list.Set(position, a[3]);
         s.Db.SignalModified(a[1]);
+        s.Db.Notify(KeyspaceEventTypes.List, "lset"u8, a[1]);
         s.Reply.WriteOk();
     }
 
@@ -398,7 +409,7 @@ internal static class ListCommands
                 list.Clear();
             }
             s.Db.CountChanges(-list.Length);
-            Shrunk(s.Db, a[1], list);
+            Shrunk(s.Db, a[1], list, "ltrim"u8);
         }
         s.Reply.WriteOk();
     }
@@ -428,6 +439,7 @@ internal static class ListCommands
         }
         list.Insert(after ? pivot + 1 : pivot, a[4]);
         s.Db.SignalModified(a[1]);
+        s.Db.Notify(KeyspaceEventTypes.List, "linsert"u8, a[1]);
         s.Reply.WriteInteger(list.Length);
     }
 
@@ -445,7 +457,7 @@ internal static class ListCommands
         int removed = list.RemoveMatching(a[3], count == long.MinValue ? long.MaxValue : Math.Abs(count), fromTail: count < 0);
         if (removed > 0)
         {
-            Shrunk(s.Db, a[1], list);
+            Shrunk(s.Db, a[1], list, "lrem"u8);
         }
         s.Reply.WriteInteger(removed);
     }
@@ -587,8 +599,9 @@ internal static class ListCommands
             // A blocked BLMOVE is served outside the dispatcher, which would otherwise re-charge the destination.
             db.Recharge(destination);
         }
+        db.Notify(KeyspaceEventTypes.List, PushEvent(toLeft), destination);
         reply.WriteBulk(value);
-        Shrunk(db, sourceKey, source);
+        Shrunk(db, sourceKey, source, PopEvent(fromLeft));
     }
 
     /// <summary>LMOVE and RPOPLPUSH once the ends are known.</summary>
@@ -681,7 +694,7 @@ internal static class ListCommands
         reply.WriteArrayHeader(2);
         reply.WriteBulk(key);
         reply.WriteBulk(list.Pop(left));
-        Shrunk(db, key, list);
+        Shrunk(db, key, list, PopEvent(left));
     }
 
     /// <summary>Writes an LMPOP reply: the key and an array of up to <paramref name="count"/> popped elements.</summary>
@@ -690,7 +703,7 @@ internal static class ListCommands
         reply.WriteArrayHeader(2);
         reply.WriteBulk(key);
         WritePopped(db, reply, list, left, count);
-        Shrunk(db, key, list);
+        Shrunk(db, key, list, PopEvent(left));
     }
 
     private static void Bpop(Session s, ArgList a, bool left)

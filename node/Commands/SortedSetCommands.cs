@@ -176,16 +176,22 @@ internal static class SortedSetCommands
         }
     }
 
-    /// <summary>After members were removed from the set at <paramref name="index"/>: deleted once empty, otherwise watchers learn of the change.</summary>
-    private static void Shrunk(Database db, SortedSetValue set, int index)
+    /// <summary>
+    /// After members were removed from the set at <paramref name="index"/> by <paramref name="name"/> (its keyspace event):
+    /// deleted once empty ("del" follows, as in Redis), otherwise watchers learn of the change.
+    /// </summary>
+    private static void Shrunk(Database db, SortedSetValue set, int index, ReadOnlySpan<byte> name)
     {
+        var key = db.Table[index].Key!;
+        db.Notify(KeyspaceEventTypes.SortedSet, name, key);
         if (set.Count == 0)
         {
             db.DeleteAt(index);
+            db.Notify(KeyspaceEventTypes.Generic, "del"u8, key);
         }
         else
         {
-            db.SignalModified(db.Table[index].Key);
+            db.SignalModified(key);
         }
     }
 
@@ -315,6 +321,10 @@ internal static class SortedSetCommands
             }
         }
         Grown(s, a[1], created, added + updated);
+        if (added + updated > 0)
+        {
+            s.Db.Notify(KeyspaceEventTypes.SortedSet, incr ? "zincr"u8 : "zadd"u8, a[1]);
+        }
         WriteAddReply(s, incr, processed, result, (flags & AddFlags.Ch) != 0 ? added + updated : added);
     }
 
@@ -843,10 +853,12 @@ internal static class SortedSetCommands
         if (result.Count > 0)
         {
             s.Db.Set(destination, result);
+            // The command's own name: zunionstore, zinterstore, zdiffstore or zrangestore.
+            s.Db.Notify(KeyspaceEventTypes.SortedSet, Encoding.ASCII.GetBytes(s.LastCommand!.Name), destination);
         }
-        else
+        else if (s.Db.Delete(destination))
         {
-            s.Db.Delete(destination);
+            s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, destination);
         }
         s.Reply.WriteInteger(result.Count);
     }
@@ -871,7 +883,7 @@ internal static class SortedSetCommands
             }
             if (removed > 0)
             {
-                Shrunk(s.Db, set, index);
+                Shrunk(s.Db, set, index, "zrem"u8);
             }
             s.Db.CountChanges(removed);
         }
@@ -887,7 +899,7 @@ internal static class SortedSetCommands
         if (TryFind(s, a[1], forWrite: true, out var set, out int index))
         {
             var (first, count) = set is null ? (0, 0) : RankWindow(set.Count, start, stop, descending: false);
-            RemoveWindow(s, set, index, first, first + count);
+            RemoveWindow(s, set, index, first, first + count, "zremrangebyrank"u8);
         }
     }
 
@@ -900,7 +912,7 @@ internal static class SortedSetCommands
         }
         if (TryFind(s, a[1], forWrite: true, out var set, out int index))
         {
-            RemoveWindow(s, set, index, set?.CountBefore(start) ?? 0, set?.CountBefore(end) ?? 0);
+            RemoveWindow(s, set, index, set?.CountBefore(start) ?? 0, set?.CountBefore(end) ?? 0, KindOfRemoval(a));
         }
     }
 
@@ -913,11 +925,14 @@ internal static class SortedSetCommands
         }
         if (TryFind(s, a[1], forWrite: true, out var set, out int index))
         {
-            RemoveWindow(s, set, index, set?.CountBefore(start) ?? 0, set?.CountBefore(end) ?? 0);
+            RemoveWindow(s, set, index, set?.CountBefore(start) ?? 0, set?.CountBefore(end) ?? 0, KindOfRemoval(a));
         }
     }
 
-    private static void RemoveWindow(Session s, SortedSetValue? set, int index, long begin, long end)
+    /// <summary>ZREMRANGEBYSCORE (16 letters) or ZREMRANGEBYLEX, by the command's name.</summary>
+    private static ReadOnlySpan<byte> KindOfRemoval(ArgList a) => a[0].Length == 16 ? "zremrangebyscore"u8 : "zremrangebylex"u8;
+
+    private static void RemoveWindow(Session s, SortedSetValue? set, int index, long begin, long end, ReadOnlySpan<byte> name)
     {
         if (set is null || end <= begin)
         {
@@ -926,7 +941,7 @@ internal static class SortedSetCommands
         }
         set.RemoveRange(begin, end);
         s.Db.CountChanges(end - begin);
-        Shrunk(s.Db, set, index);
+        Shrunk(s.Db, set, index, name);
         s.Reply.WriteInteger(end - begin);
     }
 
@@ -1135,7 +1150,7 @@ internal static class SortedSetCommands
             reply.WriteBulk(member);
             reply.WriteDouble(score);
         }
-        Shrunk(db, set, index);
+        Shrunk(db, set, index, max ? "zpopmax"u8 : "zpopmin"u8);
     }
 
     // ---- ZRANDMEMBER -------------------------------------------------------------------------

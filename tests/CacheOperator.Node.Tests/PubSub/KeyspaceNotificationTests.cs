@@ -24,6 +24,15 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
         ["SADD", "st", "a", "b", "c", "d"], ["SADD", "st", "a"], ["SREM", "st", "zz"], ["SREM", "st", "a"], ["SMOVE", "st", "st2", "b"], ["SMOVE", "st", "st2", "zz"],
         ["SADD", "st3", "c", "x"], ["SINTERSTORE", "dst", "st", "st3"], ["SUNIONSTORE", "dst", "st", "st2"], ["SDIFFSTORE", "dst", "st", "st"], ["SDIFFSTORE", "dst", "st", "st"],
         ["SPOP", "st2"], ["SADD", "st6", "q"], ["SPOP", "st6", "1"], ["SREM", "st3", "x"], ["SPOP", "st3", "5"], ["SMOVE", "st", "st4", "c"], ["SMOVE", "st", "st4", "d"],
+        ["LPUSH", "l", "a", "b"], ["RPUSH", "l", "c"], ["LPUSHX", "nol", "a"], ["RPUSHX", "l", "d"], ["LSET", "l", "0", "z"], ["LINSERT", "l", "BEFORE", "c", "y"],
+        ["LINSERT", "l", "BEFORE", "nope", "y"], ["LPOP", "l"], ["RPOP", "l", "2"], ["LREM", "l", "0", "nope"], ["LREM", "l", "0", "a"], ["RPUSH", "l2", "1", "2", "3"],
+        ["LMOVE", "l2", "l3", "LEFT", "RIGHT"], ["RPOPLPUSH", "l2", "l3"], ["LMOVE", "l2", "l2", "RIGHT", "LEFT"], ["LMPOP", "2", "nol", "l2", "LEFT"], ["LTRIM", "l3", "0", "0"],
+        ["LTRIM", "l3", "5", "10"], ["BLPOP", "l", "0.01"], ["RPUSH", "l4", "x"], ["BRPOP", "l4", "0"],
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"], ["ZADD", "z", "1", "a"], ["ZADD", "z", "XX", "5", "a"], ["ZADD", "nz", "XX", "1", "a"], ["ZINCRBY", "z", "1", "b"],
+        ["ZADD", "z", "INCR", "1", "c"], ["ZREM", "z", "nope"], ["ZREM", "z", "a"], ["ZREMRANGEBYRANK", "z", "0", "0"], ["ZREMRANGEBYSCORE", "z", "100", "200"],
+        ["ZADD", "z", "0", "m", "0", "n"], ["ZREMRANGEBYLEX", "z", "[m", "[m"], ["ZREMRANGEBYSCORE", "z", "0", "3"], ["ZPOPMIN", "z"], ["ZPOPMAX", "z", "5"],
+        ["ZADD", "z1", "1", "a", "2", "b"], ["ZADD", "z2", "1", "b"], ["ZUNIONSTORE", "zd", "2", "z1", "z2"], ["ZINTERSTORE", "zd", "2", "z1", "z2"], ["ZDIFFSTORE", "zd", "2", "z1", "z1"],
+        ["ZDIFFSTORE", "zd", "2", "z1", "z1"], ["ZRANGESTORE", "zd", "z1", "0", "0"], ["ZMPOP", "1", "z1", "MIN"], ["BZPOPMAX", "z1", "0"],
     ];
 
     [Theory]
