@@ -6,8 +6,258 @@ namespace CacheOperator.Node.Scripting;
 /// </summary>
 internal static class LuaLibraries
 {
-    /// <summary>struct (Roberto Ierusalimschy's): not written yet, so its functions are absent (README lists it).</summary>
-    public const string StructSource = "return {}";
+    /// <summary>
+    /// struct as Redis embeds it (Roberto Ierusalimschy's lua_struct): pack, unpack, size with the same formats
+    /// (endianness, alignment, integers of 1 to 32 bytes, floats, strings), bytes and errors.
+    /// </summary>
+    public const string StructSource = """
+-- struct as Redis embeds it (Roberto Ierusalimschy's lua_struct 0.2): pack(fmt, ...), unpack(fmt, s [, pos]), size(fmt).
+local char, byte, sub, find, concat = string.char, string.byte, string.sub, string.find, table.concat
+local floor, frexp, ldexp, huge = math.floor, math.frexp, math.ldexp, math.huge
+local type, tonumber, error, select = type, tonumber, error, select
+local MAXINTSIZE, MAXALIGN = 32, 8
+
+local function argerror(n, fname, msg) error("bad argument #" .. n .. " to '" .. fname .. "' (" .. msg .. ")", 0) end
+
+local function typename(v, present) if not present then return 'no value' end return type(v) end
+
+local function checknumber(n, fname, args, count)
+  local v = args[n]
+  local num = tonumber(v)
+  if num == nil then argerror(n, fname, 'number expected, got ' .. type(v)) end
+  return num
+end
+
+local function checkstring(n, fname, args, count, missing_is_nil)
+  local v = args[n]
+  local t = type(v)
+  if n > count or (t ~= 'string' and t ~= 'number') then argerror(n, fname, 'string expected, got ' .. typename(v, missing_is_nil or n <= count)) end
+  return tostring(v)
+end
+
+-- Reads the digits after position i of fmt; returns the number (df when none) and the next position.
+local function getnum(fmt, i, df)
+  local digits = fmt:match('^%d+', i)
+  if not digits then return df, i end
+  return tonumber(digits), i + #digits
+end
+
+-- One option: its size and the next position; changes h (endian, align) for '<', '>', '!'.
+local function optsize(fmt, i, h, fname)
+  local opt = sub(fmt, i, i)
+  i = i + 1
+  if opt == 'B' or opt == 'b' or opt == 'x' then return opt, 1, i end
+  if opt == 'H' or opt == 'h' then return opt, 2, i end
+  if opt == 'L' or opt == 'l' or opt == 'T' or opt == 'd' then return opt, 8, i end
+  if opt == 'f' then return opt, 4, i end
+  if opt == 's' then return opt, 0, i end
+  if opt == 'c' then local n; n, i = getnum(fmt, i, 1); return opt, n, i end
+  if opt == 'i' or opt == 'I' then
+    local n; n, i = getnum(fmt, i, 4)
+    if n > MAXINTSIZE then error('integral size ' .. n .. ' is larger than limit of ' .. MAXINTSIZE, 0) end
+    return opt, n, i
+  end
+  if opt == ' ' then return opt, 0, i end
+  if opt == '>' then h.little = false; return opt, 0, i end
+  if opt == '<' then h.little = true; return opt, 0, i end
+  if opt == '!' then
+    local a; a, i = getnum(fmt, i, MAXALIGN)
+    local p = 1
+    while p < a do p = p * 2 end
+    if p ~= a then error('alignment ' .. a .. ' is not a power of 2', 0) end
+    h.align = a
+    return opt, 0, i
+  end
+  argerror(1, fname, "invalid format option '" .. opt .. "'")
+end
+
+local function toalign(len, h, opt, size)
+  if size == 0 or opt == 'c' then return 0 end
+  if size > h.align then size = h.align end
+  return (size - (len % size)) % size
+end
+
+local function intbytes(n, little, size)
+  n = n >= 0 and floor(n) or -floor(-n)
+  local out = {}
+  for k = 0, size - 1 do
+    local b = size - k > 8 and (n < 0 and 255 or 0) or floor(n / 256 ^ k) % 256
+    if little then out[k + 1] = b else out[size - k] = b end
+  end
+  return char(unpack(out))
+end
+
+local function floatbytes(x, little, double)
+  local ebits, mbits = double and 11 or 8, double and 52 or 23
+  local bias = 2 ^ (ebits - 1) - 1
+  local sign = 0
+  if x < 0 or (x == 0 and 1 / x < 0) then sign = 1; x = -x end
+  local e, m
+  if x ~= x then e, m = 2 ^ ebits - 1, 2 ^ (mbits - 1)
+  elseif x == huge then e, m = 2 ^ ebits - 1, 0
+  elseif x == 0 then e, m = 0, 0
+  else
+    local fm, fe = frexp(x)
+    e = fe + bias - 1
+    if e <= 0 then m = ldexp(fm, fe + bias - 1 + mbits); e = 0
+    elseif e >= 2 ^ ebits - 1 then e, m = 2 ^ ebits - 1, 0
+    else m = (fm * 2 - 1) * 2 ^ mbits end
+    m = floor(m + 0.5)
+    if m >= 2 ^ mbits then m = 0; e = e + 1 end
+  end
+  local size = double and 8 or 4
+  local out = {}
+  -- Assemble bytes from the low end: mantissa bits, then exponent, then sign.
+  local bytes = {}
+  local mm = m
+  for k = 1, size do bytes[k] = 0 end
+  local bitpos = 0
+  local function put(value, nbits)
+    for _ = 1, nbits do
+      local bit = value % 2
+      value = floor(value / 2)
+      local idx = floor(bitpos / 8) + 1
+      bytes[idx] = bytes[idx] + bit * 2 ^ (bitpos % 8)
+      bitpos = bitpos + 1
+    end
+  end
+  put(mm, mbits); put(e, ebits); put(sign, 1)
+  for k = 1, size do
+    if little then out[k] = bytes[k] else out[size - k + 1] = bytes[k] end
+  end
+  return char(unpack(out))
+end
+
+local function readfloat(s, pos, little, double)
+  local size = double and 8 or 4
+  local ebits, mbits = double and 11 or 8, double and 52 or 23
+  if double then
+    local hi, lo = 0, 0
+    for k = 1, 4 do hi = hi * 256 + byte(s, little and (pos + size - k) or (pos + k - 1)) end
+    for k = 5, 8 do lo = lo * 256 + byte(s, little and (pos + size - k) or (pos + k - 1)) end
+    local sign = hi >= 2 ^ 31 and -1 or 1
+    local e = floor(hi / 2 ^ 20) % 2048
+    local m = (hi % 2 ^ 20) * 2 ^ 32 + lo
+    if e == 2047 then return m == 0 and sign * huge or 0 / 0 end
+    if e == 0 then return sign * ldexp(m, -1074) end
+    return sign * ldexp(m + 2 ^ 52, e - 1075)
+  end
+  local value = 0
+  for k = 1, size do value = value * 256 + byte(s, little and (pos + size - k) or (pos + k - 1)) end
+  local sign = value >= 2 ^ 31 and -1 or 1
+  local e = floor(value / 2 ^ 23) % 256
+  local m = value % 2 ^ 23
+  if e == 255 then return m == 0 and sign * huge or 0 / 0 end
+  if e == 0 then return sign * ldexp(m, -149) end
+  return sign * ldexp(m + 2 ^ 23, e - 150)
+end
+
+local function readint(s, pos, little, signed, size)
+  local value = 0
+  for k = 1, size do
+    value = value * 256 + byte(s, little and (pos + size - k) or (pos + k - 1))
+  end
+  if signed and size <= 8 and value >= 2 ^ (size * 8 - 1) then value = value - 2 ^ (size * 8) end
+  return value
+end
+
+local M = {}
+
+M.pack = function(...)
+  local count = select('#', ...)
+  local args = {...}
+  local fmt = checkstring(1, 'pack', args, count)
+  local h = {little = true, align = 1}
+  local out, total, arg, i = {}, 0, 2, 1
+  while i <= #fmt do
+    local opt, size
+    opt, size, i = optsize(fmt, i, h, 'pack')
+    local pad = toalign(total, h, opt, size)
+    if pad > 0 then out[#out + 1] = string.rep('\0', pad); total = total + pad end
+    if opt == 'b' or opt == 'B' or opt == 'h' or opt == 'H' or opt == 'l' or opt == 'L' or opt == 'T' or opt == 'i' or opt == 'I' then
+      out[#out + 1] = intbytes(checknumber(arg, 'pack', args, count), h.little, size); arg = arg + 1
+    elseif opt == 'x' then
+      out[#out + 1] = '\0'
+    elseif opt == 'f' or opt == 'd' then
+      out[#out + 1] = floatbytes(checknumber(arg, 'pack', args, count), h.little, opt == 'd'); arg = arg + 1
+    elseif opt == 'c' or opt == 's' then
+      local s = checkstring(arg, 'pack', args, count, true)
+      local l = #s
+      if size == 0 then size = l end
+      if l < size then argerror(arg + 1, 'pack', 'string too short') end
+      out[#out + 1] = sub(s, 1, size)
+      if opt == 's' then out[#out + 1] = '\0'; size = size + 1 end
+      arg = arg + 1
+    end
+    total = total + size
+  end
+  return concat(out)
+end
+
+M.unpack = function(...)
+  local count = select('#', ...)
+  local args = {...}
+  local fmt = checkstring(1, 'unpack', args, count)
+  local data = checkstring(2, 'unpack', args, count)
+  local ld = #data
+  local pos = 0
+  if count >= 3 and args[3] ~= nil then
+    local p = tonumber(args[3])
+    if p == nil then argerror(3, 'unpack', 'number expected, got ' .. type(args[3])) end
+    pos = (p >= 0 and floor(p) or -floor(-p)) - 1
+  end
+  if pos < 0 then argerror(3, 'unpack', 'offset must be 1 or greater') end
+  local h = {little = true, align = 1}
+  local results, n, i = {}, 0, 1
+  while i <= #fmt do
+    local opt, size
+    opt, size, i = optsize(fmt, i, h, 'unpack')
+    pos = pos + toalign(pos, h, opt, size)
+    if pos + size > ld then argerror(2, 'unpack', 'data string too short') end
+    if opt == 'b' or opt == 'B' or opt == 'h' or opt == 'H' or opt == 'l' or opt == 'L' or opt == 'T' or opt == 'i' or opt == 'I' then
+      local signed = opt == 'b' or opt == 'h' or opt == 'l' or opt == 'i'
+      n = n + 1; results[n] = readint(data, pos + 1, h.little, signed, size)
+    elseif opt == 'f' or opt == 'd' then
+      n = n + 1; results[n] = readfloat(data, pos + 1, h.little, opt == 'd')
+    elseif opt == 'c' then
+      if size == 0 then
+        if n == 0 or type(results[n]) ~= 'number' then error("format 'c0' needs a previous size", 0) end
+        size = results[n]
+        results[n] = nil
+        n = n - 1
+        if pos + size > ld then argerror(2, 'unpack', 'data string too short') end
+      end
+      n = n + 1; results[n] = sub(data, pos + 1, pos + size)
+    elseif opt == 's' then
+      local e = find(data, '\0', pos + 1, true)
+      if not e then error('unfinished string in data', 0) end
+      size = e - pos
+      n = n + 1; results[n] = sub(data, pos + 1, e - 1)
+    end
+    pos = pos + size
+  end
+  n = n + 1; results[n] = pos + 1
+  return unpack(results, 1, n)
+end
+
+M.size = function(...)
+  local count = select('#', ...)
+  local args = {...}
+  local fmt = checkstring(1, 'size', args, count)
+  local h = {little = true, align = 1}
+  local pos, i = 0, 1
+  while i <= #fmt do
+    local opt, size
+    opt, size, i = optsize(fmt, i, h, 'size')
+    if opt == 's' then argerror(1, 'size', "option 's' has no fixed size") end
+    if opt == 'c' and size == 0 then argerror(1, 'size', "option 'c0' has no fixed size") end
+    pos = pos + toalign(pos, h, opt, size)
+    pos = pos + size
+  end
+  return pos
+end
+return M
+""";
 
     /// <summary>
     /// cmsgpack as Redis embeds it (lua_cmsgpack 0.4.0): the same bytes for every value (smallest integer forms,

@@ -199,6 +199,33 @@ public class ScriptDifferentialTests(RedisAndNode servers) : IClassFixture<Redis
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
+    public void Library_struct(int protocol) => servers.AssertSameReplies(protocol,
+        Eval0(Hex + "return {hex(struct.pack('>I2', 258)), hex(struct.pack('<i4', -2)), hex(struct.pack('bBhHlL', -1, 255, -300, 65000, -5, 7)), hex(struct.pack('>d', 1.5)), hex(struct.pack('<f', 0.1)), hex(struct.pack('s', 'ab')), hex(struct.pack('c3', 'xyz')), hex(struct.pack('!4 b i', 1, 2)), hex(struct.pack('>i8', -3))}"),
+        Eval0(Hex + "return {hex(struct.pack('i', 1.9)), hex(struct.pack('i', -1.9)), hex(struct.pack('>d', -0.1)), hex(struct.pack('<d', 1e300)), hex(struct.pack('<f', 1e-40)), hex(struct.pack('>I3', 70000))}"),
+        Eval0("return {struct.size('!8 b d i2'), struct.size('>I4c5'), struct.size('!'), struct.size('c')}"),
+        Eval0("return {tostring(struct.unpack('>d', struct.pack('>d', 3.25))), tostring(struct.unpack('<f', struct.pack('<f', 0.1)))}"),
+        Eval0("return {struct.unpack('>i2i4', struct.pack('>i2i4', -7, 100000))}"),
+        Eval0("return {struct.unpack('b c0', struct.pack('b c0', 3, 'abc'))}"),
+        Eval0("return {struct.unpack('s s', 'ab\\0cd\\0')}"),
+        Eval0("return {struct.unpack('B', '\\1\\2', 2)}"),
+        Eval0("return struct.unpack('>i4', 'ab')"),
+        Eval0("return struct.pack('q', 1)"),
+        Eval0("return struct.pack('i', 'x')"),
+        Eval0("return struct.pack('i')"),
+        Eval0("return struct.pack()"),
+        Eval0("return struct.unpack('b')"),
+        Eval0("return struct.size('s')"),
+        Eval0("return struct.size('c0')"),
+        Eval0("return struct.unpack('s', 'ab')"),
+        Eval0("return struct.pack('i40', 1)"),
+        Eval0("return struct.pack('!3i', 1)"),
+        Eval0("return struct.unpack('c0', 'ab')"),
+        Eval0("return struct.unpack('b', 'a', 0)"),
+        Eval0("return struct.pack('c5', 'ab')"));
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
     public void Shebang_flags_and_script_commands(int protocol) => servers.AssertSameReplies(protocol,
         Eval0("#!lua\nreturn 2"),
         Eval0("#!lua flags=no-writes\nreturn redis.call('get', 'k')"),
