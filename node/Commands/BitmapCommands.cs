@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Commands;
 
@@ -81,6 +82,7 @@ internal static class BitmapCommands
         int mask = 1 << (7 - (int)(offset & 7));
         bool wasSet = (target & mask) != 0;
         target = (byte)(on != 0 ? target | mask : target & ~mask);
+        s.Db.Notify(KeyspaceEventTypes.String, "setbit"u8, a[1]);
         s.Reply.WriteInteger(wasSet ? 1 : 0);
     }
 

@@ -131,6 +131,11 @@ internal static class DumpCommands
             s.Reply.WriteOk();
             return true;
         }
+        if (replace)
+        {
+            // As Redis: the old value is deleted and the key added anew ("new" is notified).
+            db.Delete(a[1]);
+        }
         int index = db.Set(a[1], value);
         if (ttl != 0)
         {
@@ -146,6 +151,7 @@ internal static class DumpCommands
                 rewrite.Add("ABSTTL"u8);
             }
         }
+        db.Notify(KeyspaceEventTypes.Generic, "restore"u8, a[1]);
         // As Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME otherwise.
         ref var entry = ref db.Table[index];
         if (s.Server.Config.MaxMemoryPolicy.Text.EndsWith("lfu", StringComparison.OrdinalIgnoreCase))

@@ -5,6 +5,7 @@ using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Replication;
 using CacheOperator.Node.Server;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Commands;
 
@@ -343,6 +344,7 @@ internal static class MigrateCommands
                 {
                     var key = a[restores[answered].Position];
                     db.Delete(key);
+                    db.Notify(KeyspaceEventTypes.Generic, "del"u8, key);
                     deleted++;
                     if (deleted == 1)
                     {

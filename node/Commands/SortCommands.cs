@@ -148,10 +148,11 @@ internal static class SortCommands
         if (outputLength > 0)
         {
             s.Db.Set(a[options.StoreArg], result);
+            s.Db.Notify(KeyspaceEventTypes.List, "sortstore"u8, a[options.StoreArg]);
         }
-        else
+        else if (s.Db.Delete(a[options.StoreArg]))
         {
-            s.Db.Delete(a[options.StoreArg]);
+            s.Db.Notify(KeyspaceEventTypes.Generic, "del"u8, a[options.StoreArg]);
         }
         s.Reply.WriteInteger(outputLength);
     }

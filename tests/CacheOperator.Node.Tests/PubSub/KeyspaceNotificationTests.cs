@@ -33,6 +33,8 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
         ["ZADD", "z", "0", "m", "0", "n"], ["ZREMRANGEBYLEX", "z", "[m", "[m"], ["ZREMRANGEBYSCORE", "z", "0", "3"], ["ZPOPMIN", "z"], ["ZPOPMAX", "z", "5"],
         ["ZADD", "z1", "1", "a", "2", "b"], ["ZADD", "z2", "1", "b"], ["ZUNIONSTORE", "zd", "2", "z1", "z2"], ["ZINTERSTORE", "zd", "2", "z1", "z2"], ["ZDIFFSTORE", "zd", "2", "z1", "z1"],
         ["ZDIFFSTORE", "zd", "2", "z1", "z1"], ["ZRANGESTORE", "zd", "z1", "0", "0"], ["ZMPOP", "1", "z1", "MIN"], ["BZPOPMAX", "z1", "0"],
+        ["SETBIT", "bits", "7", "1"], ["SETBIT", "bits", "100", "0"], ["RPUSH", "tosort", "3", "1", "2"], ["SORT", "tosort", "STORE", "sorted"],
+        ["SORT", "nolist", "STORE", "sorted"], ["SORT", "nolist", "STORE", "sorted"],
     ];
 
     [Theory]
@@ -59,6 +61,36 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
         talk.Run(1, "SET", "after", "off");
         talk.Drain(0);
         Assert.True(messages > 20, $"only {messages} notifications");
+    }
+
+    [Fact]
+    public void Restore_notifies_as_redis()
+    {
+        var seen = new List<string>();
+        foreach (var port in new[] { servers.Redis.Port, servers.Node.Port })
+        {
+            using var client = new RespClient(port);
+            using var subscriber = new RespClient(port);
+            client.Call("FLUSHALL");
+            client.Call("SET", "src", "value");
+            var payload = client.Call("DUMP", "src").Bytes!;
+            client.Call("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            subscriber.Call("PSUBSCRIBE", "__key*__:*");
+            byte[] B(string text) => System.Text.Encoding.UTF8.GetBytes(text);
+            Assert.Equal("OK", client.Call(B("RESTORE"), B("dst"), B("0"), payload).Text);
+            Assert.Equal("OK", client.Call(B("RESTORE"), B("dst"), B("0"), payload, B("REPLACE")).Text);
+            client.Call("CONFIG", "SET", "notify-keyspace-events", "");
+            // The marker: a PING answered after every message the RESTOREs caused.
+            subscriber.Send("PING", "end");
+            var messages = new List<string>();
+            for (var frame = subscriber.Read(); frame.Texts is not ["pong", "end"]; frame = subscriber.Read())
+            {
+                messages.Add(string.Join(' ', frame.Texts));
+            }
+            seen.Add(string.Join('\n', messages));
+        }
+        Assert.Equal(seen[0], seen[1]);
+        Assert.Contains("restore", seen[0], StringComparison.Ordinal);
     }
 
     [Fact]
