@@ -8,7 +8,7 @@ namespace CacheOperator.Node.Scripting;
 
 /// <summary>
 /// Redis 7's scriptVerifyClusterState for a command run by redis.call in cluster mode: its keys must be served here,
-/// and, unless the script allows cross-slot keys, in the slot of the keys declared or used before.
+/// and, for a script with a shebang that does not allow cross-slot keys, in the slot of the keys declared or used before.
 /// </summary>
 internal static class ScriptCluster
 {
@@ -28,13 +28,10 @@ internal static class ScriptCluster
             {
                 return "Script attempted to execute a command while the cluster is down";
             }
-            if (error.StartsWith("CROSSSLOT", StringComparison.Ordinal))
-            {
-                return "Script attempted to access keys that do not hash to the same slot";
-            }
             return "Script attempted to access a non local key in a cluster node";
         }
-        if ((flags.Value & ScriptFlag.AllowCrossSlotKeys) != 0)
+        // Scripts without a shebang may use keys of any slot served here, as Redis 7's compatibility mode.
+        if (!flags.Declared || (flags.Value & ScriptFlag.AllowCrossSlotKeys) != 0)
         {
             return null;
         }
