@@ -172,6 +172,11 @@ public static class CommandDispatcher
         server.Propagator.EndCommand(session.Db, args, (spec.Flags & CommandFlags.TransactionControl) == 0, dirty);
         server.Keyspace.NoTouch = false;
         server.Keyspace.ApplyingMaster = false;
+        if (session.Tracking is { } tracking && (spec.Flags & CommandFlags.ReadOnly) != 0)
+        {
+            // Redis's call(): the keys a tracking client read are remembered for its invalidations.
+            server.Tracking.RememberKeys(session, tracking, spec, args);
+        }
         long elapsed = Stopwatch.GetTimestamp() - started;
         if ((spec.Flags & CommandFlags.Write) != 0)
         {

@@ -4,7 +4,7 @@ using CacheOperator.Node.Server;
 namespace CacheOperator.Node.Commands;
 
 /// <summary>The connection family: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and CLIENT.</summary>
-internal static class ConnectionCommands
+internal static partial class ConnectionCommands
 {
     private const CommandFlags Conn = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale;
 
@@ -111,6 +111,7 @@ internal static class ConnectionCommands
             Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "7.2.0",
             Summary = "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Complexity = "O(1)", Syntax = "<ON | OFF>",
         },
+        .. TrackingSubcommands,
         new("client|help", 2, ClientHelp)
         {
             Flags = CommandFlags.Loading | CommandFlags.Stale, Acl = "@slow @connection", Since = "5.0.0", Summary = "Returns helpful text about the different subcommands.", Complexity = "O(1)",
@@ -294,6 +295,7 @@ internal static class ConnectionCommands
         TransactionCommands.DiscardState(s);
         s.Server.Monitors.Remove(s);
         s.Server.PubSub.UnsubscribeAll(s);
+        s.Server.Tracking.Disable(s);
         s.ReplyOff = s.ReplySkip = s.ReplySkipNext = false;
         s.Reply.Muted = false;
         s.NoTouch = false;
@@ -655,6 +657,10 @@ internal static class ConnectionCommands
     }
 
     private static void ClientHelp(Session s, ArgList a) => HelpReply.Write(s, "CLIENT",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -693,6 +699,11 @@ internal static class ConnectionCommands
         "    * LIB-VER: the client lib version.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -727,6 +738,18 @@ internal static class ClientDescription
         {
             flags.Append('b');
         }
+        if (c.Tracking is { } tracking)
+        {
+            flags.Append('t');
+            if (tracking.BrokenRedirect)
+            {
+                flags.Append('R');
+            }
+            if (tracking.Broadcast)
+            {
+                flags.Append('B');
+            }
+        }
         if (c.CloseAfterReply)
         {
             flags.Append('c');
@@ -753,7 +776,7 @@ internal static class ClientDescription
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"id={c.Id} addr={c.RemoteAddress} laddr={c.LocalAddress} fd={c.Fd} name={c.Name} age={(now - c.CreatedMs) / 1000} idle={(now - c.LastInteractionMs) / 1000} "
             + $"flags={flags} db={c.Db.Id} sub={c.Subscriptions?.Channels.Count ?? 0} psub={c.Subscriptions?.Patterns.Count ?? 0} ssub={c.Subscriptions?.ShardChannels.Count ?? 0} multi={c.Multi?.Commands.Count ?? -1} qbuf={c.QueryBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll={c.Outbound.PendingMessages} omem={omem} tot-mem={omem + c.QueryBufferBytes} "
-            + $"events=r cmd={c.LastCommand?.Name ?? "NULL"} user=default redir=-1 resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
+            + $"events=r cmd={c.LastCommand?.Name ?? "NULL"} user=default redir={c.Tracking?.Redirect ?? -1} resp={c.Reply.Protocol} lib-name={c.LibName} lib-ver={c.LibVersion}");
     }
 }
 

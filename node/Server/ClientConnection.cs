@@ -248,10 +248,11 @@ internal sealed class ClientConnection
 
     private void WakeFromPool() => ThreadPool.UnsafeQueueUserWorkItem(static reader => reader.CancelPendingRead(), _reader, preferLocal: false);
 
-    /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait and watched keys.</summary>
+    /// <summary>Drops what the keyspace keeps for this client: a pending blocking wait, watched keys and tracking.</summary>
     private void ForgetKeyState()
     {
-        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null && !Session.WaitsForReplicas && Session.Subscriptions is null)
+        if (Session.Blocked is null && Session.Watcher is null && !Session.IsMonitor && Session.Replica is null && !Session.WaitsForReplicas && Session.Subscriptions is null
+            && Session.Tracking is null)
         {
             return;
         }
@@ -262,6 +263,7 @@ internal sealed class ClientConnection
             _server.Monitors.Remove(Session);
             _server.Blocking.Forget(Session);
             _server.PubSub.UnsubscribeAll(Session);
+            _server.Tracking.Disable(Session);
             if (Session.Watcher is { } watcher)
             {
                 keyspace.Watches.UnwatchAll(watcher);

@@ -28,6 +28,8 @@ public static class CommandRunner
         {
             // Pushes queued since this client last ran go before the replies to its new commands.
             session.Outbound.DrainTo(session.Reply);
+            var tracking = session.Server.Tracking;
+            tracking.BeginTurn();
             while (next < count)
             {
                 RunLocked(session, batch.GetCommand(next++));
@@ -46,6 +48,12 @@ public static class CommandRunner
             if (session.Server.Cluster is { Pending: not Cluster.ClusterTodo.None } cluster)
             {
                 cluster.DoPending();
+            }
+            // As Redis's beforeSleep: the keys the batch changed under BCAST prefixes go out, after the batch's replies.
+            tracking.EndTurn();
+            if (session.Outbound.PendingBytes > 0)
+            {
+                session.Outbound.DrainTo(session.Reply);
             }
         }
         finally
@@ -125,7 +133,21 @@ public static class CommandRunner
     /// <summary>Runs one command; the caller holds the keyspace lock.</summary>
     public static void RunLocked(Session session, ArgList args)
     {
+        var tracking = session.Server.Tracking;
+        if (tracking.ClientCount > 0)
+        {
+            // As Redis's processCommand: the tracking table is brought back under tracking-table-max-keys first.
+            tracking.LimitUsedSlots();
+        }
+        tracking.Current = session;
         CommandDispatcher.Execute(session, args);
+        tracking.Current = null;
+        if (session.Tracking is { CachingGiven: true } clientTracking && session.Multi is null
+            && !(args[0].Length == 6 && Ascii.EqualsIgnoreCase(args[0], "client"u8)))
+        {
+            // CLIENT CACHING lasts for the next command, or the transaction it opens (Redis's resetClient).
+            clientTracking.CachingGiven = false;
+        }
         if (session.Outbound.PendingBytes > 0)
         {
             // A monitor sees its own commands right after their replies.

@@ -2,6 +2,7 @@ using System.Buffers;
 using CacheOperator.Node.Configuration;
 using CacheOperator.Node.PubSub;
 using CacheOperator.Node.Replication;
+using CacheOperator.Node.Server.Tracking;
 using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Server;
@@ -9,9 +10,10 @@ namespace CacheOperator.Node.Server;
 /// <summary>
 /// The server's side of the keyspace observer: a written key may serve blocked clients, a key deleted by
 /// expiry or eviction goes to the change stream as DEL (UNLINK under lazyfree-lazy-expire / -eviction), and
-/// swapped databases may hold what waiting clients want.
+/// swapped databases may hold what waiting clients want; every change, expiry, eviction and flush invalidates what
+/// tracking clients cache.
 /// </summary>
-internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagator, NodeConfig config, PubSubRegistry pubSub) : IKeyspaceObserver
+internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagator, NodeConfig config, PubSubRegistry pubSub, TrackingTable tracking) : IKeyspaceObserver
 {
     private readonly ArrayBufferWriter<byte> _channel = new(128);
 
@@ -48,13 +50,21 @@ internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagato
 
     public void KeyWritten(Database db, ReadOnlySpan<byte> key) => blocking.SignalReady(db, key);
 
-    public void KeyExpired(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyExpire.IsOn);
+    public void KeyModified(Database db, ReadOnlySpan<byte> key) => tracking.Invalidate(key);
 
-    public void KeyEvicted(Database db, ReadOnlySpan<byte> key) => propagator.Deletion(db, key, config.LazyFreeLazyEviction.IsOn);
-
-    public void DatabaseFlushed(Database db)
+    public void KeyExpired(Database db, ReadOnlySpan<byte> key)
     {
+        tracking.Invalidate(key);
+        propagator.Deletion(db, key, config.LazyFreeLazyExpire.IsOn);
     }
+
+    public void KeyEvicted(Database db, ReadOnlySpan<byte> key)
+    {
+        tracking.Invalidate(key);
+        propagator.Deletion(db, key, config.LazyFreeLazyEviction.IsOn);
+    }
+
+    public void DatabaseFlushed(Database db) => tracking.InvalidateAll();
 
     public void DatabasesSwapped(Database a, Database b)
     {

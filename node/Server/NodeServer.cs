@@ -9,6 +9,7 @@ using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Monitoring;
 using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Replication;
+using CacheOperator.Node.Server.Tracking;
 using CacheOperator.Node.Server.Transport;
 using CacheOperator.Node.Storage;
 
@@ -44,7 +45,8 @@ public sealed class NodeServer : IAsyncDisposable
         Propagator = new Propagator(Keyspace);
         Blocking = new BlockingKeys(Keyspace, Propagator);
         Scripts = new Scripting.ScriptEngine(this);
-        Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config, PubSub);
+        Tracking = new TrackingTable(this);
+        Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config, PubSub, Tracking);
         Keyspace.NotifyKeyspaceEvents = config.NotifyKeyspaceEventFlags;
         config.NotifyKeyspaceEventFlagsChanged += flags => Keyspace.NotifyKeyspaceEvents = flags;
         Commands = new CommandTable();
@@ -128,6 +130,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>Clients blocked on keys (BLPOP and friends) and the keys ready to serve them.</summary>
     public BlockingKeys Blocking { get; }
+
+    /// <summary>Client-side caching: tracked keys, BCAST prefixes and invalidations (CLIENT TRACKING).</summary>
+    public TrackingTable Tracking { get; }
 
     /// <summary>CLIENT PAUSE / UNPAUSE.</summary>
     public ClientPause Pause { get; }

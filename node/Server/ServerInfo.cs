@@ -200,7 +200,7 @@ public static class ServerInfo
         f.Add("client_recent_max_input_buffer", 0);
         f.Add("client_recent_max_output_buffer", 0);
         f.Add("blocked_clients", server.Clients.Count(c => c.IsBlocked));
-        f.Add("tracking_clients", 0);
+        f.Add("tracking_clients", server.Tracking.ClientCount);
         f.Add("clients_in_timeout_table", 0);
     }
 
@@ -312,6 +312,9 @@ public static class ServerInfo
         f.Add("pubsub_patterns", server.PubSub.PatternCount);
         f.Add("pubsubshard_channels", server.PubSub.ShardChannelCount);
         f.Add("total_forks", 0);
+        f.Add("tracking_total_keys", server.Tracking.KeyCount);
+        f.Add("tracking_total_items", server.Tracking.ItemCount);
+        f.Add("tracking_total_prefixes", server.Tracking.PrefixCount);
         f.Add("unexpected_error_replies", 0);
         f.Add("total_error_replies", stats.TotalErrorReplies);
     }

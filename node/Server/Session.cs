@@ -25,6 +25,9 @@ public sealed class Session
     /// <summary>What the server sends this client besides its command replies (pushes, monitor lines, a blocked command's answer).</summary>
     public OutboundQueue Outbound { get; }
 
+    /// <summary>CLIENT TRACKING state while tracking is on, else null (set through <see cref="Tracking.TrackingTable"/>).</summary>
+    public Tracking.ClientTracking? Tracking { get; internal set; }
+
     /// <summary>In MONITOR mode (set through <see cref="MonitorFeed"/>).</summary>
     public bool IsMonitor { get; internal set; }
 

@@ -149,6 +149,7 @@ public sealed class Database(Keyspace keyspace, int id)
     {
         keyspace.Changes++;
         keyspace.Watches.Touch(this, key);
+        keyspace.Observer?.KeyModified(this, key);
     }
 
     /// <summary>
