@@ -248,6 +248,8 @@ internal static class KeyCommands
             s.Reply.WriteInteger(0);
             return;
         }
+        // Redis signals the old name before the new one: invalidations for tracking clients go out in that order.
+        db.SignalModified(a[1]);
         if (target < 0)
         {
             target = db.Add(a.Detach(2), table[source].Value!);
