@@ -331,17 +331,22 @@ public sealed class TrackingTable
             target = redirect;
             redirected = true;
         }
-        var writer = target.Outbound.Writer;
+        ReplyWriter writer;
+        // Only the tracking client's own invalidations wait for its reply (Redis's tracking_pending_keys): a redirection
+        // target running the command that caused them gets them at once, ahead of its reply, as in Redis.
+        bool direct = target == Current && client != Current;
+        bool viaPubSub = false;
         if (target.Reply.Protocol > 2)
         {
+            writer = direct ? target.Reply : target.Outbound.Writer;
             writer.WritePushHeader(2);
             writer.WriteBulk("invalidate"u8);
         }
         else if (redirected && target.IsPubSub)
         {
-            writer.WriteArrayHeader(3);
-            writer.WriteBulk("message"u8);
-            writer.WriteBulk(Channel);
+            // RESP2: a "message" of __redis__:invalidate to the subscriber, whatever channels it subscribes to (as Redis).
+            writer = _server.PubSub.BeginMessage(target, Channel);
+            viaPubSub = true;
         }
         else
         {
@@ -370,7 +375,14 @@ public sealed class TrackingTable
                 }
                 break;
         }
-        target.Outbound.Send();
+        if (viaPubSub)
+        {
+            _server.PubSub.EndMessage(target);
+        }
+        else if (!direct)
+        {
+            target.Outbound.Send();
+        }
     }
 
     private enum KeyPayload

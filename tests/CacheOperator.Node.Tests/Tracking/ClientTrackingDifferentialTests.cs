@@ -10,9 +10,10 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
 {
     private static (int Client, string[] Command) S(int client, params string[] command) => (client, command);
 
-    /// <summary>Runs the steps on both servers and compares the transcripts step by step.</summary>
-    private void AssertSame(int[] protocols, params (int Client, string[] Command)[] steps)
+    /// <summary>Runs the steps on both servers, compares the transcripts step by step and returns redis-server's.</summary>
+    private string AssertSame(int[] protocols, params (int Client, string[] Command)[] steps)
     {
+        var transcript = new System.Text.StringBuilder();
         using var redis = new TrackingScript(servers.Redis.Port, protocols);
         using var node = new TrackingScript(servers.Node.Port, protocols);
         foreach (var (client, command) in steps)
@@ -29,6 +30,7 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             string expected = redis.Step(client, command);
             string actual = node.Step(client, command);
             Assert.Equal(expected, actual);
+            transcript.Append(expected);
         }
         for (int i = 0; i < protocols.Length; i++)
         {
@@ -37,6 +39,7 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
                 Assert.Equal(redis.Drain(i), node.Drain(i));
             }
         }
+        return transcript.ToString();
     }
 
     private static void WaitGone(int port, long id)
@@ -49,7 +52,7 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
     [Fact]
     public void Errors_and_trackinginfo_match_redis()
     {
-        AssertSame([3, 2],
+        string transcript = AssertSame([3, 2],
             S(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "ab"),
             S(0, "CLIENT", "TRACKING", "ON", "OPTIN", "OPTOUT"),
             S(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "0"),
@@ -89,12 +92,13 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             S(1, "CLIENT", "TRACKING", "ON", "OPTIN"),
             S(1, "CLIENT", "CACHING", "YES"),
             S(1, "CLIENT", "TRACKINGINFO"));
+        Assert.Contains("caching-yes", transcript, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Default_mode_invalidates_what_was_read_once()
     {
-        AssertSame([3, 3],
+        string transcript = AssertSame([3, 3],
             S(0, "CLIENT", "TRACKING", "ON"),
             S(0, "GET", "k"),
             S(1, "SET", "k", "v"),
@@ -138,12 +142,13 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             S(0, "FLUSHALL"),
             S(1, "SET", "w", "1"),
             S(0, "PING"));
+        Assert.Contains("0 <- >2\\r\\n$10\\r\\ninvalidate\\r\\n_", transcript, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Noloop_skips_the_clients_own_changes()
     {
-        AssertSame([3, 3],
+        string transcript = AssertSame([3, 3],
             S(0, "CLIENT", "TRACKING", "ON", "NOLOOP"),
             S(0, "GET", "n"),
             S(0, "SET", "n", "1"),
@@ -155,12 +160,13 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             S(1, "SET", "b", "1"),
             S(0, "FLUSHALL"),
             S(0, "CLIENT", "TRACKINGINFO"));
+        Assert.Contains("invalidate\\r\\n*1\\r\\n$1\\r\\nn", transcript, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Bcast_with_prefixes_sends_the_changed_keys_per_prefix()
     {
-        AssertSame([3, 3, 3],
+        string transcript = AssertSame([3, 3, 3],
             S(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "b:", "PREFIX", "a:"),
             S(1, "CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP"),
             S(2, "MSET", "a:1", "x", "b:1", "y", "c:1", "z", "a:0", "w"),
@@ -183,12 +189,13 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             S(2, "SET", "a:8", "1"),
             S(2, "SET", "a:7", "1"),
             S(2, "EXEC"));
+        Assert.Contains("*2\\r\\n$3\\r\\na:0\\r\\n$3\\r\\na:1", transcript, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Optin_and_optout_follow_client_caching()
     {
-        AssertSame([3, 3, 3],
+        string transcript = AssertSame([3, 3, 3],
             S(0, "CLIENT", "TRACKING", "ON", "OPTIN"),
             S(1, "CLIENT", "TRACKING", "ON", "OPTOUT"),
             S(0, "GET", "a"),
@@ -218,12 +225,13 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             S(1, "CLIENT", "CACHING", "YES"),
             S(0, "CLIENT", "TRACKING", "ON", "OPTOUT"),
             S(0, "CLIENT", "TRACKING", "ON", "OPTIN", "NOLOOP"));
+        Assert.Contains("caching-no", transcript, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Redirect_sends_to_the_other_client_and_reports_it_broken()
     {
-        AssertSame([2, 3, 2, 3, 3],
+        string transcript = AssertSame([2, 3, 2, 3, 3],
             S(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "{id1}"),
             S(0, "CLIENT", "GETREDIR"),
             S(0, "CLIENT", "TRACKINGINFO"),
@@ -250,5 +258,35 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
             S(3, "CLIENT", "TRACKINGINFO"),
             S(3, "GET", "k"),
             S(2, "SET", "k", "4"));
+        Assert.Contains("tracking-redir-broken", transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resp2_redirect_goes_to_the_subscriber_as_invalidate_channel_messages()
+    {
+        string transcript = AssertSame([2, 2, 2, 2, 2],
+            S(1, "SUBSCRIBE", "__redis__:invalidate"),
+            S(3, "SUBSCRIBE", "unrelated"),
+            S(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "{id1}"),
+            S(0, "GET", "k"),
+            S(0, "MGET", "a", "b"),
+            S(2, "MSET", "k", "1", "a", "2"),
+            S(0, "SET", "b", "own"),
+            S(0, "GET", "k"),
+            S(2, "FLUSHALL"),
+            S(4, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:", "REDIRECT", "{id1}"),
+            S(2, "MSET", "user:1", "x", "user:2", "y", "other", "z"),
+            S(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "{id3}"),
+            S(0, "GET", "q"),
+            S(2, "SET", "q", "1"),
+            S(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "{id2}"),
+            S(0, "GET", "q"),
+            S(2, "SET", "q", "2"),
+            S(1, "UNSUBSCRIBE"),
+            S(0, "GET", "q"),
+            S(4, "SET", "user:3", "1"),
+            S(2, "SET", "q", "3"));
+        Assert.Contains("1 <- *3\\r\\n$7\\r\\nmessage\\r\\n$20\\r\\n__redis__:invalidate\\r\\n*2", transcript, StringComparison.Ordinal);
+        Assert.Contains("3 <- *3\\r\\n$7\\r\\nmessage", transcript, StringComparison.Ordinal);
     }
 }
