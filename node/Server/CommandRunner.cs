@@ -138,6 +138,11 @@ public static class CommandRunner
         {
             // As Redis's processCommand: the tracking table is brought back under tracking-table-max-keys first.
             tracking.LimitUsedSlots();
+            if (session.Outbound.PendingBytes > 0)
+            {
+                // Not yet running its command: this client's own invalidations go ahead of the reply, as in Redis.
+                session.Outbound.DrainTo(session.Reply);
+            }
         }
         tracking.Current = session;
         CommandDispatcher.Execute(session, args);
