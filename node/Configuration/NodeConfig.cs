@@ -53,8 +53,7 @@ public sealed class NodeConfig
             .WithRule(v => v == "no" ? null : "the append-only file is not supported yet"));
         EnableDebugCommand = Add(new Directive("enable-debug-command", DirectiveKind.Enum, "no", false, "Allow DEBUG: yes, no, or local (loopback clients only).") { Choices = ["no", "yes", "local"] });
         MaxMemorySamples = Add(new Directive("maxmemory-samples", DirectiveKind.Integer, "5", true, "Keys sampled per database for each LRU/LFU/TTL eviction (more: closer to exact, slower).") { Min = 1, Max = int.MaxValue });
-        TrackingTableMaxKeys = Add(new Directive("tracking-table-max-keys", DirectiveKind.Integer, "1000000", true,
-            "Keys the client-side caching table tracks at most; over it random keys are invalidated (0: no limit).") { Min = 0 });
+        TrackingTableMaxKeys = Add(new Directive("tracking-table-max-keys", DirectiveKind.Integer, "1000000", true, "Keys the client-side caching table tracks at most (0: no limit).") { Min = 0 });
         LfuLogFactor = Add(new Directive("lfu-log-factor", DirectiveKind.Integer, "10", true, "How many accesses it takes to raise a key's LFU counter (logarithmic).") { Min = 0, Max = int.MaxValue });
         LfuDecayTime = Add(new Directive("lfu-decay-time", DirectiveKind.Integer, "1", true, "Minutes after which an idle key's LFU counter drops by one (0: never).") { Min = 0, Max = int.MaxValue });
         MetricsPort = Add(new Directive("metrics-port", DirectiveKind.Integer, "9121", false, "Port of the HTTP endpoint with /metrics (Prometheus), /healthz and /readyz (0: off).") { Min = 0, Max = 65535 });
