@@ -150,6 +150,15 @@ public static class CommandDispatcher
         {
             BeforeWrite(session, spec, args);
         }
+        var tracker = server.Tracking;
+        var outerCommand = tracker.CallerCommand;
+        var outerArgs = tracker.CallerArgs;
+        if (tracker.ClientCount > 0 && (tracker.Current is null || tracker.Current == session))
+        {
+            // What a script run by this command reads is tracked under this command's keys (Redis 7.0's caller->argv).
+            tracker.CallerCommand = spec;
+            tracker.CallerArgs = args;
+        }
         long dirty = server.Propagator.BeginCommand();
         var pubSub = server.PubSub;
         var outerClient = pubSub.CurrentClient;
@@ -172,11 +181,16 @@ public static class CommandDispatcher
         server.Propagator.EndCommand(session.Db, args, (spec.Flags & CommandFlags.TransactionControl) == 0, dirty);
         server.Keyspace.NoTouch = false;
         server.Keyspace.ApplyingMaster = false;
-        if (session.Tracking is { } tracking && (spec.Flags & CommandFlags.ReadOnly) != 0)
+        if ((spec.Flags & CommandFlags.ReadOnly) != 0 && (server.Tracking.Current ?? session) is { Tracking: { } tracking } reader
+            && spec.Name is not ("eval_ro" or "evalsha_ro" or "fcall_ro"))
         {
-            // Redis's call(): the keys a tracking client read are remembered for its invalidations.
-            server.Tracking.RememberKeys(session, tracking, spec, args);
+            // Redis 7.0's call(): after a read-only command, the keys of the tracking client's command are remembered for its
+            // invalidations; inside a script that is the script command's (its declared keys), not the script's own call.
+            bool inScript = reader != session && server.Tracking.CallerCommand is not null;
+            server.Tracking.RememberKeys(reader, tracking, inScript ? server.Tracking.CallerCommand! : spec, inScript ? server.Tracking.CallerArgs : args);
         }
+        tracker.CallerCommand = outerCommand;
+        tracker.CallerArgs = outerArgs;
         long elapsed = Stopwatch.GetTimestamp() - started;
         if ((spec.Flags & CommandFlags.Write) != 0)
         {

@@ -46,6 +46,12 @@ public sealed class TrackingTable
     /// <summary>The client whose command is running (Redis's server.current_client): NOLOOP leaves it out.</summary>
     internal Session? Current { get; set; }
 
+    /// <summary>The command <see cref="Current"/> runs while tracking is in use: a script's reads are tracked under its keys.</summary>
+    internal CommandSpec? CallerCommand { get; set; }
+
+    /// <summary>The arguments of <see cref="CallerCommand"/>.</summary>
+    internal ArgList CallerArgs { get; set; }
+
     /// <summary>Redis's enableTracking: turns tracking on (again) with these options; the caller validated them.</summary>
     public void Enable(Session session, long redirect, bool broadcast, bool optIn, bool optOut, bool noLoop, List<byte[]> prefixes)
     {

@@ -289,4 +289,30 @@ public sealed class ClientTrackingDifferentialTests(RedisAndNode servers) : ICla
         Assert.Contains("1 <- *3\\r\\n$7\\r\\nmessage\\r\\n$20\\r\\n__redis__:invalidate\\r\\n*2", transcript, StringComparison.Ordinal);
         Assert.Contains("3 <- *3\\r\\n$7\\r\\nmessage", transcript, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Keys_a_script_reads_are_tracked_for_the_caller()
+    {
+        string transcript = AssertSame([3, 3],
+            S(0, "CLIENT", "TRACKING", "ON"),
+            S(0, "EVAL", "return redis.call('get', KEYS[1])", "1", "s1"),
+            S(0, "EVAL_RO", "return redis.call('exists', 's2')", "1", "s3"),
+            S(0, "EVAL", "redis.call('set', KEYS[1], 'x') return redis.call('get', KEYS[2])", "2", "own", "s4"),
+            S(1, "MSET", "s1", "1", "s2", "2", "s3", "3", "s4", "4"),
+            S(0, "EVAL_RO", "return redis.call('get', 'u1')", "0"),
+            S(0, "EVAL_RO", "return redis.call('get', KEYS[1])", "1", "u2"),
+            S(0, "EVAL", "return redis.call('exists', 'u3')", "0"),
+            S(0, "EVAL", "return 1", "1", "u5"),
+            S(0, "EVAL_RO", "return 1", "1", "u6"),
+            S(0, "MULTI"),
+            S(0, "EVAL", "return redis.call('get', KEYS[1])", "1", "u7"),
+            S(0, "GET", "u8"),
+            S(0, "EXEC"),
+            S(1, "MSET", "u1", "1", "u2", "2", "u3", "3", "u5", "5", "u6", "6", "u7", "7", "u8", "8"),
+            S(0, "CLIENT", "TRACKING", "ON", "NOLOOP"),
+            S(0, "EVAL", "return redis.call('get', KEYS[1])", "1", "s5"),
+            S(0, "EVAL", "return redis.call('set', KEYS[1], 'mine')", "1", "s5"),
+            S(1, "SET", "s5", "theirs"));
+        Assert.Contains("$2\\r\\ns4", transcript, StringComparison.Ordinal);
+    }
 }
