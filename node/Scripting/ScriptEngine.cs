@@ -46,6 +46,9 @@ public sealed unsafe class ScriptEngine
     /// <summary>The scripts SCRIPT LOAD or EVAL compiled, by lower-case SHA1.</summary>
     public int Count => _scripts.Count;
 
+    /// <summary>Bytes of the cached scripts' bodies with their entries (INFO used_memory_scripts_eval).</summary>
+    public long BodyBytes { get; private set; }
+
     /// <summary>Bytes the interpreter holds (INFO used_memory_lua).</summary>
     public long MemoryBytes => _lua == 0 ? 32 * 1024 : Lua51.Gc(_lua, Lua51.GcCount, 0) * 1024L;
 
@@ -101,6 +104,7 @@ public sealed unsafe class ScriptEngine
     public void Flush()
     {
         _scripts.Clear();
+        BodyBytes = 0;
         if (_lua != 0)
         {
             Lua51.Close(_lua);
@@ -139,6 +143,7 @@ public sealed unsafe class ScriptEngine
         }
         Lua51.RawSetField(l, Lua51.RegistryIndex, "f_" + sha);
         _scripts[sha] = new ScriptBody(body.ToArray(), flags);
+        BodyBytes += body.Length + 104;
         return sha;
     }
 

@@ -231,6 +231,23 @@ public static class ServerInfo
         f.Add("used_memory_dataset_perc", Percent(dataset, used));
         f.Add("total_system_memory", system);
         f.Add("total_system_memory_human", HumanBytes(system));
+        // Redis 7.0's scripting fields: the Lua interpreter's heap and the bodies of the cached scripts; no functions yet.
+        var scripts = server.Scripts;
+        long lua = scripts.MemoryBytes;
+        long functionsVm = 32 * 1024;
+        f.Add("used_memory_lua", lua);
+        f.Add("used_memory_vm_eval", lua);
+        f.Add("used_memory_lua_human", HumanBytes(lua));
+        f.Add("used_memory_scripts_eval", scripts.BodyBytes);
+        f.Add("number_of_cached_scripts", scripts.Count);
+        f.Add("number_of_functions", 0);
+        f.Add("number_of_libraries", 0);
+        f.Add("used_memory_vm_functions", functionsVm);
+        f.Add("used_memory_vm_total", lua + functionsVm);
+        f.Add("used_memory_vm_total_human", HumanBytes(lua + functionsVm));
+        f.Add("used_memory_functions", 184);
+        f.Add("used_memory_scripts", scripts.BodyBytes + 184);
+        f.Add("used_memory_scripts_human", HumanBytes(scripts.BodyBytes + 184));
         f.Add("maxmemory", maxMemory);
         f.Add("maxmemory_human", HumanBytes(maxMemory));
         f.Add("maxmemory_policy", server.Config.MaxMemoryPolicy.Text);

@@ -264,5 +264,11 @@ public class ScriptDifferentialTests(RedisAndNode servers) : IClassFixture<Redis
             ["SCRIPT", "FLUSH"],
             ["SCRIPT", "EXISTS", sha],
             ["EVALSHA", sha, "0"]);
+        using var node = servers.Node.Client();
+        node.Call("SCRIPT", "FLUSH");
+        node.Call("SCRIPT", "LOAD", "return 1");
+        var memory = node.Call("INFO", "memory").Text!;
+        Assert.Contains("number_of_cached_scripts:1\r\n", memory, StringComparison.Ordinal);
+        Assert.Contains("used_memory_lua:", memory, StringComparison.Ordinal);
     }
 }
