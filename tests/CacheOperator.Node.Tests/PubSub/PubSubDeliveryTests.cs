@@ -9,7 +9,8 @@ namespace CacheOperator.Node.Tests.PubSub;
 /// Delivery on the node itself: many subscribers and patterns in both protocols get every message in order, a
 /// subscriber that never reads is closed at the pubsub output limit while the others miss nothing, subscriptions
 /// leave with their connection, introspection counts follow, a replica's subscribers get the master's messages, and
-/// StackExchange.Redis subscribes as it does against Redis.
+/// StackExchange.Redis and redis-py (its PubSub, with keyspace notifications; the same script against redis-server as
+/// the reference) subscribe as they do against Redis.
 /// </summary>
 public sealed class PubSubDeliveryTests
 {
@@ -171,6 +172,31 @@ public sealed class PubSubDeliveryTests
         using var publisher = master.Client();
         Assert.Equal(0, publisher.Call("PUBLISH", "from-master", "hello").Integer);
         Assert.Equal(new[] { "message", "from-master", "hello" }, subscriber.Read().Texts);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Redis_py_subscribes_and_receives_messages_and_keyspace_notifications(bool againstRedis)
+    {
+        using var redis = againstRedis ? RedisServerProcess.Start() : null;
+        await using var node = againstRedis ? null : TestNode.Start();
+        int port = redis?.Port ?? node!.Port;
+        string script = Path.Combine(RepoPaths.Root, "tests", "clients", "pubsub_redis_py.py");
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(script);
+        info.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the client script did not finish");
+        Assert.True(process.ExitCode == 0, $"pubsub_redis_py.py failed: {await output}{await error}");
+        Assert.Equal("ok 201", (await output).Trim());
     }
 
     [Theory]
