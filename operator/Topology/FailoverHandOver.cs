@@ -14,9 +14,6 @@ public sealed class FailoverHandOver(NodeConnectionSettings? settings = null, Ti
     private readonly NodeConnectionSettings _settings = settings ?? NodeConnectionSettings.Default;
     private readonly TopologyObserver _observer = new(settings);
 
-    /// <summary>How long the old master must answer no MOVED before it is handed back for a restart.</summary>
-    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(1);
-
     /// <summary>The longest wait for clients to leave the old master.</summary>
     public static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(15);
 
@@ -84,41 +81,20 @@ public sealed class FailoverHandOver(NodeConnectionSettings? settings = null, Ti
         }
     }
 
-    /// <summary>
-    /// Waits until clients have left the old master: until it has answered no MOVED for <see cref="QuietPeriod"/> (at most
-    /// <see cref="DrainLimit"/>). A client learns the new master one slot at a time, from MOVED, and a write it sends
-    /// to the old master just as that restarts would fail with the connection.
-    /// </summary>
-    private async Task DrainAsync(RespConnection oldMaster, CancellationToken cancellationToken)
+    /// <summary>Waits until clients have left the old master (<see cref="RedirectionQuiet"/>), at most <see cref="DrainLimit"/>.</summary>
+    private static async Task DrainAsync(RespConnection oldMaster, CancellationToken cancellationToken)
     {
+        var quiet = new RedirectionQuiet();
         var watch = Stopwatch.StartNew();
-        var quietSince = watch.Elapsed;
-        long? last = null;
         while (watch.Elapsed < DrainLimit)
         {
-            var reply = await oldMaster.ExecuteAsync(["INFO", "errorstats"], cancellationToken).ConfigureAwait(false);
-            var moved = reply.IsError ? 0 : MovedCount(reply.AsString() ?? "");
-            if (moved != last)
-            {
-                last = moved;
-                quietSince = watch.Elapsed;
-            }
-            else if (watch.Elapsed - quietSince >= QuietPeriod)
+            var moved = await RedirectionQuiet.ReadMovedAsync(oldMaster, cancellationToken).ConfigureAwait(false);
+            if (quiet.Observe(moved, TimeProvider.System.GetUtcNow()))
             {
                 return;
             }
             await Task.Delay(Poll * 50, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>errorstat_MOVED:count=N of INFO errorstats (0 when absent).</summary>
-    internal static long MovedCount(string info)
-    {
-        var fields = ReplicationInfo.InfoFields(info);
-        return fields.TryGetValue("errorstat_MOVED", out var value) && value.StartsWith("count=", StringComparison.Ordinal)
-            && long.TryParse(value.AsSpan(6).ToString().Split(',')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
-            ? count
-            : 0;
     }
 
     private static async Task<string?> RoleAsync(RespConnection connection, CancellationToken cancellationToken)

@@ -21,8 +21,8 @@ public sealed class TopologyManager : ITopologyManager
     private readonly Dictionary<string, (SlotMigrationFailure Failure, DateTimeOffset At, int Attempts)> _migrationFailures = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
 
-    // Per member of a drained shard: its MOVED count (INFO errorstats) and since when it has not changed.
-    private readonly Dictionary<string, (long Moved, DateTimeOffset Since)> _redirecting = new(StringComparer.Ordinal);
+    // Per member of a drained shard: whether its clients have left it.
+    private readonly Dictionary<string, RedirectionQuiet> _redirecting = new(StringComparer.Ordinal);
     private readonly NodeConnectionSettings _settings;
 
     /// <summary>A manager with <paramref name="settings"/> for its connections and <paramref name="failoverGrace"/> (default 10 s) before forcing failovers.</summary>
@@ -72,9 +72,8 @@ public sealed class TopologyManager : ITopologyManager
     }
 
     /// <summary>
-    /// The drained shards whose nodes clients have left: each answered no MOVED for <see cref="FailoverHandOver.QuietPeriod"/>.
-    /// A client learns a slot's new owner from MOVED, one slot at a time; a write it still sends to a drained node as that
-    /// node stops would fail with the connection, so a shard is reported drained (and deleted) only once it is quiet.
+    /// The drained shards whose nodes clients have left (<see cref="RedirectionQuiet"/>, observed across reconciles): a
+    /// shard is reported drained, and deleted, only once every node of it is quiet.
     /// </summary>
     private async Task<IReadOnlyList<int>> QuietShardsAsync(IReadOnlyList<int> drained, DesiredTopology desired, CancellationToken cancellationToken)
     {
@@ -96,26 +95,20 @@ public sealed class TopologyManager : ITopologyManager
                 try
                 {
                     await using var connection = await _settings.ConnectAsync(member, desired.Password, cancellationToken).ConfigureAwait(false);
-                    var reply = await connection.ExecuteAsync(["INFO", "errorstats"], cancellationToken).ConfigureAwait(false);
-                    moved = reply.IsError ? 0 : FailoverHandOver.MovedCount(reply.AsString() ?? "");
+                    moved = await RedirectionQuiet.ReadMovedAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
                 {
                     continue; // Not answering: no client is served by it either.
                 }
                 var key = $"{member.Name}@{member.Host}:{member.Port}";
-                var now = _time.GetUtcNow();
                 lock (_sync)
                 {
-                    if (!_redirecting.TryGetValue(key, out var seen) || seen.Moved != moved)
+                    if (!_redirecting.TryGetValue(key, out var redirection))
                     {
-                        _redirecting[key] = (moved, now);
-                        still = true;
+                        _redirecting[key] = redirection = new RedirectionQuiet();
                     }
-                    else if (now - seen.Since < FailoverHandOver.QuietPeriod)
-                    {
-                        still = true;
-                    }
+                    still |= !redirection.Observe(moved, _time.GetUtcNow());
                 }
             }
             if (!still)

@@ -9,7 +9,8 @@ namespace CacheOperator.Operator.Tests;
 /// A cluster client that writes without pause and logs every write the cluster acknowledged and every error it saw.
 /// Each key belongs to one worker that writes it in sequence, so a key's last acknowledged value is well defined;
 /// a write that failed may or may not have landed, so a key may also hold a value written after its last ack.
-/// Redirections (MOVED, ASK) are followed by the client and are not errors.
+/// Redirections (MOVED, ASK) are followed by the client and are not errors; nor is a redirection the client could not
+/// follow yet because it had no connection to the new owner (counted in <see cref="UnfollowedRedirections"/>, retried).
 /// </summary>
 internal sealed class AcknowledgedWriter : IAsyncDisposable
 {
@@ -17,19 +18,32 @@ internal sealed class AcknowledgedWriter : IAsyncDisposable
     private readonly long[] _acked;
     private readonly long[] _attempted;
     private readonly ConcurrentQueue<string> _errors = new();
+    private readonly ConcurrentQueue<string> _connectionEvents = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _workers = [];
     private long _writes;
+    private long _unfollowedRedirections;
 
     private AcknowledgedWriter(ConnectionMultiplexer redis, int keys)
     {
         _redis = redis;
+        // What the client saw of its connections, to explain an error.
+        redis.ConnectionFailed += (_, e) => _connectionEvents.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} failed {e.EndPoint} {e.ConnectionType} {e.FailureType}: {e.Exception?.Message}");
+        redis.ConnectionRestored += (_, e) => _connectionEvents.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} restored {e.EndPoint} {e.ConnectionType}");
+        redis.InternalError += (_, e) => _connectionEvents.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} internal error {e.EndPoint} {e.Origin}: {e.Exception.Message}");
         _acked = new long[keys];
         _attempted = new long[keys];
     }
 
     /// <summary>Acknowledged writes so far.</summary>
     public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>
+    /// Writes answered MOVED or ASK that the client failed instead of resending because it was not connected to the new
+    /// owner yet: StackExchange.Redis words this "Endpoint ... serving hashslot ... is not reachable at this point of time"
+    /// and raises it only from its MOVED/ASK handler. The server refused the write, so it did not land; the writer retries.
+    /// </summary>
+    public long UnfollowedRedirections => Interlocked.Read(ref _unfollowedRedirections);
 
     /// <summary>Every error a write got, with the key and when.</summary>
     public IReadOnlyCollection<string> Errors => _errors.ToArray();
@@ -77,13 +91,25 @@ internal sealed class AcknowledgedWriter : IAsyncDisposable
                     Volatile.Write(ref _acked[i], sequence);
                     Interlocked.Increment(ref _writes);
                 }
+                catch (RedisConnectionException e) when (e.Message.Contains(" serving hashslot ", StringComparison.Ordinal) && e.Message.Contains(" is not reachable at this point of time", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref _unfollowedRedirections);
+                    await Task.Delay(50);
+                }
                 catch (Exception e) when (e is RedisException or TimeoutException)
                 {
-                    _errors.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {Key(i)}: {e.GetType().Name}: {e.Message}");
+                    _errors.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {Key(i)}: {e.GetType().Name}: {e.Message}{(e.InnerException is { } inner ? $" (inner {inner.GetType().Name}: {inner.Message})" : "")}");
                     await Task.Delay(50);
                 }
             }
         }
+    }
+
+    /// <summary>Fails with every error the writer saw and the client's connection events when there was any error.</summary>
+    public void AssertNoErrors(string context = "")
+    {
+        var errors = Errors;
+        Assert.True(errors.Count == 0, $"the writer saw {errors.Count} failed writes:\n{string.Join("\n", errors.Take(10))}\nconnection events:\n{string.Join("\n", _connectionEvents.Take(50))}\n{context}");
     }
 
     /// <summary>Waits until <paramref name="more"/> further writes were acknowledged (the cluster serves writes).</summary>

@@ -46,7 +46,7 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
 
             await writer.WaitForWritesAsync(1000, Deadline);
             await writer.StopAsync();
-            Assert.True(writer.Errors.Count == 0, $"the writer saw {writer.Errors.Count} failed writes: {string.Join("\n", writer.Errors.Take(10))}\nlocal up:\n{up.Output}\n{NodeLogs(up)}");
+            writer.AssertNoErrors($"local up:\n{up.Output}\n{LocalTestSupport.NodeLogExcerpts(up)}");
             Assert.Empty(await writer.FindLostWritesAsync(ports));
         }
 
@@ -70,12 +70,6 @@ public partial class LocalRollingUpgradeTests(ITestOutputHelper log)
     }
 
     /// <summary>The cluster-state and failover lines of every node's log, for a failure message.</summary>
-    private static string NodeLogs(LocalUpProcess up) => string.Join("\n", LocalState.Read(up.StateDirectory)!.Members.SelectMany(m =>
-        File.ReadLines(Path.Combine(up.StateDirectory, m.Name, "node.log"))
-            .Where(l => l.Contains("state changed", StringComparison.OrdinalIgnoreCase) || l.Contains("failover", StringComparison.OrdinalIgnoreCase)
-                || l.Contains("Configuration change", StringComparison.Ordinal) || l.Contains("FAIL", StringComparison.Ordinal))
-            .Select(l => $"{m.Name}: {l}")));
-
     private static async Task<string?> ConfigGetAsync(int port, string directive)
     {
         try

@@ -83,6 +83,17 @@ internal static class LocalTestSupport
     }
 
     /// <summary>The operator's dll as built beside the tests.</summary>
+    /// <summary>The lines of every member's node log about state changes, failovers and configuration, to explain a failure.</summary>
+    public static string NodeLogExcerpts(LocalUpProcess up) => string.Join("\n", LocalState.Read(up.StateDirectory)?.Members.SelectMany(m =>
+    {
+        var log = Path.Combine(up.StateDirectory, m.Name, "node.log");
+        return !File.Exists(log) ? [] : File.ReadLines(log)
+            .Where(l => l.Contains("state changed", StringComparison.OrdinalIgnoreCase) || l.Contains("failover", StringComparison.OrdinalIgnoreCase)
+                || l.Contains("Configuration change", StringComparison.Ordinal) || l.Contains("FAIL", StringComparison.Ordinal)
+                || l.Contains("closed", StringComparison.OrdinalIgnoreCase) || l.Contains("error", StringComparison.OrdinalIgnoreCase))
+            .Select(l => $"{m.Name}: {l}");
+    }) ?? []);
+
     public static string OperatorDll => Path.Combine(AppContext.BaseDirectory, "cache-operator.dll");
 
     public static string TempDirectory() => Directory.CreateTempSubdirectory("cache-local-").FullName;

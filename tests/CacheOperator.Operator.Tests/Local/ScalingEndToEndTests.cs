@@ -73,7 +73,7 @@ public class ScalingEndToEndTests(ITestOutputHelper log)
     {
         await writer.WaitForWritesAsync(2000, Deadline);
         await writer.StopAsync();
-        Assert.Empty(writer.Errors);
+        writer.AssertNoErrors($"local up:\n{up.Output}\n{LocalTestSupport.NodeLogExcerpts(up)}");
         Assert.Empty(await writer.FindLostWritesAsync(Ports(up)));
         await AssertFillerKeysAsync(Ports(up));
         await LocalTestSupport.AssertClusterCheckCleanAsync(Ports(up)[0], "redis-cli --cluster check clean");
