@@ -25,5 +25,5 @@ if ((${#missing[@]})); then
   ($sudo systemctl disable --now prometheus 2>/dev/null || $sudo service prometheus stop 2>/dev/null || true) >/dev/null
 fi
 bash "$(dirname "$0")/install-helm.sh" >/dev/null
-# ioredis and node-redis, pinned by tests/clients/package-lock.json.
-{ [ -d "$(dirname "$0")/../tests/clients/node_modules/ioredis" ] && [ -d "$(dirname "$0")/../tests/clients/node_modules/redis" ]; } || npm ci --prefix "$(dirname "$0")/../tests/clients" --no-audit --no-fund >/dev/null
+# ioredis, node-redis and bee-queue, pinned by tests/clients/package-lock.json.
+{ [ -d "$(dirname "$0")/../tests/clients/node_modules/ioredis" ] && [ -d "$(dirname "$0")/../tests/clients/node_modules/redis" ] && [ -d "$(dirname "$0")/../tests/clients/node_modules/bee-queue" ]; } || npm ci --prefix "$(dirname "$0")/../tests/clients" --no-audit --no-fund >/dev/null

@@ -6,7 +6,8 @@ namespace CacheOperator.Node.Tests.Scripting;
 /// <summary>
 /// Scripts in cluster mode, on a redis-server and a node that each serve every slot: declared keys go through the slot
 /// check (-CROSSSLOT), keys redis.call uses must stay in one slot in a shebang script that does not allow cross-slot keys, and
-/// no-cluster scripts are refused; replies compared byte for byte.
+/// no-cluster scripts are refused, and keys of another node's slot (or of a migrating slot where the key is not) get Redis's
+/// redirections for declared keys and its "non local key" error inside redis.call; replies compared byte for byte.
 /// </summary>
 public sealed class ScriptClusterTests : IAsyncLifetime
 {
@@ -14,10 +15,15 @@ public sealed class ScriptClusterTests : IAsyncLifetime
     private RedisServerProcess _redis = null!;
     private TestNode _node = null!;
 
+    // The other cluster node is a handshake node at an address no test binds (as ClusterDifferentialTests): both servers
+    // keep it for the node timeout, so slots can be given to it the same way on both.
+    private const string DeadAddress = "127.0.0.253";
+    private readonly int _deadPort = NodeProcess.FreePort();
+
     public Task InitializeAsync()
     {
-        _redis = RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "redis-nodes.conf"));
-        _node = TestNode.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "node-nodes.conf"));
+        _redis = RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "redis-nodes.conf"), "--cluster-node-timeout", "120000");
+        _node = TestNode.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "node-nodes.conf"), "--cluster-node-timeout", "120000");
         return Task.CompletedTask;
     }
 
@@ -54,6 +60,66 @@ public sealed class ScriptClusterTests : IAsyncLifetime
             ["EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('get', ARGV[1]) return redis.call('get', ARGV[2])", "0", a, b],
             ["EVAL", "#!lua flags=no-cluster\nreturn 1", "0"],
             ["EVAL", "return redis.call('mget', ARGV[1], ARGV[2])", "0", a, b],
+        ];
+        foreach (var command in commands)
+        {
+            var expected = redis.Call(command);
+            var actual = node.Call(command);
+            Assert.True(expected.ToString() == actual.ToString(), $"{string.Join(' ', command)}\n  redis: {expected}\n  node:  {actual}");
+        }
+    }
+
+    [Fact]
+    public void Keys_of_another_nodes_slot_get_redis_errors_inside_scripts()
+    {
+        using var redis = _redis.Client();
+        using var node = _node.Client();
+        foreach (var client in new[] { redis, node })
+        {
+            Assert.Equal("OK", client.Call("CLUSTER", "ADDSLOTSRANGE", "0", "16383").Text);
+            Wait.Until(() => client.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok", StringComparison.Ordinal), "the cluster is up");
+            Assert.Equal("OK", client.Call("CLUSTER", "MEET", DeadAddress, _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Text);
+            string other = client.Call("CLUSTER", "NODES").Text!.Split('\n').Single(l => l.Contains("handshake", StringComparison.Ordinal))[..40];
+            string localInMigrating = ClusterDifferentialTests.KeyInSlot(5061, "m");
+            Assert.Equal("OK", client.Call("SET", localInMigrating, "here").Text);
+            // Slot 12182 ("foo") is the other node's, 5061 migrates to it, 1000 is imported from it.
+            Assert.Equal("OK", client.Call("CLUSTER", "SETSLOT", "12182", "NODE", other).Text);
+            Assert.Equal("OK", client.Call("CLUSTER", "SETSLOT", "5061", "MIGRATING", other).Text);
+            Assert.Equal("OK", client.Call("CLUSTER", "SETSLOT", "1000", "NODE", other).Text);
+            Assert.Equal("OK", client.Call("CLUSTER", "SETSLOT", "1000", "IMPORTING", other).Text);
+        }
+        string migrating = ClusterDifferentialTests.KeyInSlot(5061, "m"), absentMigrating = ClusterDifferentialTests.KeyInSlot(5061, "n");
+        string importing = ClusterDifferentialTests.KeyInSlot(1000, "i"), local = ClusterDifferentialTests.KeyInSlot(300);
+        const string GetArg = "return redis.call('get', ARGV[1])";
+        string[][] commands =
+        [
+            // A declared key of another node's slot: the script does not run, the client is redirected.
+            ["EVAL", "return redis.call('get', KEYS[1])", "1", "foo"],
+            ["EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", "foo"],
+            ["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "foo"],
+            // Undeclared keys reached by redis.call: an error raised in the script (redis.call), or returned (redis.pcall, pcall).
+            ["EVAL", GetArg, "0", "foo"],
+            ["EVAL", "return redis.pcall('get', ARGV[1])", "0", "foo"],
+            ["EVAL", "local ok, e = pcall(redis.call, 'get', ARGV[1]) return {tostring(ok), e.err}", "0", "foo"],
+            ["EVAL", "redis.call('set', ARGV[1], 'written') return redis.call('set', ARGV[2], 'x')", "0", local, "foo"],
+            ["GET", local],
+            ["EVAL", "return redis.call('mget', ARGV[1], ARGV[2])", "0", local, "foo"],
+            ["EVAL", "#!lua flags=allow-cross-slot-keys\nreturn redis.call('get', ARGV[1])", "0", "foo"],
+            ["EVAL_RO", GetArg, "0", "foo"],
+            // A migrating slot: keys still here are served, absent ones are not (ASK outside, the error inside).
+            ["EVAL", GetArg, "0", migrating],
+            ["EVAL", "return redis.call('get', KEYS[1])", "1", migrating],
+            ["EVAL", GetArg, "0", absentMigrating],
+            ["EVAL", "return redis.call('set', ARGV[1], 'x')", "0", absentMigrating],
+            ["EVAL", "return redis.call('get', KEYS[1])", "1", absentMigrating],
+            // An importing slot: only after ASKING, which the script's calls inherit.
+            ["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", importing],
+            ["EVAL", "return redis.call('set', ARGV[1], 'v')", "0", importing],
+            ["ASKING"],
+            ["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", importing],
+            ["ASKING"],
+            ["EVAL", "return redis.call('get', ARGV[1])", "0", importing],
+            ["EVAL", "return redis.call('get', ARGV[1])", "0", importing],
         ];
         foreach (var command in commands)
         {
