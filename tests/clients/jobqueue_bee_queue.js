@@ -240,6 +240,27 @@ async function main() {
   await stall.close();
   await producer.close();
 
+  // raiseDelayedJobs's reply itself, with scores fixed far in the future: 1,500 delayed jobs, raised in LIMIT batches of
+  // 1,000 (LPUSH of 1,000 unpacked ids), then the rest; the reply is {raised, score of the last job in the window or -1}.
+  const direct = new Queue('direct', { redis: redisOptions, isWorker: false, getEvents: false });
+  direct.on('error', (err) => errors.push(`direct queue: ${err.message}`));
+  await direct.ready();
+  const base = 4102444800000; // 2100-01-01T00:00:00Z
+  const many = [];
+  for (let i = 0; i < 1500; i++) many.push(direct.createJob({ i }).setId(`d${i}`).delayUntil(base + i));
+  out('direct saved errors', (await direct.saveAll(many)).size);
+  out('direct delayed head', JSON.stringify(await call(raw, 'zrange', 'bq:direct:delayed', '0', '2', 'WITHSCORES')));
+  const raise = (now) => direct._evalScript('raiseDelayedJobs', 2, direct.toKey('delayed'), direct.toKey('waiting'), now, 1000);
+  out('direct raise 1', JSON.stringify(await raise(base + 1200)));
+  out('direct raise 2', JSON.stringify(await raise(base + 1300)));
+  out('direct raise 3', JSON.stringify(await raise(base + 100000)));
+  out('direct raise 4', JSON.stringify(await raise(base + 100000)));
+  out('direct waiting', await call(raw, 'llen', 'bq:direct:waiting'),
+    (await call(raw, 'lrange', 'bq:direct:waiting', '0', '2')).join(','),
+    (await call(raw, 'lrange', 'bq:direct:waiting', '-3', '-1')).join(','));
+  out('direct destroyed', await direct.destroy());
+  await direct.close();
+
   await dumpKeys(raw);
   for (const error of errors) out('error', error);
   await call(raw, 'quit');
