@@ -221,4 +221,64 @@ public class BitmapCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndN
             Assert.Equal(r.Call(command).ToString(), n.Call(command).ToString());
         }
     }
+
+    [Fact]
+    public void Bitop_answers_as_redis_for_every_operation_length_and_error()
+    {
+        var commands = new List<string[]>();
+        commands.AddRange(Build("a", 0xFF, 0x0F, 0xA5, 0x00, 0x81, 0x7E, 0x01, 0x80, 0xFF, 0x55, 0xAA));
+        commands.AddRange(Build("b", 0xF0, 0xFF, 0x5A));
+        commands.Add(["SET", "c", "the quick brown fox jumps over the lazy dog, twice over"]);
+        commands.Add(["SET", "empty", ""]);
+        commands.Add(["RPUSH", "list", "x"]);
+        string[][] sourceSets = [["a"], ["a", "b"], ["b", "a"], ["a", "b", "c"], ["c", "missing", "a"], ["missing"], ["missing", "missing2"], ["empty"], ["empty", "b"], ["a", "a"]];
+        foreach (string op in new[] { "AND", "OR", "XOR", "NOT", "and", "Xor" })
+        {
+            foreach (var sources in sourceSets)
+            {
+                commands.Add(["BITOP", op, "dest", .. sources]);
+                commands.Add(["GET", "dest"]);
+                commands.Add(["EXISTS", "dest"]);
+            }
+        }
+        commands.AddRange(
+        [
+            // The destination is replaced whatever it held, loses its TTL, and may be one of the sources.
+            ["SET", "dest", "old", "EX", "1000"],
+            ["BITOP", "OR", "dest", "b"],
+            ["TTL", "dest"],
+            ["GET", "dest"],
+            ["RPUSH", "destlist", "x"],
+            ["BITOP", "XOR", "destlist", "a", "b"],
+            ["TYPE", "destlist"],
+            ["GET", "destlist"],
+            ["BITOP", "AND", "a2", "a"],
+            ["BITOP", "NOT", "a2", "a2"],
+            ["GET", "a2"],
+            ["BITOP", "XOR", "a2", "a2", "a"],
+            ["GET", "a2"],
+            // An empty result deletes the destination.
+            ["SET", "gone", "x"],
+            ["BITOP", "AND", "gone", "missing", "empty"],
+            ["EXISTS", "gone"],
+            ["BITOP", "NOT", "gone", "missing"],
+            ["SET", "num", "12345"],
+            ["BITOP", "NOT", "numnot", "num"],
+            ["GET", "numnot"],
+            // Errors: the operation, NOT's single source, a source that is not a string (even after a good one).
+            ["BITOP", "NAND", "dest", "a"],
+            ["BITOP", "", "dest", "a"],
+            ["BITOP", "NOT", "dest", "a", "b"],
+            ["BITOP", "NOT", "dest"],
+            ["BITOP", "AND", "dest"],
+            ["BITOP", "AND", "dest", "a", "list"],
+            ["BITOP", "OR", "dest", "list"],
+            ["BITOP", "NOT", "dest", "list"],
+            ["BITOP", "NAND", "dest", "list"],
+            ["BITOP", "AND", "list", "a"],
+            ["TYPE", "list"],
+            ["BITOP"],
+        ]);
+        Same([.. commands]);
+    }
 }

@@ -35,6 +35,7 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
         ["ZDIFFSTORE", "zd", "2", "z1", "z1"], ["ZRANGESTORE", "zd", "z1", "0", "0"], ["ZMPOP", "1", "z1", "MIN"], ["BZPOPMAX", "z1", "0"],
         ["SETBIT", "bits", "7", "1"], ["SETBIT", "bits", "100", "0"], ["RPUSH", "tosort", "3", "1", "2"], ["SORT", "tosort", "STORE", "sorted"],
         ["SORT", "nolist", "STORE", "sorted"], ["SORT", "nolist", "STORE", "sorted"],
+        ["BITOP", "OR", "bitsdst", "bits", "u"], ["BITOP", "NOT", "bitsdst", "bitsdst"], ["BITOP", "AND", "bitsdst", "nobits"], ["BITOP", "AND", "bitsdst", "nobits"],
     ];
 
     [Theory]
