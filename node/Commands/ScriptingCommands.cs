@@ -5,8 +5,8 @@ using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Commands;
 
-/// <summary>The scripting family: EVAL, EVALSHA and their read-only forms, and SCRIPT, on the node's Lua 5.1 engine.</summary>
-internal static class ScriptingCommands
+/// <summary>The scripting family: EVAL, EVALSHA and their read-only forms, and SCRIPT, on the node's Lua 5.1 engine; FCALL and FUNCTION in ScriptingCommands.Functions.cs.</summary>
+internal static partial class ScriptingCommands
 {
     private const CommandFlags Eval = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MovableKeys | CommandFlags.NoMandatoryKeys;
 
@@ -52,6 +52,7 @@ internal static class ScriptingCommands
                 },
             ],
         },
+        .. FunctionSpecs,
     ];
 
     private static CommandSpec EvalSpec(string name, string first, string summary, bool readOnly, bool bySha) =>
@@ -119,7 +120,7 @@ internal static class ScriptingCommands
     }
 
     /// <summary>Redis 7.0's scriptPrepareForRun checks of the shebang flags against the server's state.</summary>
-    private static bool FlagsAllow(Session s, ScriptFlags flags, bool readOnly)
+    internal static bool FlagsAllow(Session s, ScriptFlags flags, bool readOnly)
     {
         var server = s.Server;
         bool stale = server.Replicator.Link is { IsUp: false } && !server.Config.ReplicaServeStaleData.IsOn && !s.IsMaster;

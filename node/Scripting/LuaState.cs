@@ -46,7 +46,8 @@ internal static unsafe partial class LuaState
             Lua51.RawSetField(l, -2, "version");
             Lua51.PushNumber(l, 0x07000f);
             Lua51.RawSetField(l, -2, "version_num");
-            Call(l, 1, 3);
+            Call(l, 1, 4);
+            Lua51.RawSetField(l, Lua51.RegistryIndex, "cacheop.load");
             Lua51.RawSetField(l, Lua51.RegistryIndex, "cacheop.globals");
             Lua51.RawSetField(l, Lua51.RegistryIndex, "cacheop.run");
             Lua51.RawSetField(l, Lua51.RegistryIndex, "cacheop.handler");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using CacheOperator.Node.Commands;
@@ -26,6 +27,9 @@ public sealed unsafe class ScriptEngine
     private readonly Dictionary<string, ScriptBody> _scripts = new(StringComparer.Ordinal);
     private readonly ReplyBuffer _clientReplies = new();
     private nint _lua;
+    // Functions live in an interpreter of their own, as Redis's function engine: SCRIPT FLUSH does not touch them.
+    private nint _functionsLua;
+    private long _functionKeys;
     private Session? _client;
 
     // The script running now; written by its thread, read by others (BUSY, SCRIPT KILL).
@@ -40,6 +44,10 @@ public sealed unsafe class ScriptEngine
     private int _resp;
     private int _slot;
     private ulong _rand48;
+    private volatile string? _runningFunction;
+    private byte[][]? _callerArgs;
+    private long _loadStartedTicks;
+    private long _loadTimeoutMs;
 
     internal ScriptEngine(NodeServer server) => _server = server;
 
@@ -76,8 +84,11 @@ public sealed unsafe class ScriptEngine
         return _busy;
     }
 
-    /// <summary>SCRIPT KILL from another client while a script is busy: the reply Redis gives.</summary>
-    public string? RequestKill()
+    /// <summary>
+    /// SCRIPT KILL (<paramref name="function"/> false) or FUNCTION KILL from another client while a script is busy:
+    /// the reply Redis's scriptKill gives, null when the script will stop.
+    /// </summary>
+    public string? RequestKill(bool function = false)
     {
         if (!_busy)
         {
@@ -87,9 +98,27 @@ public sealed unsafe class ScriptEngine
         {
             return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
         }
+        if (function != (_runningFunction is not null))
+        {
+            return BusyError;
+        }
         _killed = true;
         return null;
     }
+
+    /// <summary>The -BUSY other clients get, which names the KILL that applies (Redis's slowevalerr, slowscripterr).</summary>
+    public string BusyError => _runningFunction is null
+        ? "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        : "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+    /// <summary>The function running now (FUNCTION STATS), null for none or for an EVAL script.</summary>
+    public string? RunningFunction => _running ? _runningFunction : null;
+
+    /// <summary>The command that runs the function running now (FUNCTION STATS).</summary>
+    public byte[][] RunningCommand => _callerArgs ?? [];
+
+    /// <summary>Milliseconds the running script has run.</summary>
+    public long RunningMilliseconds => (long)Stopwatch.GetElapsedTime(Interlocked.Read(ref _startedTicks)).TotalMilliseconds;
 
     /// <summary>SHUTDOWN NOSAVE while busy: the script stops at its next hook, writes or not.</summary>
     internal void Abort() => _killed = true;
@@ -156,21 +185,35 @@ public sealed unsafe class ScriptEngine
     /// </summary>
     public void Run(Session caller, string sha, ArgList args, int firstKey, int keyCount, bool readOnlyCommand, int declaredSlot)
     {
-        var l = _lua;
         var script = _scripts[sha];
+        Execute(_lua, caller, Encoding.ASCII.GetBytes("f_" + sha), null, sha, script.Flags, args, firstKey, keyCount, readOnlyCommand, declaredSlot);
+    }
+
+    /// <summary>
+    /// Runs the function registered under <paramref name="registryKey"/> as <paramref name="name"/> for
+    /// <paramref name="caller"/>, with its keys and arguments as its two parameters (FCALL, FCALL_RO, after the checks).
+    /// </summary>
+    public void RunFunction(Session caller, string registryKey, string name, ScriptFlag flags, ArgList args, int firstKey, int keyCount, bool readOnlyCommand, int declaredSlot) =>
+        Execute(_functionsLua, caller, Encoding.ASCII.GetBytes(registryKey), name, name, new ScriptFlags(true, flags), args, firstKey, keyCount, readOnlyCommand, declaredSlot);
+
+    /// <summary>The one way scripts and functions run: the caller's state, the busy/kill bookkeeping, the reply or error.</summary>
+    private void Execute(nint l, Session caller, byte[] registryKey, string? function, string errorName, ScriptFlags flags, ArgList args, int firstKey, int keyCount, bool readOnlyCommand, int declaredSlot)
+    {
         var client = _client!;
         client.Db = caller.Db;
         client.Reply.Protocol = 2;
         client.Asking = caller.Asking;
         client.ReadOnlyReplica = caller.ReadOnlyReplica;
         _caller = caller;
-        _flags = script.Flags;
-        _readOnly = readOnlyCommand || (script.Flags.Declared && (script.Flags.Value & ScriptFlag.NoWrites) != 0);
+        _flags = flags;
+        _readOnly = readOnlyCommand || (flags.Declared && (flags.Value & ScriptFlag.NoWrites) != 0);
         _resp = 2;
         _slot = declaredSlot;
         _wrote = false;
         _killed = false;
         _busy = false;
+        _runningFunction = function;
+        _callerArgs = function is null ? null : args.ToArrays();
         Interlocked.Exchange(ref _startedTicks, Stopwatch.GetTimestamp());
         _server.Propagator.ScriptReplication = 3;
         var previous = t_running;
@@ -183,18 +226,28 @@ public sealed unsafe class ScriptEngine
             Lua51.RawGetField(l, Lua51.RegistryIndex, "cacheop.handler"u8);
             int handler = Lua51.GetTop(l);
             Lua51.RawGetField(l, Lua51.RegistryIndex, "cacheop.run"u8);
-            Lua51.RawGetField(l, Lua51.RegistryIndex, Encoding.ASCII.GetBytes("f_" + sha));
-            Lua51.RawGetField(l, Lua51.RegistryIndex, "cacheop.globals"u8);
-            int globals = Lua51.GetTop(l);
-            PushArray(l, args, firstKey, keyCount);
-            Lua51.RawSetField(l, globals, "KEYS");
-            PushArray(l, args, firstKey + keyCount, args.Count - firstKey - keyCount);
-            Lua51.RawSetField(l, globals, "ARGV");
-            Lua51.Pop(l, 1);
-            int status = Lua51.PCall(l, 1, 1, handler);
+            Lua51.RawGetField(l, Lua51.RegistryIndex, registryKey);
+            int status;
+            if (function is null)
+            {
+                Lua51.RawGetField(l, Lua51.RegistryIndex, "cacheop.globals"u8);
+                int globals = Lua51.GetTop(l);
+                PushArray(l, args, firstKey, keyCount);
+                Lua51.RawSetField(l, globals, "KEYS");
+                PushArray(l, args, firstKey + keyCount, args.Count - firstKey - keyCount);
+                Lua51.RawSetField(l, globals, "ARGV");
+                Lua51.Pop(l, 1);
+                status = Lua51.PCall(l, 1, 1, handler);
+            }
+            else
+            {
+                PushArray(l, args, firstKey, keyCount);
+                PushArray(l, args, firstKey + keyCount, args.Count - firstKey - keyCount);
+                status = Lua51.PCall(l, 3, 1, handler);
+            }
             if (status != 0)
             {
-                WriteError(caller.Reply, l, sha);
+                WriteError(caller.Reply, l, errorName, function ?? "f_" + errorName);
             }
             else
             {
@@ -207,6 +260,8 @@ public sealed unsafe class ScriptEngine
             _running = false;
             _busy = false;
             _killed = false;
+            _runningFunction = null;
+            _callerArgs = null;
             t_running = previous;
             _caller = null;
             _server.Propagator.ScriptReplication = 3;
@@ -221,14 +276,14 @@ public sealed unsafe class ScriptEngine
 
     private int _gcCount;
 
-    /// <summary>An error the script raised, as Redis 7.0 formats it: the message, then where.</summary>
-    private static void WriteError(ReplyWriter reply, nint l, string sha)
+    /// <summary>An error the script raised, as Redis 7.0 formats it: the message, then where (the script's SHA1 or the function's name).</summary>
+    private static void WriteError(ReplyWriter reply, nint l, string sha, string runName)
     {
         int error = Lua51.GetTop(l);
         if (Lua51.Type(l, error) != Lua51.TypeTable)
         {
             string text = Lua51.Type(l, error) is Lua51.TypeString or Lua51.TypeNumber ? Encoding.UTF8.GetString(Lua51.ToBytes(l, error)) : "execution failure";
-            reply.WriteError($"ERR Error running script f_{sha}, {(text.Length > 100 ? text[..100] : text)}");
+            reply.WriteError($"ERR Error running script {runName}, {(text.Length > 100 ? text[..100] : text)}");
             return;
         }
         string? message = FieldText(l, error, "err"u8);
@@ -263,21 +318,34 @@ public sealed unsafe class ScriptEngine
     /// <summary>Starts the interpreter on first use (and after SCRIPT FLUSH); false after writing why it cannot.</summary>
     private bool EnsureState(ReplyWriter reply)
     {
-        if (_lua != 0)
+        if (EnsureState(ref _lua) is { } error)
         {
-            return true;
+            reply.WriteError(error);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Starts <paramref name="state"/> unless running; null, or the error text when Lua is missing.</summary>
+    private string? EnsureState(ref nint state)
+    {
+        if (state != 0)
+        {
+            return null;
         }
         try
         {
-            _lua = LuaState.Create();
-            // Redis 7 seeds math.random once, not before each script: the sequence goes on across scripts.
-            Srand48(Random.Shared.Next());
+            state = LuaState.Create();
+            if (_rand48 == 0)
+            {
+                // Redis 7 seeds math.random once, not before each script: the sequence goes on across scripts.
+                Srand48(Random.Shared.Next());
+            }
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
         {
             _server.Log.Warning($"Lua scripting is unavailable: {e.Message}");
-            reply.WriteError("ERR Lua scripting is unavailable on this node (liblua5.1 not found)");
-            return false;
+            return "ERR Lua scripting is unavailable on this node (liblua5.1 not found)";
         }
         if (_client is null)
         {
@@ -289,8 +357,95 @@ public sealed unsafe class ScriptEngine
                 IsScript = true,
             };
         }
-        return true;
+        return null;
     }
+
+    // ---- Function libraries (FUNCTION LOAD), in the functions' interpreter ----
+
+    /// <summary>
+    /// Compiles and runs a library's code (without its shebang line, which stays a blank line so that line numbers are
+    /// the user's) with Redis's load-time API; on success each registered function is kept in the registry under a
+    /// key of its own. <paramref name="timeoutMs"/> 0 lets the code run as long as it takes (a master's stream).
+    /// </summary>
+    public List<RegisteredFunction>? CompileLibrary(ReadOnlySpan<byte> code, long timeoutMs, out string? error)
+    {
+        if (EnsureState(ref _functionsLua) is { } unavailable)
+        {
+            error = unavailable;
+            return null;
+        }
+        var l = _functionsLua;
+        int top = Lua51.GetTop(l);
+        var previous = t_running;
+        try
+        {
+            Lua51.CheckStack(l, 8);
+            Lua51.RawGetField(l, Lua51.RegistryIndex, "cacheop.load"u8);
+            if (Lua51.Load(l, code, "@user_function") != 0)
+            {
+                error = $"ERR Error compiling function: {Encoding.UTF8.GetString(Lua51.ToBytes(l, -1))}";
+                return null;
+            }
+            t_running = this;
+            _loadTimeoutMs = timeoutMs;
+            Interlocked.Exchange(ref _loadStartedTicks, Stopwatch.GetTimestamp());
+            if (Lua51.PCall(l, 1, 2, 0) != 0 || Lua51.ToBoolean(l, -2) == 0)
+            {
+                string message = Lua51.Type(l, -1) is Lua51.TypeString ? Encoding.UTF8.GetString(Lua51.ToBytes(l, -1)) : "ERR execution failure";
+                error = $"ERR Error registering functions: {message}";
+                return null;
+            }
+            int list = Lua51.GetTop(l);
+            int count = (int)Lua51.ObjLen(l, list);
+            var functions = new List<RegisteredFunction>(count);
+            for (int i = 1; i <= count; i++)
+            {
+                Lua51.RawGetI(l, list, i);
+                int entry = Lua51.GetTop(l);
+                Lua51.RawGetI(l, entry, 1);
+                string name = Encoding.UTF8.GetString(Lua51.ToBytes(l, -1));
+                Lua51.RawGetI(l, entry, 3);
+                var flags = (ScriptFlag)(int)Lua51.ToNumber(l, -1);
+                Lua51.RawGetI(l, entry, 4);
+                byte[]? description = Lua51.Type(l, -1) == Lua51.TypeNil ? null : Lua51.ToBytes(l, -1).ToArray();
+                string key = "fn_" + (++_functionKeys).ToString(CultureInfo.InvariantCulture);
+                Lua51.RawGetI(l, entry, 2);
+                Lua51.RawSetField(l, Lua51.RegistryIndex, key);
+                functions.Add(new RegisteredFunction(name, description, flags, key));
+                Lua51.SetTop(l, list);
+            }
+            error = null;
+            return functions;
+        }
+        finally
+        {
+            t_running = previous;
+            Lua51.SetTop(l, top);
+        }
+    }
+
+    /// <summary>Drops a function's compiled code (its library was deleted or replaced, or a load failed after it).</summary>
+    public void ReleaseFunction(string registryKey)
+    {
+        if (_functionsLua != 0)
+        {
+            Lua51.PushNil(_functionsLua);
+            Lua51.RawSetField(_functionsLua, Lua51.RegistryIndex, registryKey);
+        }
+    }
+
+    /// <summary>FUNCTION FLUSH: a new functions interpreter, as Redis's functionsLibCtxClearCurrent.</summary>
+    public void ResetFunctions()
+    {
+        if (_functionsLua != 0)
+        {
+            Lua51.Close(_functionsLua);
+            _functionsLua = 0;
+        }
+    }
+
+    /// <summary>Bytes the functions' interpreter holds (INFO used_memory_vm_functions).</summary>
+    public long FunctionsMemoryBytes => _functionsLua == 0 ? 32 * 1024 : Lua51.Gc(_functionsLua, Lua51.GcCount, 0) * 1024L;
 
     // ---- Native functions called from Lua (never raising: see Lua51) ----
 
@@ -416,6 +571,16 @@ public sealed unsafe class ScriptEngine
             Lua51.SetTop(l, 0);
             return PushError(l, $"internal error: {e.GetType().Name}");
         }
+    }
+
+    /// <summary>The FUNCTION LOAD hook: true once the library's code has run past its time limit.</summary>
+    [UnmanagedCallersOnly]
+    private static int NativeLoadCheck(nint l)
+    {
+        bool over = t_running is { } engine && engine._loadTimeoutMs > 0
+            && Stopwatch.GetElapsedTime(Interlocked.Read(ref engine._loadStartedTicks)).TotalMilliseconds > engine._loadTimeoutMs;
+        Lua51.PushBoolean(l, over ? 1 : 0);
+        return 1;
     }
 
     [UnmanagedCallersOnly]
@@ -565,6 +730,7 @@ public sealed unsafe class ScriptEngine
     [
         ("call", (nint)(delegate* unmanaged<nint, int>)&NativeCall),
         ("check", (nint)(delegate* unmanaged<nint, int>)&NativeCheck),
+        ("load_check", (nint)(delegate* unmanaged<nint, int>)&NativeLoadCheck),
         ("sha1hex", (nint)(delegate* unmanaged<nint, int>)&NativeSha1Hex),
         ("log", (nint)(delegate* unmanaged<nint, int>)&NativeLog),
         ("setresp", (nint)(delegate* unmanaged<nint, int>)&NativeSetResp),
@@ -578,3 +744,6 @@ public sealed unsafe class ScriptEngine
 
     private sealed record ScriptBody(byte[] Body, ScriptFlags Flags);
 }
+
+/// <summary>A function a library's code registered: its name, description, flags, and where its code is kept.</summary>
+public sealed record RegisteredFunction(string Name, byte[]? Description, ScriptFlag Flags, string RegistryKey);

@@ -13,14 +13,15 @@ internal static class ScriptPrelude
 
     /// <summary>
     /// Called with the table of native functions; returns the error handler, the runner (function, then its
-    /// arguments) and the hidden globals table (where KEYS and ARGV are set).
+    /// arguments), the hidden globals table (where KEYS and ARGV are set) and the library loader (FUNCTION LOAD).
     /// </summary>
     public const string Source = """
 local native = ...
 local G = _G
 local type, error, tostring, select, setmetatable, rawget, next, tonumber = type, error, tostring, select, setmetatable, rawget, next, tonumber
-local floor, concat = math.floor, table.concat
+local floor, concat, lower, find = math.floor, table.concat, string.lower, string.find
 local dbg = debug
+local xpcall = xpcall
 local getinfo, sethook = dbg.getinfo, dbg.sethook
 local ncall = native.call
 local INTERNAL = '=cacheop'
@@ -216,8 +217,101 @@ for _, name in next, {'string', 'table', 'math', 'coroutine', 'cjson', 'bit', 's
   if real[name] then real[name] = readonly(real[name]) end
 end
 real._G = G
-setmetatable(real, {__index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end})
-setmetatable(G, {__index = real, __newindex = function() error('Attempt to modify a readonly table', 2) end})
-return err_handler, run, real
+local function missing(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+setmetatable(real, {__index = missing})
+local gmeta = {__index = real, __newindex = function() error('Attempt to modify a readonly table', 2) end}
+setmetatable(G, gmeta)
+
+-- FUNCTION LOAD: a library's code runs with only redis.register_function, redis.log and the constants in sight (Redis
+-- 7.0's library API, switched in as the globals' __index while it loads); what it registers is collected for C#.
+local loading, registered, registered_names = false, nil, nil
+local function lib_error(msg) error(err_table(msg)) end
+local flag_bits = {['no-writes'] = 1, ['allow-oom'] = 2, ['allow-stale'] = 4, ['no-cluster'] = 8, ['allow-cross-slot-keys'] = 16}
+local function is_text(v) local t = type(v) return t == 'string' or t == 'number' end
+local function read_flags(t)
+  local bits, j = 0, 1
+  while true do
+    local v = t[j]
+    if v == nil then return bits end
+    if not is_text(v) then return nil end
+    local b = flag_bits[lower(tostring(v))]
+    if not b then return nil end
+    if bits % (2 * b) < b then bits = bits + b end
+    j = j + 1
+  end
+end
+local function register_function(...)
+  if not loading then lib_error('redis.register_function can only be called on FUNCTION LOAD command') end
+  local argc = select('#', ...)
+  if argc < 1 or argc > 2 then lib_error('wrong number of arguments to redis.register_function') end
+  local name, fn, flags, desc
+  if argc == 1 then
+    local t = ...
+    if type(t) ~= 'table' then lib_error('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).') end
+    for k, v in next, t do
+      if not is_text(k) then lib_error('named argument key given to redis.register_function is not a string') end
+      local key = lower(tostring(k))
+      if key == 'function_name' then
+        if not is_text(v) then lib_error('function_name argument given to redis.register_function must be a string') end
+        name = tostring(v)
+      elseif key == 'description' then
+        if not is_text(v) then lib_error('description argument given to redis.register_function must be a string') end
+        desc = tostring(v)
+      elseif key == 'callback' then
+        if type(v) ~= 'function' then lib_error('callback argument given to redis.register_function must be a function') end
+        fn = v
+      elseif key == 'flags' then
+        if type(v) ~= 'table' then lib_error('flags argument to redis.register_function must be a table representing function flags') end
+        flags = read_flags(v)
+        if not flags then lib_error('unknown flag given') end
+      else
+        lib_error('unknown argument given to redis.register_function')
+      end
+    end
+    if not name then lib_error('redis.register_function must get a function name argument') end
+    if not fn then lib_error('redis.register_function must get a callback argument') end
+  else
+    local n, f = ...
+    if not is_text(n) then lib_error('first argument to redis.register_function must be a string') end
+    if type(f) ~= 'function' then lib_error('second argument to redis.register_function must be a function') end
+    name, fn = tostring(n), f
+  end
+  -- Redis 7.0.15 reports a bad function name with the library names' text.
+  if not find(name, '^[a-zA-Z0-9_]+$') then lib_error('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long') end
+  if registered_names[name] then lib_error('Function already exists in the library') end
+  registered_names[name] = true
+  registered[#registered + 1] = {name, fn, flags or 0, desc}
+end
+local load_redis = setmetatable({
+  register_function = as_c(register_function), log = redis.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = native.version, REDIS_VERSION_NUM = native.version_num,
+}, {__index = missing})
+local library_api = setmetatable({redis = readonly(load_redis)}, {__index = missing})
+local load_check = native.load_check
+local load_hook
+load_hook = function()
+  if load_check() then
+    -- Once timed out the hook runs at every line, but not in this chunk's own frames (the error handler).
+    local i = getinfo(2, 'S')
+    if i and i.source == INTERNAL then return end
+    sethook(load_hook, 'l')
+    error(err_table('FUNCTION LOAD timeout'))
+  end
+end
+-- Runs a library's compiled chunk; returns true and the registrations ({name, callback, flags, description}), or false and the error text.
+local function load_library(f)
+  loading, registered, registered_names = true, {}, {}
+  gmeta.__index = library_api
+  sethook(load_hook, '', 100000)
+  local ok, e = xpcall(f, err_handler)
+  sethook()
+  gmeta.__index = real
+  local regs = registered
+  loading, registered, registered_names = false, nil, nil
+  if not ok then return false, e.err end
+  return true, regs
+end
+return err_handler, run, real, load_library
 """;
 }

@@ -94,8 +94,8 @@ public static class CommandRunner
     }
 
     /// <summary>
-    /// Answers the batch's commands while a script is busy, as Redis's processCommand: SCRIPT KILL is served, everything
-    /// else gets -BUSY. Stops (returning the index reached) as soon as the script is over.
+    /// Answers the batch's commands while a script is busy, as Redis's processCommand: SCRIPT KILL, FUNCTION KILL and
+    /// FUNCTION STATS are served, everything else gets -BUSY. Stops (returning the index reached) as soon as the script is over.
     /// </summary>
     private static int AnswerBusy(Session session, CommandBatch batch, int next)
     {
@@ -105,9 +105,15 @@ public static class CommandRunner
         while (next < count && (sameThread ? scripts.IsRunning : scripts.IsBusy))
         {
             var args = batch.GetCommand(next++);
-            if (args.Count == 2 && Ascii.EqualsIgnoreCase(args[0], "script"u8) && Ascii.EqualsIgnoreCase(args[1], "kill"u8))
+            bool functionCommand = args.Count == 2 && Ascii.EqualsIgnoreCase(args[0], "function"u8);
+            if (functionCommand && Ascii.EqualsIgnoreCase(args[1], "stats"u8))
             {
-                if (scripts.RequestKill() is { } error)
+                Commands.ScriptingCommands.WriteFunctionStats(session);
+                continue;
+            }
+            if (args.Count == 2 && (functionCommand || Ascii.EqualsIgnoreCase(args[0], "script"u8)) && Ascii.EqualsIgnoreCase(args[1], "kill"u8))
+            {
+                if (scripts.RequestKill(function: functionCommand) is { } error)
                 {
                     session.Reply.WriteError(error);
                 }
@@ -125,7 +131,7 @@ public static class CommandRunner
                 session.Server.RequestShutdown($"SHUTDOWN NOSAVE from client id={session.Id} while a script was busy");
                 return count;
             }
-            session.Reply.WriteError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+            session.Reply.WriteError(scripts.BusyError);
         }
         return next;
     }

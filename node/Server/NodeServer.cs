@@ -45,6 +45,7 @@ public sealed class NodeServer : IAsyncDisposable
         Propagator = new Propagator(Keyspace);
         Blocking = new BlockingKeys(Keyspace, Propagator);
         Scripts = new Scripting.ScriptEngine(this);
+        Functions = new Scripting.FunctionLibraries(Scripts);
         Tracking = new TrackingTable(this);
         Keyspace.Observer = new KeyspaceEvents(Blocking, Propagator, config, PubSub, Tracking);
         Keyspace.NotifyKeyspaceEvents = config.NotifyKeyspaceEventFlags;
@@ -109,6 +110,9 @@ public sealed class NodeServer : IAsyncDisposable
 
     /// <summary>Lua scripting: the interpreter, the scripts loaded, the script running now.</summary>
     public Scripting.ScriptEngine Scripts { get; }
+
+    /// <summary>The function libraries (FUNCTION LOAD, FCALL), run by <see cref="Scripts"/>.</summary>
+    public Scripting.FunctionLibraries Functions { get; }
 
     /// <summary>
     /// Called by a script running past busy-reply-threshold: when it runs on the network thread, one turn of that loop

@@ -231,17 +231,17 @@ public static class ServerInfo
         f.Add("used_memory_dataset_perc", Percent(dataset, used));
         f.Add("total_system_memory", system);
         f.Add("total_system_memory_human", HumanBytes(system));
-        // Redis 7.0's scripting fields: the Lua interpreter's heap and the bodies of the cached scripts; no functions yet.
+        // Redis 7.0's scripting fields: the Lua interpreters' heaps (EVAL's, functions'), the bodies of the cached scripts, the libraries.
         var scripts = server.Scripts;
         long lua = scripts.MemoryBytes;
-        long functionsVm = 32 * 1024;
+        long functionsVm = scripts.FunctionsMemoryBytes;
         f.Add("used_memory_lua", lua);
         f.Add("used_memory_vm_eval", lua);
         f.Add("used_memory_lua_human", HumanBytes(lua));
         f.Add("used_memory_scripts_eval", scripts.BodyBytes);
         f.Add("number_of_cached_scripts", scripts.Count);
-        f.Add("number_of_functions", 0);
-        f.Add("number_of_libraries", 0);
+        f.Add("number_of_functions", server.Functions.FunctionCount);
+        f.Add("number_of_libraries", server.Functions.LibraryCount);
         f.Add("used_memory_vm_functions", functionsVm);
         f.Add("used_memory_vm_total", lua + functionsVm);
         f.Add("used_memory_vm_total_human", HumanBytes(lua + functionsVm));
