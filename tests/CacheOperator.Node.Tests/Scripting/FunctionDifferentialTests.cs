@@ -269,8 +269,9 @@ public class FunctionDifferentialTests(RedisAndNode servers) : IClassFixture<Red
         foreach (var (target, payload) in new[] { (node, fromRedis), (redis, fromNode) })
         {
             var other = target == node ? redis : node;
-            Assert.Equal("ERR Library one already exists", target.Call(Restore(payload, null)).Text);
-            Assert.Equal("ERR Library one already exists", target.Call(Restore(payload, "APPEND")).Text);
+            // Which library is named first follows the payload's libraries in a hash table's order on Redis.
+            Assert.Matches("^ERR Library (one|two) already exists$", target.Call(Restore(payload, null)).Text);
+            Assert.Matches("^ERR Library (one|two) already exists$", target.Call(Restore(payload, "APPEND")).Text);
             Assert.Equal("OK", target.Call(Restore(payload, "REPLACE")).Text);
             Assert.Equal("OK", target.Call(Flush).Text);
             Assert.Equal("OK", target.Call(Restore(payload, null)).Text);
