@@ -9,7 +9,7 @@ namespace CacheOperator.Node.Commands;
 
 /// <summary>
 /// The bitmap family: strings seen as arrays of bits, bit 0 being the most significant bit of the
-/// first byte. SETBIT, GETBIT, BITCOUNT, BITPOS and BITOP.
+/// first byte. SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, and BITFIELD (integers of 1 to 64 bits at any bit offset).
 /// </summary>
 internal static class BitmapCommands
 {
@@ -49,6 +49,20 @@ internal static class BitmapCommands
             Summary = "Perform bitwise operations between strings", Since = "2.6.0", Complexity = "O(N)",
             Syntax = "AND | OR | XOR | NOT destkey key [key ...]",
         },
+        new("bitfield", -2, BitField)
+        {
+            Flags = CommandFlags.Write | CommandFlags.DenyOom, Acl = "@write @bitmap @slow",
+            KeySpecs = [KeySpec.Range("RW access update variable_flags", 1) with { Notes = "This command allows both access and modification of the key" }],
+            GetKeysProcedure = KeyExtractor.BitfieldKeys,
+            Summary = "Perform arbitrary bitfield integer operations on strings", Since = "3.2.0", Complexity = "O(1) for each subcommand specified",
+            Syntax = "key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding offset increment [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding offset increment ...]]",
+        },
+        new("bitfield_ro", -2, BitFieldReadOnly)
+        {
+            Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Keys = (1, 1, 1), KeySpecFlags = "RO access", Acl = "@read @bitmap @fast",
+            Summary = "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", Since = "6.0.0",
+            Complexity = "O(1) for each subcommand specified", Syntax = "key [GET encoding offset [GET encoding offset ...]]",
+        },
     ];
 
     /// <summary>A bit offset as Redis accepts it: an integer from 0 to below proto-max-bulk-len bytes.</summary>
@@ -84,9 +98,15 @@ internal static class BitmapCommands
                 return;
             }
         }
+        int mask = 1 << (7 - (int)(offset & 7));
+        if (old is not null && (offset >> 3) < old.Length && ((old[offset >> 3] & mask) != 0) == (on != 0))
+        {
+            // Redis 7.0.15 counts, notifies and propagates SETBIT only when the string grows or the bit changes.
+            s.Reply.WriteInteger(on);
+            return;
+        }
         var bits = StringCommands.GrowZeroed(s, a, index, old, (offset >> 3) + 1);
         ref byte target = ref bits[offset >> 3];
-        int mask = 1 << (7 - (int)(offset & 7));
         bool wasSet = (target & mask) != 0;
         target = (byte)(on != 0 ? target | mask : target & ~mask);
         s.Db.Notify(KeyspaceEventTypes.String, "setbit"u8, a[1]);
@@ -357,6 +377,414 @@ internal static class BitmapCommands
                 }
                 break;
         }
+    }
+
+    /// <summary>What BITFIELD does when a SET or INCRBY does not fit its type.</summary>
+    private enum Overflow
+    {
+        Wrap,
+        Sat,
+        Fail,
+    }
+
+    /// <summary>The kinds of BITFIELD operation.</summary>
+    private enum FieldOpcode
+    {
+        Get,
+        Set,
+        IncrBy,
+    }
+
+    /// <summary>One parsed BITFIELD operation: a signed or unsigned integer of <see cref="Bits"/> bits at a bit offset.</summary>
+    private struct FieldOp
+    {
+        public FieldOpcode Opcode;
+        public Overflow Overflow;
+        public bool Signed;
+        public int Bits;
+        public long Offset;
+        public long Value;
+    }
+
+    private static void BitField(Session s, ArgList a) => RunBitField(s, a, readOnlyCommand: false);
+
+    private static void BitFieldReadOnly(Session s, ArgList a) => RunBitField(s, a, readOnlyCommand: true);
+
+    /// <summary>
+    /// BITFIELD and BITFIELD_RO. Every operation is parsed (and refused with Redis's error) before anything runs;
+    /// then they run in order on a string grown to hold the farthest write, each reply an integer, or a null for a
+    /// write that OVERFLOW FAIL refused. The arguments are parsed twice rather than kept in a list, so nothing is allocated.
+    /// </summary>
+    private static void RunBitField(Session s, ArgList a, bool readOnlyCommand)
+    {
+        bool readOnly = true;
+        long highestWrite = 0;
+        int count = 0;
+        var overflow = Overflow.Wrap;
+        for (int j = 2; j < a.Count;)
+        {
+            if (!TryParseFieldOp(s, a, ref j, ref overflow, out var op, out bool isOp))
+            {
+                return;
+            }
+            if (!isOp)
+            {
+                continue;
+            }
+            count++;
+            if (op.Opcode != FieldOpcode.Get)
+            {
+                readOnly = false;
+                highestWrite = Math.Max(highestWrite, op.Offset + op.Bits - 1);
+            }
+        }
+        byte[]? value;
+        int index;
+        if (readOnly)
+        {
+            if (!s.TryReadString(a[1], out value))
+            {
+                return;
+            }
+        }
+        else
+        {
+            if (readOnlyCommand)
+            {
+                s.Reply.WriteError("ERR BITFIELD_RO only supports the GET subcommand");
+                return;
+            }
+            index = s.Db.Find(a[1]);
+            byte[]? old = null;
+            if (index >= 0)
+            {
+                old = s.Db.Table[index].Value as byte[];
+                if (old is null)
+                {
+                    s.Reply.WriteError(Errors.WrongType);
+                    return;
+                }
+            }
+            value = GrowForBitField(s, a, index, old, (highestWrite >> 3) + 1, out bool grew);
+            RunFieldOps(s, a, value, count, grew);
+            return;
+        }
+        RunFieldOps(s, a, value, count, grew: false);
+    }
+
+    /// <summary>Runs the operations (already validated) on <paramref name="value"/>, replying to each; signals and notifies once if any wrote.</summary>
+    private static void RunFieldOps(Session s, ArgList a, byte[]? value, int count, bool grew)
+    {
+        s.Reply.WriteArrayHeader(count);
+        long changes = 0;
+        var overflow = Overflow.Wrap;
+        for (int j = 2; j < a.Count;)
+        {
+            TryParseFieldOp(null, a, ref j, ref overflow, out var op, out bool isOp);
+            if (!isOp)
+            {
+                continue;
+            }
+            if (op.Opcode == FieldOpcode.Get)
+            {
+                ulong raw = ReadField(value, op.Offset, op.Bits);
+                s.Reply.WriteInteger(op.Signed ? SignExtend(raw, op.Bits) : (long)raw);
+                continue;
+            }
+            ulong before = ReadField(value, op.Offset, op.Bits);
+            bool failed;
+            ulong stored;
+            long reply;
+            if (op.Signed)
+            {
+                long old = SignExtend(before, op.Bits);
+                long incr = op.Opcode == FieldOpcode.IncrBy ? op.Value : 0;
+                long start = op.Opcode == FieldOpcode.IncrBy ? old : op.Value;
+                int result = SignedOverflow(start, incr, op.Bits, op.Overflow, out long limit);
+                long next = result != 0 ? limit : unchecked(start + incr);
+                failed = result != 0 && op.Overflow == Overflow.Fail;
+                stored = (ulong)next;
+                reply = op.Opcode == FieldOpcode.IncrBy ? next : old;
+            }
+            else
+            {
+                ulong incr = op.Opcode == FieldOpcode.IncrBy ? (ulong)op.Value : 0;
+                ulong start = op.Opcode == FieldOpcode.IncrBy ? before : (ulong)op.Value;
+                int result = UnsignedOverflow(start, (long)incr, op.Bits, op.Overflow, out ulong limit);
+                ulong next = result != 0 ? limit : unchecked(start + incr);
+                failed = result != 0 && op.Overflow == Overflow.Fail;
+                stored = next;
+                reply = op.Opcode == FieldOpcode.IncrBy ? (long)next : (long)before;
+            }
+            if (failed)
+            {
+                s.Reply.WriteNullBulk();
+                continue;
+            }
+            s.Reply.WriteInteger(reply);
+            WriteField(value!, op.Offset, op.Bits, stored);
+            // As Redis 7.0.15: a write counts when the string grew or the field's bits changed.
+            if (grew || (stored & FieldMask(op.Bits)) != before)
+            {
+                changes++;
+            }
+        }
+        if (value is not null && changes > 0)
+        {
+            s.Db.SignalModified(a[1]);
+            s.Db.Notify(KeyspaceEventTypes.String, "setbit"u8, a[1]);
+        }
+        if (grew || changes > 0)
+        {
+            s.Db.CountChanges(changes);
+        }
+    }
+
+    /// <summary>
+    /// Parses the operation at <paramref name="j"/> and moves past it; an OVERFLOW only changes <paramref name="overflow"/>
+    /// (<paramref name="isOp"/> false). With a session, errors are written to it; without one the arguments are known good.
+    /// </summary>
+    private static bool TryParseFieldOp(Session? s, ArgList a, ref int j, ref Overflow overflow, out FieldOp op, out bool isOp)
+    {
+        op = default;
+        isOp = false;
+        int remaining = a.Count - j - 1;
+        var name = a[j];
+        if (Ascii.EqualsIgnoreCase(name, "GET"u8) && remaining >= 2)
+        {
+            op.Opcode = FieldOpcode.Get;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "SET"u8) && remaining >= 3)
+        {
+            op.Opcode = FieldOpcode.Set;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "INCRBY"u8) && remaining >= 3)
+        {
+            op.Opcode = FieldOpcode.IncrBy;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "OVERFLOW"u8) && remaining >= 1)
+        {
+            var kind = a[j + 1];
+            if (Ascii.EqualsIgnoreCase(kind, "WRAP"u8))
+            {
+                overflow = Overflow.Wrap;
+            }
+            else if (Ascii.EqualsIgnoreCase(kind, "SAT"u8))
+            {
+                overflow = Overflow.Sat;
+            }
+            else if (Ascii.EqualsIgnoreCase(kind, "FAIL"u8))
+            {
+                overflow = Overflow.Fail;
+            }
+            else
+            {
+                s?.Reply.WriteError("ERR Invalid OVERFLOW type specified");
+                return false;
+            }
+            j += 2;
+            return true;
+        }
+        else
+        {
+            s?.Reply.WriteError(Errors.Syntax);
+            return false;
+        }
+        if (!TryParseFieldType(a[j + 1], out op.Signed, out op.Bits))
+        {
+            s?.Reply.WriteError("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.");
+            return false;
+        }
+        if (!TryParseFieldOffset(s, a[j + 2], op.Bits, out op.Offset))
+        {
+            return false;
+        }
+        if (op.Opcode != FieldOpcode.Get)
+        {
+            if (!NumberFormat.TryParseInt64(a[j + 3], out op.Value))
+            {
+                s?.Reply.WriteError(Errors.NotInteger);
+                return false;
+            }
+            j += 4;
+        }
+        else
+        {
+            j += 3;
+        }
+        op.Overflow = overflow;
+        isOp = true;
+        return true;
+    }
+
+    /// <summary>A type as i1..i64 or u1..u63 (lower-case letter; the width as Redis reads it, up to a NUL byte).</summary>
+    private static bool TryParseFieldType(ReadOnlySpan<byte> text, out bool signed, out int bits)
+    {
+        signed = false;
+        bits = 0;
+        if (text.IsEmpty || (text[0] != 'i' && text[0] != 'u'))
+        {
+            return false;
+        }
+        signed = text[0] == 'i';
+        var width = text[1..];
+        int nul = width.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            width = width[..nul];
+        }
+        if (!NumberFormat.TryParseInt64(width, out long parsed) || parsed < 1 || parsed > (signed ? 64 : 63))
+        {
+            return false;
+        }
+        bits = (int)parsed;
+        return true;
+    }
+
+    /// <summary>A bit offset, or with a leading '#' a count of fields of <paramref name="bits"/> bits; the limit is SETBIT's.</summary>
+    private static bool TryParseFieldOffset(Session? s, ReadOnlySpan<byte> text, int bits, out long offset)
+    {
+        bool byFields = !text.IsEmpty && text[0] == '#';
+        bool parsed = NumberFormat.TryParseInt64(byFields ? text[1..] : text, out offset);
+        // Redis multiplies without an overflow check; a wrapped product is then refused as negative or too large.
+        offset = byFields ? unchecked(offset * bits) : offset;
+        if (s is null || (parsed && offset >= 0 && (offset >> 3) < s.Server.Config.ProtoMaxBulkLen.Number))
+        {
+            return true;
+        }
+        s.Reply.WriteError(BitOffsetError);
+        return false;
+    }
+
+    /// <summary>
+    /// The string BITFIELD writes into, at least <paramref name="length"/> bytes, zero-padded and created when absent.
+    /// Growing alone is not a change Redis signals (only writes that change bits are), so an existing key is replaced
+    /// without signalling; a new key is added as any key is.
+    /// </summary>
+    private static byte[] GrowForBitField(Session s, ArgList a, int index, byte[]? old, long length, out bool grew)
+    {
+        grew = old is null || old.Length < length;
+        if (!grew)
+        {
+            return old!;
+        }
+        var grown = new byte[length];
+        if (old is not null)
+        {
+            old.CopyTo(grown, 0);
+            s.Db.Table[index].Value = grown;
+        }
+        else
+        {
+            s.Db.Add(a.Detach(1), grown);
+        }
+        return grown;
+    }
+
+    private static ulong FieldMask(int bits) => bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+
+    private static long SignExtend(ulong raw, int bits) => bits == 64 ? (long)raw : (long)(raw << (64 - bits)) >> (64 - bits);
+
+    /// <summary>The <paramref name="bits"/>-bit field at a bit offset, big-endian; bytes past the end of the string read as zero.</summary>
+    private static ulong ReadField(ReadOnlySpan<byte> data, long offset, int bits)
+    {
+        long firstByte = offset >> 3;
+        int skip = (int)(offset & 7);
+        int byteCount = (skip + bits + 7) >> 3;
+        UInt128 window = 0;
+        for (int i = 0; i < byteCount; i++)
+        {
+            long at = firstByte + i;
+            window = (window << 8) | (at < data.Length ? data[(int)at] : 0u);
+        }
+        int trailing = byteCount * 8 - skip - bits;
+        return (ulong)(window >> trailing) & FieldMask(bits);
+    }
+
+    /// <summary>Stores the low <paramref name="bits"/> bits of <paramref name="value"/> at a bit offset (the string holds the whole field).</summary>
+    private static void WriteField(Span<byte> data, long offset, int bits, ulong value)
+    {
+        int firstByte = (int)(offset >> 3);
+        int skip = (int)(offset & 7);
+        int byteCount = (skip + bits + 7) >> 3;
+        UInt128 window = 0;
+        for (int i = 0; i < byteCount; i++)
+        {
+            window = (window << 8) | data[firstByte + i];
+        }
+        int trailing = byteCount * 8 - skip - bits;
+        var mask = (UInt128)FieldMask(bits) << trailing;
+        window = (window & ~mask) | (((UInt128)(value & FieldMask(bits))) << trailing);
+        for (int i = byteCount - 1; i >= 0; i--)
+        {
+            data[firstByte + i] = (byte)window;
+            window >>= 8;
+        }
+    }
+
+    /// <summary>
+    /// Redis's checkUnsignedBitfieldOverflow: 0 when <paramref name="value"/> + <paramref name="incr"/> fits in <paramref name="bits"/>
+    /// unsigned bits, else 1 (above) or -1 (below) with <paramref name="limit"/> the wrapped or saturated result.
+    /// </summary>
+    private static int UnsignedOverflow(ulong value, long incr, int bits, Overflow overflow, out ulong limit)
+    {
+        ulong max = FieldMask(bits);
+        long maxIncr = unchecked((long)(max - value));
+        long minIncr = unchecked(-(long)value);
+        limit = 0;
+        int result;
+        if (value > max || (incr > 0 && incr > maxIncr))
+        {
+            result = 1;
+            limit = max;
+        }
+        else if (incr < 0 && incr < minIncr)
+        {
+            result = -1;
+            limit = 0;
+        }
+        else
+        {
+            return 0;
+        }
+        if (overflow == Overflow.Wrap)
+        {
+            limit = unchecked(value + (ulong)incr) & max;
+            return 1;
+        }
+        return result;
+    }
+
+    /// <summary>Redis's checkSignedBitfieldOverflow, for <paramref name="bits"/>-bit two's complement fields.</summary>
+    private static int SignedOverflow(long value, long incr, int bits, Overflow overflow, out long limit)
+    {
+        long max = bits == 64 ? long.MaxValue : (1L << (bits - 1)) - 1;
+        long min = -max - 1;
+        long maxIncr = unchecked((long)((ulong)max - (ulong)value));
+        long minIncr = unchecked(min - value);
+        int result;
+        if (value > max || (bits != 64 && incr > maxIncr) || (value >= 0 && incr > 0 && incr > maxIncr))
+        {
+            result = 1;
+            limit = max;
+        }
+        else if (value < min || (bits != 64 && incr < minIncr) || (value < 0 && incr < 0 && incr < minIncr))
+        {
+            result = -1;
+            limit = min;
+        }
+        else
+        {
+            limit = 0;
+            return 0;
+        }
+        if (overflow == Overflow.Wrap)
+        {
+            ulong sum = unchecked((ulong)value + (ulong)incr);
+            limit = SignExtend(sum & FieldMask(bits), bits);
+            return 1;
+        }
+        return result;
     }
 
     /// <summary>BYTE or BIT, the unit of a range; anything else is a syntax error.</summary>

@@ -317,4 +317,29 @@ public static class KeyExtractor
         }
         result.Add(1, KeyFlags.OW | KeyFlags.Update);
     }
+
+    /// <summary>Redis's bitfieldGetKeys: the key is only read when every operation is a GET (OVERFLOW aside); anything else, a syntax error included, writes.</summary>
+    public static void BitfieldKeys(CommandLine line, KeyBuffer result)
+    {
+        bool readOnly = true;
+        for (int i = 2; i < line.Count; i++)
+        {
+            int remaining = line.Count - i - 1;
+            var arg = line[i];
+            if (Ascii.EqualsIgnoreCase(arg, "get"u8) && remaining >= 2)
+            {
+                i += 2;
+            }
+            else if (Ascii.EqualsIgnoreCase(arg, "overflow"u8) && remaining >= 1)
+            {
+                i += 1;
+            }
+            else
+            {
+                readOnly = false;
+                break;
+            }
+        }
+        result.Add(1, readOnly ? KeyFlags.RO | KeyFlags.Access : KeyFlags.RW | KeyFlags.Access | KeyFlags.Update);
+    }
 }

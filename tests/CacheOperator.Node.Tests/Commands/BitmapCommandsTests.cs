@@ -281,4 +281,160 @@ public class BitmapCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndN
         ]);
         Same([.. commands]);
     }
+
+    [Fact]
+    public void Bitfield_set_and_incrby_overflow_as_redis_at_every_type_edge()
+    {
+        string[] types = ["i1", "i2", "i7", "i8", "i9", "i16", "i31", "i32", "i33", "i63", "i64", "u1", "u2", "u7", "u8", "u9", "u16", "u31", "u32", "u33", "u62", "u63"];
+        var commands = new List<string[]>();
+        foreach (string type in types)
+        {
+            int bits = int.Parse(type[1..], CultureInfo.InvariantCulture);
+            bool signed = type[0] == 'i';
+            // The edges of the type and of a 64-bit integer, and small values.
+            var edges = new List<Int128> { 0, 1, -1, 2, -2, long.MaxValue, long.MinValue };
+            Int128 max = signed ? (Int128.One << (bits - 1)) - 1 : (Int128.One << bits) - 1;
+            Int128 min = signed ? -(Int128.One << (bits - 1)) : 0;
+            edges.AddRange([max, max - 1, max + 1, min, min + 1, min - 1, max / 2, -max]);
+            var values = edges.Where(v => v >= long.MinValue && v <= long.MaxValue).Distinct().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToList();
+            foreach (string overflow in new[] { "WRAP", "SAT", "FAIL" })
+            {
+                foreach (string offset in new[] { "0", "3", "#1" })
+                {
+                    string key = $"{type}:{overflow}:{offset}";
+                    foreach (string v in values)
+                    {
+                        commands.Add(["BITFIELD", key, "OVERFLOW", overflow, "SET", type, offset, v, "GET", type, offset]);
+                        foreach (string increment in values)
+                        {
+                            commands.Add(["BITFIELD", key, "OVERFLOW", overflow, "INCRBY", type, offset, increment, "GET", type, offset]);
+                            commands.Add(["BITFIELD", key, "OVERFLOW", overflow, "SET", type, offset, v]);
+                        }
+                    }
+                    commands.Add(["GET", key]);
+                }
+            }
+        }
+        StringCommandsTests.ClearNode(servers.Node);
+        servers.AssertSameReplies(2, [.. commands]);
+    }
+
+    [Fact]
+    public void Bitfield_and_bitfield_ro_answer_as_redis_for_operations_offsets_and_errors()
+    {
+        var commands = new List<string[]>();
+        commands.AddRange(Build("k", 0xFF, 0x0F, 0xA5, 0x00, 0x81, 0x7E, 0x01, 0x80, 0xFF, 0x55, 0xAA));
+        commands.Add(["SET", "text", "12345"]);
+        commands.Add(["RPUSH", "list", "x"]);
+        foreach (string type in new[] { "i1", "u1", "i5", "u5", "i8", "u8", "i13", "u13", "i32", "u32", "i63", "u63", "i64" })
+        {
+            foreach (string offset in new[] { "0", "1", "7", "8", "11", "60", "85", "87", "88", "200", "#0", "#1", "#3", "#9" })
+            {
+                commands.Add(["BITFIELD", "k", "GET", type, offset]);
+                commands.Add(["BITFIELD_RO", "text", "GET", type, offset]);
+                commands.Add(["BITFIELD_RO", "missing", "GET", type, offset]);
+            }
+        }
+        commands.AddRange(
+        [
+            // Several operations in one call, OVERFLOW applying to those after it, replies in order.
+            ["BITFIELD", "f", "SET", "u8", "0", "200", "INCRBY", "u8", "0", "100", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "100", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1", "GET", "u8", "0", "OVERFLOW", "WRAP", "INCRBY", "u8", "0", "1"],
+            ["GET", "f"],
+            ["BITFIELD", "f", "set", "i4", "#2", "-3", "get", "i4", "#2", "incrby", "i4", "#2", "-10", "overflow", "sat", "incrby", "i4", "#2", "-10", "get", "u16", "0"],
+            ["GET", "f"],
+            ["BITFIELD", "f", "GET", "i8", "0", "OVERFLOW", "FAIL"],
+            ["BITFIELD", "f"],
+            ["BITFIELD", "missing"],
+            ["BITFIELD_RO", "f"],
+            ["BITFIELD", "f", "OVERFLOW", "SAT"],
+            // A write past the end grows the string with zeros; a failed write still grows it.
+            ["BITFIELD", "g", "OVERFLOW", "FAIL", "SET", "u8", "100", "1000"],
+            ["STRLEN", "g"],
+            ["BITFIELD", "g", "SET", "u8", "0", "0", "SET", "i64", "#20", "-1"],
+            ["STRLEN", "g"],
+            ["GET", "g"],
+            ["BITFIELD", "text", "INCRBY", "u8", "#4", "1", "GET", "u64", "0"],
+            ["BITFIELD", "text", "INCRBY", "u8", "#4", "1"],
+            ["GET", "text"],
+            ["SET", "ttl", "x", "EX", "1000"],
+            ["BITFIELD", "ttl", "SET", "u8", "8", "65"],
+            ["TTL", "ttl"],
+            ["GET", "ttl"],
+            // Errors, in Redis's order: syntax, type, offset, value; WRONGTYPE only after everything parsed.
+            ["BITFIELD", "k", "GET"],
+            ["BITFIELD", "k", "GET", "u8"],
+            ["BITFIELD", "k", "SET", "u8", "0"],
+            ["BITFIELD", "k", "INCRBY", "u8", "0"],
+            ["BITFIELD", "k", "OVERFLOW"],
+            ["BITFIELD", "k", "OVERFLOW", "nope", "GET", "u8", "0"],
+            ["BITFIELD", "k", "FOO", "u8", "0"],
+            ["BITFIELD", "k", "GET", "u8", "0", "extra"],
+            ["BITFIELD", "k", "GET", "u64", "0"],
+            ["BITFIELD", "k", "GET", "i65", "0"],
+            ["BITFIELD", "k", "GET", "i0", "0"],
+            ["BITFIELD", "k", "GET", "u0", "0"],
+            ["BITFIELD", "k", "GET", "I8", "0"],
+            ["BITFIELD", "k", "GET", "i", "0"],
+            ["BITFIELD", "k", "GET", "", "0"],
+            ["BITFIELD", "k", "GET", "i08", "0"],
+            ["BITFIELD", "k", "GET", "i-8", "0"],
+            ["BITFIELD", "k", "GET", "s8", "0"],
+            ["BITFIELD", "k", "GET", "i8", "-1"],
+            ["BITFIELD", "k", "GET", "i8", "#-1"],
+            ["BITFIELD", "k", "GET", "i8", "#"],
+            ["BITFIELD", "k", "GET", "i8", "##1"],
+            ["BITFIELD", "k", "GET", "i8", "1.5"],
+            ["BITFIELD", "k", "GET", "i8", "+1"],
+            ["BITFIELD", "k", "GET", "i8", "4294967295"],
+            ["BITFIELD", "k", "GET", "i8", "4294967296"],
+            ["BITFIELD", "k", "GET", "i8", "#536870911"],
+            ["BITFIELD", "k", "GET", "i8", "#536870912"],
+            ["BITFIELD", "k", "GET", "i64", "#144115188075855872"],
+            ["BITFIELD", "k", "GET", "i8", "#1152921504606846976"],
+            ["BITFIELD", "k", "GET", "i8", "9223372036854775808"],
+            ["BITFIELD", "k", "SET", "i8", "0", "x"],
+            ["BITFIELD", "k", "SET", "i8", "0", "9223372036854775808"],
+            ["BITFIELD", "k", "INCRBY", "i8", "0", "1.5"],
+            ["BITFIELD", "k", "GET", "i8", "0", "SET", "u64", "0", "1"],
+            ["BITFIELD", "k", "SET", "i8", "0", "1", "GET", "x8", "0"],
+            ["GET", "k"],
+            ["BITFIELD", "list", "GET", "u8", "0"],
+            ["BITFIELD", "list", "SET", "u8", "0", "1"],
+            ["BITFIELD", "list", "GET", "u8", "x"],
+            ["BITFIELD_RO", "list", "GET", "u8", "0"],
+            ["BITFIELD_RO", "k", "SET", "u8", "0", "1"],
+            ["BITFIELD_RO", "k", "INCRBY", "u8", "0", "1"],
+            ["BITFIELD_RO", "k", "OVERFLOW", "FAIL", "GET", "u8", "0"],
+            ["BITFIELD_RO", "k", "GET", "u8", "0", "SET", "u8", "0", "x"],
+            ["BITFIELD_RO", "list", "SET", "u8", "0", "1"],
+            ["BITFIELD_RO", "k", "FOO"],
+            ["GET", "k"],
+            ["BITFIELD"],
+            ["BITFIELD_RO"],
+        ]);
+        Same([.. commands]);
+    }
+
+    [Fact]
+    public async Task Bitfield_offsets_are_limited_by_proto_max_bulk_len_as_in_redis()
+    {
+        using var redis = RedisServerProcess.Start("--proto-max-bulk-len", "1mb");
+        await using var node = TestNode.Start("--proto-max-bulk-len", "1mb");
+        using var r = redis.Client();
+        using var n = node.Client();
+        string[][] commands =
+        [
+            ["BITFIELD", "k", "SET", "i64", "8388607", "-1"],
+            ["STRLEN", "k"],
+            ["BITFIELD", "k", "GET", "i64", "8388607", "GET", "u8", "8388600"],
+            ["BITFIELD", "k", "SET", "i8", "8388608", "1"],
+            ["BITFIELD", "k", "GET", "u8", "#1048575"],
+            ["BITFIELD", "k", "GET", "u8", "#1048576"],
+            ["BITFIELD_RO", "k", "GET", "u16", "#524288"],
+        ];
+        foreach (var command in commands)
+        {
+            Assert.Equal(r.Call(command).ToString(), n.Call(command).ToString());
+        }
+    }
 }

@@ -36,6 +36,9 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
         ["SETBIT", "bits", "7", "1"], ["SETBIT", "bits", "100", "0"], ["RPUSH", "tosort", "3", "1", "2"], ["SORT", "tosort", "STORE", "sorted"],
         ["SORT", "nolist", "STORE", "sorted"], ["SORT", "nolist", "STORE", "sorted"],
         ["BITOP", "OR", "bitsdst", "bits", "u"], ["BITOP", "NOT", "bitsdst", "bitsdst"], ["BITOP", "AND", "bitsdst", "nobits"], ["BITOP", "AND", "bitsdst", "nobits"],
+        ["SETBIT", "bits", "7", "1"], ["SETBIT", "bits", "6", "0"], ["SETBIT", "bits", "6", "1"], ["BITFIELD", "bf", "OVERFLOW", "FAIL", "SET", "u8", "0", "300"],
+        ["BITFIELD", "bf", "SET", "u8", "0", "0"], ["BITFIELD", "bf", "SET", "u8", "0", "1"], ["BITFIELD", "bf", "SET", "u8", "16", "0"], ["BITFIELD", "bf", "GET", "u8", "0"],
+        ["BITFIELD", "bf", "SET", "u4", "0", "0", "SET", "u4", "4", "1"], ["BITFIELD_RO", "bf", "GET", "u8", "0"],
     ];
 
     [Theory]

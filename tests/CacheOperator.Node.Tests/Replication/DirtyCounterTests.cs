@@ -29,6 +29,10 @@ public class DirtyCounterTests
         ["ZADD", "qz", "1", "a", "2", "b", "3", "c"], ["ZREMRANGEBYRANK", "qz", "0", "1"], ["ZUNIONSTORE", "qz2", "1", "qz"], ["ZRANGESTORE", "qz3", "qz2", "0", "-1"],
         ["HSET", "qh", "a", "1"], ["HDEL", "qh", "a"], ["LINSERT", "l3", "BEFORE", "b", "x"], ["RPUSHX", "l3", "y", "z"], ["SETEX", "se", "100", "v"], ["PSETEX", "se", "100000", "v"],
         ["INCRBY", "ib", "5"], ["DECR", "ib"], ["SETRANGE", "sr", "3", "abc"], ["GETEX", "sr", "PX", "100000"], ["EXPIREAT", "sr", "1"],
+        ["SETBIT", "bm", "7", "1"], ["SETBIT", "bm", "7", "1"], ["SETBIT", "bm", "6", "0"], ["SETBIT", "bm", "20", "0"], ["BITOP", "OR", "bm2", "bm"],
+        ["BITOP", "AND", "bm2", "missing"], ["BITOP", "AND", "bm2", "missing"], ["BITFIELD", "bf", "OVERFLOW", "FAIL", "SET", "u8", "0", "300"],
+        ["BITFIELD", "bf", "SET", "u4", "0", "1", "SET", "u4", "4", "1", "SET", "u4", "0", "1"], ["BITFIELD", "bf", "SET", "u8", "16", "0", "SET", "u8", "16", "0"],
+        ["BITFIELD", "bf", "OVERFLOW", "FAIL", "SET", "u8", "100", "300"], ["BITFIELD", "bf", "GET", "u8", "0"],
         ["FLUSHDB"], ["SET", "k", "v"], ["FLUSHALL"], ["FLUSHALL"],
     ];
 
