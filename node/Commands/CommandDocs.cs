@@ -204,7 +204,8 @@ internal static class CommandDocs
     {
         var arguments = ParseSyntax(spec.Syntax);
         AssignKeySpecs(arguments, spec, []);
-        int fields = 4 + (arguments.Count > 0 ? 1 : 0) + (spec.Subcommands.Count > 0 ? 1 : 0);
+        var docFlags = spec.DocFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int fields = 4 + (docFlags.Length > 0 ? 1 : 0) + (arguments.Count > 0 ? 1 : 0) + (spec.Subcommands.Count > 0 ? 1 : 0);
         r.WriteMapHeader(fields);
         r.WriteBulk("summary"u8);
         r.WriteBulk(spec.Summary);
@@ -214,6 +215,15 @@ internal static class CommandDocs
         r.WriteBulk(spec.Group);
         r.WriteBulk("complexity"u8);
         r.WriteBulk(spec.Complexity);
+        if (docFlags.Length > 0)
+        {
+            r.WriteBulk("doc_flags"u8);
+            r.WriteSetHeader(docFlags.Length);
+            foreach (var flag in docFlags)
+            {
+                r.WriteSimple(flag);
+            }
+        }
         if (arguments.Count > 0)
         {
             r.WriteBulk("arguments"u8);

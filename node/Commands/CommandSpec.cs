@@ -173,6 +173,9 @@ public sealed class CommandSpec
     /// <summary>Arguments after the name in Redis's documentation syntax, e.g. "key [NX | XX]".</summary>
     public string Syntax { get; init; } = "";
 
+    /// <summary>COMMAND DOCS doc_flags, space separated (Redis 7.0 uses "syscmd" for internal commands); empty for none.</summary>
+    public string DocFlags { get; init; } = "";
+
     /// <summary>Redis's command group (string, generic, server, ...), set by the table from the family.</summary>
     public string Group { get; internal set; } = "";
 

@@ -35,6 +35,7 @@ public sealed class CommandTable
         ("server", PersistenceCommands.All),
         ("pubsub", PubSubCommands.All),
         ("scripting", ScriptingCommands.All),
+        ("hyperloglog", HyperLogLogCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -132,6 +132,8 @@ public sealed class NodeConfig
         { Min = 0, Max = long.MaxValue, Aliases = ["zset-max-ziplist-value"] });
         SetMaxIntsetEntries = Add(new Directive("set-max-intset-entries", DirectiveKind.Integer, "512", true, "Most members a set of integers keeps in the compact intset encoding.")
         { Min = 0, Max = long.MaxValue });
+        HllSparseMaxBytes = Add(new Directive("hll-sparse-max-bytes", DirectiveKind.Memory, "3000", true, "Longest (bytes, header included) a HyperLogLog keeps its sparse encoding before it turns dense.")
+        { Min = 0, Max = long.MaxValue });
 
         // Accepted and validated as Redis 7.0 does, but not honoured: Redis 7.0 reports every list as "quicklist"
         // whatever they say, and the node's list blocks are sized for the garbage collector (up to 128 KiB, pooled),
@@ -258,6 +260,9 @@ public sealed class NodeConfig
 
     /// <summary>set-max-intset-entries</summary>
     public Directive SetMaxIntsetEntries { get; }
+
+    /// <summary>hll-sparse-max-bytes</summary>
+    public Directive HllSparseMaxBytes { get; }
 
     /// <summary>list-max-listpack-size (alias list-max-ziplist-size)</summary>
     public Directive ListMaxListpackSize { get; }
