@@ -246,7 +246,8 @@ public static class HyperLogLog
                 int regval = ValValue(op);
                 if (runlen + idx > Registers)
                 {
-                    break;
+                    // Past the last register: corrupted (redis-server 7.0.15 refuses it, whatever follows).
+                    return false;
                 }
                 while (runlen-- > 0)
                 {
@@ -493,7 +494,7 @@ public static class HyperLogLog
                 int regval = ValValue(op);
                 if (runlen + idx > Registers)
                 {
-                    break;
+                    return false;
                 }
                 while (runlen-- > 0)
                 {
