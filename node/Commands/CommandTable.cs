@@ -15,6 +15,7 @@ public sealed class CommandTable
     private static IEnumerable<(string Group, IEnumerable<CommandSpec> Commands)> Families =>
     [
         ("string", StringCommands.All),
+        ("string", LcsCommands.All),
         ("bitmap", BitmapCommands.All),
         ("generic", KeyCommands.All),
         ("connection", ConnectionCommands.All),
