@@ -108,7 +108,7 @@ public static class CommandDispatcher
             Reject(session, spec, Errors.BgsaveFailed);
             return;
         }
-        if (!session.IsMaster && !ReplicationAllows(session, spec))
+        if (!session.IsMaster && !ReplicationAllows(session, spec, args))
         {
             return;
         }
@@ -263,10 +263,11 @@ public static class CommandDispatcher
     /// write on a read-only replica (-READONLY), a replica whose link is down with replica-serve-stale-data no (-MASTERDOWN).
     /// A write is a write command, or EXEC of a transaction that queued one.
     /// </summary>
-    private static bool ReplicationAllows(Session session, CommandSpec spec)
+    private static bool ReplicationAllows(Session session, CommandSpec spec, ArgList args)
     {
         var replicator = session.Server.Replicator;
-        bool write = (spec.Flags & CommandFlags.Write) != 0 || (spec.Name == "exec" && session.Multi is { HasWrites: true });
+        bool write = (spec.Flags & CommandFlags.Write) != 0 || (spec.Name == "exec" && session.Multi is { HasWrites: true })
+            || (spec.WritesWith is { } writes && writes(session, args));
         if (write && replicator.TooFewReplicas)
         {
             Reject(session, spec, "NOREPLICAS Not enough good replicas to write.");

@@ -155,6 +155,12 @@ public sealed class CommandSpec
     /// <summary>A spec's flags depend on the arguments, so the getkeys procedure gives them.</summary>
     internal bool HasVariableKeyFlags => Layout.HasVariableFlags;
 
+    /// <summary>
+    /// For a command whose write flag depends on its arguments (FCALL: a function without no-writes, as Redis's
+    /// getCommandFlags): true when this run writes. The replication checks read it with the static flags.
+    /// </summary>
+    public Func<Session, ArgList, bool>? WritesWith { get; init; }
+
     /// <summary>ACL categories, space separated, like "@read @string @fast".</summary>
     public string Acl { get; init; } = "";
 

@@ -26,8 +26,8 @@ public sealed class RdbReadResult
     /// <summary>AUX fields by name (redis-ver, ctime, repl-id, repl-offset...), values as text.</summary>
     public Dictionary<string, string> Aux { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Function libraries the file carried (FUNCTION2); the node has no functions and skips them.</summary>
-    public int FunctionsSkipped { get; set; }
+    /// <summary>The code of each function library the file carried (RDB_OPCODE_FUNCTION2), in file order.</summary>
+    public List<byte[]> FunctionLibraries { get; } = [];
 
     /// <summary>Keys read.</summary>
     public long Keys { get; set; }
@@ -189,8 +189,7 @@ public sealed class RdbReader
                 case RdbOpcode.FunctionPreRelease:
                     throw new RdbFormatException("Pre-release function format not supported.");
                 case RdbOpcode.Function2:
-                    ReadString("a function library");
-                    result.FunctionsSkipped++;
+                    result.FunctionLibraries.Add(ReadString("a function library"));
                     continue;
                 default:
                     ReadEntry(type, db, expireAtMs, idleSeconds, frequency, sink);

@@ -59,10 +59,11 @@ public enum RdbAccessInfo
 public sealed record RdbReplicationInfo(int StreamDb, string ReplicationId, long Offset);
 
 /// <summary>The AUX fields at the head of a file, as Redis 7.0 writes them (rdbSaveInfoAuxFields).</summary>
-public sealed record RdbHeader(string RedisVersion, long CreatedUnixSeconds, long UsedMemory, RdbReplicationInfo? Replication = null);
+/// <remarks><paramref name="FunctionLibraries"/>: the code of each function library, written after the AUX fields as RDB_OPCODE_FUNCTION2.</remarks>
+public sealed record RdbHeader(string RedisVersion, long CreatedUnixSeconds, long UsedMemory, RdbReplicationInfo? Replication = null, IReadOnlyList<byte[]>? FunctionLibraries = null);
 
 /// <summary>
-/// Writes an RDB version 10 file (rdb.c's rdbSaveRio) to a stream: "REDIS0010", AUX fields, per database
+/// Writes an RDB version 10 file (rdb.c's rdbSaveRio) to a stream: "REDIS0010", AUX fields, function libraries, per database
 /// SELECTDB + RESIZEDB and its entries (EXPIRETIME_MS, type, key, object), EOF and the CRC64 of everything
 /// before it (0 when checksums are off, as rdbchecksum no). Entries can be encoded apart into memory with
 /// <see cref="EncodeEntry"/> (under the keyspace lock) and written later with <see cref="WriteRaw"/>.
@@ -111,6 +112,12 @@ public sealed class RdbWriter
             WriteAux("repl-offset", replication.Offset);
         }
         WriteAux("aof-base", 0);
+        // rdbSaveFunctions: each library's code, before the databases.
+        foreach (var code in header.FunctionLibraries ?? [])
+        {
+            WriteByte(_buffer, RdbOpcode.Function2);
+            RdbObjectWriter.WriteString(_buffer, code, Compress);
+        }
         FlushIfFull();
     }
 

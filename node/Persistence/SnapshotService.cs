@@ -166,16 +166,16 @@ public sealed class SnapshotService
             });
             lock (_keyspace.Sync)
             {
+                if (LoadFunctionLibraries?.Invoke(result.File.FunctionLibraries) is { } functionsError)
+                {
+                    throw new RdbFormatException($"Failed loading the function libraries: {functionsError}");
+                }
                 result.SwapInto(_keyspace);
                 LastLoadKeysLoaded = result.KeysLoaded;
                 LastLoadKeysExpired = result.KeysExpired;
             }
             _log.Event(LogLevel.Notice, "rdb_loaded", "DB loaded from disk",
                 ("path", path), ("keys", result.KeysLoaded), ("expired", result.KeysExpired), ("seconds", Stopwatch.GetElapsedTime(started).TotalSeconds));
-            if (result.File.FunctionsSkipped > 0)
-            {
-                _log.Event(LogLevel.Warning, "rdb_functions_skipped", "The snapshot's function libraries were skipped (the node has no functions)", ("count", result.File.FunctionsSkipped));
-            }
             return result;
         }
         catch (RdbFormatException e)
@@ -353,7 +353,14 @@ public sealed class SnapshotService
 
     private RdbHeader Header(RdbReplicationInfo? replication = null) =>
         new(ConfigLoader.RedisVersion, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _keyspace.UsedMemory(),
-            replication ?? (_stream.HasSubscribers ? new RdbReplicationInfo(_stream.StreamDb, _ids.Id, _stream.MasterOffset) : null));
+            replication ?? (_stream.HasSubscribers ? new RdbReplicationInfo(_stream.StreamDb, _ids.Id, _stream.MasterOffset) : null),
+            FunctionLibraries?.Invoke());
+
+    /// <summary>The code of each function library, read under the keyspace lock when a snapshot starts.</summary>
+    public Func<IReadOnlyList<byte[]>>? FunctionLibraries { get; set; }
+
+    /// <summary>Installs a loaded file's function libraries in place of the node's (under the lock); null, or the error text.</summary>
+    public Func<IReadOnlyList<byte[]>, string?>? LoadFunctionLibraries { get; set; }
 
     /// <summary>The header, the walk's chunks as they come (written outside the lock), EOF and checksum.</summary>
     private static async Task WriteSnapshotAsync(Stream destination, KeyspaceSnapshot snapshot, RdbSnapshotSink sink, RdbHeader header, bool compress, bool checksum)

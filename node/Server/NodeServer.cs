@@ -59,10 +59,20 @@ public sealed class NodeServer : IAsyncDisposable
         // Full syncs: the master's snapshot goes to the replica's socket; a replica loads its master's with expired keys
         // kept (nowMs 0), since the master's DELs remove them.
         Replicator.StartSnapshot = destination => Snapshots.StartBackgroundSave(destination) is { } save ? (save.Offset, save.Completion) : null;
+        // Function libraries go into snapshots and come back from them in place of the node's (a replica's full sync too, as Redis's emptyData).
+        Snapshots.FunctionLibraries = () => Functions.Libraries.Select(l => l.Code).ToList();
+        Snapshots.LoadFunctionLibraries = codes => Functions.Restore(codes, Scripting.RestorePolicy.Flush, out string? error) ? null : error;
         Replicator.LoadSnapshot = input =>
         {
             var loaded = RdbReader.ReadTables(input, Keyspace, nowMs: 0);
-            return () => loaded.SwapInto(Keyspace);
+            return () =>
+            {
+                if (Snapshots.LoadFunctionLibraries(loaded.File.FunctionLibraries) is { } error)
+                {
+                    Log.Event(LogLevel.Warning, "sync_functions_failed", "The master's function libraries could not be loaded", ("error", error));
+                }
+                loaded.SwapInto(Keyspace);
+            };
         };
         _epoll = EpollLoop.IsSupported && config.NetworkTransport.Text == "epoll" ? EpollLoop.Shared : null;
         StartedAt = DateTimeOffset.UtcNow;
