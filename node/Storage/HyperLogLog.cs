@@ -458,18 +458,30 @@ public static class HyperLogLog
         return DenseSet(hll.Buffer, index, count);
     }
 
+    /// <summary>The dense registers one per byte: every three bytes hold four 6-bit registers, least significant bits first.</summary>
+    private static void Unpack(byte[] value, Span<byte> registers)
+    {
+        var packed = value.AsSpan(HeaderSize, DenseSize - HeaderSize);
+        for (int i = 0, r = 0; i < packed.Length; i += 3, r += 4)
+        {
+            int b0 = packed[i], b1 = packed[i + 1], b2 = packed[i + 2];
+            registers[r] = (byte)(b0 & 63);
+            registers[r + 1] = (byte)(((b0 >> 6) | (b1 << 2)) & 63);
+            registers[r + 2] = (byte)(((b1 >> 4) | (b2 << 4)) & 63);
+            registers[r + 3] = (byte)(b2 >> 2);
+        }
+    }
+
     /// <summary>Raises each of <paramref name="max"/>'s registers to the value's (Redis's hllMerge); false when a sparse value is corrupted.</summary>
     public static bool MergeInto(Span<byte> max, byte[] value)
     {
         if (value[4] == Dense)
         {
+            Span<byte> registers = stackalloc byte[Registers];
+            Unpack(value, registers);
             for (int i = 0; i < Registers; i++)
             {
-                int val = GetDense(value, i);
-                if (val > max[i])
-                {
-                    max[i] = (byte)val;
-                }
+                max[i] = Math.Max(max[i], registers[i]);
             }
             return true;
         }
@@ -516,9 +528,11 @@ public static class HyperLogLog
         Span<int> histogram = stackalloc int[64];
         if (value[4] == Dense)
         {
-            for (int i = 0; i < Registers; i++)
+            Span<byte> registers = stackalloc byte[Registers];
+            Unpack(value, registers);
+            foreach (byte register in registers)
             {
-                histogram[GetDense(value, i)]++;
+                histogram[register]++;
             }
         }
         else
