@@ -162,7 +162,7 @@ public static class HyperLogLog
     /// </summary>
     public struct Editor(byte[] value)
     {
-        /// <summary>The bytes, possibly with spare room past <see cref="Length"/> (always zero right after it, as Redis's terminator).</summary>
+        /// <summary>The bytes, possibly with spare room past <see cref="Length"/> (zero right after it, as Redis's terminator).</summary>
         public byte[] Buffer = value;
 
         /// <summary>The value's length.</summary>
@@ -188,7 +188,10 @@ public static class HyperLogLog
         internal void SetLength(int length)
         {
             Length = length;
-            Buffer[length] = 0;
+            if (length < Buffer.Length)
+            {
+                Buffer[length] = 0;
+            }
         }
     }
 
@@ -272,7 +275,6 @@ public static class HyperLogLog
         {
             return Promote(ref hll, index, count);
         }
-        hll.MakeRoom(3);
         var b = hll.Buffer;
         int sparse = HeaderSize;
         int p = sparse;
@@ -386,6 +388,14 @@ public static class HyperLogLog
         {
             return Promote(ref hll, index, count);
         }
+        // Room only when the value grows (Redis reserves 3 bytes up front): in-place updates allocate nothing. A
+        // truncated last XZERO (corrupted) makes the copy below end one byte past the new length, as in Redis.
+        int needed = Math.Max(hll.Length + deltalen, p + n) + 1;
+        if (b.Length < needed)
+        {
+            hll.MakeRoom(needed - hll.Length - 1);
+            b = hll.Buffer;
+        }
         if (deltalen != 0 && next >= 0)
         {
             b.AsSpan(next, end - next).CopyTo(b.AsSpan(next + deltalen));
@@ -436,7 +446,7 @@ public static class HyperLogLog
                     if (len <= SparseValMaxLen)
                     {
                         b[p + 1] = Val(v1, len);
-                        b.AsSpan(p + 1, end - p).CopyTo(b.AsSpan(p));
+                        b.AsSpan(p + 1, end - p - 1).CopyTo(b.AsSpan(p));
                         hll.SetLength(hll.Length - 1);
                         end--;
                         continue;
