@@ -163,6 +163,10 @@ public static class CommandDispatcher
         var pubSub = server.PubSub;
         var outerClient = pubSub.CurrentClient;
         pubSub.CurrentClient = session;
+        if (spec.MonitoredFirst && server.Monitors.Count > 0)
+        {
+            server.Monitors.Feed(session, args);
+        }
         try
         {
             spec.Handler!(session, args);

@@ -161,6 +161,12 @@ public sealed class CommandSpec
     /// </summary>
     public Func<Session, ArgList, bool>? WritesWith { get; init; }
 
+    /// <summary>
+    /// Shown to MONITOR before its handler runs instead of after (EVAL, FCALL: the script command comes before the
+    /// commands it runs, even when it fails, as Redis's evalCommand and fcallCommandGeneric feed monitors themselves).
+    /// </summary>
+    public bool MonitoredFirst { get; init; }
+
     /// <summary>ACL categories, space separated, like "@read @string @fast".</summary>
     public string Acl { get; init; } = "";
 

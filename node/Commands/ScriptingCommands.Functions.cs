@@ -85,6 +85,7 @@ internal static partial class ScriptingCommands
                 Notes = $"We cannot tell how the keys will be used so we assume the worst, {(readOnly ? "RO and ACCESS" : "RW and UPDATE")}",
             }],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
+            MonitoredFirst = true,
             WritesWith = (s, a) => s.Server.Functions.Find(a[1]) is { } function && (function.Flags & ScriptFlag.NoWrites) == 0,
             Acl = "@slow @scripting",
             Since = "7.0.0",

@@ -64,6 +64,7 @@ internal static partial class ScriptingCommands
                 Notes = bySha ? null : $"We cannot tell how the keys will be used so we assume the worst, {(readOnly ? "RO and ACCESS" : "RW and UPDATE")}",
             }],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
+            MonitoredFirst = true,
             Acl = "@slow @scripting",
             Since = readOnly ? "7.0.0" : "2.6.0",
             Summary = summary,

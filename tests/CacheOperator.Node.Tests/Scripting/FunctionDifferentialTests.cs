@@ -306,6 +306,37 @@ public class FunctionDifferentialTests(RedisAndNode servers) : IClassFixture<Red
         Assert.Equal("three", node.Call("FUNCTION", "LIST").Elements[0].Elements[1].Text);
     }
 
+    [Fact]
+    public void Monitor_shows_fcall_and_eval_before_their_commands_as_redis()
+    {
+        var transcripts = new List<string>();
+        foreach (int port in new[] { servers.Redis.Port, servers.Node.Port })
+        {
+            using var monitor = new RespClient(port);
+            using var client = new RespClient(port);
+            client.Call(Flush);
+            Assert.Equal("OK", monitor.Call("MONITOR").Text);
+            client.Call(Load("mon", "redis.register_function('put', function(keys, args) return redis.call('set', keys[1], args[1]) end)"));
+            client.Call("FCALL", "put", "1", "k", "v");
+            client.Call("FCALL", "nosuch", "0");
+            client.Call("FCALL", "put", "x");
+            client.Call("EVAL", "return redis.call('get', KEYS[1])", "1", "k");
+            client.Call("EVAL", "return 1", "x");
+            client.Call("PING", "end");
+            var lines = new List<string>();
+            while (lines.Count == 0 || !lines[^1].EndsWith("\"end\"", StringComparison.Ordinal))
+            {
+                // "<time> [<db> <client>] <args>": the time and the client's address differ between the servers.
+                string text = monitor.Read().Text!;
+                text = System.Text.RegularExpressions.Regex.Replace(text, @"^\d+\.\d+ ", "");
+                lines.Add(System.Text.RegularExpressions.Regex.Replace(text, @"^\[(\d+) (?!lua\])[^\]]+\]", "[$1 client]"));
+            }
+            transcripts.Add(string.Join("\n", lines));
+        }
+        Assert.Equal(transcripts[0], transcripts[1]);
+        Assert.Contains("[0 lua] \"set\" \"k\" \"v\"", transcripts[1], StringComparison.Ordinal);
+    }
+
     private static byte[] KeyDump(RespClient redis)
     {
         redis.Call("SET", "dumped", "value");
