@@ -133,7 +133,7 @@ public static class CommandDispatcher
         session.LastCommand = spec;
         long started = Stopwatch.GetTimestamp();
         server.Keyspace.UpdateClock(started);
-        if (server.Config.MaxMemory.Number > 0 && !session.IsMaster && !server.Memory.Admit(spec))
+        if (server.Config.MaxMemory.Number > 0 && !session.IsMaster && !server.Memory.Admit(spec.FlagsWith?.Invoke(session, args) ?? spec.Flags))
         {
             Reject(session, spec, MemoryManager.OomError);
             return;
@@ -270,9 +270,14 @@ public static class CommandDispatcher
     private static bool ReplicationAllows(Session session, CommandSpec spec, ArgList args)
     {
         var replicator = session.Server.Replicator;
-        bool write = (spec.Flags & CommandFlags.Write) != 0 || (spec.Name == "exec" && session.Multi is { HasWrites: true })
-            || (spec.WritesWith is { } writes && writes(session, args));
-        if (write && replicator.TooFewReplicas)
+        bool tooFewReplicas = replicator.TooFewReplicas;
+        if (replicator.Link is null && !tooFewReplicas)
+        {
+            return true;
+        }
+        var flags = spec.FlagsWith?.Invoke(session, args) ?? spec.Flags;
+        bool write = (flags & CommandFlags.Write) != 0 || (spec.Name == "exec" && session.Multi is { HasWrites: true });
+        if (write && tooFewReplicas)
         {
             Reject(session, spec, "NOREPLICAS Not enough good replicas to write.");
             return false;
@@ -286,7 +291,7 @@ public static class CommandDispatcher
             Reject(session, spec, "READONLY You can't write against a read only replica.");
             return false;
         }
-        if (!link.IsUp && (spec.Flags & CommandFlags.Stale) == 0 && !session.Server.Config.ReplicaServeStaleData.IsOn)
+        if (!link.IsUp && (flags & CommandFlags.Stale) == 0 && !session.Server.Config.ReplicaServeStaleData.IsOn)
         {
             Reject(session, spec, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
             return false;

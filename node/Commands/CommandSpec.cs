@@ -156,10 +156,10 @@ public sealed class CommandSpec
     internal bool HasVariableKeyFlags => Layout.HasVariableFlags;
 
     /// <summary>
-    /// For a command whose write flag depends on its arguments (FCALL: a function without no-writes, as Redis's
-    /// getCommandFlags): true when this run writes. The replication checks read it with the static flags.
+    /// For a command whose write, deny-oom and stale flags depend on its arguments (FCALL: its function's flags, as
+    /// Redis's getCommandFlags): the flags of this run, read by the replication and maxmemory checks.
     /// </summary>
-    public Func<Session, ArgList, bool>? WritesWith { get; init; }
+    public Func<Session, ArgList, CommandFlags>? FlagsWith { get; init; }
 
     /// <summary>
     /// Shown to MONITOR before its handler runs instead of after (EVAL, FCALL: the script command comes before the

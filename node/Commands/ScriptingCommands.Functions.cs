@@ -86,13 +86,39 @@ internal static partial class ScriptingCommands
             }],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
             MonitoredFirst = true,
-            WritesWith = (s, a) => s.Server.Functions.Find(a[1]) is { } function && (function.Flags & ScriptFlag.NoWrites) == 0,
+            FlagsWith = (s, a) => FcallFlags(s, a, Eval | (readOnly ? CommandFlags.ReadOnly : 0)),
             Acl = "@slow @scripting",
             Since = "7.0.0",
             Summary = summary,
             Complexity = "Depends on the function that is executed.",
             Syntax = "function numkeys [key [key ...]] [arg [arg ...]]",
         };
+
+    /// <summary>
+    /// Redis's fcallGetCommandFlags and scriptFlagsToCmdFlags: a function's flags decide whether FCALL writes, is refused
+    /// over maxmemory and runs on a stale replica (without its function, FCALL's own flags).
+    /// </summary>
+    private static CommandFlags FcallFlags(Session s, ArgList a, CommandFlags flags) =>
+        a.Count >= 2 && s.Server.Functions.Find(a[1]) is { } function ? WithScriptFlags(flags, function.Flags) : flags;
+
+    /// <summary>Redis's scriptFlagsToCmdFlags: the command's write, deny-oom and stale flags replaced by the script's.</summary>
+    private static CommandFlags WithScriptFlags(CommandFlags flags, ScriptFlag script)
+    {
+        flags &= ~(CommandFlags.Stale | CommandFlags.DenyOom | CommandFlags.Write);
+        if ((script & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) == 0)
+        {
+            flags |= CommandFlags.DenyOom;
+        }
+        if ((script & ScriptFlag.NoWrites) == 0)
+        {
+            flags |= CommandFlags.Write;
+        }
+        if ((script & ScriptFlag.AllowStale) != 0)
+        {
+            flags |= CommandFlags.Stale;
+        }
+        return flags;
+    }
 
     /// <summary>Redis's fcallCommandGeneric: the function, numkeys, the checks of its flags, then the run as EVAL's.</summary>
     private static void Fcall(Session s, ArgList a, bool readOnly)

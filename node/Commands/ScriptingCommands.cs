@@ -65,12 +65,38 @@ internal static partial class ScriptingCommands
             }],
             GetKeysProcedure = KeyExtractor.NumKeys(0, 2, 3),
             MonitoredFirst = true,
+            FlagsWith = (s, a) => EvalFlags(s, a, Eval | (readOnly ? CommandFlags.ReadOnly : 0), bySha),
             Acl = "@slow @scripting",
             Since = readOnly ? "7.0.0" : "2.6.0",
             Summary = summary,
             Complexity = "Depends on the script that is executed.",
             Syntax = $"{first} numkeys [key [key ...]] [arg [arg ...]]",
         };
+
+    /// <summary>
+    /// Redis's evalGetCommandFlags: a script with a shebang (the cached script's for EVALSHA) has its flags decide
+    /// whether it writes, is refused over maxmemory and runs on a stale replica; a script without one keeps EVAL's.
+    /// </summary>
+    private static CommandFlags EvalFlags(Session s, ArgList a, CommandFlags flags, bool bySha)
+    {
+        if (a.Count < 2)
+        {
+            return flags;
+        }
+        ScriptFlags script;
+        if (bySha)
+        {
+            if (!s.Server.Scripts.TryGetFlags(a[1], out script))
+            {
+                return flags;
+            }
+        }
+        else if (!ScriptFlags.TryParse(a[1], out script, out _, out _))
+        {
+            return flags;
+        }
+        return script.Declared ? WithScriptFlags(flags, script.Value) : flags;
+    }
 
     /// <summary>Redis's evalGenericCommand: numkeys, the script (compiled if new), the checks of its flags, then the run.</summary>
     private static void Run(Session s, ArgList a, bool readOnly, bool bySha)
@@ -140,7 +166,7 @@ internal static partial class ScriptingCommands
             s.Reply.WriteError("ERR Can not run script on cluster, 'no-cluster' flag is set.");
             return false;
         }
-        if ((value & ScriptFlag.AllowOom) == 0 && server.Config.MaxMemory.Number > 0 && !s.IsMaster && !server.Memory.Admit(DenyOomProbe))
+        if ((value & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) == 0 && server.Config.MaxMemory.Number > 0 && !s.IsMaster && !server.Memory.Admit(DenyOomProbe))
         {
             s.Reply.WriteError("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
             return false;

@@ -176,6 +176,18 @@ public sealed unsafe class ScriptEngine
         return sha;
     }
 
+    /// <summary>The flags of the compiled script <paramref name="sha"/> (any case), false when there is none.</summary>
+    public bool TryGetFlags(ReadOnlySpan<byte> sha, out ScriptFlags flags)
+    {
+        flags = default;
+        if (sha.Length != 40 || !_scripts.TryGetValue(Encoding.ASCII.GetString(sha).ToLowerInvariant(), out var script))
+        {
+            return false;
+        }
+        flags = script.Flags;
+        return true;
+    }
+
     /// <summary>The flags of a compiled script.</summary>
     public ScriptFlags FlagsOf(string sha) => _scripts[sha].Flags;
 

@@ -78,7 +78,10 @@ public sealed class MemoryManager
     /// Called before a command runs: evicts when over the limit. False when the command needs memory
     /// (deny-oom) and the data is still over the limit; the caller then answers <see cref="OomError"/>.
     /// </summary>
-    public bool Admit(CommandSpec spec)
+    public bool Admit(CommandSpec spec) => Admit(spec.Flags);
+
+    /// <summary>As <see cref="Admit(CommandSpec)"/> for a command run with <paramref name="flags"/> (a function's, for FCALL).</summary>
+    public bool Admit(CommandFlags flags)
     {
         long limit = _config.MaxMemory.Number;
         // CLIENT PAUSE stops eviction as it stops expiry (and holds the writes that would need the memory).
@@ -89,7 +92,7 @@ public sealed class MemoryManager
         UpdatePeak();
         bool fits = Evictor.FreeMemory(limit, out int evicted);
         _episodeEvicted += evicted;
-        bool admitted = fits || (spec.Flags & CommandFlags.DenyOom) == 0;
+        bool admitted = fits || (flags & CommandFlags.DenyOom) == 0;
         if (!admitted)
         {
             _episodeRefused++;

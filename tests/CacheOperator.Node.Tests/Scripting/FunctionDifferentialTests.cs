@@ -337,6 +337,44 @@ public class FunctionDifferentialTests(RedisAndNode servers) : IClassFixture<Red
         Assert.Contains("[0 lua] \"set\" \"k\" \"v\"", transcripts[1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Over_maxmemory_a_function_s_flags_decide_as_redis(int protocol)
+    {
+        try
+        {
+            Same(protocol,
+                Load("oom", "redis.register_function('writer', function(keys) return redis.call('set', keys[1], 'v') end)\n"
+                    + "redis.register_function{function_name='reader', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}\n"
+                    + "redis.register_function{function_name='roomy', callback=function() return 'ran' end, flags={'allow-oom'}}"),
+                ["SCRIPT", "LOAD", "#!lua\nreturn 1"],
+                ["CONFIG", "SET", "maxmemory", "1"],
+                ["FCALL", "writer", "1", "k"],
+                ["FCALL", "reader", "1", "k"],
+                ["FCALL_RO", "reader", "1", "k"],
+                ["FCALL", "roomy", "0"],
+                ["FCALL_RO", "writer", "1", "k"],
+                ["FCALL", "nosuch", "0"],
+                ["EVAL", "#!lua\nreturn 1", "0"],
+                ["EVAL", "#!lua flags=no-writes\nreturn 2", "0"],
+                ["EVAL", "#!lua flags=allow-oom\nreturn 3", "0"],
+                ["EVAL", "return 4", "0"],
+                ["EVALSHA", "cb70127618f0b0be70c53cf6bfcfa54a29d9b0c0", "0"],
+                ["FUNCTION", "LOAD", "#!lua name=more\nredis.register_function('m', function() return 1 end)"],
+                ["FUNCTION", "DELETE", "oom"],
+                ["CONFIG", "SET", "maxmemory", "0"],
+                ["FCALL", "writer", "1", "k"]);
+        }
+        finally
+        {
+            using var redis = servers.Redis.Client();
+            using var node = servers.Node.Client();
+            redis.Call("CONFIG", "SET", "maxmemory", "0");
+            node.Call("CONFIG", "SET", "maxmemory", "0");
+        }
+    }
+
     private static byte[] KeyDump(RespClient redis)
     {
         redis.Call("SET", "dumped", "value");
