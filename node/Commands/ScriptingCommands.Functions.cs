@@ -129,19 +129,8 @@ internal static partial class ScriptingCommands
             s.Reply.WriteError("ERR Function not found");
             return;
         }
-        if (!NumberFormat.TryParseInt64(a[2], out long numkeys))
+        if (!TryReadNumKeys(s, a, "ERR Bad number of keys provided", out int numkeys))
         {
-            s.Reply.WriteError("ERR Bad number of keys provided");
-            return;
-        }
-        if (numkeys > a.Count - 3)
-        {
-            s.Reply.WriteError("ERR Number of keys can't be greater than number of args");
-            return;
-        }
-        if (numkeys < 0)
-        {
-            s.Reply.WriteError("ERR Number of keys can't be negative");
             return;
         }
         if (!FlagsAllow(s, new ScriptFlags(true, function.Flags), readOnly))
@@ -149,7 +138,7 @@ internal static partial class ScriptingCommands
             return;
         }
         int slot = numkeys > 0 && s.Server.Cluster is not null ? HashSlot.Of(a[3]) : -1;
-        s.Server.Scripts.RunFunction(s, function.RegistryKey, function.Name, function.Flags, a, 3, (int)numkeys, readOnly, slot);
+        s.Server.Scripts.RunFunction(s, function.RegistryKey, function.Name, function.Flags, a, 3, numkeys, readOnly, slot);
         // As EVAL: the function's commands were propagated as its effects; FCALL itself is not, nor counted dirty.
         s.Server.Propagator.Prevent();
         s.Keyspace.DeclaredChanges = 0;

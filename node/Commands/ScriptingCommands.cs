@@ -98,22 +98,37 @@ internal static partial class ScriptingCommands
         return script.Declared ? WithScriptFlags(flags, script.Value) : flags;
     }
 
+    /// <summary>
+    /// The numkeys argument of EVAL and FCALL (a[2]) checked as Redis checks it; <paramref name="notANumber"/> differs
+    /// between them (EVAL: not an integer, FCALL: "Bad number of keys provided"). Replies the error and returns false.
+    /// </summary>
+    private static bool TryReadNumKeys(Session s, ArgList a, string notANumber, out int numkeys)
+    {
+        numkeys = 0;
+        if (!NumberFormat.TryParseInt64(a[2], out long parsed))
+        {
+            s.Reply.WriteError(notANumber);
+            return false;
+        }
+        if (parsed > a.Count - 3)
+        {
+            s.Reply.WriteError("ERR Number of keys can't be greater than number of args");
+            return false;
+        }
+        if (parsed < 0)
+        {
+            s.Reply.WriteError("ERR Number of keys can't be negative");
+            return false;
+        }
+        numkeys = (int)parsed;
+        return true;
+    }
+
     /// <summary>Redis's evalGenericCommand: numkeys, the script (compiled if new), the checks of its flags, then the run.</summary>
     private static void Run(Session s, ArgList a, bool readOnly, bool bySha)
     {
-        if (!NumberFormat.TryParseInt64(a[2], out long numkeys))
+        if (!TryReadNumKeys(s, a, Errors.NotInteger, out int numkeys))
         {
-            s.Reply.WriteError(Errors.NotInteger);
-            return;
-        }
-        if (numkeys > a.Count - 3)
-        {
-            s.Reply.WriteError("ERR Number of keys can't be greater than number of args");
-            return;
-        }
-        if (numkeys < 0)
-        {
-            s.Reply.WriteError("ERR Number of keys can't be negative");
             return;
         }
         var engine = s.Server.Scripts;
@@ -140,7 +155,7 @@ internal static partial class ScriptingCommands
             return;
         }
         int slot = numkeys > 0 && s.Server.Cluster is not null ? HashSlot.Of(a[3]) : -1;
-        engine.Run(s, sha, a, 3, (int)numkeys, readOnly, slot);
+        engine.Run(s, sha, a, 3, numkeys, readOnly, slot);
         // The script's commands were propagated one by one (in MULTI/EXEC when several); EVAL itself is not, nor counted dirty.
         s.Server.Propagator.Prevent();
         s.Keyspace.DeclaredChanges = 0;
