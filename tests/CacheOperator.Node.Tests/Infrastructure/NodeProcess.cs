@@ -99,7 +99,9 @@ public sealed class NodeProcess : IDisposable
             {
                 if (process.HasExited || DateTime.UtcNow > deadline)
                 {
-                    throw new InvalidOperationException($"Node did not start: {node.Output}");
+                    var output = node.Output;
+                    node.Dispose(); // A node too slow to start must not outlive the test that gave up on it.
+                    throw new InvalidOperationException($"Node did not start: {output}");
                 }
                 Thread.Sleep(50);
             }

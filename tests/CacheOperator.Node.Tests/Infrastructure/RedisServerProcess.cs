@@ -54,6 +54,26 @@ public sealed class RedisServerProcess : IDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        try
+        {
+            WaitUntilAnswering(process, port);
+        }
+        catch
+        {
+            // A server too slow to answer (or on a port taken meanwhile) must not outlive the caller that gives up on it.
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+            process.Dispose();
+            throw;
+        }
+        return new RedisServerProcess(process, port);
+    }
+
+    private static void WaitUntilAnswering(Process process, int port)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
@@ -77,7 +97,6 @@ public sealed class RedisServerProcess : IDisposable
                 Thread.Sleep(50);
             }
         }
-        return new RedisServerProcess(process, port);
     }
 
     /// <summary>A new raw client.</summary>
