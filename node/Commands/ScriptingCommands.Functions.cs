@@ -392,10 +392,10 @@ internal static partial class ScriptingCommands
             reply.WriteBulk(name);
             reply.WriteBulk("command"u8);
             var command = scripts.RunningCommand;
-            reply.WriteArrayHeader(command.Length);
-            foreach (var arg in command)
+            reply.WriteArrayHeader(command.Count);
+            for (int i = 0; i < command.Count; i++)
             {
-                reply.WriteBulk(arg);
+                reply.WriteBulk(command[i]);
             }
             reply.WriteBulk("duration_ms"u8);
             reply.WriteInteger(scripts.RunningMilliseconds);

@@ -45,7 +45,8 @@ public sealed unsafe class ScriptEngine
     private int _slot;
     private ulong _rand48;
     private volatile string? _runningFunction;
-    private byte[][]? _callerArgs;
+    // The caller's command as parsed: its batch stays untouched while the caller waits for the script, so no copy is needed.
+    private ArgList _callerArgs;
     private long _loadStartedTicks;
     private long _loadTimeoutMs;
 
@@ -114,8 +115,8 @@ public sealed unsafe class ScriptEngine
     /// <summary>The function running now (FUNCTION STATS), null for none or for an EVAL script.</summary>
     public string? RunningFunction => _running ? _runningFunction : null;
 
-    /// <summary>The command that runs the function running now (FUNCTION STATS).</summary>
-    public byte[][] RunningCommand => _callerArgs ?? [];
+    /// <summary>The command that runs the function running now (FUNCTION STATS); empty when none runs.</summary>
+    public ArgList RunningCommand => _callerArgs;
 
     /// <summary>Milliseconds the running script has run.</summary>
     public long RunningMilliseconds => (long)Stopwatch.GetElapsedTime(Interlocked.Read(ref _startedTicks)).TotalMilliseconds;
@@ -225,7 +226,7 @@ public sealed unsafe class ScriptEngine
         _killed = false;
         _busy = false;
         _runningFunction = function;
-        _callerArgs = function is null ? null : args.ToArrays();
+        _callerArgs = function is null ? default : args;
         Interlocked.Exchange(ref _startedTicks, Stopwatch.GetTimestamp());
         _server.Propagator.ScriptReplication = 3;
         var previous = t_running;
@@ -273,7 +274,7 @@ public sealed unsafe class ScriptEngine
             _busy = false;
             _killed = false;
             _runningFunction = null;
-            _callerArgs = null;
+            _callerArgs = default;
             t_running = previous;
             _caller = null;
             _server.Propagator.ScriptReplication = 3;

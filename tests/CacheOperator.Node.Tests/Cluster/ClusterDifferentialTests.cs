@@ -13,27 +13,18 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// </summary>
 public sealed class ClusterDifferentialTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cluster-diff-").FullName;
-    private RedisServerProcess _redis = null!;
-    private TestNode _node = null!;
-    private readonly int _deadPort = NodeProcess.FreePort();
+    private ClusterModePair _pair = null!;
 
-    // An address no test binds: a free port on 127.0.0.1 says nothing of its port+10000, where another test's bus may listen.
-    private const string DeadAddress = "127.0.0.253";
 
+    /// <inheritdoc/>
     public Task InitializeAsync()
     {
-        _redis = RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "redis-nodes.conf"), "--cluster-node-timeout", "120000");
-        _node = TestNode.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "node-nodes.conf"), "--cluster-node-timeout", "120000");
+        _pair = ClusterModePair.Start("cluster-diff-");
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _redis.Dispose();
-        await _node.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    /// <inheritdoc/>
+    public async Task DisposeAsync() => await _pair.DisposeAsync();
 
     /// <summary>A key whose slot is <paramref name="slot"/>.</summary>
     internal static string KeyInSlot(int slot, string prefix = "k")
@@ -77,8 +68,8 @@ public sealed class ClusterDifferentialTests : IAsyncLifetime
 
     private (Side Redis, Side Node) Connect(int protocol = 2)
     {
-        var redis = new Side(_redis.Client(), _redis.Port);
-        var node = new Side(_node.Client(), _node.Port);
+        var redis = new Side(_pair.Redis.Client(), _pair.Redis.Port);
+        var node = new Side(_pair.Node.Client(), _pair.Node.Port);
         if (protocol == 3)
         {
             redis.Client.Call("HELLO", "3");
@@ -124,9 +115,7 @@ public sealed class ClusterDifferentialTests : IAsyncLifetime
     {
         foreach (var side in new[] { redis, node })
         {
-            Assert.Equal("OK", side.Client.Call("CLUSTER", "MEET", DeadAddress, _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Text);
-            string line = side.Client.Call("CLUSTER", "NODES").Text!.Split('\n').Single(l => l.Contains("handshake", StringComparison.Ordinal));
-            side.OtherId = line[..40];
+            side.OtherId = _pair.MeetDeadNode(side.Client);
         }
     }
 
@@ -201,8 +190,8 @@ public sealed class ClusterDifferentialTests : IAsyncLifetime
             ["READONLY"], ["GET", "foo"], ["READWRITE"],
             ["CLUSTER", "SETSLOT", "5061", "STABLE"], ["CLUSTER", "SETSLOT", "1000", "STABLE"], ["CLUSTER", "NODES"], ["CLUSTER", "INFO"],
             ["CLUSTER", "DELSLOTS", "0"], ["GET", KeyInSlot(0)], ["SET", KeyInSlot(0), "1"]);
-        Assert.True(_node.Server.Cluster!.MovedRedirections > 0);
-        Assert.True(_node.Server.Cluster!.AskRedirections > 0);
+        Assert.True(_pair.Node.Server.Cluster!.MovedRedirections > 0);
+        Assert.True(_pair.Node.Server.Cluster!.AskRedirections > 0);
     }
 
     [Fact]

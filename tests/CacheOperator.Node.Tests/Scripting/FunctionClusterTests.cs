@@ -10,7 +10,7 @@ namespace CacheOperator.Node.Tests.Scripting;
 /// </summary>
 public sealed class FunctionClusterTests : IAsyncLifetime
 {
-    private const string DeadAddress = "127.0.0.253";
+    private ClusterModePair _pair = null!;
 
     private const string Library = """
         #!lua name=clustered
@@ -21,38 +21,26 @@ public sealed class FunctionClusterTests : IAsyncLifetime
         redis.register_function('setboth', function(keys, args) redis.call('set', keys[1], '1') return redis.call('set', keys[2], '2') end)
         """;
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("function-cluster-").FullName;
-    private readonly int _deadPort = NodeProcess.FreePort();
-    private RedisServerProcess _redis = null!;
-    private TestNode _node = null!;
 
     /// <inheritdoc/>
     public Task InitializeAsync()
     {
-        _redis = RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "redis-nodes.conf"), "--cluster-node-timeout", "120000");
-        _node = TestNode.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "node-nodes.conf"), "--cluster-node-timeout", "120000");
+        _pair = ClusterModePair.Start("function-cluster-");
         return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
-    public async Task DisposeAsync()
-    {
-        _redis.Dispose();
-        await _node.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _pair.DisposeAsync();
 
     [Fact]
     public void Fcall_follows_redis_slot_rules()
     {
-        using var redis = _redis.Client();
-        using var node = _node.Client();
+        using var redis = _pair.Redis.Client();
+        using var node = _pair.Node.Client();
         foreach (var client in new[] { redis, node })
         {
-            Assert.Equal("OK", client.Call("CLUSTER", "ADDSLOTSRANGE", "0", "16383").Text);
-            Wait.Until(() => client.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok", StringComparison.Ordinal), "the cluster is up");
-            Assert.Equal("OK", client.Call("CLUSTER", "MEET", DeadAddress, _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Text);
-            string other = client.Call("CLUSTER", "NODES").Text!.Split('\n').Single(l => l.Contains("handshake", StringComparison.Ordinal))[..40];
+            ClusterModePair.ServeEverySlot(client);
+            string other = _pair.MeetDeadNode(client);
             // Slot 12182 ("foo") is the other node's.
             Assert.Equal("OK", client.Call("CLUSTER", "SETSLOT", "12182", "NODE", other).Text);
             Assert.Equal("clustered", client.Call("FUNCTION", "LOAD", Library).Text);

@@ -11,38 +11,27 @@ namespace CacheOperator.Node.Tests.Scripting;
 /// </summary>
 public sealed class ScriptClusterTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("script-cluster-").FullName;
-    private RedisServerProcess _redis = null!;
-    private TestNode _node = null!;
+    private ClusterModePair _pair = null!;
 
-    // The other cluster node is a handshake node at an address no test binds (as ClusterDifferentialTests): both servers
-    // keep it for the node timeout, so slots can be given to it the same way on both.
-    private const string DeadAddress = "127.0.0.253";
-    private readonly int _deadPort = NodeProcess.FreePort();
 
+    /// <inheritdoc/>
     public Task InitializeAsync()
     {
-        _redis = RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "redis-nodes.conf"), "--cluster-node-timeout", "120000");
-        _node = TestNode.Start("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_dir, "node-nodes.conf"), "--cluster-node-timeout", "120000");
+        _pair = ClusterModePair.Start("script-cluster-");
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _redis.Dispose();
-        await _node.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
+    /// <inheritdoc/>
+    public async Task DisposeAsync() => await _pair.DisposeAsync();
 
     [Fact]
     public void Keys_declared_and_used_follow_redis_slot_rules()
     {
-        using var redis = _redis.Client();
-        using var node = _node.Client();
+        using var redis = _pair.Redis.Client();
+        using var node = _pair.Node.Client();
         foreach (var client in new[] { redis, node })
         {
-            Assert.Equal("OK", client.Call("CLUSTER", "ADDSLOTSRANGE", "0", "16383").Text);
-            Wait.Until(() => client.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok", StringComparison.Ordinal), "the cluster is up");
+            ClusterModePair.ServeEverySlot(client);
         }
         string a = ClusterDifferentialTests.KeyInSlot(100), b = ClusterDifferentialTests.KeyInSlot(200), a2 = ClusterDifferentialTests.KeyInSlot(100, "x");
         string[][] commands =
@@ -72,14 +61,12 @@ public sealed class ScriptClusterTests : IAsyncLifetime
     [Fact]
     public void Keys_of_another_nodes_slot_get_redis_errors_inside_scripts()
     {
-        using var redis = _redis.Client();
-        using var node = _node.Client();
+        using var redis = _pair.Redis.Client();
+        using var node = _pair.Node.Client();
         foreach (var client in new[] { redis, node })
         {
-            Assert.Equal("OK", client.Call("CLUSTER", "ADDSLOTSRANGE", "0", "16383").Text);
-            Wait.Until(() => client.Call("CLUSTER", "INFO").Text!.Contains("cluster_state:ok", StringComparison.Ordinal), "the cluster is up");
-            Assert.Equal("OK", client.Call("CLUSTER", "MEET", DeadAddress, _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Text);
-            string other = client.Call("CLUSTER", "NODES").Text!.Split('\n').Single(l => l.Contains("handshake", StringComparison.Ordinal))[..40];
+            ClusterModePair.ServeEverySlot(client);
+            string other = _pair.MeetDeadNode(client);
             string localInMigrating = ClusterDifferentialTests.KeyInSlot(5061, "m");
             Assert.Equal("OK", client.Call("SET", localInMigrating, "here").Text);
             // Slot 12182 ("foo") is the other node's, 5061 migrates to it, 1000 is imported from it.
