@@ -37,7 +37,8 @@ public sealed class RdbFileTests : IDisposable
         }
     }
 
-    private static string CheckRdb(string path)
+    /// <summary>Runs redis-check-rdb on <paramref name="path"/>, asserts it accepts the file, and returns what it printed.</summary>
+    internal static string CheckRdb(string path)
     {
         var info = new ProcessStartInfo("redis-check-rdb", [path]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(info)!;

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using CacheOperator.Node.Tests.Infrastructure;
+using CacheOperator.Node.Tests.Persistence;
 
 namespace CacheOperator.Node.Tests.Scripting;
 
@@ -28,16 +28,6 @@ public sealed class FunctionPersistenceTests : IDisposable
             .Select(l => string.Join(" ", l.Elements.Select((v, i) => i == 5 ? string.Join(",", v.Elements.Select(f => f.ToString()).Order(StringComparer.Ordinal)) : v.ToString())))
             .Order(StringComparer.Ordinal));
 
-    private static string CheckRdb(string path)
-    {
-        var info = new ProcessStartInfo("redis-check-rdb", [path]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, output);
-        return output;
-    }
-
     [Fact]
     public async Task Node_file_with_functions_passes_redis_check_rdb_and_loads_into_redis_and_the_node()
     {
@@ -52,7 +42,7 @@ public sealed class FunctionPersistenceTests : IDisposable
             Assert.Equal("OK", client.Call("SAVE").Text);
         }
         string path = Path.Combine(_dir, "node.rdb");
-        Assert.Contains("RDB looks OK", CheckRdb(path), StringComparison.Ordinal);
+        Assert.Contains("RDB looks OK", RdbFileTests.CheckRdb(path), StringComparison.Ordinal);
 
         using (var redis = RedisServerProcess.Start("--dir", _dir, "--dbfilename", "node.rdb"))
         {
@@ -72,7 +62,7 @@ public sealed class FunctionPersistenceTests : IDisposable
             Assert.Equal("Background saving started", client.Call("BGSAVE").Text);
             Wait.Until(() => ReplicationInfo.Info(client, "rdb_bgsave_in_progress") == "0", "the background save ends");
         }
-        Assert.Contains("RDB looks OK", CheckRdb(path), StringComparison.Ordinal);
+        Assert.Contains("RDB looks OK", RdbFileTests.CheckRdb(path), StringComparison.Ordinal);
         await using (var node = TestNode.Start("--dir", _dir, "--dbfilename", "node.rdb"))
         {
             using var client = node.Client();
