@@ -24,6 +24,18 @@ def next_message():
     raise AssertionError("no message within 20 s")
 
 
+def wait_subscribed():
+    # redis-py sends SUBSCRIBE and PSUBSCRIBE without waiting for their replies: a PUBLISH on the other connection may
+    # reach the server first, so wait until the server counts the subscriptions.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        p.get_message(timeout=0.05)  # reads the confirmations (ignored) so the connection does not back up
+        if dict(r.pubsub_numsub("py:news")).get(b"py:news") == 1 and r.pubsub_numpat() == 2:
+            return
+    raise AssertionError("subscriptions not counted within 20 s")
+
+
+wait_subscribed()
 count = 100
 for i in range(count):
     assert r.publish("py:news", f"n{i}") == 1
