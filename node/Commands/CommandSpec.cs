@@ -245,6 +245,9 @@ public sealed class CommandStats
 
     /// <summary>The metrics label naming the command (cmd="get"), built once so recording a duration allocates nothing.</summary>
     public KeyValuePair<string, object?> MetricTag;
+
+    /// <summary>Durations for LATENCY HISTOGRAM and INFO latencystats; made on the first call tracked, as Redis does.</summary>
+    public Monitoring.LatencyHistogram? Latency;
 }
 
 /// <summary>A command's key specs and what Redis derives from them once: the legacy range and movablekeys.</summary>

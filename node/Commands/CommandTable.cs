@@ -37,6 +37,7 @@ public sealed class CommandTable
         ("pubsub", PubSubCommands.All),
         ("scripting", ScriptingCommands.All),
         ("hyperloglog", HyperLogLogCommands.All),
+        ("server", LolwutCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>
@@ -89,6 +90,18 @@ public sealed class CommandTable
 
     /// <summary>The command called <paramref name="name"/> (any case), or null.</summary>
     public CommandSpec? Find(ReadOnlySpan<byte> name) => _lookup.TryGet(name, out var spec) ? spec : null;
+
+    /// <summary>A command or subcommand by its full name, as COMMAND INFO/DOCS and LATENCY HISTOGRAM take it: "get" or "config|get".</summary>
+    public CommandSpec? FindByFullName(ReadOnlySpan<byte> name)
+    {
+        int bar = name.IndexOf((byte)'|');
+        if (bar < 0)
+        {
+            return Find(name);
+        }
+        var container = Find(name[..bar]);
+        return container is null ? null : FindSubcommand(container, name[(bar + 1)..]);
+    }
 
     /// <summary>The subcommand of <paramref name="container"/> called <paramref name="name"/>, or null.</summary>
     public static CommandSpec? FindSubcommand(CommandSpec container, ReadOnlySpan<byte> name) =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CacheOperator.Node.Monitoring;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
@@ -100,6 +101,17 @@ internal static class DiagnosticCommands
                 {
                     Flags = AdminNoScript, Acl = Dangerous, Since = "2.8.13", Tips = AllNodes,
                     Summary = "Returns a human-readable latency analysis report.", Complexity = "O(1)",
+                },
+                new("latency|graph", 3, LatencyGraph)
+                {
+                    Flags = AdminNoScript, Acl = Dangerous, Since = "2.8.13", Tips = AllNodes,
+                    Summary = "Return a latency graph for the event.", Complexity = "O(1)", Syntax = "event",
+                },
+                new("latency|histogram", -2, LatencyHistogram)
+                {
+                    Flags = AdminNoScript, Acl = Dangerous, Since = "7.0.0", Tips = AllNodes,
+                    Summary = "Return the cumulative distribution of latencies of a subset of commands or all.",
+                    Complexity = "O(N) where N is the number of commands with latency information being retrieved.", Syntax = "[command [command ...]]",
                 },
                 new("latency|help", 2, LatencyHelp)
                 {
@@ -346,6 +358,87 @@ internal static class DiagnosticCommands
         s.Reply.WriteInteger(s.Server.Telemetry.Latency.Reset(names));
     }
 
+    /// <summary>Redis's latencyCommandGenSparkeline: the event's samples, oldest first, as an 80-column, 4-row sparkline.</summary>
+    private static void LatencyGraph(Session s, ArgList a)
+    {
+        string name = a.GetString(2);
+        var history = s.Server.Telemetry.Latency.Snapshot().FirstOrDefault(e => e.Name == name);
+        if (history.Name is null)
+        {
+            s.Reply.WriteError($"ERR No samples available for event '{name}'");
+            return;
+        }
+        var samples = history.Samples;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var sequence = new Sparkline();
+        foreach (var sample in samples)
+        {
+            long elapsed = now - sample.UnixSeconds;
+            string label = elapsed switch
+            {
+                < 60 => $"{elapsed}s",
+                < 3600 => $"{elapsed / 60}m",
+                < 3600 * 24 => $"{elapsed / 3600}h",
+                _ => $"{elapsed / (3600 * 24)}d",
+            };
+            sequence.Add(sample.Milliseconds, label);
+        }
+        long high = samples.Length == 0 ? 0 : samples.Max(x => x.Milliseconds);
+        long low = samples.Length == 0 ? 0 : samples.Min(x => x.Milliseconds);
+        var graph = new StringBuilder();
+        graph.Append(CultureInfo.InvariantCulture, $"{name} - high {high} ms, low {low} ms (all time high {history.Max} ms)\n");
+        graph.Append('-', Sparkline.LatencyGraphColumns).Append('\n');
+        sequence.Render(graph, Sparkline.LatencyGraphColumns, 4, fill: true);
+        s.Reply.WriteVerbatim(graph.ToString());
+    }
+
+    /// <summary>
+    /// The cumulative latency distribution of the named commands (all tracked ones when none is named), as Redis's
+    /// latencySpecificCommandsFillCDF: unknown names are skipped, a container brings its subcommands, a name given
+    /// twice is answered twice.
+    /// </summary>
+    private static void LatencyHistogram(Session s, ArgList a)
+    {
+        var commands = new List<CommandSpec>();
+        void AddWithSubcommands(CommandSpec spec)
+        {
+            commands.Add(spec);
+            commands.AddRange(spec.Subcommands);
+        }
+        if (a.Count == 2)
+        {
+            foreach (var spec in s.Server.Commands.All)
+            {
+                AddWithSubcommands(spec);
+            }
+        }
+        for (int i = 2; i < a.Count; i++)
+        {
+            if (s.Server.Commands.FindByFullName(a[i]) is { } spec)
+            {
+                AddWithSubcommands(spec);
+            }
+        }
+        commands.RemoveAll(c => c.Stats.Latency is null);
+        s.Reply.WriteMapHeader(commands.Count);
+        foreach (var command in commands)
+        {
+            var histogram = command.Stats.Latency!;
+            s.Reply.WriteBulk(command.Name);
+            s.Reply.WriteMapHeader(2);
+            s.Reply.WriteBulk("calls");
+            s.Reply.WriteInteger(histogram.TotalCount);
+            s.Reply.WriteBulk("histogram_usec");
+            var buckets = histogram.CumulativeBuckets();
+            s.Reply.WriteMapHeader(buckets.Count);
+            foreach (var (micros, cumulative) in buckets)
+            {
+                s.Reply.WriteInteger(micros);
+                s.Reply.WriteInteger(cumulative);
+            }
+        }
+    }
+
     private static void LatencyDoctor(Session s, ArgList a)
     {
         if (s.Server.Config.LatencyMonitorThreshold.Number == 0)
@@ -373,11 +466,16 @@ internal static class DiagnosticCommands
     private static void LatencyHelp(Session s, ArgList a) => HelpReply.Write(s, "LATENCY",
         "DOCTOR",
         "    Return a human readable latency analysis report.",
+        "GRAPH <event>",
+        "    Return an ASCII latency graph for the <event> class.",
         "HISTORY <event>",
         "    Return time-latency samples for the <event> class.",
         "LATEST",
         "    Return the latest latency samples for all events.",
         "RESET [<event> ...]",
         "    Reset latency data of one or more <event> classes.",
-        "    (default: reset all data for all event classes)");
+        "    (default: reset all data for all event classes)",
+        "HISTOGRAM [COMMAND ...]",
+        "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+        "    If no commands are specified then all histograms are replied.");
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CacheOperator.Node.Configuration;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Server;
 using CacheOperator.Node.Storage;
@@ -58,6 +59,11 @@ internal static class ServerCommands
                 new("config|resetstat", 2, ConfigResetStat)
                 {
                     Flags = AdminFlags, Acl = "@admin @slow @dangerous", Since = "2.0.0", Summary = "Resets the server's statistics.", Complexity = "O(1)",
+                },
+                new("config|rewrite", 2, ConfigRewrite)
+                {
+                    Flags = AdminFlags, Acl = "@admin @slow @dangerous", Since = "2.8.0",
+                    Summary = "Rewrite the configuration file with the in memory configuration", Complexity = "O(1)",
                 },
                 new("config|help", 2, ConfigHelp)
                 {
@@ -344,6 +350,28 @@ internal static class ServerCommands
         stats.Microseconds = 0;
         stats.RejectedCalls = 0;
         stats.FailedCalls = 0;
+        stats.Latency = null;
+    }
+
+    private static void ConfigRewrite(Session s, ArgList a)
+    {
+        var config = s.Server.Config;
+        if (config.ConfigFile is not { } path)
+        {
+            s.Reply.WriteError("ERR The server is running without a config file");
+            return;
+        }
+        // Redis writes the master the node follows now (REPLICAOF at run time), and none in cluster mode.
+        var link = s.Server.Cluster is null ? s.Server.Replicator.Link : null;
+        IReadOnlyList<RewriteLine> replicaOf = link is null ? [] : [new($"replicaof {link.Host} {link.Port}", true)];
+        if (ConfigRewriter.RewriteFile(path, config, new Dictionary<Directive, IReadOnlyList<RewriteLine>> { [config.ReplicaOf] = replicaOf }) is { } error)
+        {
+            s.Server.Log.Event(LogLevel.Warning, "config_rewrite_failed", "CONFIG REWRITE failed", ("file", path), ("error", error));
+            s.Reply.WriteError("ERR Rewriting config file: " + error);
+            return;
+        }
+        s.Server.Log.Event(LogLevel.Notice, "config_rewritten", "CONFIG REWRITE executed with success", ("file", path));
+        s.Reply.WriteOk();
     }
 
     private static void ConfigHelp(Session s, ArgList a) => HelpReply.Write(s, "CONFIG",
@@ -352,7 +380,9 @@ internal static class ServerCommands
         "SET <directive> <value>",
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
-        "    Reset statistics reported by the INFO command.");
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.");
 
     private static void CommandAll(Session s, ArgList a)
     {
@@ -365,18 +395,6 @@ internal static class ServerCommands
 
     private static void CommandCount(Session s, ArgList a) => s.Reply.WriteInteger(s.Server.Commands.Count);
 
-    /// <summary>A command or subcommand by the name COMMAND INFO/DOCS accept: "get" or "config|get".</summary>
-    private static CommandSpec? FindByFullName(CommandTable table, ReadOnlySpan<byte> name)
-    {
-        int bar = name.IndexOf((byte)'|');
-        if (bar < 0)
-        {
-            return table.Find(name);
-        }
-        var container = table.Find(name[..bar]);
-        return container is null ? null : CommandTable.FindSubcommand(container, name[(bar + 1)..]);
-    }
-
     private static void CommandInfo(Session s, ArgList a)
     {
         if (a.Count == 2)
@@ -387,7 +405,7 @@ internal static class ServerCommands
         s.Reply.WriteArrayHeader(a.Count - 2);
         for (int i = 2; i < a.Count; i++)
         {
-            if (FindByFullName(s.Server.Commands, a[i]) is { } spec)
+            if (s.Server.Commands.FindByFullName(a[i]) is { } spec)
             {
                 CommandDocs.WriteInfo(s.Reply, spec);
             }
@@ -407,7 +425,7 @@ internal static class ServerCommands
         }
         for (int i = 2; i < a.Count; i++)
         {
-            if (FindByFullName(s.Server.Commands, a[i]) is { } spec)
+            if (s.Server.Commands.FindByFullName(a[i]) is { } spec)
             {
                 specs.Add(spec);
             }

@@ -26,6 +26,7 @@ public sealed class Directive
 {
     private Func<string, string?>? _validate;
     private Func<string, string, (string? Text, string? Error)>? _merge;
+    private Func<Directive, IReadOnlyList<RewriteLine>>? _rewrite;
 
     internal Directive(string name, DirectiveKind kind, string defaultValue, bool mutable, string description)
     {
@@ -47,7 +48,11 @@ public sealed class Directive
         }
         Text = text;
         Number = number;
+        DefaultText = text;
     }
+
+    /// <summary>The default as CONFIG GET prints it.</summary>
+    public string DefaultText { get; private set; } = "";
 
     /// <summary>Lower-case name as in redis.conf.</summary>
     public string Name { get; }
@@ -115,6 +120,35 @@ public sealed class Directive
     {
         _merge = merge;
         return this;
+    }
+
+    /// <summary>For a directive CONFIG REWRITE writes in its own way (save, bind, dir...): its lines for the current value.</summary>
+    public Directive WithRewrite(Func<Directive, IReadOnlyList<RewriteLine>> rewrite)
+    {
+        _rewrite = rewrite;
+        return this;
+    }
+
+    /// <summary>
+    /// The config-file lines CONFIG REWRITE writes for the current value, as Redis's per-type rewrite functions: numbers
+    /// plain, memory with a gb/mb/kb suffix where exact, text quoted, each forced into the file when not the default.
+    /// None: the directive's lines are removed (an empty text that means "unset").
+    /// </summary>
+    public IReadOnlyList<RewriteLine> RewriteLines()
+    {
+        if (_rewrite is not null)
+        {
+            return _rewrite(this);
+        }
+        bool force = Text != DefaultText;
+        return Kind switch
+        {
+            DirectiveKind.Memory => [new($"{Name} {MemorySize.Format(Number)}", force)],
+            DirectiveKind.Text when Text.Length == 0 && DefaultText.Length == 0 => [],
+            DirectiveKind.Text when MultipleArguments => [new($"{Name} {Text}", force)],
+            DirectiveKind.Text => [new($"{Name} {ConfigLoader.Quote(Text)}", force)],
+            _ => [new($"{Name} {Text}", force)],
+        };
     }
 
     /// <summary>Checks a value without applying it; returns Redis's error reason or null.</summary>
@@ -226,9 +260,23 @@ public sealed class Directive
     }
 }
 
+/// <summary>One line CONFIG REWRITE writes, and whether it goes into the file even where the file does not mention the directive.</summary>
+public readonly record struct RewriteLine(string Line, bool Force);
+
 /// <summary>Memory sizes as redis.conf writes them: 1k = 1000, 1kb = 1024, and so on for m/mb and g/gb.</summary>
 public static class MemorySize
 {
+    /// <summary>A size as Redis's rewriteConfigFormatMemory writes it: in gb, mb or kb when it is a whole number of them.</summary>
+    public static string Format(long bytes)
+    {
+        const long kb = 1024, mb = kb * 1024, gb = mb * 1024;
+        return bytes == 0 ? "0"
+            : bytes % gb == 0 ? $"{bytes / gb}gb"
+            : bytes % mb == 0 ? $"{bytes / mb}mb"
+            : bytes % kb == 0 ? $"{bytes / kb}kb"
+            : bytes.ToString(CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// Parses a size as Redis's memtoull: digits (possibly none, meaning 0) and an optional unit, no sign or
     /// spaces; false for text Redis would refuse. A size beyond a long reads as -1, outside every directive's range

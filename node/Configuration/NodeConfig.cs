@@ -16,11 +16,23 @@ public sealed class NodeConfig
     /// </summary>
     public static readonly IReadOnlyList<string> IgnoredInFiles = ["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
+    // Redis's rewriteConfigSaveOption: one "save <seconds> <changes>" line per rule, or save "" for none, always written.
+    private static IReadOnlyList<RewriteLine> RewriteSave(Directive save)
+    {
+        var words = save.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+        {
+            return [new("save \"\"", true)];
+        }
+        return [.. words.Chunk(2).Select(pair => new RewriteLine($"save {pair[0]} {pair[1]}", true))];
+    }
+
     /// <summary>A catalog with every directive at its default.</summary>
     public NodeConfig()
     {
         Port = Add(new Directive("port", DirectiveKind.Integer, "6379", false, "TCP port to accept clients on (0 picks a free port).") { Min = 0, Max = 65535 });
-        Bind = Add(new Directive("bind", DirectiveKind.Text, "* -::*", false, "Addresses to listen on; '*' is every IPv4 address, '::*' every IPv6 one, a leading '-' makes an address optional.") { MultipleArguments = true });
+        Bind = Add(new Directive("bind", DirectiveKind.Text, "* -::*", false, "Addresses to listen on; '*' is every IPv4 address, '::*' every IPv6 one, a leading '-' makes an address optional.") { MultipleArguments = true }
+            .WithRewrite(d => d.Text == d.DefaultText ? [] : [new($"bind {(d.Text.Length == 0 ? "\"\"" : d.Text)}", true)]));
         ProtectedMode = Add(new Directive("protected-mode", DirectiveKind.Boolean, "no", true, "Refuse non-loopback clients while no password is set."));
         RequirePass = Add(new Directive("requirepass", DirectiveKind.Text, "", true, "Password clients must give with AUTH before other commands."));
         Databases = Add(new Directive("databases", DirectiveKind.Integer, "16", false, "Number of databases for SELECT.") { Min = 1, Max = 1024 * 1024 });
@@ -38,9 +50,10 @@ public sealed class NodeConfig
         // Snapshots (node/Persistence/SnapshotService), with Redis 7.0's defaults; appendonly takes only 'no' until an append-only file exists.
         Save = Add(new Directive("save", DirectiveKind.Text, "3600 1 300 100 60 10000", true,
             "Snapshot rules: pairs of seconds and changes; a background save starts when that many changes are that old (\"\": none).")
-        { MultipleArguments = true }.WithRule(SaveRules.Validate));
+        { MultipleArguments = true }.WithRule(SaveRules.Validate).WithRewrite(RewriteSave));
         Dir = Add(new Directive("dir", DirectiveKind.Text, ".", false, "Working directory: where the snapshot (dbfilename) and a relative cluster-config-file live.")
-            .WithMerge((_, value) => Directory.Exists(value) ? (Path.GetFullPath(value), null) : (null, "No such file or directory")));
+            .WithMerge((_, value) => Directory.Exists(value) ? (Path.GetFullPath(value), null) : (null, "No such file or directory"))
+            .WithRewrite(d => [new($"dir {ConfigLoader.Quote(d.Text)}", true)]));
         DbFilename = Add(new Directive("dbfilename", DirectiveKind.Text, "dump.rdb", false, "Snapshot file name, in dir.")
             .WithRule(v => v.Length == 0 || v.Contains('/') || v.Contains('\\') ? "dbfilename can't be a path, just a filename" : null));
         RdbCompression = Add(new Directive("rdbcompression", DirectiveKind.Boolean, "yes", true, "LZF-compress strings in snapshots."));
@@ -61,6 +74,11 @@ public sealed class NodeConfig
         SlowlogLogSlowerThan = Add(new Directive("slowlog-log-slower-than", DirectiveKind.Integer, "10000", true, "Commands slower than this many microseconds enter the slow log (-1: off, 0: all).") { Min = -1 });
         SlowlogMaxLen = Add(new Directive("slowlog-max-len", DirectiveKind.Integer, "128", true, "Entries the slow log keeps.") { Min = 0 });
         LatencyMonitorThreshold = Add(new Directive("latency-monitor-threshold", DirectiveKind.Integer, "0", true, "Events slower than this many milliseconds are recorded for LATENCY (0: off).") { Min = 0 });
+        LatencyTracking = Add(new Directive("latency-tracking", DirectiveKind.Boolean, "yes", true, "Keep a latency histogram per command for LATENCY HISTOGRAM and INFO latencystats."));
+        LatencyTrackingInfoPercentiles = Add(new Directive("latency-tracking-info-percentiles", DirectiveKind.Text, "50 99 99.9", true,
+            "Percentiles INFO latencystats prints for each command (\"\": none).")
+        { MultipleArguments = true }.WithMerge((_, value) => LatencyPercentiles.Normalize(value))
+            .WithRewrite(d => [new($"latency-tracking-info-percentiles {(d.Text.Length == 0 ? "\"\"" : d.Text)}", true)]));
         NetworkTransport = Add(new Directive("network-transport", DirectiveKind.Enum, "epoll", false,
             "How clients are served: epoll, the node's own event loop (Linux x64; elsewhere it falls back), or sockets, .NET's socket engine.")
         {
@@ -74,7 +92,9 @@ public sealed class NodeConfig
         LazyFreeLazyUserDel = Add(new Directive("lazyfree-lazy-user-del", DirectiveKind.Boolean, "no", true, "GETDEL propagates as UNLINK instead of DEL (DEL frees like UNLINK)."));
         ClientOutputBufferLimit = Add(new Directive("client-output-buffer-limit", DirectiveKind.Text, OutputBufferLimits.Default, true,
             "Per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds of what may wait to be sent; a client over them is closed.")
-            .WithMerge((current, value) => (OutputBufferLimits.Merge(current, value, out var error), error)));
+        { MultipleArguments = true }
+            .WithMerge((current, value) => (OutputBufferLimits.Merge(current, value, out var error), error))
+            .WithRewrite(d => OutputBufferLimits.RewriteLines(d.Text)));
         NotifyKeyspaceEvents = Add(new Directive("notify-keyspace-events", DirectiveKind.Text, "", true,
             "Keyspace notifications to publish, as Redis's letters (K, E, g, $, l, s, h, z, x, e, t, m, d, n, A); empty: none.")
             .WithMerge((_, value) =>
@@ -86,7 +106,8 @@ public sealed class NodeConfig
                 // The flags, not the printed text: Redis prints "A" for "An" yet keeps n.
                 NotifyKeyspaceEventFlags = flags;
                 return (PubSub.NotifyKeyspaceEvents.Format(flags), null);
-            }));
+            })
+            .WithRewrite(d => [new($"notify-keyspace-events {ConfigLoader.Quote(d.Text)}", d.Text.Length > 0)]));
         ReplicaReadOnly = Add(new Directive("replica-read-only", DirectiveKind.Boolean, "yes", true, "Replicas refuse writes from clients (reported to clients such as StackExchange.Redis).")
         { Aliases = ["slave-read-only"] });
 
@@ -378,6 +399,12 @@ public sealed class NodeConfig
 
     /// <summary>latency-monitor-threshold</summary>
     public Directive LatencyMonitorThreshold { get; }
+
+    /// <summary>latency-tracking</summary>
+    public Directive LatencyTracking { get; }
+
+    /// <summary>latency-tracking-info-percentiles</summary>
+    public Directive LatencyTrackingInfoPercentiles { get; }
 
     /// <summary>busy-reply-threshold (alias lua-time-limit)</summary>
     public Directive BusyReplyThreshold { get; }

@@ -56,6 +56,20 @@ public static class OutputBufferLimits
         return string.Join(' ', limits.Select((l, i) => string.Create(CultureInfo.InvariantCulture, $"{PrintedNames[i]} {l.Hard} {l.Soft} {l.SoftSeconds}")));
     }
 
+    /// <summary>
+    /// CONFIG REWRITE's lines (Redis's rewriteConfigClientOutputBufferLimitOption): one per class, sizes in gb/mb/kb,
+    /// each forced into the file when it differs from that class's default.
+    /// </summary>
+    public static IReadOnlyList<RewriteLine> RewriteLines(string text)
+    {
+        var limits = Parse(text);
+        var defaults = Parse(Merge("", Default, out _)!);
+        string[] rewrittenNames = ["normal", "replica", "pubsub"];
+        return [.. limits.Select((l, i) => new RewriteLine(
+            string.Create(CultureInfo.InvariantCulture, $"client-output-buffer-limit {rewrittenNames[i]} {MemorySize.Format(l.Hard)} {MemorySize.Format(l.Soft)} {l.SoftSeconds}"),
+            l != defaults[i]))];
+    }
+
     private static string? Apply(string value, OutputBufferLimit[] limits)
     {
         var words = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -8,8 +8,9 @@ using CacheOperator.Node.Server;
 namespace CacheOperator.Node.Monitoring;
 
 /// <summary>
-/// What the dispatcher reports after every command: its duration into the latency histogram (a
-/// no-op while no exporter listens), the slow log, and the latency monitor. Nothing here allocates
+/// What the dispatcher reports after every command: its duration into the metrics histogram (a
+/// no-op while no exporter listens), the command's own latency histogram (latency-tracking), the slow log,
+/// and the latency monitor. Nothing here allocates
 /// for a command below the slow-log and latency thresholds.
 /// </summary>
 public sealed class CommandTelemetry
@@ -40,10 +41,15 @@ public sealed class CommandTelemetry
         {
             _duration.Record(seconds, spec.Stats.MetricTag);
         }
+        long micros = (long)(seconds * 1_000_000);
+        if (_config.LatencyTracking.IsOn)
+        {
+            // Redis records whole microseconds in nanoseconds (call(): duration*1000).
+            (spec.Stats.Latency ??= new LatencyHistogram()).Record(micros * 1000);
+        }
         long slower = _config.SlowlogLogSlowerThan.Number;
         if (slower >= 0 && (spec.Flags & CommandFlags.SkipSlowlog) == 0)
         {
-            long micros = (long)(seconds * 1_000_000);
             if (micros >= slower)
             {
                 SlowLog.Add(args, micros, session, _config.SlowlogMaxLen.Number);

@@ -16,7 +16,7 @@ public static class ServerInfo
 
     /// <summary>Every section, in Redis's order ("all" and "everything").</summary>
     private static readonly string[] AllSections =
-        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"];
 
     /// <summary>
     /// The INFO text for the requested section names (any case; empty means "default"), in Redis's
@@ -98,6 +98,10 @@ public static class ServerInfo
                 case "errorstats":
                     fields.Header("Errorstats");
                     AppendErrorStats(server, fields);
+                    break;
+                case "latencystats":
+                    fields.Header("Latencystats");
+                    AppendLatencyStats(server, fields);
                     break;
                 case "cluster":
                     fields.Header("Cluster");
@@ -436,6 +440,39 @@ public static class ServerInfo
         double perCall = s.Calls == 0 ? 0 : (double)s.Microseconds / s.Calls;
         f.Add("cmdstat_" + command.Name,
             string.Create(CultureInfo.InvariantCulture, $"calls={s.Calls},usec={s.Microseconds},usec_per_call={perCall:F2},rejected_calls={s.RejectedCalls},failed_calls={s.FailedCalls}"));
+    }
+
+    private static void AppendLatencyStats(NodeServer server, InfoSection f)
+    {
+        var percentiles = Configuration.LatencyPercentiles.Parse(server.Config.LatencyTrackingInfoPercentiles.Text);
+        foreach (var command in server.Commands.All)
+        {
+            AppendLatencyStat(command, percentiles, f);
+            foreach (var sub in command.Subcommands)
+            {
+                AppendLatencyStat(sub, percentiles, f);
+            }
+        }
+    }
+
+    // Redis's fillPercentileDistributionLatencies: "p<percentile as %f trimmed>=<microseconds with 3 decimals>", comma-separated.
+    private static void AppendLatencyStat(Commands.CommandSpec command, double[] percentiles, InfoSection f)
+    {
+        if (command.Stats.Latency is not { } histogram)
+        {
+            return;
+        }
+        var value = new StringBuilder();
+        foreach (double p in percentiles)
+        {
+            if (value.Length > 0)
+            {
+                value.Append(',');
+            }
+            value.Append('p').Append(Configuration.LatencyPercentiles.Format(p)).Append('=')
+                .Append((histogram.ValueAtPercentile(p) / 1000.0).ToString("F3", CultureInfo.InvariantCulture));
+        }
+        f.Add("latency_percentiles_usec_" + command.Name, value.ToString());
     }
 
     private static void AppendErrorStats(NodeServer server, InfoSection f)

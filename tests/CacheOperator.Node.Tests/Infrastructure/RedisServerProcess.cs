@@ -36,7 +36,14 @@ public sealed class RedisServerProcess : IDisposable
     }
 
     /// <summary>Starts redis-server on <paramref name="port"/>, in <paramref name="workingDirectory"/> when given, and waits until it answers.</summary>
-    public static RedisServerProcess StartOn(int port, string? workingDirectory, params string[] options)
+    public static RedisServerProcess StartOn(int port, string? workingDirectory, params string[] options) =>
+        StartOn(port, workingDirectory, null, options);
+
+    /// <summary>Starts redis-server on <paramref name="port"/> reading <paramref name="configFile"/> first (CONFIG REWRITE's file), then the options.</summary>
+    public static RedisServerProcess StartWithConfigFile(int port, string configFile, params string[] options) =>
+        StartOn(port, Path.GetDirectoryName(configFile), configFile, options);
+
+    private static RedisServerProcess StartOn(int port, string? workingDirectory, string? configFile, string[] options)
     {
         var info = new ProcessStartInfo("redis-server")
         {
@@ -45,6 +52,10 @@ public sealed class RedisServerProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
+        if (configFile is not null)
+        {
+            info.ArgumentList.Add(configFile);
+        }
         foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" }.Concat(options))
         {
             info.ArgumentList.Add(arg);
