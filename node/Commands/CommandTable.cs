@@ -38,6 +38,7 @@ public sealed class CommandTable
         ("scripting", ScriptingCommands.All),
         ("hyperloglog", HyperLogLogCommands.All),
         ("server", LolwutCommands.All),
+        ("geo", GeoCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

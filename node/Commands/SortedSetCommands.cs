@@ -278,6 +278,19 @@ internal static class SortedSetCommands
                 return;
             }
         }
+        AddScored(s, a, first, 2, scores, flags);
+    }
+
+    /// <summary>
+    /// GEOADD's ZADD (Redis rewrites GEOADD into one): the members of the longitude, latitude, member triples from
+    /// <paramref name="first"/>, with the scores already computed from their coordinates.
+    /// </summary>
+    internal static void AddGeoScored(Session s, ArgList a, int first, ReadOnlySpan<double> scores, bool nx, bool xx, bool ch) =>
+        AddScored(s, a, first, 3, scores, (nx ? AddFlags.Nx : 0) | (xx ? AddFlags.Xx : 0) | (ch ? AddFlags.Ch : 0));
+
+    /// <summary>Adds the members of the groups of <paramref name="stride"/> arguments from <paramref name="first"/> (the member last in each) with their parsed scores.</summary>
+    private static void AddScored(Session s, ArgList a, int first, int stride, ReadOnlySpan<double> scores, AddFlags flags)
+    {
         if (!TryFind(s, a[1], forWrite: true, out var set, out int index))
         {
             return;
@@ -295,12 +308,12 @@ internal static class SortedSetCommands
                 WriteAddReply(s, incr, processed, result, added);
                 return;
             }
-            set = SortedSetValue.CreateForFirstMember(s.Keyspace.EncodingLimits, a[first + 1].Length);
+            set = SortedSetValue.CreateForFirstMember(s.Keyspace.EncodingLimits, a[first + stride - 1].Length);
             s.Db.Add(a.Detach(1), set);
         }
-        for (int i = first; i < a.Count; i += 2)
+        for (int i = first; i < a.Count; i += stride)
         {
-            var outcome = AddOne(set, a, i + 1, scores[(i - first) / 2], flags, out result);
+            var outcome = AddOne(set, a, i + stride - 1, scores[(i - first) / stride], flags, out result);
             switch (outcome)
             {
                 case AddOutcome.NotANumber:
@@ -346,7 +359,7 @@ internal static class SortedSetCommands
     /// A score or weight argument as Redis's getDoubleFromObject reads it: like strtod, but a value out
     /// of range (overflowing to infinity, or a non-zero value underflowing to zero) is refused.
     /// </summary>
-    private static bool TryParseScore(ReadOnlySpan<byte> text, out double value)
+    internal static bool TryParseScore(ReadOnlySpan<byte> text, out double value)
     {
         if (TryParseSmallInteger(text, out value))
         {

@@ -71,6 +71,124 @@ public static class NumberFormat
         return FormatDoubleG17(value, destination);
     }
 
+    /// <summary>
+    /// C's <c>%.Nf</c> (glibc: the exact binary value rounded half to even at <paramref name="decimals"/> places, at most 17),
+    /// <c>inf</c>/<c>-inf</c>/<c>nan</c>/<c>-nan</c>; returns the length. Values of any magnitude (error texts print %f of 1e300).
+    /// </summary>
+    public static int FormatFixed(double value, int decimals, Span<byte> destination)
+    {
+        if (!double.IsFinite(value))
+        {
+            var word = double.IsNaN(value) ? (double.IsNegative(value) ? "-nan"u8 : "nan"u8) : value > 0 ? "inf"u8 : "-inf"u8;
+            word.CopyTo(destination);
+            return word.Length;
+        }
+        ulong bits = BitConverter.DoubleToUInt64Bits(value);
+        bool negative = (bits >> 63) != 0;
+        int exponentField = (int)((bits >> 52) & 0x7FF);
+        ulong mantissa = bits & 0xFFFFFFFFFFFFFUL;
+        int exponent;
+        if (exponentField == 0)
+        {
+            exponent = -1074;
+        }
+        else
+        {
+            mantissa |= 1UL << 52;
+            exponent = exponentField - 1075;
+        }
+        ulong scale = Pow10(decimals);
+        int at = 0;
+        if (negative)
+        {
+            destination[at++] = (byte)'-';
+        }
+        if (exponent >= 0 || exponent < -110 || mantissa == 0)
+        {
+            // Integral (no fraction), or too small to reach the last place (the product stays below half of one unit).
+            var integral = exponent >= 0 ? new System.Numerics.BigInteger(mantissa) << exponent : System.Numerics.BigInteger.Zero;
+            at += WriteDigits(integral, destination[at..]);
+            return AppendFraction(destination, at, 0, decimals);
+        }
+        // The value times 10^decimals is mantissa * scale / 2^shift, below 2^110: exact in 128 bits.
+        int shift = -exponent;
+        UInt128 scaled = (UInt128)mantissa * scale;
+        UInt128 quotient = scaled >> shift;
+        UInt128 remainder = scaled - (quotient << shift);
+        UInt128 half = UInt128.One << (shift - 1);
+        if (remainder > half || (remainder == half && (quotient & 1) != 0))
+        {
+            quotient++;
+        }
+        UInt128 integer = quotient / scale;
+        ulong fraction = (ulong)(quotient % scale);
+        at += WriteDigits(new System.Numerics.BigInteger((ulong)(integer >> 64)) << 64 | (ulong)integer, destination[at..]);
+        return AppendFraction(destination, at, fraction, decimals);
+
+        static ulong Pow10(int n)
+        {
+            ulong p = 1;
+            for (int i = 0; i < n; i++)
+            {
+                p *= 10;
+            }
+            return p;
+        }
+
+        static int WriteDigits(System.Numerics.BigInteger n, Span<byte> into)
+        {
+            if (n < ulong.MaxValue)
+            {
+                ((ulong)n).TryFormat(into, out int written, default, CultureInfo.InvariantCulture);
+                return written;
+            }
+            string text = n.ToString(CultureInfo.InvariantCulture);
+            return Encoding.ASCII.GetBytes(text, into);
+        }
+
+        static int AppendFraction(Span<byte> into, int at, ulong fraction, int places)
+        {
+            if (places == 0)
+            {
+                return at;
+            }
+            into[at++] = (byte)'.';
+            for (int i = places - 1; i >= 0; i--)
+            {
+                into[at + i] = (byte)('0' + (int)(fraction % 10));
+                fraction /= 10;
+            }
+            return at + places;
+        }
+    }
+
+    /// <summary>
+    /// Redis's ld2string in LD_STR_HUMAN mode for a double (GEOPOS, WITHCOORD): <c>%.17Lf</c> with trailing zeros and a
+    /// trailing point dropped, "-0" as "0", <c>inf</c>/<c>-inf</c>.
+    /// </summary>
+    public static int FormatHumanLongDouble(double value, Span<byte> destination)
+    {
+        int n = FormatFixed(value, 17, destination);
+        if (!double.IsFinite(value))
+        {
+            return n;
+        }
+        while (destination[n - 1] == (byte)'0')
+        {
+            n--;
+        }
+        if (destination[n - 1] == (byte)'.')
+        {
+            n--;
+        }
+        if (n == 2 && destination[0] == (byte)'-' && destination[1] == (byte)'0')
+        {
+            destination[0] = (byte)'0';
+            n = 1;
+        }
+        return n;
+    }
+
     /// <summary>Text of a double for replies and stored values.</summary>
     public static string DoubleToString(double value)
     {

@@ -177,6 +177,26 @@ public sealed class ReplyWriter
         }
     }
 
+    /// <summary>A double as Redis 7.0's addReplyHumanLongDouble sends it (GEOPOS, WITHCOORD): <c>%.17Lf</c> trimmed, <c>,</c> in RESP3, a bulk string in RESP2.</summary>
+    public void WriteHumanDouble(double value)
+    {
+        Span<byte> text = stackalloc byte[48];
+        int n = NumberFormat.FormatHumanLongDouble(value, text);
+        if (Protocol == 3)
+        {
+            var span = _writer.GetSpan(n + 3);
+            span[0] = (byte)',';
+            text[..n].CopyTo(span[1..]);
+            span[n + 1] = (byte)'\r';
+            span[n + 2] = (byte)'\n';
+            Commit(n + 3);
+        }
+        else
+        {
+            WriteBulk(text[..n]);
+        }
+    }
+
     /// <summary>A boolean: <c>#t</c>/<c>#f</c> in RESP3, <c>:1</c>/<c>:0</c> in RESP2.</summary>
     public void WriteBoolean(bool value)
     {

@@ -11,6 +11,9 @@ namespace CacheOperator.Node.Tests.HyperLogLog;
 /// </summary>
 public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode>
 {
+    /// <summary>The sparse limit both servers run with (Redis's default).</summary>
+    private static readonly string[] HllConfig = ["hll-sparse-max-bytes", "3000"];
+
     private static string[] Elements(string prefix, int from, int count) =>
         Enumerable.Range(from, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
@@ -19,7 +22,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [InlineData(3)]
     public void Pfadd_pfcount_and_get_bytes_match_redis_from_sparse_to_dense(int protocol)
     {
-        using var both = new HllDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, HllConfig);
         both.Same("PFADD", "h");
         both.Same("GET", "h");
         both.Same("PFADD", "h");
@@ -61,7 +64,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [InlineData(3)]
     public void Pfmerge_and_pfcount_of_several_keys_match_redis(int protocol)
     {
-        using var both = new HllDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, HllConfig);
         both.Same(["PFADD", "a", .. Elements("x", 0, 300)]);
         both.Same(["PFADD", "b", .. Elements("x", 200, 300)]);
         both.Same(["PFADD", "big", .. Elements("y", 0, 5000)]);
@@ -93,7 +96,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [InlineData(3)]
     public void Errors_match_redis(int protocol)
     {
-        using var both = new HllDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, HllConfig);
         both.Same("SET", "s", "not an hll");
         both.Same("RPUSH", "l", "x");
         both.Same("PFADD", "h", "x");
@@ -154,7 +157,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [InlineData(3)]
     public void Pfdebug_and_pfselftest_match_redis(int protocol)
     {
-        using var both = new HllDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, HllConfig);
         both.Same(["PFADD", "h", .. Elements("d", 0, 40)]);
         both.Same("PFDEBUG", "ENCODING", "h");
         both.Same("PFDEBUG", "decode", "h");
@@ -180,7 +183,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [Fact]
     public void Hll_sparse_max_bytes_moves_the_promotion_as_in_redis()
     {
-        using var both = new HllDifferential(servers);
+        using var both = new PairedDifferential(servers, 2, HllConfig);
         both.Same("CONFIG", "SET", "hll-sparse-max-bytes", "40");
         both.Same("CONFIG", "GET", "hll-sparse-max-bytes");
         for (int i = 0; i < 30; i++)
@@ -206,7 +209,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [Fact]
     public void Changes_are_counted_as_redis_counts_them()
     {
-        using var both = new HllDifferential(servers);
+        using var both = new PairedDifferential(servers, 2, HllConfig);
         string[][] steps =
         [
             ["PFADD", "h", "a", "b", "c"], ["PFADD", "h", "a"], ["PFCOUNT", "h"], ["PFCOUNT", "h"], ["PFCOUNT", "h", "x"],
@@ -236,7 +239,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [Fact]
     public void Keyspace_events_and_watch_match_redis()
     {
-        using var both = new HllDifferential(servers);
+        using var both = new PairedDifferential(servers, 2, HllConfig);
         both.Same("CONFIG", "SET", "notify-keyspace-events", "KEA");
         var transcripts = new List<string>();
         foreach (var server in new Func<RespClient>[] { servers.Redis.Client, servers.Node.Client })
@@ -281,7 +284,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [InlineData(3)]
     public void Command_info_docs_and_getkeys_match_redis(int protocol)
     {
-        using var both = new HllDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, HllConfig);
         foreach (var name in new[] { "pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest" })
         {
             both.Same("COMMAND", "INFO", name);
@@ -301,7 +304,7 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
     [InlineData(20000)]
     public void Dump_and_restore_carry_hlls_both_ways(int elements)
     {
-        using var both = new HllDifferential(servers);
+        using var both = new PairedDifferential(servers, 2, HllConfig);
         both.Same(["PFADD", "h", .. Elements("r", 0, elements)]);
         both.Same("PFADD", "stale", "x");
         var fromRedis = both.Redis("DUMP", "h");

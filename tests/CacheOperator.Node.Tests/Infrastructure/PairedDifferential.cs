@@ -1,23 +1,24 @@
 using System.Text;
-using CacheOperator.Node.Tests.Infrastructure;
-
-namespace CacheOperator.Node.Tests.HyperLogLog;
+namespace CacheOperator.Node.Tests.Infrastructure;
 
 /// <summary>One connection to redis-server and one to the node, each command sent to both and the replies compared byte for byte.</summary>
-internal sealed class HllDifferential : IDisposable
+internal sealed class PairedDifferential : IDisposable
 {
     private readonly RespClient _redis;
     private readonly RespClient _node;
 
-    /// <summary>Connects to both servers, flushes them and switches both to <paramref name="protocol"/>.</summary>
-    public HllDifferential(RedisAndNode servers, int protocol = 2)
+    /// <summary>Connects to both servers, flushes them, sets the <paramref name="config"/> name/value pairs on both and switches both to <paramref name="protocol"/>.</summary>
+    public PairedDifferential(RedisAndNode servers, int protocol = 2, params string[] config)
     {
         _redis = servers.Redis.Client();
         _node = servers.Node.Client();
         foreach (var client in new[] { _redis, _node })
         {
             client.Call("FLUSHALL");
-            client.Call("CONFIG", "SET", "hll-sparse-max-bytes", "3000");
+            for (int i = 0; i + 1 < config.Length; i += 2)
+            {
+                client.Call("CONFIG", "SET", config[i], config[i + 1]);
+            }
             if (protocol == 3)
             {
                 client.Call("HELLO", "3");
