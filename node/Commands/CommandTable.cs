@@ -39,6 +39,7 @@ public sealed class CommandTable
         ("hyperloglog", HyperLogLogCommands.All),
         ("server", LolwutCommands.All),
         ("geo", GeoCommands.All),
+        ("stream", StreamCommands.All),
     ];
 
     /// <summary>Builds the table from every family.</summary>

@@ -153,6 +153,10 @@ public sealed class NodeConfig
         { Min = 0, Max = long.MaxValue, Aliases = ["zset-max-ziplist-value"] });
         SetMaxIntsetEntries = Add(new Directive("set-max-intset-entries", DirectiveKind.Integer, "512", true, "Most members a set of integers keeps in the compact intset encoding.")
         { Min = 0, Max = long.MaxValue });
+        StreamNodeMaxBytes = Add(new Directive("stream-node-max-bytes", DirectiveKind.Memory, "4096", true, "Most bytes of one stream node (a listpack of entries); 0 for no limit.")
+        { Min = 0, Max = long.MaxValue });
+        StreamNodeMaxEntries = Add(new Directive("stream-node-max-entries", DirectiveKind.Integer, "100", true, "Most entries of one stream node; 0 for no limit.")
+        { Min = 0, Max = long.MaxValue });
         HllSparseMaxBytes = Add(new Directive("hll-sparse-max-bytes", DirectiveKind.Memory, "3000", true, "Longest (bytes, header included) a HyperLogLog keeps its sparse encoding before it turns dense.")
         { Min = 0, Max = long.MaxValue });
 
@@ -281,6 +285,12 @@ public sealed class NodeConfig
 
     /// <summary>set-max-intset-entries</summary>
     public Directive SetMaxIntsetEntries { get; }
+
+    /// <summary>stream-node-max-bytes</summary>
+    public Directive StreamNodeMaxBytes { get; }
+
+    /// <summary>stream-node-max-entries</summary>
+    public Directive StreamNodeMaxEntries { get; }
 
     /// <summary>hll-sparse-max-bytes</summary>
     public Directive HllSparseMaxBytes { get; }

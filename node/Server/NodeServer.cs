@@ -83,7 +83,7 @@ public sealed class NodeServer : IAsyncDisposable
         {
             directive.Changed += d => Log.Event(LogLevel.Notice, "config_change", "Configuration changed", ("directive", d.Name), ("value", d.Name == "requirepass" ? "(hidden)" : d.Text));
         }
-        foreach (var directive in (Directive[])[config.HashMaxListpackEntries, config.HashMaxListpackValue, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue, config.SetMaxIntsetEntries])
+        foreach (var directive in (Directive[])[config.HashMaxListpackEntries, config.HashMaxListpackValue, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue, config.SetMaxIntsetEntries, config.StreamNodeMaxBytes, config.StreamNodeMaxEntries])
         {
             directive.Changed += _ => ApplyEncodingLimits();
         }
@@ -110,6 +110,8 @@ public sealed class NodeServer : IAsyncDisposable
         limits.ZsetMaxListpackEntries = Config.ZsetMaxListpackEntries.Number;
         limits.ZsetMaxListpackValue = Config.ZsetMaxListpackValue.Number;
         limits.SetMaxIntsetEntries = Config.SetMaxIntsetEntries.Number;
+        limits.StreamNodeMaxBytes = Config.StreamNodeMaxBytes.Number;
+        limits.StreamNodeMaxEntries = Config.StreamNodeMaxEntries.Number;
     }
 
     /// <summary>This node's view of the cluster (cluster-enabled yes), or null in standalone mode. Guarded by the keyspace lock.</summary>

@@ -22,4 +22,10 @@ public sealed class EncodingLimits
 
     /// <summary>Most members an intset holds (set-max-intset-entries).</summary>
     public long SetMaxIntsetEntries { get; set; } = 512;
+
+    /// <summary>Most bytes of a stream node's listpack (stream-node-max-bytes; 0: no limit but Redis's 1 GiB).</summary>
+    public long StreamNodeMaxBytes { get; set; } = 4096;
+
+    /// <summary>Most entries, deleted ones included, of a stream node (stream-node-max-entries; 0: no limit).</summary>
+    public long StreamNodeMaxEntries { get; set; } = 100;
 }

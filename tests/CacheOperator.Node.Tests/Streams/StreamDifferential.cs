@@ -1,0 +1,67 @@
+using System.Text;
+using CacheOperator.Node.Tests.Infrastructure;
+
+namespace CacheOperator.Node.Tests.Streams;
+
+/// <summary>One connection to redis-server and one to the node, each command sent to both and the replies compared byte for byte.</summary>
+internal sealed class StreamDifferential : IDisposable
+{
+    private readonly RespClient _redis;
+    private readonly RespClient _node;
+
+    /// <summary>Connects to both servers, flushes them, sets the stream node sizes and switches both to <paramref name="protocol"/>.</summary>
+    public StreamDifferential(RedisAndNode servers, int protocol = 2, int nodeMaxEntries = 100, int nodeMaxBytes = 4096)
+    {
+        _redis = servers.Redis.Client();
+        _node = servers.Node.Client();
+        foreach (var client in new[] { _redis, _node })
+        {
+            client.Call("FLUSHALL");
+            client.Call("CONFIG", "SET", "stream-node-max-entries", nodeMaxEntries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            client.Call("CONFIG", "SET", "stream-node-max-bytes", nodeMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (protocol == 3)
+            {
+                client.Call("HELLO", "3");
+            }
+        }
+    }
+
+    /// <summary>Runs a command on both servers, asserts identical replies and returns the node's.</summary>
+    public RespValue Same(params string[] command) => Same(command.Select(Encoding.UTF8.GetBytes).ToArray());
+
+    /// <summary>Runs a binary command on both servers, asserts identical replies and returns the node's.</summary>
+    public RespValue Same(params byte[][] command)
+    {
+        var expected = _redis.Call(command);
+        var actual = _node.Call(command);
+        Assert.True(Equal(expected, actual), $"{Describe(command)}\n  redis: {Cut(expected)}\n  node:  {Cut(actual)}");
+        return actual;
+    }
+
+    /// <summary>The reply of redis-server alone.</summary>
+    public RespValue Redis(params string[] command) => _redis.Call(command);
+
+    /// <summary>The reply of the node alone.</summary>
+    public RespValue Node(params string[] command) => _node.Call(command);
+
+    /// <summary>Structural equality: kind, bytes, integer and items.</summary>
+    public static bool Equal(RespValue a, RespValue b) =>
+        a.Kind == b.Kind && a.Integer == b.Integer && (a.Bytes ?? []).AsSpan().SequenceEqual(b.Bytes ?? [])
+        && (a.Items ?? []).Count == (b.Items ?? []).Count && (a.Items ?? []).Zip(b.Items ?? []).All(p => Equal(p.First, p.Second));
+
+    private static string Describe(byte[][] command) =>
+        string.Join(' ', command.Take(8).Select(a => Encoding.UTF8.GetString(a.AsSpan(0, Math.Min(a.Length, 40))))) + (command.Length > 8 ? $" ... ({command.Length} args)" : "");
+
+    private static string Cut(RespValue value)
+    {
+        string text = value.ToString();
+        return text.Length > 600 ? text[..600] + "..." : text;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _redis.Dispose();
+        _node.Dispose();
+    }
+}
