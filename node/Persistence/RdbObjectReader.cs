@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Storage;
+using CacheOperator.Node.Storage.Streams;
 
 namespace CacheOperator.Node.Persistence;
 
 /// <summary>
 /// Reads a value in Redis's RDB object format (rdb.c's rdbLoadObjectType + rdbLoadObject) into the node's
 /// value types, each built as the node's own commands would build it (so OBJECT ENCODING follows the
-/// encoding limits). Reads every type redis-server 7.0 loads except streams and modules.
+/// encoding limits). Reads every type redis-server 7.0 loads except modules.
 /// Nothing is trusted: every length is checked against what is left, listpacks, ziplists and intsets are
 /// validated entry by entry, empty collections and duplicate members are refused, as Redis's deep
 /// sanitization does; malformed input yields null, never an exception.
@@ -51,6 +52,8 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
             RdbType.HashListpack => TryReadString() is { } blob ? ToHash(Listpack.TryDecode(blob)) : null,
             RdbType.SortedSetListpack => TryReadString() is { } blob ? ToSortedSet(Listpack.TryDecode(blob)) : null,
             RdbType.ListQuicklist2 => ReadQuicklist(listpackNodes: true),
+            RdbType.StreamListpacks => ReadStream(version2: false),
+            RdbType.StreamListpacks2 => ReadStream(version2: true),
             _ => null,
         };
     }
@@ -88,6 +91,90 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
                 return null;
         }
     }
+
+    /// <summary>rdbLoadObject's stream case: nodes (key, listpack), length, IDs and counters, then the consumer groups.</summary>
+    private StreamValue? ReadStream(bool version2)
+    {
+        if (!TryReadLength(out ulong nodes, out bool encoded) || encoded || nodes > (ulong)(_input.Length - Position))
+        {
+            return null;
+        }
+        var stream = new StreamValue(_limits);
+        for (ulong i = 0; i < nodes; i++)
+        {
+            if (TryReadString() is not { Length: 16 } key || TryReadString() is not { } listpack)
+            {
+                return null;
+            }
+            var master = new StreamId(BinaryPrimitives.ReadUInt64BigEndian(key), BinaryPrimitives.ReadUInt64BigEndian(key.AsSpan(8)));
+            if (!stream.TryAddNode(master, listpack))
+            {
+                return null;
+            }
+        }
+        if (!TryReadPlainLength(out ulong length) || !stream.TrySetLoadedLength((long)length)
+            || !TryReadPlainLength(out ulong lastMs) || !TryReadPlainLength(out ulong lastSeq))
+        {
+            return null;
+        }
+        stream.LastId = new StreamId(lastMs, lastSeq);
+        if (version2)
+        {
+            if (!TryReadPlainLength(out ulong firstMs) || !TryReadPlainLength(out ulong firstSeq)
+                || !TryReadPlainLength(out ulong deletedMs) || !TryReadPlainLength(out ulong deletedSeq)
+                || !TryReadPlainLength(out ulong added))
+            {
+                return null;
+            }
+            stream.FirstId = new StreamId(firstMs, firstSeq);
+            stream.MaxDeletedEntryId = new StreamId(deletedMs, deletedSeq);
+            stream.EntriesAdded = added;
+        }
+        else
+        {
+            // As Redis migrating an older stream: entries added is the length, the first ID the first live entry's.
+            stream.EntriesAdded = length;
+            var first = stream.Range(StreamId.Min, StreamId.Max, reverse: false);
+            stream.FirstId = first.MoveNext() ? first.Id : StreamId.Max;
+        }
+        return TryReadStreamGroups(stream, version2) ? stream : null;
+    }
+
+    /// <summary>
+    /// The consumer groups of a stream. Consumer groups helper: groups with pending entries or consumers are refused
+    /// until the group model reads them here.
+    /// </summary>
+    private bool TryReadStreamGroups(StreamValue stream, bool version2)
+    {
+        if (!TryReadPlainLength(out ulong groups))
+        {
+            return false;
+        }
+        for (ulong i = 0; i < groups; i++)
+        {
+            if (TryReadString() is not { } name || !TryReadPlainLength(out ulong ms) || !TryReadPlainLength(out ulong seq))
+            {
+                return false;
+            }
+            long entriesRead = StreamConsumerGroup.InvalidEntriesRead;
+            if (version2)
+            {
+                if (!TryReadPlainLength(out ulong read))
+                {
+                    return false;
+                }
+                entriesRead = (long)read;
+            }
+            if (!TryReadPlainLength(out ulong pending) || pending != 0 || !TryReadPlainLength(out ulong consumers) || consumers != 0
+                || !stream.Groups.TryAdd(name, new StreamConsumerGroup(name, new StreamId(ms, seq), entriesRead)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private bool TryReadPlainLength(out ulong value) => TryReadLength(out value, out bool encoded) && !encoded;
 
     private ListValue? ReadPlainList()
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using CacheOperator.Node.Protocol;
 using CacheOperator.Node.Storage;
+using CacheOperator.Node.Storage.Streams;
 
 namespace CacheOperator.Node.Persistence;
 
@@ -35,6 +36,7 @@ public static class RdbObjectWriter
         SetValue set => set.EncodingName == "intset" ? RdbType.SetIntset : RdbType.Set,
         SortedSetValue zset => zset.IsCompact ? RdbType.SortedSetListpack : RdbType.SortedSet2,
         HashValue hash => hash.IsCompact ? RdbType.HashListpack : RdbType.Hash,
+        StreamValue => RdbType.StreamListpacks2,
         _ => throw new ArgumentException($"Cannot serialize a {value.GetType().Name}", nameof(value)),
     };
 
@@ -58,8 +60,58 @@ public static class RdbObjectWriter
             case HashValue hash:
                 WriteHash(output, hash, compress);
                 break;
+            case StreamValue stream:
+                WriteStream(output, stream, compress);
+                break;
             default:
                 throw new ArgumentException($"Cannot serialize a {value.GetType().Name}", nameof(value));
+        }
+    }
+
+    /// <summary>
+    /// RDB_TYPE_STREAM_LISTPACKS_2 (rdbSaveObject's stream case): the nodes as (128-bit big-endian master ID, listpack)
+    /// pairs, then length, last ID, first ID, max deleted ID, entries added, then the consumer groups.
+    /// </summary>
+    private static void WriteStream(IBufferWriter<byte> output, StreamValue stream, bool compress)
+    {
+        var nodes = stream.Nodes;
+        WriteLength(output, (ulong)nodes.Count);
+        Span<byte> key = stackalloc byte[16];
+        foreach (var node in nodes)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(key, node.Master.Ms);
+            BinaryPrimitives.WriteUInt64BigEndian(key[8..], node.Master.Seq);
+            WriteString(output, key, compress);
+            WriteString(output, node.ToListpack(), compress);
+        }
+        WriteLength(output, (ulong)stream.Length);
+        WriteLength(output, stream.LastId.Ms);
+        WriteLength(output, stream.LastId.Seq);
+        WriteLength(output, stream.FirstId.Ms);
+        WriteLength(output, stream.FirstId.Seq);
+        WriteLength(output, stream.MaxDeletedEntryId.Ms);
+        WriteLength(output, stream.MaxDeletedEntryId.Seq);
+        WriteLength(output, stream.EntriesAdded);
+        WriteStreamGroups(output, stream, compress);
+    }
+
+    /// <summary>
+    /// The consumer groups part of a stream (count, then per group: name, last ID, entries read, PEL, consumers).
+    /// Consumer groups helper: this writes the count only until the group model (PELs, consumers) is serialized here.
+    /// </summary>
+    private static void WriteStreamGroups(IBufferWriter<byte> output, StreamValue stream, bool compress)
+    {
+        _ = compress;
+        WriteLength(output, (ulong)stream.Groups.Count);
+        foreach (var (name, group) in stream.Groups)
+        {
+            WriteString(output, name, compress);
+            WriteLength(output, group.LastDeliveredId.Ms);
+            WriteLength(output, group.LastDeliveredId.Seq);
+            WriteLength(output, (ulong)group.EntriesRead);
+            // Global PEL and consumers: none in this model yet.
+            WriteLength(output, 0);
+            WriteLength(output, 0);
         }
     }
 
@@ -278,7 +330,7 @@ public static class RdbType
     /// <summary>RDB_TYPE_LIST_QUICKLIST: nodes of ziplists.</summary>
     public const byte ListQuicklist = 14;
 
-    /// <summary>RDB_TYPE_STREAM_LISTPACKS (streams, refused).</summary>
+    /// <summary>RDB_TYPE_STREAM_LISTPACKS (streams of Redis 5 and 6).</summary>
     public const byte StreamListpacks = 15;
 
     /// <summary>RDB_TYPE_HASH_LISTPACK.</summary>
@@ -290,7 +342,7 @@ public static class RdbType
     /// <summary>RDB_TYPE_LIST_QUICKLIST_2: nodes of listpacks (packed) or single elements (plain).</summary>
     public const byte ListQuicklist2 = 18;
 
-    /// <summary>RDB_TYPE_STREAM_LISTPACKS_2 (streams of Redis 7.0, refused).</summary>
+    /// <summary>RDB_TYPE_STREAM_LISTPACKS_2 (streams of Redis 7.0).</summary>
     public const byte StreamListpacks2 = 19;
 
     /// <summary>QUICKLIST_NODE_CONTAINER_PLAIN: a node holding one large element as is.</summary>

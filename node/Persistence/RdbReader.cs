@@ -230,7 +230,6 @@ public sealed class RdbReader
         var key = ReadString("a key");
         string kind = type switch
         {
-            RdbType.StreamListpacks or RdbType.StreamListpacks2 => "a stream",
             RdbType.Module or RdbType.ModulePreRelease => "a module value",
             _ => "",
         };

@@ -171,8 +171,6 @@ public class DumpPayloadDifferentialTests(RedisAndNode servers) : IClassFixture<
     [InlineData(6, "module")]
     [InlineData(7, "module 2")]
     [InlineData(9, "zipmap")]
-    [InlineData(15, "stream")]
-    [InlineData(19, "stream 2")]
     [InlineData(20, "unknown")]
     public void Types_the_node_does_not_hold_are_bad_data(byte type, string what)
     {
