@@ -114,6 +114,8 @@ all_workloads=(
   "GET 1KiB -P 16|-t get -c 50 -P 16 -d 1024|GET probe"
   "SET 1KiB -P 16|-t set -c 50 -P 16 -d 1024|GET probe"
   "GET 1000c|-t get -c 1000|GET probe"
+  "GEOADD -P 16|-c 50 -P 16 GEOADD geo:bench 13.__rand_int__ 38.__rand_int__ m:__rand_int__|GEOADD probe:geo 13.36 38.11 x"
+  "GEOSEARCH 2km -P 16|-c 50 -P 16 GEOSEARCH geo:search FROMLONLAT 13.361389 38.115556 BYRADIUS 2 km ASC|GEOSEARCH probe:geo FROMLONLAT 13.36 38.11 BYRADIUS 2 km"
 )
 workloads=()
 for w in "${all_workloads[@]}"; do
@@ -121,6 +123,16 @@ for w in "${all_workloads[@]}"; do
 done
 
 start_servers
+# Workloads that read a pre-filled key get the same data on every server: GEOSEARCH reads geo:search, 100,000 points
+# spread evenly (a fixed seed) over 2 x 1 degrees around Palermo, about 65 of them within its 2 km.
+if [[ " ${workloads[*]} " == *"geo:search"* ]]; then
+  awk 'BEGIN { srand(7); for (b = 0; b < 1000; b++) { printf "*302\r\n$6\r\nGEOADD\r\n$10\r\ngeo:search\r\n"; for (i = 0; i < 100; i++) { lon = sprintf("%.6f", 12.5 + rand() * 2); lat = sprintf("%.6f", 37.5 + rand()); m = sprintf("p:%d", b * 100 + i); printf "$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(lon), lon, length(lat), lat, length(m), m } } }' >"$work/geo.resp"
+  for s in "${servers[@]}"; do
+    redis-cli -p "${port[$s]}" --pipe <"$work/geo.resp" >/dev/null
+    members=$(redis-cli -p "${port[$s]}" ZCARD geo:search)
+    [ "$members" = 100000 ] || echo "warning: $s holds $members members in geo:search, expected 100000" >&2
+  done
+fi
 # Warm-up, not measured: every workload once on every server, so that no server's first measured round
 # pays for just-in-time compilation of that workload's code path (the node's and Garnet's JIT tiers).
 for w in "${workloads[@]}"; do
@@ -128,7 +140,7 @@ for w in "${workloads[@]}"; do
   args=${rest%%|*}
   for s in "${servers[@]}"; do
     # shellcheck disable=SC2086
-    redis-benchmark -p "${port[$s]}" -n 50000 -r 100000 -d 64 $args -q >/dev/null 2>&1 || true
+    redis-benchmark -p "${port[$s]}" -n 50000 -r 100000 -d 64 -q $args >/dev/null 2>&1 || true
   done
 done
 
@@ -139,7 +151,7 @@ for w in "${workloads[@]}"; do
   for s in "${servers[@]}"; do
     # shellcheck disable=SC2086
     if redis-cli -p "${port[$s]}" $probe 2>&1 | grep -qi "unknown command"; then supported["$name|$s"]=0; else supported["$name|$s"]=1; fi
-    redis-cli -p "${port[$s]}" DEL probe:list probe:set probe:hash probe:zset >/dev/null
+    redis-cli -p "${port[$s]}" DEL probe:list probe:set probe:hash probe:zset probe:geo >/dev/null
   done
 done
 
@@ -154,9 +166,9 @@ for ((round = 0; round < rounds; round++)); do
       s=${servers[$(((k + round) % ${#servers[@]}))]}
       ((supported["$name|$s"])) || continue
       before=$(cpu_ticks "${pid[$s]}")
-      # -d before $args so that a workload's own -d wins.
+      # -d and the output options before $args: a workload's own -d wins, and a custom command (everything after it) stays last.
       # shellcheck disable=SC2086
-      line=$(redis-benchmark -p "${port[$s]}" -n "$requests" -r 100000 -d 64 $args --csv -q 2>/dev/null | tail -1)
+      line=$(redis-benchmark -p "${port[$s]}" -n "$requests" -r 100000 -d 64 --csv -q $args 2>/dev/null | tail -1)
       after=$(cpu_ticks "${pid[$s]}")
       # "test","rps","avg","min","p50","p95","p99","max"
       IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$(tr -d '"' <<<"$line")"
