@@ -117,6 +117,30 @@ public class GeoCommandsTests(RedisAndNode servers) : IClassFixture<RedisAndNode
         both.Same("GEOSEARCH", "nokey", "FROMMEMBER", "x", "BYRADIUS", "300", "km", "WITHDIST");
     }
 
+    /// <summary>Radii and boxes of zero, below a meter, past the earth and infinite; centers on the Mercator corners.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Extreme_shapes_match_redis(int protocol)
+    {
+        using var both = new PairedDifferential(servers, protocol);
+        Fill(both);
+        string[][] queries =
+        [
+            ["FROMLONLAT", "0", "0", "BYRADIUS", "1e300", "km", "WITHDIST"], ["FROMLONLAT", "0", "0", "BYRADIUS", "inf", "km", "WITHDIST"],
+            ["FROMLONLAT", "0", "0", "BYBOX", "inf", "1", "km", "WITHDIST"], ["FROMLONLAT", "0", "0", "BYBOX", "0", "inf", "km", "ASC", "COUNT", "2"],
+            ["FROMLONLAT", "180", "85.05112878", "BYBOX", "1e10", "1e10", "m", "WITHDIST"], ["FROMLONLAT", "0", "0", "BYRADIUS", "1e-300", "m"],
+            ["FROMLONLAT", "-180", "-85.05112878", "BYRADIUS", "0", "m", "WITHCOORD"], ["FROMMEMBER", "west", "BYRADIUS", "0", "m", "WITHCOORD"],
+            ["FROMMEMBER", "east2", "BYBOX", "50000", "1", "km", "WITHDIST", "DESC"], ["FROMLONLAT", "-180", "0", "BYRADIUS", "30", "km", "WITHCOORD"],
+            ["FROMLONLAT", "180", "0", "BYBOX", "100", "100", "km", "WITHHASH"], ["FROMMEMBER", "north", "BYRADIUS", "40000", "km", "COUNT", "9", "ANY", "DESC"],
+        ];
+        foreach (var query in queries)
+        {
+            both.Same(["GEOSEARCH", "g", .. query]);
+        }
+        both.Same("GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m", "COUNT", "9223372036854775807");
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
