@@ -14,11 +14,12 @@ public delegate bool BlockedServe(BlockedClient client, byte[] key);
 /// <summary>A client waiting in a blocking command (BLPOP, BLMOVE, BZPOPMIN, ...) for keys to receive data.</summary>
 public sealed class BlockedClient
 {
-    internal BlockedClient(Session session, Database db, BlockedServe serve)
+    internal BlockedClient(Session session, Database db, BlockedServe serve, bool wakesOnDeletion)
     {
         Session = session;
         Db = db;
         Serve = serve;
+        WakesOnDeletion = wakesOnDeletion;
     }
 
     /// <summary>The waiting client.</summary>
@@ -37,6 +38,12 @@ public sealed class BlockedClient
     public ReplyWriter Reply => Session.Outbound.Writer;
 
     internal BlockedServe Serve { get; }
+
+    /// <summary>
+    /// Served also when a key it waits for is deleted or replaced by another type (XREADGROUP, answered with an
+    /// error then, as Redis's signalDeletedKeyAsReady); other waiters are served only from keys that exist.
+    /// </summary>
+    internal bool WakesOnDeletion { get; }
 
     internal List<(byte[] Key, LinkedListNode<BlockedClient> Node)> Queued { get; } = [];
 
@@ -66,6 +73,7 @@ public sealed class BlockingKeys
     private readonly HashSet<byte[]>?[] _readyByDb;
     private List<(Database Db, byte[] Key)> _ready = [];
     private List<(Database Db, byte[] Key)> _serving = [];
+    private int _deletionWaiters;
 
     /// <summary>An empty registry for <paramref name="keyspace"/>; the pops that serve clients go to <paramref name="propagator"/>.</summary>
     public BlockingKeys(Keyspace keyspace, Propagator propagator)
@@ -87,10 +95,11 @@ public sealed class BlockingKeys
     /// succeeds for one of them or <paramref name="timeoutMs"/> passes (0: forever; then the reply is a null
     /// array, as Redis answers every timed-out blocking command). Sets <see cref="Session.Suspension"/>.
     /// </summary>
-    public BlockedClient Block(Session session, IEnumerable<byte[]> keys, long timeoutMs, BlockedServe serve)
+    public BlockedClient Block(Session session, IEnumerable<byte[]> keys, long timeoutMs, BlockedServe serve, bool wakesOnDeletion = false)
     {
         var db = session.Db;
-        var client = new BlockedClient(session, db, serve);
+        var client = new BlockedClient(session, db, serve, wakesOnDeletion);
+        _deletionWaiters += wakesOnDeletion ? 1 : 0;
         var map = _waiters[db.Id] ??= new Dictionary<byte[], LinkedList<BlockedClient>>(ByteArrayComparer.Instance);
         foreach (var key in keys)
         {
@@ -118,14 +127,14 @@ public sealed class BlockingKeys
     }
 
     /// <summary>Blocks on the keys at argument positions <paramref name="first"/>..<paramref name="last"/>, copied out of the batch.</summary>
-    public BlockedClient Block(Session session, ArgList args, int first, int last, long timeoutMs, BlockedServe serve)
+    public BlockedClient Block(Session session, ArgList args, int first, int last, long timeoutMs, BlockedServe serve, bool wakesOnDeletion = false)
     {
         var keys = new byte[last - first + 1][];
         for (int i = first; i <= last; i++)
         {
             keys[i - first] = args[i].ToArray();
         }
-        return Block(session, keys, timeoutMs, serve);
+        return Block(session, keys, timeoutMs, serve, wakesOnDeletion);
     }
 
     /// <summary>
@@ -146,7 +155,22 @@ public sealed class BlockingKeys
         }
     }
 
-    /// <summary>Every waited-for key of <paramref name="db"/> that exists is ready (after SWAPDB brought new contents).</summary>
+    /// <summary>
+    /// A key of <paramref name="db"/> was deleted: clients that are told of deletions (<see cref="BlockedClient.WakesOnDeletion"/>)
+    /// and wait for it are served after the current command. Costs one comparison when none waits.
+    /// </summary>
+    public void SignalDeleted(Database db, ReadOnlySpan<byte> key)
+    {
+        if (_deletionWaiters > 0)
+        {
+            SignalReady(db, key);
+        }
+    }
+
+    /// <summary>
+    /// Every waited-for key of <paramref name="db"/> that exists is ready (after SWAPDB brought new contents), and with
+    /// clients told of deletions, every one that does not (after FLUSHDB, or SWAPDB took it away).
+    /// </summary>
     public void SignalDatabase(Database db)
     {
         if (BlockedCount == 0 || _waiters[db.Id] is not { } map)
@@ -155,7 +179,7 @@ public sealed class BlockingKeys
         }
         foreach (var key in map.Keys)
         {
-            if (db.Table.Find(key) >= 0)
+            if (_deletionWaiters > 0 || db.Table.Find(key) >= 0)
             {
                 SignalReady(db, key);
             }
@@ -221,10 +245,15 @@ public sealed class BlockingKeys
             return;
         }
         var node = queue.First;
-        while (node is not null && db.Find(key, touch: false) >= 0)
+        while (node is not null)
         {
             var next = node.Next;
             var client = node.Value;
+            if (!client.WakesOnDeletion && db.Find(key, touch: false) < 0)
+            {
+                node = next;
+                continue;
+            }
             // Serving is a command of its own for the change stream: the pop propagates in its non-blocking form.
             long dirty = _propagator.BeginCommand();
             // Serving changes the key in place outside the dispatcher: a running snapshot writes it first.
@@ -277,6 +306,7 @@ public sealed class BlockingKeys
         client.Queued.Clear();
         client.Timer?.Dispose();
         BlockedCount--;
+        _deletionWaiters -= client.WakesOnDeletion ? 1 : 0;
         // The answer (if any) is queued; the completion resumes the connection, which drains it.
         client.Session.Outbound.Send();
         client.Completion.TrySetResult();

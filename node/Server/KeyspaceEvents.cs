@@ -50,21 +50,32 @@ internal sealed class KeyspaceEvents(BlockingKeys blocking, Propagator propagato
 
     public void KeyWritten(Database db, ReadOnlySpan<byte> key) => blocking.SignalReady(db, key);
 
-    public void KeyModified(Database db, ReadOnlySpan<byte> key) => tracking.Invalidate(key);
+    public void KeyModified(Database db, ReadOnlySpan<byte> key)
+    {
+        tracking.Invalidate(key);
+        // A deleted (or replaced) stream answers the XREADGROUP clients waiting for it.
+        blocking.SignalDeleted(db, key);
+    }
 
     public void KeyExpired(Database db, ReadOnlySpan<byte> key)
     {
         tracking.Invalidate(key);
+        blocking.SignalDeleted(db, key);
         propagator.Deletion(db, key, config.LazyFreeLazyExpire.IsOn);
     }
 
     public void KeyEvicted(Database db, ReadOnlySpan<byte> key)
     {
         tracking.Invalidate(key);
+        blocking.SignalDeleted(db, key);
         propagator.Deletion(db, key, config.LazyFreeLazyEviction.IsOn);
     }
 
-    public void DatabaseFlushed(Database db) => tracking.InvalidateAll();
+    public void DatabaseFlushed(Database db)
+    {
+        tracking.InvalidateAll();
+        blocking.SignalDatabase(db);
+    }
 
     public void DatabasesSwapped(Database a, Database b)
     {

@@ -1,20 +1,192 @@
 namespace CacheOperator.Node.Storage.Streams;
 
-/// <summary>A consumer group of a stream (Redis's streamCG): its name, the last ID delivered to it and how many entries it read.</summary>
+/// <summary>
+/// A consumer group of a stream (Redis's streamCG): the last ID delivered to it, how many entries it has read
+/// (<see cref="InvalidEntriesRead"/> when unknown), its pending entries list (the global PEL, ordered by ID) and its consumers (ordered by name).
+/// </summary>
 public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, long entriesRead)
 {
     /// <summary>Redis's SCG_INVALID_ENTRIES_READ: the count of entries read is unknown.</summary>
     public const long InvalidEntriesRead = -1;
 
+    private readonly SortedSet<StreamPendingEntry> _pending = new(StreamPendingEntry.IdOrder);
+
     /// <summary>The group's name.</summary>
     public byte[] Name { get; } = name;
 
-    /// <summary>The last entry ID delivered to the group's consumers (last_id).</summary>
+    /// <summary>The last ID delivered to a consumer of the group (what "&gt;" reads after).</summary>
     public StreamId LastDeliveredId { get; set; } = lastDeliveredId;
 
-    /// <summary>Entries the group read (entries_read), or <see cref="InvalidEntriesRead"/>.</summary>
+    /// <summary>Logical count of entries the group has read, or <see cref="InvalidEntriesRead"/>.</summary>
     public long EntriesRead { get; set; } = entriesRead;
 
-    /// <summary>A deep copy (COPY, snapshots).</summary>
-    public StreamConsumerGroup Clone() => new(Name, LastDeliveredId, EntriesRead);
+    /// <summary>The consumers, ordered by name as Redis's radix tree.</summary>
+    public SortedDictionary<byte[], StreamConsumer> Consumers { get; } = new(NameOrder.Instance);
+
+    /// <summary>Entries delivered and not acknowledged, ordered by ID.</summary>
+    public IReadOnlyCollection<StreamPendingEntry> Pending => _pending;
+
+    /// <summary>The pending entry with the smallest ID, or null.</summary>
+    public StreamPendingEntry? FirstPending => _pending.Min;
+
+    /// <summary>The pending entry with the largest ID, or null.</summary>
+    public StreamPendingEntry? LastPending => _pending.Max;
+
+    /// <summary>The pending entry <paramref name="id"/>, or null.</summary>
+    public StreamPendingEntry? FindPending(StreamId id) => _pending.TryGetValue(StreamPendingEntry.Probe(id), out var entry) ? entry : null;
+
+    /// <summary>Pending entries with IDs from <paramref name="start"/> to <paramref name="end"/> (inclusive), in order.</summary>
+    public IEnumerable<StreamPendingEntry> PendingBetween(StreamId start, StreamId end) => Between(_pending, start, end);
+
+    /// <summary>The consumer named <paramref name="consumerName"/>, or null.</summary>
+    public StreamConsumer? FindConsumer(ReadOnlySpan<byte> consumerName)
+    {
+        // Consumers are few next to entries: the span is copied only when looked up by name.
+        return Consumers.TryGetValue(consumerName.ToArray(), out var consumer) ? consumer : null;
+    }
+
+    /// <summary>Adds a consumer named <paramref name="consumerName"/> seen at <paramref name="nowMs"/>; null when it exists.</summary>
+    public StreamConsumer? CreateConsumer(ReadOnlySpan<byte> consumerName, long nowMs)
+    {
+        var consumer = new StreamConsumer(consumerName.ToArray(), nowMs);
+        return Consumers.TryAdd(consumer.Name, consumer) ? consumer : null;
+    }
+
+    /// <summary>Removes a consumer and its pending entries from the group; returns how many entries it had pending.</summary>
+    public long DeleteConsumer(StreamConsumer consumer)
+    {
+        long pending = consumer.Pending.Count;
+        foreach (var entry in consumer.Pending)
+        {
+            _pending.Remove(entry);
+        }
+        Consumers.Remove(consumer.Name);
+        return pending;
+    }
+
+    /// <summary>
+    /// Records the delivery of <paramref name="id"/> to <paramref name="consumer"/> by XREADGROUP: a new pending entry,
+    /// or one owned by another consumer (after SETID moved the group back) handed over with its count reset to one.
+    /// </summary>
+    public StreamPendingEntry Deliver(StreamId id, StreamConsumer consumer, long nowMs)
+    {
+        var entry = new StreamPendingEntry(id, consumer, nowMs, 1);
+        if (_pending.Add(entry))
+        {
+            consumer.Add(entry);
+            return entry;
+        }
+        var existing = FindPending(id)!;
+        existing.Consumer.Remove(existing);
+        existing.Consumer = consumer;
+        existing.DeliveryTimeMs = nowMs;
+        existing.DeliveryCount = 1;
+        consumer.Add(existing);
+        return existing;
+    }
+
+    /// <summary>Adds a pending entry as read from a snapshot (its consumer added it to its own list already or will).</summary>
+    public bool AddPending(StreamPendingEntry entry) => _pending.Add(entry);
+
+    /// <summary>Gives a pending entry to <paramref name="consumer"/> (XCLAIM, XAUTOCLAIM).</summary>
+    public void Assign(StreamPendingEntry entry, StreamConsumer consumer)
+    {
+        if (entry.Consumer != consumer)
+        {
+            entry.Consumer.Remove(entry);
+            entry.Consumer = consumer;
+            consumer.Add(entry);
+        }
+    }
+
+    /// <summary>Removes a pending entry from the group and its consumer (XACK, or an entry found deleted).</summary>
+    public void RemovePending(StreamPendingEntry entry)
+    {
+        _pending.Remove(entry);
+        entry.Consumer.Remove(entry);
+    }
+
+    /// <summary>A deep copy (COPY, snapshots): consumers and pending entries with their times and counts.</summary>
+    public StreamConsumerGroup Clone()
+    {
+        var copy = new StreamConsumerGroup(Name, LastDeliveredId, EntriesRead);
+        foreach (var consumer in Consumers.Values)
+        {
+            var copied = new StreamConsumer(consumer.Name, consumer.SeenTimeMs);
+            copy.Consumers.Add(copied.Name, copied);
+            foreach (var entry in consumer.Pending)
+            {
+                var clone = new StreamPendingEntry(entry.Id, copied, entry.DeliveryTimeMs, entry.DeliveryCount);
+                copy._pending.Add(clone);
+                copied.Add(clone);
+            }
+        }
+        return copy;
+    }
+
+    internal static IEnumerable<StreamPendingEntry> Between(SortedSet<StreamPendingEntry> set, StreamId start, StreamId end)
+    {
+        if (start > end || set.Count == 0)
+        {
+            return [];
+        }
+        return set.GetViewBetween(StreamPendingEntry.Probe(start), StreamPendingEntry.Probe(end));
+    }
+
+    /// <summary>Byte-wise order of names, shorter first on a common prefix: the order of Redis's radix trees.</summary>
+    public sealed class NameOrder : IComparer<byte[]>
+    {
+        /// <summary>The one instance.</summary>
+        public static readonly NameOrder Instance = new();
+
+        /// <inheritdoc/>
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+}
+
+/// <summary>A consumer of a group (Redis's streamConsumer): its name, when it was last seen, and its own pending entries.</summary>
+public sealed class StreamConsumer(byte[] name, long seenTimeMs)
+{
+    private readonly SortedSet<StreamPendingEntry> _pending = new(StreamPendingEntry.IdOrder);
+
+    /// <summary>The consumer's name.</summary>
+    public byte[] Name { get; } = name;
+
+    /// <summary>Unix ms of its last XREADGROUP, XCLAIM or XAUTOCLAIM (idle time is measured from it).</summary>
+    public long SeenTimeMs { get; set; } = seenTimeMs;
+
+    /// <summary>The entries delivered to it and not acknowledged, ordered by ID.</summary>
+    public IReadOnlyCollection<StreamPendingEntry> Pending => _pending;
+
+    /// <summary>Its pending entries with IDs from <paramref name="start"/> to <paramref name="end"/> (inclusive), in order.</summary>
+    public IEnumerable<StreamPendingEntry> PendingBetween(StreamId start, StreamId end) => StreamConsumerGroup.Between(_pending, start, end);
+
+    /// <summary>Its pending entry <paramref name="id"/>, or null.</summary>
+    public StreamPendingEntry? FindPending(StreamId id) => _pending.TryGetValue(StreamPendingEntry.Probe(id), out var entry) ? entry : null;
+
+    internal void Add(StreamPendingEntry entry) => _pending.Add(entry);
+
+    internal void Remove(StreamPendingEntry entry) => _pending.Remove(entry);
+}
+
+/// <summary>An entry delivered and not acknowledged (Redis's streamNACK): its owner, last delivery time and delivery count.</summary>
+public sealed class StreamPendingEntry(StreamId id, StreamConsumer consumer, long deliveryTimeMs, long deliveryCount)
+{
+    /// <summary>Orders pending entries by ID.</summary>
+    public static readonly IComparer<StreamPendingEntry> IdOrder = Comparer<StreamPendingEntry>.Create((a, b) => a.Id.CompareTo(b.Id));
+
+    /// <summary>The entry's ID.</summary>
+    public StreamId Id { get; } = id;
+
+    /// <summary>The consumer it was last delivered to.</summary>
+    public StreamConsumer Consumer { get; set; } = consumer;
+
+    /// <summary>Unix ms of its last delivery.</summary>
+    public long DeliveryTimeMs { get; set; } = deliveryTimeMs;
+
+    /// <summary>How many times it was delivered.</summary>
+    public long DeliveryCount { get; set; } = deliveryCount;
+
+    /// <summary>A stand-in with only an ID, to look entries up in the ordered sets.</summary>
+    internal static StreamPendingEntry Probe(StreamId id) => new(id, null!, 0, 0);
 }
