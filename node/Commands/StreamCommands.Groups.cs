@@ -520,7 +520,7 @@ internal static partial class StreamCommands
             }
             reply.WriteBulk(a[keyArg]);
             var consumer = LookupOrCreateConsumer(db, a[keyArg], group, a[groupArg + 1], out bool created);
-            if (created && noack && !history)
+            if (created && noack)
             {
                 s.Server.Propagator.Also(db, "XGROUP"u8)?.Add("CREATECONSUMER"u8).Add(a[keyArg]).Add(groupName).Add(consumer.Name);
             }
