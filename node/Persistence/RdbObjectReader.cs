@@ -141,8 +141,9 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
     }
 
     /// <summary>
-    /// The consumer groups of a stream. Consumer groups helper: groups with pending entries or consumers are refused
-    /// until the group model reads them here.
+    /// The consumer groups of a stream (Redis's rdbLoadObject): the global PEL first, with delivery times and counts,
+    /// then the consumers, whose own PELs name entries of the global one. Duplicates, a consumer entry missing from
+    /// the global PEL, or a global entry no consumer owns make the object invalid, as Redis's deep sanitization.
     /// </summary>
     private bool TryReadStreamGroups(StreamValue stream, bool version2)
     {
@@ -165,12 +166,76 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
                 }
                 entriesRead = (long)read;
             }
-            if (!TryReadPlainLength(out ulong pending) || pending != 0 || !TryReadPlainLength(out ulong consumers) || consumers != 0
-                || !stream.Groups.TryAdd(name, new StreamConsumerGroup(name, new StreamId(ms, seq), entriesRead)))
+            var group = new StreamConsumerGroup(name, new StreamId(ms, seq), entriesRead);
+            if (!stream.Groups.TryAdd(name, group) || !TryReadGroupPel(group) || !TryReadConsumers(group))
             {
                 return false;
             }
         }
+        return true;
+    }
+
+    /// <summary>The global PEL of <paramref name="group"/>: entries without an owner until the consumers are read.</summary>
+    private bool TryReadGroupPel(StreamConsumerGroup group)
+    {
+        if (!TryReadPlainLength(out ulong count) || count > (ulong)(_input.Length - Position) / 17)
+        {
+            return false;
+        }
+        for (ulong j = 0; j < count; j++)
+        {
+            if (!TryReadRawId(out var id) || !TryTake(8, out var time) || !TryReadPlainLength(out ulong deliveries)
+                || !group.AddPending(new StreamPendingEntry(id, null!, BinaryPrimitives.ReadInt64LittleEndian(time), (long)deliveries)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The consumers of <paramref name="group"/>, each taking its entries of the global PEL.</summary>
+    private bool TryReadConsumers(StreamConsumerGroup group)
+    {
+        if (!TryReadPlainLength(out ulong count))
+        {
+            return false;
+        }
+        long owned = 0;
+        for (ulong j = 0; j < count; j++)
+        {
+            if (TryReadString() is not { } name || !TryTake(8, out var seen) || !TryReadPlainLength(out ulong pending)
+                || pending > (ulong)(_input.Length - Position) / 16)
+            {
+                return false;
+            }
+            var consumer = new StreamConsumer(name, BinaryPrimitives.ReadInt64LittleEndian(seen));
+            if (!group.Consumers.TryAdd(name, consumer))
+            {
+                return false;
+            }
+            for (ulong k = 0; k < pending; k++)
+            {
+                if (!TryReadRawId(out var id) || group.FindPending(id) is not { } entry || entry.Consumer is not null)
+                {
+                    return false;
+                }
+                entry.Consumer = consumer;
+                consumer.Add(entry);
+                owned++;
+            }
+        }
+        return owned == group.Pending.Count;
+    }
+
+    /// <summary>A stream ID in its raw radix-tree form: ms and seq, 64-bit big-endian each.</summary>
+    private bool TryReadRawId(out StreamId id)
+    {
+        id = default;
+        if (!TryTake(16, out var raw))
+        {
+            return false;
+        }
+        id = new StreamId(BinaryPrimitives.ReadUInt64BigEndian(raw), BinaryPrimitives.ReadUInt64BigEndian(raw[8..]));
         return true;
     }
 

@@ -96,12 +96,12 @@ public static class RdbObjectWriter
     }
 
     /// <summary>
-    /// The consumer groups part of a stream (count, then per group: name, last ID, entries read, PEL, consumers).
-    /// Consumer groups helper: this writes the count only until the group model (PELs, consumers) is serialized here.
+    /// The consumer groups part of a stream, as Redis's rdbSaveObject: per group its name, last ID, entries read, the
+    /// global PEL (raw 128-bit IDs with delivery time and count), then each consumer with its seen time and its own PEL
+    /// of IDs (resolved against the global one on load).
     /// </summary>
     private static void WriteStreamGroups(IBufferWriter<byte> output, StreamValue stream, bool compress)
     {
-        _ = compress;
         WriteLength(output, (ulong)stream.Groups.Count);
         foreach (var (name, group) in stream.Groups)
         {
@@ -109,10 +109,42 @@ public static class RdbObjectWriter
             WriteLength(output, group.LastDeliveredId.Ms);
             WriteLength(output, group.LastDeliveredId.Seq);
             WriteLength(output, (ulong)group.EntriesRead);
-            // Global PEL and consumers: none in this model yet.
-            WriteLength(output, 0);
-            WriteLength(output, 0);
+            WriteLength(output, (ulong)group.Pending.Count);
+            foreach (var entry in group.Pending)
+            {
+                WriteRawId(output, entry.Id);
+                WriteMilliseconds(output, entry.DeliveryTimeMs);
+                WriteLength(output, (ulong)entry.DeliveryCount);
+            }
+            WriteLength(output, (ulong)group.Consumers.Count);
+            foreach (var consumer in group.Consumers.Values)
+            {
+                WriteString(output, consumer.Name, compress);
+                WriteMilliseconds(output, consumer.SeenTimeMs);
+                WriteLength(output, (ulong)consumer.Pending.Count);
+                foreach (var entry in consumer.Pending)
+                {
+                    WriteRawId(output, entry.Id);
+                }
+            }
         }
+    }
+
+    /// <summary>A stream ID as its radix-tree key: ms and seq, 64-bit big-endian each.</summary>
+    private static void WriteRawId(IBufferWriter<byte> output, StreamId id)
+    {
+        var span = output.GetSpan(16);
+        BinaryPrimitives.WriteUInt64BigEndian(span, id.Ms);
+        BinaryPrimitives.WriteUInt64BigEndian(span[8..], id.Seq);
+        output.Advance(16);
+    }
+
+    /// <summary>rdbSaveMillisecondTime: a 64-bit little-endian integer.</summary>
+    private static void WriteMilliseconds(IBufferWriter<byte> output, long ms)
+    {
+        var span = output.GetSpan(8);
+        BinaryPrimitives.WriteInt64LittleEndian(span, ms);
+        output.Advance(8);
     }
 
     /// <summary>rdbSaveLen: 6-bit, 14-bit, 32-bit or 64-bit big-endian length.</summary>
