@@ -34,7 +34,7 @@ internal static class DumpCommands
             s.Reply.WriteNullBulk();
             return;
         }
-        s.Reply.WriteBulk(DumpPayload.Create(s.Db.Table[index].Value!));
+        s.Reply.WriteBulk(DumpPayload.Create(s.Db.Table[index].Value!, s.Server.Config.RdbCompression.IsOn));
     }
 
     private static void Restore(Session s, ArgList a) => RestoreKey(s, a);

@@ -207,7 +207,7 @@ internal static class MigrateCommands
             command[0] = asking ? "RESTORE-ASKING"u8.ToArray() : "RESTORE"u8.ToArray();
             command[1] = a[position].ToArray();
             command[2] = Encoding.ASCII.GetBytes(ttl.ToString(CultureInfo.InvariantCulture));
-            command[3] = DumpPayload.Create(db.Table[index].Value!);
+            command[3] = DumpPayload.Create(db.Table[index].Value!, s.Server.Config.RdbCompression.IsOn);
             if (replace)
             {
                 command[4] = "REPLACE"u8.ToArray();

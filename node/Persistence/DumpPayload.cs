@@ -17,11 +17,11 @@ public static class DumpPayload
     /// <summary>Bytes after the object: version and checksum.</summary>
     public const int TrailerLength = 10;
 
-    /// <summary>The DUMP payload of <paramref name="value"/>.</summary>
-    public static byte[] Create(object value)
+    /// <summary>The DUMP payload of <paramref name="value"/>; strings LZF-compressed when <paramref name="compress"/> (rdbcompression), as Redis's DUMP.</summary>
+    public static byte[] Create(object value, bool compress = true)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        RdbObjectWriter.Write(buffer, value);
+        RdbObjectWriter.Write(buffer, value, compress);
         BinaryPrimitives.WriteUInt16LittleEndian(buffer.GetSpan(2), RdbVersion);
         buffer.Advance(2);
         ulong crc = Crc64.Compute(buffer.WrittenSpan);

@@ -54,7 +54,7 @@ internal sealed class StreamDifferential : IDisposable
 
     private static string Cut(RespValue value)
     {
-        string text = value.ToString();
+        string text = value.Bytes is { } bytes && bytes.Any(b => b < 32 || b > 126) ? "hex:" + Convert.ToHexString(bytes) : value.ToString();
         return text.Length > 600 ? text[..600] + "..." : text;
     }
 
