@@ -16,6 +16,8 @@
 #   the extra environment $NODEB_ENV (e.g. NODEB_ENV="DOTNET_TieredPGO=0").
 #   --quick: 1 round, 20000 requests, 100000 keys for the memory test (a smoke run; noisy figures).
 set -euo pipefail
+# No pathname expansion: workload arguments such as XADD's '*' reach redis-benchmark as they are.
+set -f
 cd "$(dirname "$0")/../.."
 
 rounds=3
@@ -115,6 +117,7 @@ all_workloads=(
   "SET 1KiB -P 16|-t set -c 50 -P 16 -d 1024|GET probe"
   "GET 1000c|-t get -c 1000|GET probe"
   "GEOADD -P 16|-c 50 -P 16 GEOADD geo:bench 13.__rand_int__ 38.__rand_int__ m:__rand_int__|GEOADD probe:geo 13.36 38.11 x"
+  "XADD -P 16|-c 50 -P 16 XADD bench:stream * f v|XADD probe:stream * f v"
   "GEOSEARCH 2km -P 16|-c 50 -P 16 GEOSEARCH geo:search FROMLONLAT 13.361389 38.115556 BYRADIUS 2 km ASC|GEOSEARCH probe:geo FROMLONLAT 13.36 38.11 BYRADIUS 2 km"
 )
 workloads=()
@@ -151,7 +154,7 @@ for w in "${workloads[@]}"; do
   for s in "${servers[@]}"; do
     # shellcheck disable=SC2086
     if redis-cli -p "${port[$s]}" $probe 2>&1 | grep -qi "unknown command"; then supported["$name|$s"]=0; else supported["$name|$s"]=1; fi
-    redis-cli -p "${port[$s]}" DEL probe:list probe:set probe:hash probe:zset probe:geo >/dev/null
+    redis-cli -p "${port[$s]}" DEL probe:list probe:set probe:hash probe:zset probe:geo probe:stream >/dev/null
   done
 done
 

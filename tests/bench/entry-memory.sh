@@ -35,6 +35,7 @@ cases=(
   "zset|n = 4; cmd[1] = \"ZADD\"; cmd[2] = \"k\"; cmd[3] = sprintf(\"%d\", rand() * 1000000000); cmd[4] = sprintf(\"member:%010d\", i)"
   "hash|n = 4; cmd[1] = \"HSET\"; cmd[2] = \"k\"; cmd[3] = sprintf(\"field:%010d\", i); cmd[4] = sprintf(\"value:%010d\", i)"
   "set|n = 3; cmd[1] = \"SADD\"; cmd[2] = \"k\"; cmd[3] = sprintf(\"member:%010d\", i)"
+  "stream|n = 7; cmd[1] = \"XADD\"; cmd[2] = \"k\"; cmd[3] = \"*\"; cmd[4] = \"sensor\"; cmd[5] = sprintf(\"%d\", i % 100); cmd[6] = \"reading\"; cmd[7] = sprintf(\"r%d\", rand() * 1000000)"
   "list|n = 3; cmd[1] = \"RPUSH\"; cmd[2] = \"k\"; cmd[3] = sprintf(\"element:%010d\", i)"
 )
 

@@ -53,13 +53,18 @@ internal sealed class StreamNode
     /// <summary>Size of the whole listpack as Redis holds it (lpBytes).</summary>
     public int ListpackBytes => ListpackHeaderSize + ListpackElements.IntegerSize(Live) + ListpackElements.IntegerSize(Deleted) + Used + 1;
 
-    /// <summary>Makes room for <paramref name="extra"/> more bytes, growing by doubling up to <paramref name="cap"/> where possible.</summary>
-    public Span<byte> Reserve(int extra, int cap)
+    /// <summary>
+    /// Makes room for <paramref name="extra"/> more bytes: a new node starts at <paramref name="firstSize"/> (the size its
+    /// predecessor closed at, so a stream's nodes are allocated about once), then grows by doubling up to <paramref name="cap"/>.
+    /// </summary>
+    public Span<byte> Reserve(int extra, int cap, int firstSize = 0)
     {
         int needed = Used + extra;
         if (needed > Bytes.Length)
         {
-            int size = Math.Max(needed, Math.Min(Math.Max(64, Bytes.Length * 2), Math.Max(cap, needed)));
+            int size = Bytes.Length == 0 && firstSize > needed
+                ? firstSize
+                : Math.Max(needed, Math.Min(Math.Max(64, Bytes.Length * 2), Math.Max(cap, needed)));
             var grown = new byte[size];
             Bytes.AsSpan(0, Used).CopyTo(grown);
             Bytes = grown;

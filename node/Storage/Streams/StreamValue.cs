@@ -112,16 +112,18 @@ public sealed class StreamValue : ICollectionValue
             maxBytes = ListpackMaxSize;
         }
         var node = _nodes.Count > 0 ? _nodes[^1] : null;
+        int firstSize = 0;
         if (node is not null)
         {
-            if (node.ListpackBytes + totalElementBytes >= maxBytes)
+            // A successor node is likely to fill up as its predecessor did: start it at that size (plus some slack).
+            firstSize = (int)Math.Min(node.Used + (node.Used / 8) + 16, maxBytes);
+            if (node.ListpackBytes + totalElementBytes >= maxBytes
+                || (_limits.StreamNodeMaxEntries != 0 && node.Live + node.Deleted >= _limits.StreamNodeMaxEntries))
             {
+                // The node takes no more entries (lpShrinkToFit): its spare capacity goes.
+                _nodeBytes -= node.Bytes.Length;
                 node.ShrinkToFit();
-                node = null;
-            }
-            else if (_limits.StreamNodeMaxEntries != 0 && node.Live + node.Deleted >= _limits.StreamNodeMaxEntries)
-            {
-                node.ShrinkToFit();
+                _nodeBytes += node.Bytes.Length;
                 node = null;
             }
         }
@@ -135,7 +137,7 @@ public sealed class StreamValue : ICollectionValue
             {
                 size += ListpackElements.Size(args[firstField + (2 * i)]);
             }
-            var span = node.Reserve(size, (int)Math.Min(maxBytes, 4096));
+            var span = node.Reserve(size, (int)Math.Min(maxBytes, 4096), firstSize);
             int p = ListpackElements.WriteInteger(span, pairCount);
             node.MasterFieldsStart = p;
             for (int i = 0; i < pairCount; i++)
