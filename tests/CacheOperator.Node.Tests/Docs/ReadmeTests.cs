@@ -24,4 +24,22 @@ public class ReadmeTests
         // Regenerate with: dotnet run --project node -- --commands-markdown
         Assert.Equal(CommandReference.Markdown(new CommandTable()), Section(ReadmeText(), "commands-table"));
     }
+
+    [Fact]
+    public void Readme_names_every_command_redis_lists_that_the_node_lacks()
+    {
+        using var redis = RedisServerProcess.Start();
+        using var client = redis.Client();
+        var redisCommands = client.Call("COMMAND", "LIST").Texts.Select(n => n!).ToHashSet(StringComparer.Ordinal);
+        var table = new CommandTable();
+        var ours = table.All.SelectMany(c => c.Subcommands.Select(s => s.Name).Prepend(c.Name)).ToHashSet(StringComparer.Ordinal);
+        // Redis lists a container's subcommands as "container|sub".
+        var lacking = redisCommands.Where(n => !ours.Contains(n)).Order(StringComparer.Ordinal).ToList();
+        var named = Section(ReadmeText(), "commands-not-served").Split('\n')
+            .Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| commands", StringComparison.Ordinal) && !l.StartsWith("| ---", StringComparison.Ordinal))
+            .SelectMany(l => l.Split('|')[1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Select(n => n.ToLowerInvariant().Replace(' ', '|'))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(lacking, named);
+    }
 }
