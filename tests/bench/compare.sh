@@ -119,6 +119,8 @@ all_workloads=(
   "GEOADD -P 16|-c 50 -P 16 GEOADD geo:bench 13.__rand_int__ 38.__rand_int__ m:__rand_int__|GEOADD probe:geo 13.36 38.11 x"
   "XADD -P 16|-c 50 -P 16 XADD bench:stream * f v|XADD probe:stream * f v"
   "GEOSEARCH 2km -P 16|-c 50 -P 16 GEOSEARCH geo:search FROMLONLAT 13.361389 38.115556 BYRADIUS 2 km ASC|GEOSEARCH probe:geo FROMLONLAT 13.36 38.11 BYRADIUS 2 km"
+  "PFADD -P 16|-c 50 -P 16 PFADD bench:hll el:__rand_int__|PFADD probe:hll x"
+  "PFCOUNT -P 16|-c 50 -P 16 PFCOUNT bench:hll|PFCOUNT probe:hll"
 )
 workloads=()
 for w in "${all_workloads[@]}"; do
