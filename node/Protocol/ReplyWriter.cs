@@ -161,39 +161,32 @@ public sealed class ReplyWriter
     public void WriteDouble(double value)
     {
         Span<byte> text = stackalloc byte[40];
-        int n = NumberFormat.FormatDoubleG17(value, text);
-        if (Protocol == 3)
-        {
-            var span = _writer.GetSpan(n + 3);
-            span[0] = (byte)',';
-            text[..n].CopyTo(span[1..]);
-            span[n + 1] = (byte)'\r';
-            span[n + 2] = (byte)'\n';
-            Commit(n + 3);
-        }
-        else
-        {
-            WriteBulk(text[..n]);
-        }
+        WriteDoubleText(text[..NumberFormat.FormatDoubleG17(value, text)]);
     }
 
     /// <summary>A double as Redis 7.0's addReplyHumanLongDouble sends it (GEOPOS, WITHCOORD): <c>%.17Lf</c> trimmed, <c>,</c> in RESP3, a bulk string in RESP2.</summary>
     public void WriteHumanDouble(double value)
     {
         Span<byte> text = stackalloc byte[48];
-        int n = NumberFormat.FormatHumanLongDouble(value, text);
+        WriteDoubleText(text[..NumberFormat.FormatHumanLongDouble(value, text)]);
+    }
+
+    /// <summary>A double already printed: a <c>,</c> line in RESP3, a bulk string in RESP2.</summary>
+    private void WriteDoubleText(ReadOnlySpan<byte> text)
+    {
         if (Protocol == 3)
         {
+            int n = text.Length;
             var span = _writer.GetSpan(n + 3);
             span[0] = (byte)',';
-            text[..n].CopyTo(span[1..]);
+            text.CopyTo(span[1..]);
             span[n + 1] = (byte)'\r';
             span[n + 2] = (byte)'\n';
             Commit(n + 3);
         }
         else
         {
-            WriteBulk(text[..n]);
+            WriteBulk(text);
         }
     }
 
