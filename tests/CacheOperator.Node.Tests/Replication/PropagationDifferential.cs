@@ -20,18 +20,19 @@ public static class PropagationDifferential
         });
 
     /// <summary>
-    /// Runs <paramref name="run"/> against each server (it opens the clients it needs from the factory it is given),
-    /// then "SET sentinel 1", whose arrival in redis-server's feed marks the end of what it propagates.
+    /// Runs <paramref name="run"/> against each server, both started with <paramref name="options"/> (it opens the
+    /// clients it needs from the factory it is given), then "SET sentinel 1", whose arrival in redis-server's feed marks
+    /// the end of what it propagates.
     /// </summary>
-    public static async Task<(List<string> Redis, List<string> Node)> CaptureAsync(Action<Func<RespClient>> run)
+    public static async Task<(List<string> Redis, List<string> Node)> CaptureAsync(Action<Func<RespClient>> run, params string[] options)
     {
         string dir = Directory.CreateTempSubdirectory("redis-feed-").FullName;
         try
         {
-            using var redis = RedisServerProcess.Start("--dir", dir, "--repl-diskless-sync", "no");
+            using var redis = RedisServerProcess.Start(["--dir", dir, "--repl-diskless-sync", "no", .. options]);
             using var feed = RedisReplicationFeed.Attach(redis.Port);
             RunThenSentinel(run, redis.Client);
-            await using var node = TestNode.Start();
+            await using var node = TestNode.Start(options);
             var capture = StreamCapture.Attach(node.Server);
             RunThenSentinel(run, node.Client);
             var expected = new List<string>();
