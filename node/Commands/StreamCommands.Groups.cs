@@ -1248,35 +1248,31 @@ internal static partial class StreamCommands
         StreamConsumer? consumer = null;
         long dirty = 0;
         StreamId cursor = StreamId.Min;
-        // The walk is over a snapshot of the range: entries found deleted leave the list as it goes.
-        using (var walk = group.PendingBetween(start, StreamId.Max).ToList().GetEnumerator())
+        // Each step looks up the first pending entry after the last one looked at: entries found deleted leave the list as it goes.
+        StreamId next = start;
+        bool exhausted = false;
+        while (attempts-- != 0 && count != 0)
         {
-            bool exhausted = false;
-            while (true)
+            if (group.Pending.FirstAtOrAfter(next) is not { } entry)
             {
-                if (attempts-- == 0 || count == 0)
-                {
-                    break;
-                }
-                if (!walk.MoveNext())
-                {
-                    exhausted = true;
-                    break;
-                }
-                var entry = walk.Current;
-                if (!stream.Contains(entry.Id))
-                {
-                    PropagateClaim(propagator, db, a[1], group, a[2], IdBytes(entry.Id), entry);
-                    dirty++;
-                    group.RemovePending(entry);
-                    deleted.Add(entry.Id);
-                    count--;
-                    continue;
-                }
-                if (minIdle != 0 && nowMs - entry.DeliveryTimeMs < minIdle)
-                {
-                    continue;
-                }
+                exhausted = true;
+                break;
+            }
+            if (!entry.Id.TryIncrement(out next))
+            {
+                // The largest possible ID: nothing can follow it.
+                exhausted = true;
+            }
+            if (!stream.Contains(entry.Id))
+            {
+                PropagateClaim(propagator, db, a[1], group, a[2], IdBytes(entry.Id), entry);
+                dirty++;
+                group.RemovePending(entry);
+                deleted.Add(entry.Id);
+                count--;
+            }
+            else if (minIdle == 0 || nowMs - entry.DeliveryTimeMs >= minIdle)
+            {
                 consumer ??= LookupOrCreateConsumer(db, a[1], group, a[3], out _);
                 group.Assign(entry, consumer);
                 entry.DeliveryTimeMs = nowMs;
@@ -1289,11 +1285,15 @@ internal static partial class StreamCommands
                 PropagateClaim(propagator, db, a[1], group, a[2], IdBytes(entry.Id), entry);
                 dirty++;
             }
-            // The cursor is the next pending entry after the last one looked at.
-            if (!exhausted && walk.MoveNext())
+            if (exhausted)
             {
-                cursor = walk.Current.Id;
+                break;
             }
+        }
+        // The cursor is the next pending entry after the last one looked at (0-0 when the walk reached the end).
+        if (!exhausted && group.Pending.FirstAtOrAfter(next) is { } following)
+        {
+            cursor = following.Id;
         }
         if (dirty > 0)
         {

@@ -121,6 +121,7 @@ all_workloads=(
   "GEOSEARCH 2km -P 16|-c 50 -P 16 GEOSEARCH geo:search FROMLONLAT 13.361389 38.115556 BYRADIUS 2 km ASC|GEOSEARCH probe:geo FROMLONLAT 13.36 38.11 BYRADIUS 2 km"
   "PFADD -P 16|-c 50 -P 16 PFADD bench:hll el:__rand_int__|PFADD probe:hll x"
   "PFCOUNT -P 16|-c 50 -P 16 PFCOUNT bench:hll|PFCOUNT probe:hll"
+  "XREADGROUP -P 16|-c 50 -P 16 XREADGROUP GROUP g c COUNT 1 STREAMS xs:bench >|XREADGROUP GROUP g c STREAMS probe:xs >"
 )
 workloads=()
 for w in "${all_workloads[@]}"; do
@@ -136,6 +137,16 @@ if [[ " ${workloads[*]} " == *"geo:search"* ]]; then
     redis-cli -p "${port[$s]}" --pipe <"$work/geo.resp" >/dev/null
     members=$(redis-cli -p "${port[$s]}" ZCARD geo:search)
     [ "$members" = 100000 ] || echo "warning: $s holds $members members in geo:search, expected 100000" >&2
+  done
+fi
+# XREADGROUP reads xs:bench through group g: one entry per request, so the stream holds more entries than the warm-up
+# and every round ask for (checked after the run: the group's entries-read must equal the requests sent).
+xreadgroup_requests=$((50000 + rounds * requests))
+if [[ " ${workloads[*]} " == *"xs:bench"* ]]; then
+  awk -v n=$((xreadgroup_requests + 1000)) 'BEGIN { for (i = 1; i <= n; i++) { id = i "-1"; printf "*5\r\n$4\r\nXADD\r\n$8\r\nxs:bench\r\n$%d\r\n%s\r\n$3\r\njob\r\n$16\r\npayload-%08d\r\n", length(id), id, i } }' >"$work/xs.resp"
+  for s in "${servers[@]}"; do
+    redis-cli -p "${port[$s]}" --pipe <"$work/xs.resp" >/dev/null
+    redis-cli -p "${port[$s]}" XGROUP CREATE xs:bench g 0 >/dev/null 2>&1 || true
   done
 fi
 # Warm-up, not measured: every workload once on every server, so that no server's first measured round
@@ -183,6 +194,18 @@ for ((round = 0; round < rounds; round++)); do
     done
   done
 done
+
+# Every XREADGROUP delivered an entry: the group read exactly as many entries as requests were sent.
+if [[ " ${workloads[*]} " == *"xs:bench"* ]]; then
+  for s in "${servers[@]}"; do
+    ((supported["XREADGROUP -P 16|$s"])) || continue
+    read_count=$(redis-cli -p "${port[$s]}" XINFO GROUPS xs:bench | awk 'prev == "entries-read" {print; exit} {prev = $0}')
+    pending=$(redis-cli -p "${port[$s]}" XPENDING xs:bench g | head -1)
+    [ "$read_count" = "$xreadgroup_requests" ] && [ "$pending" = "$xreadgroup_requests" ] \
+      || echo "warning: $s XREADGROUP delivered $read_count entries ($pending pending) for $xreadgroup_requests requests" >&2
+    echo "$s: XREADGROUP delivered $read_count entries, $pending pending, for $xreadgroup_requests requests"
+  done
+fi
 
 gc_max=n/a
 for s in node nodeB; do

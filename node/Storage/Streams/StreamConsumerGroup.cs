@@ -9,7 +9,7 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     /// <summary>Redis's SCG_INVALID_ENTRIES_READ: the count of entries read is unknown.</summary>
     public const long InvalidEntriesRead = -1;
 
-    private readonly SortedSet<StreamPendingEntry> _pending = new(StreamPendingEntry.IdOrder);
+    private readonly PendingEntries _pending = new();
 
     /// <summary>The group's name.</summary>
     public byte[] Name { get; } = name;
@@ -24,7 +24,7 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     public SortedDictionary<byte[], StreamConsumer> Consumers { get; } = new(NameOrder.Instance);
 
     /// <summary>Entries delivered and not acknowledged, ordered by ID.</summary>
-    public IReadOnlyCollection<StreamPendingEntry> Pending => _pending;
+    public PendingEntries Pending => _pending;
 
     /// <summary>The pending entry with the smallest ID, or null.</summary>
     public StreamPendingEntry? FirstPending => _pending.Min;
@@ -33,10 +33,10 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     public StreamPendingEntry? LastPending => _pending.Max;
 
     /// <summary>The pending entry <paramref name="id"/>, or null.</summary>
-    public StreamPendingEntry? FindPending(StreamId id) => _pending.TryGetValue(StreamPendingEntry.Probe(id), out var entry) ? entry : null;
+    public StreamPendingEntry? FindPending(StreamId id) => _pending.Find(id);
 
     /// <summary>Pending entries with IDs from <paramref name="start"/> to <paramref name="end"/> (inclusive), in order.</summary>
-    public IEnumerable<StreamPendingEntry> PendingBetween(StreamId start, StreamId end) => Between(_pending, start, end);
+    public IEnumerable<StreamPendingEntry> PendingBetween(StreamId start, StreamId end) => _pending.Between(start, end);
 
     /// <summary>The consumer named <paramref name="consumerName"/>, or null.</summary>
     public StreamConsumer? FindConsumer(ReadOnlySpan<byte> consumerName)
@@ -124,15 +124,6 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
         return copy;
     }
 
-    internal static IEnumerable<StreamPendingEntry> Between(SortedSet<StreamPendingEntry> set, StreamId start, StreamId end)
-    {
-        if (start > end || set.Count == 0)
-        {
-            return [];
-        }
-        return set.GetViewBetween(StreamPendingEntry.Probe(start), StreamPendingEntry.Probe(end));
-    }
-
     /// <summary>Byte-wise order of names, shorter first on a common prefix: the order of Redis's radix trees.</summary>
     public sealed class NameOrder : IComparer<byte[]>
     {
@@ -147,7 +138,7 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
 /// <summary>A consumer of a group (Redis's streamConsumer): its name, when it was last seen, and its own pending entries.</summary>
 public sealed class StreamConsumer(byte[] name, long seenTimeMs)
 {
-    private readonly SortedSet<StreamPendingEntry> _pending = new(StreamPendingEntry.IdOrder);
+    private readonly PendingEntries _pending = new();
 
     /// <summary>The consumer's name.</summary>
     public byte[] Name { get; } = name;
@@ -156,13 +147,13 @@ public sealed class StreamConsumer(byte[] name, long seenTimeMs)
     public long SeenTimeMs { get; set; } = seenTimeMs;
 
     /// <summary>The entries delivered to it and not acknowledged, ordered by ID.</summary>
-    public IReadOnlyCollection<StreamPendingEntry> Pending => _pending;
+    public PendingEntries Pending => _pending;
 
     /// <summary>Its pending entries with IDs from <paramref name="start"/> to <paramref name="end"/> (inclusive), in order.</summary>
-    public IEnumerable<StreamPendingEntry> PendingBetween(StreamId start, StreamId end) => StreamConsumerGroup.Between(_pending, start, end);
+    public IEnumerable<StreamPendingEntry> PendingBetween(StreamId start, StreamId end) => _pending.Between(start, end);
 
     /// <summary>Its pending entry <paramref name="id"/>, or null.</summary>
-    public StreamPendingEntry? FindPending(StreamId id) => _pending.TryGetValue(StreamPendingEntry.Probe(id), out var entry) ? entry : null;
+    public StreamPendingEntry? FindPending(StreamId id) => _pending.Find(id);
 
     internal void Add(StreamPendingEntry entry) => _pending.Add(entry);
 
@@ -172,9 +163,6 @@ public sealed class StreamConsumer(byte[] name, long seenTimeMs)
 /// <summary>An entry delivered and not acknowledged (Redis's streamNACK): its owner, last delivery time and delivery count.</summary>
 public sealed class StreamPendingEntry(StreamId id, StreamConsumer consumer, long deliveryTimeMs, long deliveryCount)
 {
-    /// <summary>Orders pending entries by ID.</summary>
-    public static readonly IComparer<StreamPendingEntry> IdOrder = Comparer<StreamPendingEntry>.Create((a, b) => a.Id.CompareTo(b.Id));
-
     /// <summary>The entry's ID.</summary>
     public StreamId Id { get; } = id;
 
@@ -186,7 +174,4 @@ public sealed class StreamPendingEntry(StreamId id, StreamConsumer consumer, lon
 
     /// <summary>How many times it was delivered.</summary>
     public long DeliveryCount { get; set; } = deliveryCount;
-
-    /// <summary>A stand-in with only an ID, to look entries up in the ordered sets.</summary>
-    internal static StreamPendingEntry Probe(StreamId id) => new(id, null!, 0, 0);
 }
