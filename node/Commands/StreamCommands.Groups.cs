@@ -157,6 +157,26 @@ internal static partial class StreamCommands
         return true;
     }
 
+    /// <summary>
+    /// The stream at argument 1 and its group named by argument 2 (XPENDING, XCLAIM, XAUTOCLAIM): false after WRONGTYPE
+    /// or Redis's NOGROUP error.
+    /// </summary>
+    private static bool TryFindGroup(Session s, ArgList a, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out StreamValue? stream,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out StreamConsumerGroup? group)
+    {
+        group = null;
+        if (!TryFindStream(s, a[1], forRead: true, out _, out stream))
+        {
+            return false;
+        }
+        if (stream is null || (group = FindGroup(stream, a[2])) is null)
+        {
+            s.Reply.WriteError($"NOGROUP No such key '{a.GetString(1)}' or consumer group '{a.GetString(2)}'");
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>The group named <paramref name="name"/> of <paramref name="stream"/>, or null.</summary>
     private static StreamConsumerGroup? FindGroup(StreamValue stream, ReadOnlySpan<byte> name) =>
         stream.Groups.Count > 0 && stream.Groups.TryGetValue(name.ToArray(), out var group) ? group : null;
@@ -377,6 +397,44 @@ internal static partial class StreamCommands
 
     // ---- XREADGROUP ----
 
+    /// <summary>
+    /// The consumer an XREADGROUP serves, created when new; a consumer created by a NOACK read goes to replicas as
+    /// XGROUP CREATECONSUMER (without NOACK, the XCLAIMs of its deliveries create it there), as Redis.
+    /// </summary>
+    private static StreamConsumer ConsumerForRead(Database db, Propagator propagator, ReadOnlySpan<byte> key, StreamConsumerGroup group,
+        ReadOnlySpan<byte> groupName, ReadOnlySpan<byte> consumerName, bool noack)
+    {
+        var consumer = LookupOrCreateConsumer(db, key, group, consumerName, out bool created);
+        if (created && noack)
+        {
+            propagator.Also(db, "XGROUP"u8)?.Add("CREATECONSUMER"u8).Add(key).Add(groupName).Add(consumer.Name);
+        }
+        return consumer;
+    }
+
+    /// <summary>The outer header of an XREAD / XREADGROUP reply: an array of [key, entries] pairs in RESP2, a map in RESP3.</summary>
+    private static void WriteStreamsHeader(ReplyWriter reply, int streams)
+    {
+        if (reply.Protocol == 2)
+        {
+            reply.WriteArrayHeader(streams);
+        }
+        else
+        {
+            reply.WriteMapHeader(streams);
+        }
+    }
+
+    /// <summary>The key of one stream in an XREAD / XREADGROUP reply (a pair's first item in RESP2, a map key in RESP3).</summary>
+    private static void WriteStreamKey(ReplyWriter reply, ReadOnlySpan<byte> key)
+    {
+        if (reply.Protocol == 2)
+        {
+            reply.WriteArrayHeader(2);
+        }
+        reply.WriteBulk(key);
+    }
+
     private static void Xreadgroup(Session s, ArgList a)
     {
         long count = 0;
@@ -504,27 +562,10 @@ internal static partial class StreamCommands
             if (served++ == 0)
             {
                 // The number of streams served is known only at the end: count them first.
-                int total = 1 + CountServable(db, a, streamsArg, streamCount, groups, ids, i + 1);
-                if (reply.Protocol == 2)
-                {
-                    reply.WriteArrayHeader(total);
-                }
-                else
-                {
-                    reply.WriteMapHeader(total);
-                }
+                WriteStreamsHeader(reply, 1 + CountServable(db, a, streamsArg, streamCount, groups, ids, i + 1));
             }
-            if (reply.Protocol == 2)
-            {
-                reply.WriteArrayHeader(2);
-            }
-            reply.WriteBulk(a[keyArg]);
-            var consumer = LookupOrCreateConsumer(db, a[keyArg], group, a[groupArg + 1], out bool created);
-            if (created && noack)
-            {
-                s.Server.Propagator.Also(db, "XGROUP"u8)?.Add("CREATECONSUMER"u8).Add(a[keyArg]).Add(groupName).Add(consumer.Name);
-            }
-            consumer.SeenTimeMs = db.Keyspace.NowMs;
+            WriteStreamKey(reply, a[keyArg]);
+            var consumer = ConsumerForRead(db, s.Server.Propagator, a[keyArg], group, groupName, a[groupArg + 1], noack);
             after.TryIncrement(out var start);
             if (history)
             {
@@ -593,21 +634,9 @@ internal static partial class StreamCommands
             return false;
         }
         var propagator = client.Session.Server.Propagator;
-        var consumer = LookupOrCreateConsumer(db, key, group, consumerName, out bool created);
-        if (created && noack)
-        {
-            propagator.Also(db, "XGROUP"u8)?.Add("CREATECONSUMER"u8).Add(key).Add(groupName).Add(consumerName);
-        }
-        if (reply.Protocol == 2)
-        {
-            reply.WriteArrayHeader(1);
-            reply.WriteArrayHeader(2);
-        }
-        else
-        {
-            reply.WriteMapHeader(1);
-        }
-        reply.WriteBulk(key);
+        var consumer = ConsumerForRead(db, propagator, key, group, groupName, consumerName, noack);
+        WriteStreamsHeader(reply, 1);
+        WriteStreamKey(reply, key);
         group.LastDeliveredId.TryIncrement(out var start);
         DeliverNew(db, reply, propagator, key, stream, group, groupName, consumer, start, count, noack);
         return true;
@@ -928,13 +957,8 @@ internal static partial class StreamCommands
                 consumerArg = startArg + 3;
             }
         }
-        if (!TryFindStream(s, a[1], forRead: true, out _, out var stream))
+        if (!TryFindGroup(s, a, out var stream, out var group))
         {
-            return;
-        }
-        if (stream is null || FindGroup(stream, a[2]) is not { } group)
-        {
-            s.Reply.WriteError($"NOGROUP No such key '{a.GetString(1)}' or consumer group '{a.GetString(2)}'");
             return;
         }
         var reply = s.Reply;
@@ -1021,13 +1045,8 @@ internal static partial class StreamCommands
 
     private static void Xclaim(Session s, ArgList a)
     {
-        if (!TryFindStream(s, a[1], forRead: true, out _, out var stream))
+        if (!TryFindGroup(s, a, out var stream, out var group))
         {
-            return;
-        }
-        if (stream is null || FindGroup(stream, a[2]) is not { } group)
-        {
-            s.Reply.WriteError($"NOGROUP No such key '{a.GetString(1)}' or consumer group '{a.GetString(2)}'");
             return;
         }
         if (!s.TryParseLong(a[4], out long minIdle, "ERR Invalid min-idle-time argument for XCLAIM"))
@@ -1107,7 +1126,7 @@ internal static partial class StreamCommands
             deliveryTime = nowMs;
         }
         var reply = s.Reply;
-        var claimed = new List<(int Arg, StreamPendingEntry Entry)>();
+        var claimed = new List<StreamPendingEntry>();
         StreamConsumer? consumer = null;
         long dirty = 0;
         for (int k = 5; k <= lastIdArg; k++)
@@ -1160,7 +1179,7 @@ internal static partial class StreamCommands
             {
                 entry.DeliveryCount++;
             }
-            claimed.Add((k, entry));
+            claimed.Add(entry);
             PropagateClaim(propagator, db, a[1], group, a[2], a[k], entry);
             propagateLastId = false;
             dirty++;
@@ -1175,8 +1194,14 @@ internal static partial class StreamCommands
             db.CountChanges(dirty);
         }
         propagator.Prevent();
+        WriteClaimed(reply, stream, claimed, justId);
+    }
+
+    /// <summary>The claimed entries of XCLAIM / XAUTOCLAIM: their IDs with JUSTID, else the entries themselves.</summary>
+    private static void WriteClaimed(ReplyWriter reply, StreamValue stream, List<StreamPendingEntry> claimed, bool justId)
+    {
         reply.WriteArrayHeader(claimed.Count);
-        foreach (var (_, entry) in claimed)
+        foreach (var entry in claimed)
         {
             if (justId)
             {
@@ -1230,13 +1255,8 @@ internal static partial class StreamCommands
                 return;
             }
         }
-        if (!TryFindStream(s, a[1], forRead: true, out _, out var stream))
+        if (!TryFindGroup(s, a, out var stream, out var group))
         {
-            return;
-        }
-        if (stream is null || FindGroup(stream, a[2]) is not { } group)
-        {
-            s.Reply.WriteError($"NOGROUP No such key '{a.GetString(1)}' or consumer group '{a.GetString(2)}'");
             return;
         }
         var db = s.Db;
@@ -1303,18 +1323,7 @@ internal static partial class StreamCommands
         var reply = s.Reply;
         reply.WriteArrayHeader(3);
         WriteId(reply, cursor);
-        reply.WriteArrayHeader(claimed.Count);
-        foreach (var entry in claimed)
-        {
-            if (justId)
-            {
-                WriteId(reply, entry.Id);
-            }
-            else if (!WriteOneEntry(reply, stream, entry.Id))
-            {
-                reply.WriteNullBulk();
-            }
-        }
+        WriteClaimed(reply, stream, claimed, justId);
         reply.WriteArrayHeader(deleted.Count);
         foreach (var id in deleted)
         {
@@ -1425,9 +1434,8 @@ internal static partial class StreamCommands
             reply.WriteBulk("pel-count"u8);
             reply.WriteInteger(group.Pending.Count);
             reply.WriteBulk("pending"u8);
-            int shown = count == 0 ? group.Pending.Count : (int)Math.Min(count, group.Pending.Count);
-            reply.WriteArrayHeader(shown);
-            foreach (var entry in group.Pending.Take(shown))
+            reply.WriteArrayHeader(Shown(group.Pending, count));
+            foreach (var entry in group.Pending.Take(Shown(group.Pending, count)))
             {
                 reply.WriteArrayHeader(4);
                 WriteId(reply, entry.Id);
@@ -1447,9 +1455,8 @@ internal static partial class StreamCommands
                 reply.WriteBulk("pel-count"u8);
                 reply.WriteInteger(consumer.Pending.Count);
                 reply.WriteBulk("pending"u8);
-                int own = count == 0 ? consumer.Pending.Count : (int)Math.Min(count, consumer.Pending.Count);
-                reply.WriteArrayHeader(own);
-                foreach (var entry in consumer.Pending.Take(own))
+                reply.WriteArrayHeader(Shown(consumer.Pending, count));
+                foreach (var entry in consumer.Pending.Take(Shown(consumer.Pending, count)))
                 {
                     reply.WriteArrayHeader(3);
                     WriteId(reply, entry.Id);
@@ -1459,4 +1466,7 @@ internal static partial class StreamCommands
             }
         }
     }
+
+    /// <summary>How many entries of <paramref name="pending"/> XINFO STREAM FULL COUNT shows (0: all).</summary>
+    private static int Shown(PendingEntries pending, long count) => count == 0 ? pending.Count : (int)Math.Min(count, pending.Count);
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using CacheOperator.Node.Persistence;
 using CacheOperator.Node.Tests.Infrastructure;
-using CacheOperator.Node.Tests.Persistence;
 
 namespace CacheOperator.Node.Tests.Streams;
 
@@ -109,31 +108,10 @@ public sealed class ConsumerGroupPersistenceTests(RedisAndNode servers) : IClass
     public async Task Snapshot_with_groups_passes_redis_check_rdb_and_loads_both_ways()
     {
         await using var node = TestNode.Start();
-        using var client = node.Client();
-        Populate(client);
-        var expected = Keys.Select(k => Contents(client, k)).ToArray();
-        var path = Path.Combine(_dir, "node.rdb");
-        using (var file = File.Create(path))
+        using (var client = node.Client())
         {
-            lock (node.Server.Keyspace.Sync)
-            {
-                RdbWriter.WriteKeyspace(file, node.Server.Keyspace, new RdbHeader("7.0.15", 1_700_000_000, node.Server.Keyspace.UsedMemory()), true, true);
-            }
+            Populate(client);
         }
-        Assert.Contains("RDB looks OK", RdbFileTests.CheckRdb(path), StringComparison.Ordinal);
-        using (var redis = RedisServerProcess.Start("--dir", _dir, "--dbfilename", "node.rdb"))
-        using (var redisClient = redis.Client())
-        {
-            Assert.Equal(expected, Keys.Select(k => Contents(redisClient, k)).ToArray());
-            Assert.Equal("OK", redisClient.Call("SAVE").Text);
-        }
-        await using var target = TestNode.Start();
-        lock (target.Server.Keyspace.Sync)
-        {
-            target.Server.Keyspace.UpdateClock();
-            RdbReader.LoadInto(new MemoryStream(File.ReadAllBytes(path)), target.Server.Keyspace, target.Server.Keyspace.NowMs);
-        }
-        using var targetClient = target.Client();
-        Assert.Equal(expected, Keys.Select(k => Contents(targetClient, k)).ToArray());
+        await SnapshotRoundTrip.AssertSameEverywhere(node, _dir, c => Keys.Select(k => Contents(c, k)).ToArray());
     }
 }
