@@ -435,14 +435,35 @@ internal static partial class StreamCommands
         reply.WriteBulk(key);
     }
 
-    private static void Xreadgroup(Session s, ArgList a)
+    /// <summary>The options of XREAD and XREADGROUP, parsed by <see cref="TryParseReadOptions"/>.</summary>
+    private struct ReadOptions
     {
-        long count = 0;
-        long timeoutMs = -1;
-        bool noack = false;
-        int groupArg = 0;
-        int streamsArg = 0;
-        int streamCount = 0;
+        /// <summary>COUNT (0: no limit).</summary>
+        public long Count;
+
+        /// <summary>BLOCK in milliseconds; -1 without BLOCK.</summary>
+        public long TimeoutMs;
+
+        /// <summary>NOACK (XREADGROUP only).</summary>
+        public bool NoAck;
+
+        /// <summary>Position of GROUP's group name (XREADGROUP only; the consumer follows it).</summary>
+        public int GroupArg;
+
+        /// <summary>Position of the first key after STREAMS.</summary>
+        public int StreamsArg;
+
+        /// <summary>How many keys (and as many IDs) follow STREAMS.</summary>
+        public int StreamCount;
+    }
+
+    /// <summary>
+    /// The option loop Redis's xreadCommand runs for both XREAD and XREADGROUP (<paramref name="group"/>), with its
+    /// errors in its order; false after the error reply.
+    /// </summary>
+    private static bool TryParseReadOptions(Session s, ArgList a, bool group, out ReadOptions options)
+    {
+        options = new ReadOptions { TimeoutMs = -1 };
         for (int i = 1; i < a.Count; i++)
         {
             int more = a.Count - i - 1;
@@ -451,58 +472,89 @@ internal static partial class StreamCommands
                 if (s.IsScript)
                 {
                     s.Reply.WriteError($"ERR {a.GetString(0)} command is not allowed with BLOCK option from scripts");
-                    return;
+                    return false;
                 }
-                if (!TryParseBlockMilliseconds(s, a[++i], out timeoutMs))
+                // Redis's getTimeoutFromObjectOrReply in milliseconds.
+                if (!s.TryParseLong(a[++i], out options.TimeoutMs, "ERR timeout is not an integer or out of range"))
                 {
-                    return;
+                    return false;
+                }
+                if (options.TimeoutMs < 0)
+                {
+                    s.Reply.WriteError("ERR timeout is negative");
+                    return false;
                 }
             }
             else if (a.Is(i, "COUNT"u8) && more > 0)
             {
-                if (!s.TryParseLong(a[++i], out count))
+                if (!s.TryParseLong(a[++i], out options.Count))
                 {
-                    return;
+                    return false;
                 }
-                count = Math.Max(count, 0);
+                options.Count = Math.Max(options.Count, 0);
             }
             else if (a.Is(i, "STREAMS"u8) && more > 0)
             {
-                streamsArg = i + 1;
-                streamCount = a.Count - streamsArg;
-                if (streamCount % 2 != 0)
+                options.StreamsArg = i + 1;
+                options.StreamCount = a.Count - options.StreamsArg;
+                if (options.StreamCount % 2 != 0)
                 {
                     s.Reply.WriteError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-                    return;
+                    return false;
                 }
-                streamCount /= 2;
+                options.StreamCount /= 2;
                 break;
             }
             else if (a.Is(i, "GROUP"u8) && more >= 2)
             {
-                groupArg = i + 1;
+                if (!group)
+                {
+                    s.Reply.WriteError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+                    return false;
+                }
+                options.GroupArg = i + 1;
                 i += 2;
             }
             else if (a.Is(i, "NOACK"u8))
             {
-                noack = true;
+                if (!group)
+                {
+                    s.Reply.WriteError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+                    return false;
+                }
+                options.NoAck = true;
             }
             else
             {
                 s.Reply.WriteError(Errors.Syntax);
-                return;
+                return false;
             }
         }
-        if (streamsArg == 0)
+        if (options.StreamsArg == 0)
         {
             s.Reply.WriteError(Errors.Syntax);
-            return;
+            return false;
         }
-        if (groupArg == 0)
+        if (group && options.GroupArg == 0)
         {
             s.Reply.WriteError("ERR Missing GROUP option for XREADGROUP");
+            return false;
+        }
+        return true;
+    }
+
+    private static void Xreadgroup(Session s, ArgList a)
+    {
+        if (!TryParseReadOptions(s, a, group: true, out var options))
+        {
             return;
         }
+        long count = options.Count;
+        long timeoutMs = options.TimeoutMs;
+        bool noack = options.NoAck;
+        int groupArg = options.GroupArg;
+        int streamsArg = options.StreamsArg;
+        int streamCount = options.StreamCount;
         var groupName = a[groupArg];
         // Each stream's group and the ID after which to read (StreamId.Max standing for ">").
         var groups = new StreamConsumerGroup[streamCount];
@@ -744,21 +796,6 @@ internal static partial class StreamCommands
     {
         var e = stream.Range(StreamId.Min, StreamId.Max, reverse: true);
         return e.MoveNext() ? e.Id : StreamId.Min;
-    }
-
-    /// <summary>XREADGROUP's BLOCK milliseconds (Redis's getTimeoutFromObjectOrReply in milliseconds); false after the error reply.</summary>
-    private static bool TryParseBlockMilliseconds(Session s, ReadOnlySpan<byte> text, out long milliseconds)
-    {
-        if (!s.TryParseLong(text, out milliseconds, "ERR timeout is not an integer or out of range"))
-        {
-            return false;
-        }
-        if (milliseconds < 0)
-        {
-            s.Reply.WriteError("ERR timeout is negative");
-            return false;
-        }
-        return true;
     }
 
     // ---- propagation (Redis's streamPropagateXCLAIM / streamPropagateGroupID) ----
@@ -1350,12 +1387,7 @@ internal static partial class StreamCommands
             reply.WriteInteger(group.Consumers.Count);
             reply.WriteBulk("pending"u8);
             reply.WriteInteger(group.Pending.Count);
-            reply.WriteBulk("last-delivered-id"u8);
-            WriteId(reply, group.LastDeliveredId);
-            reply.WriteBulk("entries-read"u8);
-            WriteEntriesRead(reply, group);
-            reply.WriteBulk("lag"u8);
-            WriteLag(reply, stream, group);
+            WriteGroupProgress(reply, stream, group);
         }
     }
 
@@ -1400,8 +1432,12 @@ internal static partial class StreamCommands
         return true;
     }
 
-    private static void WriteEntriesRead(ReplyWriter reply, StreamConsumerGroup group)
+    /// <summary>The "last-delivered-id", "entries-read" and "lag" fields of XINFO GROUPS and XINFO STREAM FULL.</summary>
+    private static void WriteGroupProgress(ReplyWriter reply, StreamValue stream, StreamConsumerGroup group)
     {
+        reply.WriteBulk("last-delivered-id"u8);
+        WriteId(reply, group.LastDeliveredId);
+        reply.WriteBulk("entries-read"u8);
         if (group.EntriesRead != StreamConsumerGroup.InvalidEntriesRead)
         {
             reply.WriteInteger(group.EntriesRead);
@@ -1410,6 +1446,8 @@ internal static partial class StreamCommands
         {
             reply.WriteNullBulk();
         }
+        reply.WriteBulk("lag"u8);
+        WriteLag(reply, stream, group);
     }
 
     /// <summary>
@@ -1425,12 +1463,7 @@ internal static partial class StreamCommands
             reply.WriteMapHeader(7);
             reply.WriteBulk("name"u8);
             reply.WriteBulk(group.Name);
-            reply.WriteBulk("last-delivered-id"u8);
-            WriteId(reply, group.LastDeliveredId);
-            reply.WriteBulk("entries-read"u8);
-            WriteEntriesRead(reply, group);
-            reply.WriteBulk("lag"u8);
-            WriteLag(reply, stream, group);
+            WriteGroupProgress(reply, stream, group);
             reply.WriteBulk("pel-count"u8);
             reply.WriteInteger(group.Pending.Count);
             reply.WriteBulk("pending"u8);

@@ -50,75 +50,14 @@ internal static partial class StreamCommands
 
     private static void Xread(Session s, ArgList a)
     {
-        long timeout = -1;
-        long count = 0;
-        int streamsArg = 0;
-        int streamsCount = 0;
-        for (int i = 1; i < a.Count; i++)
+        if (!TryParseReadOptions(s, a, group: false, out var options))
         {
-            bool more = i < a.Count - 1;
-            if (a.Is(i, "BLOCK"u8) && more)
-            {
-                if (s.IsScript)
-                {
-                    s.Reply.WriteError($"ERR {a.GetString(0)} command is not allowed with BLOCK option from scripts");
-                    return;
-                }
-                i++;
-                if (!NumberFormat.TryParseInt64(a[i], out timeout))
-                {
-                    s.Reply.WriteError("ERR timeout is not an integer or out of range");
-                    return;
-                }
-                if (timeout < 0)
-                {
-                    s.Reply.WriteError("ERR timeout is negative");
-                    return;
-                }
-            }
-            else if (a.Is(i, "COUNT"u8) && more)
-            {
-                i++;
-                if (!NumberFormat.TryParseInt64(a[i], out count))
-                {
-                    s.Reply.WriteError(Errors.NotInteger);
-                    return;
-                }
-                count = Math.Max(count, 0);
-            }
-            else if (a.Is(i, "STREAMS"u8) && more)
-            {
-                streamsArg = i + 1;
-                streamsCount = a.Count - streamsArg;
-                if (streamsCount % 2 != 0)
-                {
-                    s.Reply.WriteError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-                    return;
-                }
-                streamsCount /= 2;
-                break;
-            }
-            else if (a.Is(i, "GROUP"u8) && i < a.Count - 2)
-            {
-                s.Reply.WriteError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-                return;
-            }
-            else if (a.Is(i, "NOACK"u8))
-            {
-                s.Reply.WriteError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-                return;
-            }
-            else
-            {
-                s.Reply.WriteError(Errors.Syntax);
-                return;
-            }
-        }
-        if (streamsArg == 0)
-        {
-            s.Reply.WriteError(Errors.Syntax);
             return;
         }
+        long timeout = options.TimeoutMs;
+        long count = options.Count;
+        int streamsArg = options.StreamsArg;
+        int streamsCount = options.StreamCount;
         var ids = new StreamId[streamsCount];
         for (int i = streamsArg + streamsCount; i < a.Count; i++)
         {
@@ -154,23 +93,12 @@ internal static partial class StreamCommands
         }
         if (served > 0)
         {
-            if (s.Reply.Protocol == 2)
-            {
-                s.Reply.WriteArrayHeader(served);
-            }
-            else
-            {
-                s.Reply.WriteMapHeader(served);
-            }
+            WriteStreamsHeader(s.Reply, served);
             for (int i = 0; i < streamsCount; i++)
             {
                 if (ReadableStream(s, a[streamsArg + i], ids[i]) is { } stream)
                 {
-                    if (s.Reply.Protocol == 2)
-                    {
-                        s.Reply.WriteArrayHeader(2);
-                    }
-                    s.Reply.WriteBulk(a[streamsArg + i]);
+                    WriteStreamKey(s.Reply, a[streamsArg + i]);
                     ids[i].TryIncrement(out var start);
                     WriteRange(s.Reply, stream, start, StreamId.Max, count, reverse: false);
                 }
@@ -220,16 +148,8 @@ internal static partial class StreamCommands
             return false;
         }
         var reply = client.Reply;
-        if (reply.Protocol == 2)
-        {
-            reply.WriteArrayHeader(1);
-            reply.WriteArrayHeader(2);
-        }
-        else
-        {
-            reply.WriteMapHeader(1);
-        }
-        reply.WriteBulk(key);
+        WriteStreamsHeader(reply, 1);
+        WriteStreamKey(reply, key);
         after.TryIncrement(out var start);
         WriteRange(reply, stream, start, StreamId.Max, count, reverse: false);
         return true;
