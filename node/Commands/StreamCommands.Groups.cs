@@ -549,14 +549,9 @@ internal static partial class StreamCommands
         {
             return;
         }
-        long count = options.Count;
-        long timeoutMs = options.TimeoutMs;
-        bool noack = options.NoAck;
-        int groupArg = options.GroupArg;
-        int streamsArg = options.StreamsArg;
-        int streamCount = options.StreamCount;
-        var groupName = a[groupArg];
         // Each stream's group and the ID after which to read (StreamId.Max standing for ">").
+        int streamsArg = options.StreamsArg, streamCount = options.StreamCount, groupArg = options.GroupArg;
+        var groupName = a[groupArg];
         var groups = new StreamConsumerGroup[streamCount];
         var ids = new StreamId[streamCount];
         for (int i = 0; i < streamCount; i++)
@@ -617,15 +612,15 @@ internal static partial class StreamCommands
                 WriteStreamsHeader(reply, 1 + CountServable(db, a, streamsArg, streamCount, groups, ids, i + 1));
             }
             WriteStreamKey(reply, a[keyArg]);
-            var consumer = ConsumerForRead(db, s.Server.Propagator, a[keyArg], group, groupName, a[groupArg + 1], noack);
+            var consumer = ConsumerForRead(db, s.Server.Propagator, a[keyArg], group, groupName, a[groupArg + 1], options.NoAck);
             after.TryIncrement(out var start);
             if (history)
             {
-                WriteConsumerHistory(db, reply, stream, consumer, start, count);
+                WriteConsumerHistory(db, reply, stream, consumer, start, options.Count);
             }
             else
             {
-                DeliverNew(db, reply, s.Server.Propagator, a[keyArg], stream, group, groupName, consumer, start, count, noack);
+                DeliverNew(db, reply, s.Server.Propagator, a[keyArg], stream, group, groupName, consumer, start, options.Count, options.NoAck);
             }
             db.CountChanges(1);
         }
@@ -635,16 +630,16 @@ internal static partial class StreamCommands
         {
             return;
         }
-        if (timeoutMs < 0 || s.DenyBlocking)
+        if (options.TimeoutMs < 0 || s.DenyBlocking)
         {
             reply.WriteNullArray();
             return;
         }
         byte[] groupBytes = groupName.ToArray();
         byte[] consumerName = a[groupArg + 1].ToArray();
-        long blockedCount = count > 0 ? count : BlockedDefaultCount;
-        s.Server.Blocking.Block(s, a, streamsArg, streamsArg + streamCount - 1, timeoutMs,
-            (client, key) => ServeBlockedReader(client, key, groupBytes, consumerName, blockedCount, noack), wakesOnDeletion: true);
+        long blockedCount = options.Count > 0 ? options.Count : BlockedDefaultCount;
+        s.Server.Blocking.Block(s, a, streamsArg, streamsArg + streamCount - 1, options.TimeoutMs,
+            (client, key) => ServeBlockedReader(client, key, groupBytes, consumerName, blockedCount, options.NoAck), wakesOnDeletion: true);
     }
 
     /// <summary>How many of the streams from <paramref name="from"/> on XREADGROUP serves synchronously.</summary>
