@@ -712,13 +712,13 @@ internal static partial class StreamCommands
             var id = e.Id;
             if (id > group.LastDeliveredId)
             {
-                if (group.EntriesRead != StreamConsumerGroup.InvalidEntriesRead && !RangeHasTombstones(stream, id, StreamId.Max))
+                if (group.EntriesRead != StreamConsumerGroup.InvalidEntriesRead && !StreamLag.RangeHasTombstones(stream, id, StreamId.Max))
                 {
                     group.EntriesRead++;
                 }
                 else if (stream.EntriesAdded != 0)
                 {
-                    group.EntriesRead = EstimateDistanceFromFirstEverEntry(stream, id);
+                    group.EntriesRead = StreamLag.EstimateDistanceFromFirstEverEntry(stream, id);
                 }
                 group.LastDeliveredId = id;
                 // Without NOACK the last ID travels in the XCLAIM's LASTID.
@@ -814,60 +814,6 @@ internal static partial class StreamCommands
             .Add("ENTRIESREAD"u8).Add(group.EntriesRead);
     }
 
-    // ---- lag (Redis's streamRangeHasTombstones / streamEstimateDistanceFromFirstEverEntry) ----
-
-    /// <summary>True when an entry between <paramref name="start"/> and <paramref name="end"/> may have been deleted.</summary>
-    private static bool RangeHasTombstones(StreamValue stream, StreamId start, StreamId end)
-    {
-        var maxDeleted = stream.MaxDeletedEntryId;
-        if (stream.Length == 0 || maxDeleted == StreamId.Min)
-        {
-            return false;
-        }
-        if (stream.FirstId > maxDeleted)
-        {
-            return false;
-        }
-        return start <= maxDeleted && maxDeleted <= end;
-    }
-
-    /// <summary>The logical number of the entry <paramref name="id"/> counted from the first entry ever added, or -1 when it cannot be told.</summary>
-    private static long EstimateDistanceFromFirstEverEntry(StreamValue stream, StreamId id)
-    {
-        long added = (long)stream.EntriesAdded;
-        if (added == 0)
-        {
-            return 0;
-        }
-        if (stream.Length == 0 && id <= stream.LastId)
-        {
-            return added;
-        }
-        int cmpLast = id.CompareTo(stream.LastId);
-        if (cmpLast == 0)
-        {
-            return added;
-        }
-        if (cmpLast > 0)
-        {
-            return StreamConsumerGroup.InvalidEntriesRead;
-        }
-        var maxDeleted = stream.MaxDeletedEntryId;
-        if (maxDeleted == StreamId.Min || maxDeleted < stream.FirstId)
-        {
-            int cmpFirst = id.CompareTo(stream.FirstId);
-            if (cmpFirst < 0)
-            {
-                return added - stream.Length;
-            }
-            if (cmpFirst == 0)
-            {
-                return added - stream.Length + 1;
-            }
-        }
-        return StreamConsumerGroup.InvalidEntriesRead;
-    }
-
     /// <summary>Writes a group's lag (Redis's streamReplyWithCGLag): entries added and not read yet, or null when unknown.</summary>
     private static void WriteLag(ReplyWriter reply, StreamValue stream, StreamConsumerGroup group)
     {
@@ -877,12 +823,12 @@ internal static partial class StreamCommands
             reply.WriteInteger(0);
             return;
         }
-        if (group.EntriesRead != StreamConsumerGroup.InvalidEntriesRead && !RangeHasTombstones(stream, group.LastDeliveredId, StreamId.Max))
+        if (group.EntriesRead != StreamConsumerGroup.InvalidEntriesRead && !StreamLag.RangeHasTombstones(stream, group.LastDeliveredId, StreamId.Max))
         {
             reply.WriteInteger(added - group.EntriesRead);
             return;
         }
-        long entriesRead = EstimateDistanceFromFirstEverEntry(stream, group.LastDeliveredId);
+        long entriesRead = StreamLag.EstimateDistanceFromFirstEverEntry(stream, group.LastDeliveredId);
         if (entriesRead != StreamConsumerGroup.InvalidEntriesRead)
         {
             reply.WriteInteger(added - entriesRead);

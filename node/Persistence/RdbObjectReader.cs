@@ -157,7 +157,7 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
             {
                 return false;
             }
-            long entriesRead = StreamConsumerGroup.InvalidEntriesRead;
+            long entriesRead;
             if (version2)
             {
                 if (!TryReadPlainLength(out ulong read))
@@ -165,6 +165,11 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
                     return false;
                 }
                 entriesRead = (long)read;
+            }
+            else
+            {
+                // Saved before Redis 7.0 counted reads: estimated from the group's last ID, as Redis's loader does.
+                entriesRead = StreamLag.EstimateDistanceFromFirstEverEntry(stream, new StreamId(ms, seq));
             }
             var group = new StreamConsumerGroup(name, new StreamId(ms, seq), entriesRead);
             if (!stream.Groups.TryAdd(name, group) || !TryReadGroupPel(group) || !TryReadConsumers(group))
