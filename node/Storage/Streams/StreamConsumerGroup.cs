@@ -26,6 +26,26 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     /// <summary>Entries delivered and not acknowledged, ordered by ID.</summary>
     public PendingEntries Pending => _pending;
 
+    /// <summary>
+    /// Bytes the group holds, for memory accounting: each pending entry (its record and its places in the group's and
+    /// its consumer's lists) and each consumer.
+    /// </summary>
+    public long EstimatedBytes
+    {
+        get
+        {
+            long bytes = 128 + Name.Length + (_pending.Count * PendingEntryBytes);
+            foreach (var consumer in Consumers.Values)
+            {
+                bytes += 96 + consumer.Name.Length;
+            }
+            return bytes;
+        }
+    }
+
+    /// <summary>A pending entry's object (ID, owner, time, count) and its two list slots.</summary>
+    private const long PendingEntryBytes = 64;
+
     /// <summary>The pending entry with the smallest ID, or null.</summary>
     public StreamPendingEntry? FirstPending => _pending.Min;
 

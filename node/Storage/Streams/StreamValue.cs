@@ -64,7 +64,18 @@ public sealed class StreamValue : ICollectionValue
     public int NodeCount => _nodes.Count;
 
     /// <inheritdoc/>
-    public long EstimatedBytes => 128 + _nodeBytes + (_nodes.Count * (long)NodeOverhead) + (Groups.Count * 128L);
+    public long EstimatedBytes
+    {
+        get
+        {
+            long bytes = 128 + _nodeBytes + (_nodes.Count * (long)NodeOverhead);
+            foreach (var group in Groups.Values)
+            {
+                bytes += group.EstimatedBytes;
+            }
+            return bytes;
+        }
+    }
 
     /// <summary>The nodes in order (persistence).</summary>
     internal IReadOnlyList<StreamNode> Nodes => _nodes;
