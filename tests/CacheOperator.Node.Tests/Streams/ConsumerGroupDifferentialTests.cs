@@ -288,6 +288,50 @@ public class ConsumerGroupDifferentialTests(RedisAndNode servers) : IClassFixtur
             C("XPENDING", "s", "g"));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Copy_rename_and_move_carry_independent_groups_as_redis(int protocol)
+    {
+        using var d = new GroupConversation(servers, protocol);
+        d.Script(
+            C("XADD", "s", "1-1", "a", "1"), C("XADD", "s", "2-1", "a", "2"), C("XGROUP", "CREATE", "s", "g", "0"),
+            C("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"), C("XCLAIM", "s", "g", "d", "0", "2-1", "TIME", "1700000000000", "RETRYCOUNT", "3"),
+            C("COPY", "s", "copy"), C("XINFO", "STREAM", "copy", "FULL"), C("XACK", "copy", "g", "1-1"), C("XGROUP", "CREATECONSUMER", "copy", "g", "e"),
+            C("XPENDING", "s", "g"), C("XPENDING", "copy", "g"), C("XINFO", "CONSUMERS", "s", "g"), C("XINFO", "CONSUMERS", "copy", "g"),
+            C("RENAME", "copy", "renamed"), C("XINFO", "STREAM", "renamed", "FULL"), C("MOVE", "renamed", "1"), C("SELECT", "1"), C("XPENDING", "renamed", "g"),
+            C("SELECT", "0"), C("XINFO", "STREAM", "s", "FULL"));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Client_unblock_ends_a_blocked_xreadgroup_as_redis(int protocol)
+    {
+        using var d = new GroupConversation(servers, protocol);
+        var replies = new List<string>();
+        foreach (var (port, control) in new[] { (servers.Redis.Port, d.Redis), (servers.Node.Port, d.Node) })
+        {
+            using var waiter = new RespClient(port);
+            if (protocol == 3)
+            {
+                waiter.Call("HELLO", "3");
+            }
+            control.Call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+            string id = waiter.Call("CLIENT", "ID").Integer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var mode in new[] { "TIMEOUT", "ERROR" })
+            {
+                waiter.Send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">");
+                WaitBlocked(control, 1);
+                replies.Add(control.Call("CLIENT", "UNBLOCK", id, mode).ToString());
+                replies.Add(waiter.Read().ToString());
+            }
+            replies.Add(control.Call("XINFO", "GROUPS", "s").ToString());
+            control.Call("DEL", "s");
+        }
+        Assert.Equal(replies.Take(replies.Count / 2), replies.Skip(replies.Count / 2));
+    }
+
     [Fact]
     public void Pending_entries_count_toward_the_key_s_memory_as_on_redis()
     {
