@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using CacheOperator.Node.Storage;
 
 namespace CacheOperator.Node.Persistence;
 
@@ -27,40 +28,8 @@ public static class Listpack
         /// <summary>Appends one element.</summary>
         public void Append(ReadOnlySpan<byte> element)
         {
-            Span<byte> header = stackalloc byte[9];
-            int entryLength;
-            if (RdbStrings.TryParseCanonicalInt64(element, out long v))
-            {
-                entryLength = EncodeInteger(v, header);
-                _bytes.Write(header[..entryLength]);
-            }
-            else
-            {
-                int len = element.Length;
-                int headerLength;
-                if (len < 64)
-                {
-                    header[0] = (byte)(0x80 | len);
-                    headerLength = 1;
-                }
-                else if (len < 4096)
-                {
-                    header[0] = (byte)(0xE0 | (len >> 8));
-                    header[1] = (byte)len;
-                    headerLength = 2;
-                }
-                else
-                {
-                    header[0] = 0xF0;
-                    BinaryPrimitives.WriteInt32LittleEndian(header[1..], len);
-                    headerLength = 5;
-                }
-                _bytes.Write(header[..headerLength]);
-                _bytes.Write(element);
-                entryLength = headerLength + len;
-            }
-            Span<byte> backlen = stackalloc byte[5];
-            _bytes.Write(backlen[..EncodeBacklen(entryLength, backlen)]);
+            int size = ListpackElements.Size(element);
+            _bytes.Advance(ListpackElements.Write(_bytes.GetSpan(size), element));
             Count++;
         }
 
@@ -73,29 +42,6 @@ public static class Listpack
             _bytes.WrittenSpan.CopyTo(result.AsSpan(HeaderSize));
             result[^1] = End;
             return result;
-        }
-
-        private static int EncodeInteger(long v, Span<byte> entry)
-        {
-            if (v is >= 0 and <= 127)
-            {
-                entry[0] = (byte)v;
-                return 1;
-            }
-            if (v is >= -4096 and <= 4095)
-            {
-                long u = v < 0 ? (1L << 13) + v : v;
-                entry[0] = (byte)(0xC0 | (u >> 8));
-                entry[1] = (byte)u;
-                return 2;
-            }
-            int width = v is >= short.MinValue and <= short.MaxValue ? 2 : v is >= -8388608 and <= 8388607 ? 3 : v is >= int.MinValue and <= int.MaxValue ? 4 : 8;
-            entry[0] = width switch { 2 => 0xF1, 3 => 0xF2, 4 => 0xF3, _ => 0xF4 };
-            for (int i = 0; i < width; i++)
-            {
-                entry[1 + i] = (byte)(v >> (8 * i));
-            }
-            return 1 + width;
         }
     }
 
@@ -113,133 +59,15 @@ public static class Listpack
         var elements = new List<byte[]>(Math.Min(declared, listpack.Length / 2));
         int p = HeaderSize;
         int end = listpack.Length - 1;
-        Span<byte> expected = stackalloc byte[5];
         while (p < end)
         {
-            if (!TryReadEntry(listpack[p..end], out var element, out int entryLength))
+            if (!ListpackElements.TryRead(listpack, p, end, out long integer, out int start, out int length, out p))
             {
                 return null;
             }
-            int backlenSize = EncodeBacklen(entryLength, expected);
-            if (p + entryLength + backlenSize > end || !listpack.Slice(p + entryLength, backlenSize).SequenceEqual(expected[..backlenSize]))
-            {
-                return null;
-            }
-            elements.Add(element);
-            p += entryLength + backlenSize;
+            elements.Add(length >= 0 ? listpack.Slice(start, length).ToArray() : RdbStrings.FormatInt64(integer));
         }
         return declared != ushort.MaxValue && declared != elements.Count ? null : elements;
-    }
-
-    private static bool TryReadEntry(ReadOnlySpan<byte> span, out byte[] element, out int entryLength)
-    {
-        element = [];
-        entryLength = 0;
-        byte b = span[0];
-        long value;
-        if ((b & 0x80) == 0)
-        {
-            value = b;
-            entryLength = 1;
-        }
-        else if ((b & 0xC0) == 0x80)
-        {
-            return TryString(span, 1, b & 0x3F, out element, out entryLength);
-        }
-        else if ((b & 0xE0) == 0xC0)
-        {
-            if (span.Length < 2)
-            {
-                return false;
-            }
-            value = ((b & 0x1F) << 8) | span[1];
-            if (value >= 1 << 12)
-            {
-                value -= 1 << 13;
-            }
-            entryLength = 2;
-        }
-        else if ((b & 0xF0) == 0xE0)
-        {
-            return span.Length >= 2 && TryString(span, 2, ((b & 0x0F) << 8) | span[1], out element, out entryLength);
-        }
-        else if (b == 0xF0)
-        {
-            if (span.Length < 5)
-            {
-                return false;
-            }
-            uint len = BinaryPrimitives.ReadUInt32LittleEndian(span[1..]);
-            return len <= int.MaxValue && TryString(span, 5, (int)len, out element, out entryLength);
-        }
-        else
-        {
-            int width = b switch { 0xF1 => 2, 0xF2 => 3, 0xF3 => 4, 0xF4 => 8, _ => 0 };
-            if (width == 0 || span.Length < 1 + width)
-            {
-                return false;
-            }
-            ulong raw = 0;
-            for (int i = 0; i < width; i++)
-            {
-                raw |= (ulong)span[1 + i] << (8 * i);
-            }
-            int shift = 64 - (8 * width);
-            value = (long)(raw << shift) >> shift;
-            entryLength = 1 + width;
-        }
-        element = RdbStrings.FormatInt64(value);
-        return true;
-    }
-
-    private static bool TryString(ReadOnlySpan<byte> span, int header, int length, out byte[] element, out int entryLength)
-    {
-        element = [];
-        entryLength = 0;
-        if (length > span.Length - header)
-        {
-            return false;
-        }
-        element = span.Slice(header, length).ToArray();
-        entryLength = header + length;
-        return true;
-    }
-
-    /// <summary>listpack.c's lpEncodeBacklen: the entry's length, 7 bits a byte, read from its last byte backwards.</summary>
-    private static int EncodeBacklen(int l, Span<byte> buf)
-    {
-        if (l <= 127)
-        {
-            buf[0] = (byte)l;
-            return 1;
-        }
-        if (l < 16383)
-        {
-            buf[0] = (byte)(l >> 7);
-            buf[1] = (byte)((l & 127) | 128);
-            return 2;
-        }
-        if (l < 2097151)
-        {
-            buf[0] = (byte)(l >> 14);
-            buf[1] = (byte)(((l >> 7) & 127) | 128);
-            buf[2] = (byte)((l & 127) | 128);
-            return 3;
-        }
-        if (l < 268435455)
-        {
-            buf[0] = (byte)(l >> 21);
-            buf[1] = (byte)(((l >> 14) & 127) | 128);
-            buf[2] = (byte)(((l >> 7) & 127) | 128);
-            buf[3] = (byte)((l & 127) | 128);
-            return 4;
-        }
-        buf[0] = (byte)(l >> 28);
-        buf[1] = (byte)(((l >> 21) & 127) | 128);
-        buf[2] = (byte)(((l >> 14) & 127) | 128);
-        buf[3] = (byte)(((l >> 7) & 127) | 128);
-        buf[4] = (byte)((l & 127) | 128);
-        return 5;
     }
 }
 
@@ -247,16 +75,7 @@ public static class Listpack
 internal static class RdbStrings
 {
     /// <summary>True when <paramref name="text"/> is exactly how Redis prints some 64-bit integer (no sign, zeros or spaces besides).</summary>
-    public static bool TryParseCanonicalInt64(ReadOnlySpan<byte> text, out long value)
-    {
-        value = 0;
-        if (text.Length is 0 or > 20 || !long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
-        {
-            return false;
-        }
-        Span<byte> printed = stackalloc byte[20];
-        return value.TryFormat(printed, out int n, default, CultureInfo.InvariantCulture) && printed[..n].SequenceEqual(text);
-    }
+    public static bool TryParseCanonicalInt64(ReadOnlySpan<byte> text, out long value) => ListpackElements.TryCanonicalInt64(text, out value);
 
     /// <summary>The decimal text of <paramref name="value"/>.</summary>
     public static byte[] FormatInt64(long value)

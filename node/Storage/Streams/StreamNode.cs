@@ -72,6 +72,16 @@ internal sealed class StreamNode
         return Bytes.AsSpan(Used, extra);
     }
 
+    /// <summary>Reads the flags and ID of the entry whose flags are at <paramref name="at"/>; returns the position after the ID.</summary>
+    public int ReadEntryHeader(int at, out int flags, out StreamId id)
+    {
+        flags = (int)ListpackElements.ReadInteger(Bytes, ref at);
+        long ms = ListpackElements.ReadInteger(Bytes, ref at);
+        long seq = ListpackElements.ReadInteger(Bytes, ref at);
+        id = new StreamId(Master.Ms + (ulong)ms, Master.Seq + (ulong)seq);
+        return at;
+    }
+
     /// <summary>Drops spare capacity (lpShrinkToFit) once the node will take no more entries.</summary>
     public void ShrinkToFit()
     {

@@ -304,10 +304,7 @@ public sealed class StreamValue : ICollectionValue
             while (p < node.Used)
             {
                 int flagsAt = p;
-                int flags = (int)ListpackElements.ReadInteger(bytes, ref p);
-                long ms = ListpackElements.ReadInteger(bytes, ref p);
-                long seq = ListpackElements.ReadInteger(bytes, ref p);
-                var current = new StreamId(node.Master.Ms + (ulong)ms, node.Master.Seq + (ulong)seq);
+                p = node.ReadEntryHeader(p, out int flags, out var current);
                 bool stop = args.ByMinId ? current >= args.MinId : Length <= args.MaxLen;
                 if (stop)
                 {
@@ -341,11 +338,8 @@ public sealed class StreamValue : ICollectionValue
             return StreamId.Max;
         }
         var node = _nodes[0];
-        int p = node.EntriesStart;
-        ListpackElements.ReadInteger(node.Bytes, ref p);
-        long ms = ListpackElements.ReadInteger(node.Bytes, ref p);
-        long seq = ListpackElements.ReadInteger(node.Bytes, ref p);
-        return new StreamId(node.Master.Ms + (ulong)ms, node.Master.Seq + (ulong)seq);
+        node.ReadEntryHeader(node.EntriesStart, out _, out var id);
+        return id;
     }
 
     /// <summary>Entries from <paramref name="start"/> to <paramref name="end"/> (inclusive), forwards or backwards, read in place.</summary>
@@ -448,10 +442,7 @@ public sealed class StreamValue : ICollectionValue
         while (p < node.Used)
         {
             int at = p;
-            int flags = (int)ListpackElements.ReadInteger(bytes, ref p);
-            long ms = ListpackElements.ReadInteger(bytes, ref p);
-            long seq = ListpackElements.ReadInteger(bytes, ref p);
-            var current = new StreamId(node.Master.Ms + (ulong)ms, node.Master.Seq + (ulong)seq);
+            p = node.ReadEntryHeader(p, out int flags, out var current);
             if (current == id)
             {
                 entryStart = at;
@@ -513,6 +504,20 @@ public sealed class StreamValue : ICollectionValue
         {
             return false;
         }
+        // Every element well formed and the header's count right, before the entries are interpreted.
+        int declared = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(listpack[4..]);
+        int count = 0;
+        for (int at = StreamNode.ListpackHeaderSize; at < listpack.Length - 1; count++)
+        {
+            if (!ListpackElements.TryRead(listpack, at, listpack.Length - 1, out _, out _, out _, out at))
+            {
+                return false;
+            }
+        }
+        if (declared != ushort.MaxValue && declared != count)
+        {
+            return false;
+        }
         var body = listpack[StreamNode.ListpackHeaderSize..^1];
         int p = 0;
         long live = ListpackElements.ReadInteger(body, ref p);
@@ -544,14 +549,11 @@ public sealed class StreamValue : ICollectionValue
         while (q < bytes.Length)
         {
             int at = q;
-            long flags = ListpackElements.ReadInteger(bytes, ref q);
+            q = node.ReadEntryHeader(q, out int flags, out var id);
             if (flags is < 0 or > 3)
             {
                 return false;
             }
-            long ms = ListpackElements.ReadInteger(bytes, ref q);
-            long seq = ListpackElements.ReadInteger(bytes, ref q);
-            var id = new StreamId(master.Ms + (ulong)ms, master.Seq + (ulong)seq);
             if (any ? id <= previous : id < master)
             {
                 return false;
@@ -705,10 +707,7 @@ public sealed class StreamValue : ICollectionValue
                     entryAt = _pos;
                 }
                 int p = entryAt;
-                int flags = (int)ListpackElements.ReadInteger(bytes, ref p);
-                long ms = ListpackElements.ReadInteger(bytes, ref p);
-                long seq = ListpackElements.ReadInteger(bytes, ref p);
-                var id = new StreamId(node.Master.Ms + (ulong)ms, node.Master.Seq + (ulong)seq);
+                p = node.ReadEntryHeader(p, out int flags, out var id);
                 if (!_reverse)
                 {
                     _pos = SkipEntryBody(node, bytes, p, flags);
@@ -773,9 +772,7 @@ public sealed class StreamValue : ICollectionValue
                     Array.Resize(ref _offsets, _offsets.Length * 2);
                 }
                 _offsets[_offsetCount++] = p;
-                int flags = (int)ListpackElements.ReadInteger(bytes, ref p);
-                ListpackElements.ReadInteger(bytes, ref p);
-                ListpackElements.ReadInteger(bytes, ref p);
+                p = node.ReadEntryHeader(p, out int flags, out _);
                 p = SkipEntryBody(node, bytes, p, flags);
             }
         }

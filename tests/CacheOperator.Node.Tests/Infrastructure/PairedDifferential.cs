@@ -60,7 +60,8 @@ internal sealed class PairedDifferential : IDisposable
 
     private static string Cut(RespValue value)
     {
-        string text = value.ToString();
+        // Binary replies (DUMP) are shown in hex, where a differing byte can be found.
+        string text = value.Bytes is { } bytes && bytes.Any(b => b is < 32 or > 126) ? "hex:" + Convert.ToHexString(bytes) : value.ToString();
         return text.Length > 400 ? text[..400] + "..." : text;
     }
 

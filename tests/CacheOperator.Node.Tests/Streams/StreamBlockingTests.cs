@@ -39,14 +39,14 @@ public class StreamBlockingTests(RedisAndNode servers) : IClassFixture<RedisAndN
     }
 
     private static void AssertSame(RespValue expected, RespValue actual, string what) =>
-        Assert.True(StreamDifferential.Equal(expected, actual), $"{what}\n  redis: {expected}\n  node:  {actual}");
+        Assert.True(PairedDifferential.Equal(expected, actual), $"{what}\n  redis: {expected}\n  node:  {actual}");
 
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
     public void Xadd_wakes_waiters_in_order_with_the_reply_redis_gives(int protocol)
     {
-        using var both = new StreamDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, StreamNodeSizes.Config());
         both.Same("XADD", "s", "1-1", "f", "old");
         var first = BlockBoth(protocol, "XREAD", "BLOCK", "0", "STREAMS", "s", "$");
         var second = BlockBoth(protocol, "XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "other", "s", "0", "1-1");
@@ -72,7 +72,7 @@ public class StreamBlockingTests(RedisAndNode servers) : IClassFixture<RedisAndN
     [InlineData(3)]
     public void A_waiter_on_several_streams_gets_the_one_that_grew_and_a_new_key_counts(int protocol)
     {
-        using var both = new StreamDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, StreamNodeSizes.Config());
         both.Same("XADD", "a", "10-1", "f", "1");
         var waiter = BlockBoth(protocol, "XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$");
         // Other types and deleted entries do not answer it.
@@ -89,7 +89,7 @@ public class StreamBlockingTests(RedisAndNode servers) : IClassFixture<RedisAndN
     [InlineData(3)]
     public void Timeouts_multi_and_scripts_never_leave_a_client_blocked(int protocol)
     {
-        using var both = new StreamDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, StreamNodeSizes.Config());
         both.Same("XADD", "s", "1-1", "f", "v");
         both.Same("XREAD", "BLOCK", "50", "STREAMS", "s", "$");
         both.Same("XREAD", "BLOCK", "1", "STREAMS", "nokey", "0");
@@ -108,7 +108,7 @@ public class StreamBlockingTests(RedisAndNode servers) : IClassFixture<RedisAndN
     [InlineData(3)]
     public void Xadd_in_exec_or_a_script_wakes_waiters_after_it(int protocol)
     {
-        using var both = new StreamDifferential(servers, protocol);
+        using var both = new PairedDifferential(servers, protocol, StreamNodeSizes.Config());
         both.Same("XADD", "s", "1-1", "f", "v");
         var waiter = BlockBoth(protocol, "XREAD", "BLOCK", "0", "STREAMS", "s", "$");
         both.Same("MULTI");

@@ -28,7 +28,7 @@ public class StreamModelProperties(RedisAndNode servers) : IClassFixture<RedisAn
             3 => (7, 0),
             _ => (1 + (layout % 13), 64 + layout),
         };
-        using var both = new StreamDifferential(servers, protocol: 2 + (layout & 1), entries, bytes);
+        using var both = new PairedDifferential(servers, 2 + (layout & 1), StreamNodeSizes.Config(entries, bytes));
         ulong lastMs = 0;
         var added = new List<string>();
         int steps = Math.Min(ops.Length, 300) + random.Next(0, 200);

@@ -90,8 +90,8 @@ public sealed class StreamPersistenceTests(RedisAndNode servers) : IClassFixture
         // A restored stream keeps working as the original: appends land in nodes laid out as redis lays them.
         for (int i = 0; i < 30; i++)
         {
-            redis.Call("XADD", "many:fromnode", "*", "sensor", "1", "reading", N(i), "note", "n");
-            node.Call("XADD", "many:fromredis", "*", "sensor", "1", "reading", N(i), "note", "n");
+            redis.Call("XADD", "many:fromnode", $"{1_800_000_000_000 + i}-0", "sensor", "1", "reading", N(i), "note", "n");
+            node.Call("XADD", "many:fromredis", $"{1_800_000_000_000 + i}-0", "sensor", "1", "reading", N(i), "note", "n");
         }
         var redisInfo = redis.Call("XINFO", "STREAM", "many:fromnode").Elements;
         var nodeInfo = node.Call("XINFO", "STREAM", "many:fromredis").Elements;

@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
 
-namespace CacheOperator.Node.Storage.Streams;
+namespace CacheOperator.Node.Storage;
 
 /// <summary>
-/// Reads and writes single listpack elements (listpack.c's encodings: 7-bit, 13-bit, 16/24/32/64-bit integers,
-/// 6/12/32-bit length strings, each followed by its back-length), so stream nodes keep Redis's own bytes.
+/// The one codec of single listpack elements (listpack.c's encodings: 7-bit, 13-bit, 16/24/32/64-bit integers,
+/// 6/12/32-bit length strings, each followed by its back-length): stream nodes keep Redis's own bytes with it, and RDB's
+/// listpacks (Persistence's Listpack) are built and checked with it.
 /// </summary>
-internal static class ListpackElements
+public static class ListpackElements
 {
     /// <summary>Most bytes one integer element takes (encoding byte, 8 data bytes, 1 back-length byte).</summary>
     public const int MaxIntegerSize = 10;
@@ -190,8 +191,60 @@ internal static class ListpackElements
         return ReadText(buffer, ref pos, scratch).SequenceEqual(text);
     }
 
-    /// <summary>Redis's lpStringToInt64: the string is exactly how some int64 prints.</summary>
-    private static bool TryCanonicalInt64(ReadOnlySpan<byte> text, out long value)
+    /// <summary>
+    /// Reads the element at <paramref name="pos"/> of <paramref name="buffer"/> checking everything (the entry and its
+    /// back-length lie before <paramref name="end"/>, the back-length is the one listpack.c writes); false when malformed.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> buffer, int pos, int end, out long integer, out int stringStart, out int stringLength, out int next)
+    {
+        integer = 0;
+        stringStart = 0;
+        stringLength = -1;
+        next = pos;
+        if (pos >= end)
+        {
+            return false;
+        }
+        byte b = buffer[pos];
+        int header = (b & 0x80) == 0 ? 1
+            : (b & 0xC0) == 0x80 ? 1
+            : (b & 0xE0) == 0xC0 ? 2
+            : (b & 0xF0) == 0xE0 ? 2
+            : b == 0xF0 ? 5
+            : b switch { 0xF1 => 3, 0xF2 => 4, 0xF3 => 5, 0xF4 => 9, _ => 0 };
+        if (header == 0 || pos + header > end)
+        {
+            return false;
+        }
+        if ((b & 0xC0) == 0x80 || (b & 0xF0) == 0xE0 || b == 0xF0)
+        {
+            long length = (b & 0xC0) == 0x80 ? b & 0x3F
+                : (b & 0xF0) == 0xE0 ? ((b & 0x0F) << 8) | buffer[pos + 1]
+                : BinaryPrimitives.ReadUInt32LittleEndian(buffer[(pos + 1)..]);
+            if (length > end - pos - header)
+            {
+                return false;
+            }
+        }
+        int after = Read(buffer, pos, out integer, out stringStart, out stringLength);
+        int entry = stringLength >= 0 ? stringStart - pos + stringLength : header;
+        int backlen = BacklenSize(entry);
+        if (pos + entry + backlen != after || after > end)
+        {
+            return false;
+        }
+        Span<byte> expected = stackalloc byte[5];
+        WriteBacklen(expected, entry);
+        if (!buffer.Slice(pos + entry, backlen).SequenceEqual(expected[..backlen]))
+        {
+            return false;
+        }
+        next = after;
+        return true;
+    }
+
+    /// <summary>Redis's lpStringToInt64 / string2ll round trip: the text is exactly how some int64 prints (no sign but '-', no leading zeros or spaces).</summary>
+    public static bool TryCanonicalInt64(ReadOnlySpan<byte> text, out long value)
     {
         value = 0;
         if (text.Length is 0 or > 20)
