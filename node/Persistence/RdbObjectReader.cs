@@ -214,7 +214,7 @@ public ref struct RdbObjectReader(ReadOnlySpan<byte> input, EncodingLimits limit
                 return false;
             }
             var consumer = new StreamConsumer(name, BinaryPrimitives.ReadInt64LittleEndian(seen));
-            if (!group.Consumers.TryAdd(name, consumer))
+            if (!group.AddConsumer(consumer))
             {
                 return false;
             }

@@ -10,6 +10,10 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     public const long InvalidEntriesRead = -1;
 
     private readonly PendingEntries _pending = new();
+    private readonly SortedDictionary<byte[], StreamConsumer> _consumers = new(NameOrder.Instance);
+
+    // The same consumers by content hash, so that a lookup by the argument's bytes copies nothing.
+    private readonly Dictionary<byte[], StreamConsumer> _consumersByName = new(ByteArrayComparer.Instance);
 
     /// <summary>The group's name.</summary>
     public byte[] Name { get; } = name;
@@ -21,7 +25,7 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     public long EntriesRead { get; set; } = entriesRead;
 
     /// <summary>The consumers, ordered by name as Redis's radix tree.</summary>
-    public SortedDictionary<byte[], StreamConsumer> Consumers { get; } = new(NameOrder.Instance);
+    public IReadOnlyDictionary<byte[], StreamConsumer> Consumers => _consumers;
 
     /// <summary>Entries delivered and not acknowledged, ordered by ID.</summary>
     public PendingEntries Pending => _pending;
@@ -61,15 +65,30 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
     /// <summary>The consumer named <paramref name="consumerName"/>, or null.</summary>
     public StreamConsumer? FindConsumer(ReadOnlySpan<byte> consumerName)
     {
-        // Consumers are few next to entries: the span is copied only when looked up by name.
-        return Consumers.TryGetValue(consumerName.ToArray(), out var consumer) ? consumer : null;
+        return _consumersByName.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(consumerName, out var consumer) ? consumer : null;
     }
 
     /// <summary>Adds a consumer named <paramref name="consumerName"/> seen at <paramref name="nowMs"/>; null when it exists.</summary>
     public StreamConsumer? CreateConsumer(ReadOnlySpan<byte> consumerName, long nowMs)
     {
+        if (FindConsumer(consumerName) is not null)
+        {
+            return null;
+        }
         var consumer = new StreamConsumer(consumerName.ToArray(), nowMs);
-        return Consumers.TryAdd(consumer.Name, consumer) ? consumer : null;
+        AddConsumer(consumer);
+        return consumer;
+    }
+
+    /// <summary>Adds <paramref name="consumer"/> (a snapshot's, or a new one); false when one has its name.</summary>
+    public bool AddConsumer(StreamConsumer consumer)
+    {
+        if (!_consumersByName.TryAdd(consumer.Name, consumer))
+        {
+            return false;
+        }
+        _consumers.Add(consumer.Name, consumer);
+        return true;
     }
 
     /// <summary>Removes a consumer and its pending entries from the group; returns how many entries it had pending.</summary>
@@ -80,7 +99,8 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
         {
             _pending.Remove(entry);
         }
-        Consumers.Remove(consumer.Name);
+        _consumers.Remove(consumer.Name);
+        _consumersByName.Remove(consumer.Name);
         return pending;
     }
 
@@ -133,7 +153,7 @@ public sealed class StreamConsumerGroup(byte[] name, StreamId lastDeliveredId, l
         foreach (var consumer in Consumers.Values)
         {
             var copied = new StreamConsumer(consumer.Name, consumer.SeenTimeMs);
-            copy.Consumers.Add(copied.Name, copied);
+            copy.AddConsumer(copied);
             foreach (var entry in consumer.Pending)
             {
                 var clone = new StreamPendingEntry(entry.Id, copied, entry.DeliveryTimeMs, entry.DeliveryCount);
