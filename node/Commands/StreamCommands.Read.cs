@@ -82,11 +82,12 @@ internal static partial class StreamCommands
                 return;
             }
         }
-        // Serve at once every stream that has something past its ID (a lookup per key: a reply can only be sized after).
+        // Serve at once every stream that has something past its ID. Redis looks each key up a second time here, which
+        // counts in keyspace_hits / _misses; the reply is sized by this pass and written by a third, uncounted one.
         int served = 0;
         for (int i = 0; i < streamsCount; i++)
         {
-            if (ReadableStream(s, a[streamsArg + i], ids[i]) is not null)
+            if (ReadableStream(s, a[streamsArg + i], ids[i], countLookup: true) is not null)
             {
                 served++;
             }
@@ -96,7 +97,7 @@ internal static partial class StreamCommands
             WriteStreamsHeader(s.Reply, served);
             for (int i = 0; i < streamsCount; i++)
             {
-                if (ReadableStream(s, a[streamsArg + i], ids[i]) is { } stream)
+                if (ReadableStream(s, a[streamsArg + i], ids[i], countLookup: false) is { } stream)
                 {
                     WriteStreamKey(s.Reply, a[streamsArg + i]);
                     ids[i].TryIncrement(out var start);
@@ -119,9 +120,9 @@ internal static partial class StreamCommands
     }
 
     /// <summary>The stream at <paramref name="key"/> when it has a live entry after <paramref name="after"/> (XREAD's synchronous case).</summary>
-    private static StreamValue? ReadableStream(Session s, ReadOnlySpan<byte> key, StreamId after)
+    private static StreamValue? ReadableStream(Session s, ReadOnlySpan<byte> key, StreamId after, bool countLookup)
     {
-        int index = s.Db.Find(key);
+        int index = countLookup ? s.FindForRead(key) : s.Db.Find(key);
         if (index < 0 || s.Db.Table[index].Value is not StreamValue { Length: > 0 } stream)
         {
             return null;

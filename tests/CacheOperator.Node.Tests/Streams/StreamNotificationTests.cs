@@ -87,11 +87,44 @@ public class StreamNotificationTests(RedisAndNode servers) : IClassFixture<Redis
         }
     }
 
-    private static long Dirty(RespClient client)
+    private static long Dirty(RespClient client) => InfoField(client, "persistence", "rdb_changes_since_last_save");
+
+    private static long InfoField(RespClient client, string section, string field)
     {
-        string info = client.Call("INFO", "persistence").Text!;
-        var line = info.Split("\r\n").First(l => l.StartsWith("rdb_changes_since_last_save:", StringComparison.Ordinal));
-        return long.Parse(line["rdb_changes_since_last_save:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        string info = client.Call("INFO", section).Text!;
+        var line = info.Split("\r\n").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line[(field.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void Keyspace_hits_and_misses_count_as_redis_s()
+    {
+        string[][] reads =
+        [
+            ["XREAD", "STREAMS", "s", "nokey", "0", "0"], ["XREAD", "STREAMS", "s", "nokey", "$", "0"], ["XREAD", "COUNT", "1", "STREAMS", "s", "5-0"],
+            ["XRANGE", "s", "-", "+"], ["XREVRANGE", "nokey", "+", "-"], ["XLEN", "s"], ["XLEN", "nokey"], ["XINFO", "STREAM", "s"], ["XINFO", "STREAM", "nokey"],
+            ["XADD", "s", "2-1", "f", "v"], ["XDEL", "s", "2-1"], ["XTRIM", "s", "MAXLEN", "5"], ["XSETID", "s", "9-9"], ["XADD", "nokey", "NOMKSTREAM", "10-1", "a", "b"],
+        ];
+        foreach (var connect in new Func<RespClient>[] { servers.Redis.Client, servers.Node.Client })
+        {
+            using var client = connect();
+            client.Call("FLUSHALL");
+            client.Call("XADD", "s", "1-1", "f", "v");
+        }
+        using var redis = servers.Redis.Client();
+        using var node = servers.Node.Client();
+        foreach (var command in reads)
+        {
+            redis.Call("CONFIG", "RESETSTAT");
+            node.Call("CONFIG", "RESETSTAT");
+            redis.Call(command);
+            node.Call(command);
+            foreach (var field in new[] { "keyspace_hits", "keyspace_misses" })
+            {
+                Assert.True(InfoField(redis, "stats", field) == InfoField(node, "stats", field),
+                    $"{field} after {string.Join(' ', command)}: redis {InfoField(redis, "stats", field)}, node {InfoField(node, "stats", field)}");
+            }
+        }
     }
 
     [Fact]
