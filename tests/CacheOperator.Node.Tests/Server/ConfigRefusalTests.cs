@@ -19,7 +19,7 @@ public sealed class ConfigRefusalTests(RedisAndNode servers) : IClassFixture<Red
         { "appendfsync", "always" },
         { "lazyfree-lazy-server-del", "yes" },
         { "activedefrag", "yes" },
-        { "stream-node-max-entries", "10" },
+        { "active-expire-effort", "5" },
         { "set-max-listpack-entries", "5" },
     };
 
