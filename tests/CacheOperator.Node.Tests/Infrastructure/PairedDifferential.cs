@@ -38,6 +38,25 @@ internal sealed class PairedDifferential : IDisposable
         return actual;
     }
 
+    /// <summary>
+    /// Runs a command on both servers, asserts identical replies and that both counted the same number of changes
+    /// (INFO persistence's rdb_changes_since_last_save, Redis's dirty counter).
+    /// </summary>
+    public void SameChanges(params string[] command)
+    {
+        long redisBefore = Changes(_redis);
+        long nodeBefore = Changes(_node);
+        Same(command);
+        Assert.True(Changes(_redis) - redisBefore == Changes(_node) - nodeBefore, $"changes counted for {string.Join(' ', command)}");
+    }
+
+    private static long Changes(RespClient client)
+    {
+        const string field = "rdb_changes_since_last_save:";
+        string line = client.Call("INFO", "persistence").Text!.Split("\r\n").Single(l => l.StartsWith(field, StringComparison.Ordinal));
+        return long.Parse(line.AsSpan(field.Length), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The reply of redis-server alone.</summary>
     public RespValue Redis(params string[] command) => _redis.Call(command);
 
