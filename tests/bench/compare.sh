@@ -56,9 +56,8 @@ if ((build)) || [ ! -f "$out/node/cache-node.dll" ]; then
   fi
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
-wait_ready() { for _ in $(seq 200); do redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 

@@ -43,9 +43,9 @@ gen() {
   awk -v count="$elements" "BEGIN { srand(42); for (i = 0; i < count; i++) { $1; printf \"*%d\\r\\n\", n; for (j = 1; j <= n; j++) printf \"\$%d\\r\\n%s\\r\\n\", length(cmd[j]), cmd[j] } }"
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 200); do redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
-rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+rss_bytes() { echo $(($(rss_kib "$1") * 1024)); }
 used_memory() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'; }
 
 # Prints "used_memory_delta rss_delta" for one server kind loading $work/load.resp.

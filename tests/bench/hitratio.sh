@@ -29,8 +29,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 echo "Building the node (Release)..."
 dotnet publish node -c Release -o "$work/node" --nologo -v quiet >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 100); do redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 
 for policy in $policies; do
   # Fresh servers per policy, so that every run starts empty.

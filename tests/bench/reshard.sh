@@ -39,7 +39,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 
 start_server() { # kind dir port busport
   local kind=$1 dir=$2 port=$3 bus=$4

@@ -40,7 +40,8 @@ if ((build)); then
   dotnet publish node -c Release -o "$out/node" --nologo -v quiet >/dev/null
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 
 # The load: N SETs as RESP, piped in one go.
 python3 - "$keys" >"$work/load.resp" <<'EOF'
