@@ -33,8 +33,9 @@ public sealed class ClusterToolingTests : IDisposable
         }
 
         // A writer keeps overwriting keys while 1000 slots move; every acknowledged write must survive. A write the client
-        // lost its connection for (StackExchange.Redis reconnecting on a loaded machine) was not acknowledged: its key may
-        // hold either value until a later write is acknowledged, so it is left out of the checks; most must be acknowledged.
+        // lost its connection for (StackExchange.Redis reconnecting on a loaded machine) or stopped redirecting was not
+        // acknowledged: its key may hold either value until a later write is acknowledged, so it is left out of the checks;
+        // most must be acknowledged.
         var acknowledged = new ConcurrentDictionary<string, string>();
         var unknown = new ConcurrentDictionary<string, string>();
         using var stop = new CancellationTokenSource();
@@ -53,8 +54,11 @@ public sealed class ClusterToolingTests : IDisposable
                     acknowledged[key] = value;
                     unknown.TryRemove(key, out _);
                 }
-                catch (RedisConnectionException e)
+                catch (Exception e) when (e is RedisConnectionException || e is RedisServerException && e.Message.Contains("MOVED", StringComparison.Ordinal))
                 {
+                    // Also a write StackExchange.Redis gave up on after a second MOVED in a row: redis-cli 7.0 sets a moved
+                    // slot's new owner on every master in list order, so for a moment the source already redirects to the
+                    // target while the target (still importing) redirects back. Such a write was not acknowledged either.
                     acknowledged.TryRemove(key, out _);
                     unknown[key] = e.Message;
                 }
