@@ -8,7 +8,7 @@ namespace CacheOperator.Node.Tests.Cluster;
 /// The bus runtime of an in-process node with real redis-server 7.0.15 nodes: handshakes, gossip, slot
 /// claims, failure detection. The node's view is read from its state under the keyspace lock.
 /// </summary>
-public sealed class ClusterBusRuntimeTests : IAsyncDisposable
+public sealed class ClusterBusRuntimeTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("cluster-bus-").FullName;
     private readonly ClusterMembers _redis = new();
@@ -233,7 +233,11 @@ public sealed class ClusterBusRuntimeTests : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 calls IAsyncLifetime.DisposeAsync after each test; a test class's IAsyncDisposable it never calls, which
+    // left this class's redis-server members running after every run.
+    public async Task DisposeAsync()
     {
         foreach (var node in _nodes)
         {
