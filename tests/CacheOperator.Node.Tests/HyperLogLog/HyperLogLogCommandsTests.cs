@@ -251,12 +251,8 @@ public class HyperLogLogCommandsTests(RedisAndNode servers) : IClassFixture<Redi
             client.Call("MULTI");
             client.Call("PING");
             string second = client.Call("EXEC").ToString();
-            subscriber.Send("PING", "end");
             var lines = new List<string> { first, second };
-            for (var message = subscriber.Read(); !(message.Elements.Count == 2 && message.Elements[1].Text == "end"); message = subscriber.Read())
-            {
-                lines.Add(message.ToString());
-            }
+            lines.AddRange(subscriber.ReadMessagesUntilPing().Select(m => m.ToString()));
             transcripts.Add(string.Join('\n', lines));
         }
         both.Same("CONFIG", "SET", "notify-keyspace-events", "");

@@ -74,6 +74,21 @@ public sealed class RespClient : IDisposable
     /// <summary>Reads one reply (a push frame included); <see cref="IOException"/> if the connection ends first.</summary>
     public RespValue Read() => RespValue.From(_reader.Read(_stream));
 
+    /// <summary>
+    /// For a subscribed connection: the messages already on their way, marked off by a PING whose "pong end" answer
+    /// comes after every message the commands before it caused.
+    /// </summary>
+    public List<RespValue> ReadMessagesUntilPing()
+    {
+        Send("PING", "end");
+        var messages = new List<RespValue>();
+        for (var frame = Read(); frame.Texts is not ["pong", "end"]; frame = Read())
+        {
+            messages.Add(frame);
+        }
+        return messages;
+    }
+
     /// <summary>Reads one reply as the library's <see cref="RespReply"/>, raw bytes and attributes included.</summary>
     public RespReply ReadReply() => _reader.Read(_stream);
 

@@ -84,13 +84,7 @@ public sealed class KeyspaceNotificationTests(RedisAndNode servers) : IClassFixt
             Assert.Equal("OK", client.Call(B("RESTORE"), B("dst"), B("0"), payload).Text);
             Assert.Equal("OK", client.Call(B("RESTORE"), B("dst"), B("0"), payload, B("REPLACE")).Text);
             client.Call("CONFIG", "SET", "notify-keyspace-events", "");
-            // The marker: a PING answered after every message the RESTOREs caused.
-            subscriber.Send("PING", "end");
-            var messages = new List<string>();
-            for (var frame = subscriber.Read(); frame.Texts is not ["pong", "end"]; frame = subscriber.Read())
-            {
-                messages.Add(string.Join(' ', frame.Texts));
-            }
+            var messages = subscriber.ReadMessagesUntilPing().Select(m => string.Join(' ', m.Texts)).ToList();
             seen.Add(string.Join('\n', messages));
         }
         Assert.Equal(seen[0], seen[1]);

@@ -42,12 +42,7 @@ public class ConsumerGroupEventsTests(RedisAndNode servers) : IClassFixture<Redi
                 long before = Dirty(client);
                 var reply = client.Call(command);
                 log.Add($"{string.Join(' ', command)} -> {(reply.IsError ? reply.Text : "ok")}, dirty +{Dirty(client) - before}");
-                // The marker: a PING answered after every message the command caused.
-                subscriber.Send("PING", "end");
-                for (var frame = subscriber.Read(); frame.Texts is not ["pong", "end"]; frame = subscriber.Read())
-                {
-                    log.Add("  " + string.Join(' ', frame.Texts));
-                }
+                log.AddRange(subscriber.ReadMessagesUntilPing().Select(m => "  " + string.Join(' ', m.Texts)));
             }
             client.Call("CONFIG", "SET", "notify-keyspace-events", "");
             seen.Add(log);
